@@ -1,0 +1,68 @@
+"""The `zoo` command: a lazy click group, so `zoo --help` imports no command module."""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from zoo.cli.common import ZooGroup
+
+COMMANDS = {
+    "train": "zoo.cli.train:train",
+    "models": "zoo.cli.listing:models",
+    "datasets": "zoo.cli.listing:datasets",
+    "info": "zoo.cli.listing:info",
+    "report": "zoo.cli.report:report",
+    "compare": "zoo.cli.report:compare",
+    "explain": "zoo.cli.explain:explain",
+    "lr-find": "zoo.cli.explain:lr_find",
+}
+
+HELP = {
+    "train": "Train a model on a dataset and write a run folder.",
+    "models": "List the registered models.",
+    "datasets": "List the registered datasets.",
+    "info": "Print a dataset's sizes and class counts.",
+    "report": "Rebuild a run folder's report and figures.",
+    "compare": "Put several runs in one table (the lab's final table).",
+    "explain": "The lecture's worked examples, step by step.",
+    "lr-find": "Sweep the learning rate and suggest one.",
+}
+
+
+class LazyGroup(ZooGroup):
+    """Imports a command's module only when that command runs (or its help is asked)."""
+
+    def list_commands(self, ctx):
+        return list(COMMANDS)
+
+    def get_command(self, ctx, name):
+        if name not in COMMANDS:
+            return None
+        module, attr = COMMANDS[name].split(":")
+        return getattr(importlib.import_module(module), attr)
+
+    def format_commands(self, ctx, formatter):
+        # Help text from the table above: listing the commands must not import them.
+        rows = [(name, HELP[name]) for name in COMMANDS]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="zoo", prog_name="zoo")
+def cli():
+    """zoo: Keras models, datasets and the lecture's training regimes.
+
+    \b
+    Examples:
+      zoo train mlp digits
+      zoo train mlp cifar100-3class --hidden 10 --lr 0.005 --batch-size 128 --epochs 250
+      zoo models
+      zoo report reports/mlp-digits-20261127-101500 --lang ru
+    """
+
+
+def main(argv=None):
+    cli.main(args=argv, prog_name="zoo")

@@ -1,0 +1,59 @@
+"""`zoo models`, `zoo datasets`, `zoo info`: what is there, without importing TensorFlow."""
+
+from __future__ import annotations
+
+import click
+
+from zoo.cli.common import command, dataset_kwargs, dataset_option_decorators
+
+
+def _first_line(fn) -> str:
+    return (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
+
+
+@command()
+@click.argument("pattern", required=False)
+def models(pattern):
+    """List the models, optionally filtered by a shell wildcard.
+
+    \b
+    Example:
+      zoo models 'l*'
+    """
+    from zoo.models.registry import MODELS
+
+    for name in MODELS.names(pattern):
+        click.echo(f"{name:<14} {_first_line(MODELS.get(name))}")
+
+
+@command()
+@click.argument("pattern", required=False)
+def datasets(pattern):
+    """List the datasets, optionally filtered by a shell wildcard.
+
+    \b
+    Example:
+      zoo datasets 'cifar*'
+    """
+    from zoo.datasets.registry import DATASETS
+
+    for name in DATASETS.names(pattern):
+        click.echo(f"{name:<16} {_first_line(DATASETS.get(name))}")
+
+
+@command()
+@click.argument("dataset")
+@dataset_option_decorators
+@click.option("--seed", type=int, help="Seed of generated sets and of the split.")
+def info(dataset, seed, **data_options):
+    """Print a dataset's sizes and class counts per split.
+
+    \b
+    Examples:
+      zoo info digits
+      zoo info cifar100 --classes apple,otter,pickup_truck --data-dir ~/data
+    """
+    from zoo.datasets.registry import load_dataset
+
+    data = load_dataset(dataset, **dataset_kwargs(seed=seed, **data_options))
+    click.echo(data.summary())

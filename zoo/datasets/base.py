@@ -1,0 +1,78 @@
+"""The Dataset object every loader returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+CLASSIFICATION = "classification"
+REGRESSION = "regression"
+
+
+@dataclass
+class Dataset:
+    """Train and test arrays with what a model, a trainer and a report need to know.
+
+    `x_*` keep their natural dtype (uint8 images stay uint8: the model scales them). `y_*` are
+    integer class indices 0..k-1 for classification and float targets for regression.
+    `normalization` is the scaling the model should apply (a `zoo.models.Normalization`);
+    None means "adapt on the training set".
+    """
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: list[str] = field(default_factory=list)
+    task: str = CLASSIFICATION
+    description: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+    normalization: Any = None
+    class_ids: list[int] | None = None  # the source's indices of the chosen classes
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(int(d) for d in self.x_train.shape[1:])
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names) if self.task == CLASSIFICATION else 1
+
+    @property
+    def is_image(self) -> bool:
+        return len(self.input_shape) >= 2
+
+    def counts(self) -> dict[str, list[int]]:
+        """Examples per class in each split (classification only)."""
+        k = self.num_classes
+        return {
+            split: np.bincount(np.asarray(y, dtype=np.int64), minlength=k).tolist()
+            for split, y in (("train", self.y_train), ("test", self.y_test))
+        }
+
+    def summary(self) -> str:
+        """Sizes, and class counts per split, as `zoo info` prints them."""
+        shape = "x".join(str(d) for d in self.input_shape)
+        lines = [
+            f"{self.name}: {self.task}, input {shape} ({self.x_train.dtype})",
+            f"  train: {len(self.x_train)}   test: {len(self.x_test)}",
+        ]
+        if self.description:
+            lines.insert(1, f"  {self.description}")
+        if self.task == CLASSIFICATION:
+            counts = self.counts()
+            width = max(len(n) for n in self.class_names)
+            ids = self.class_ids or list(range(self.num_classes))
+            lines.append(f"  {'class':<{width + 6}} {'train':>7} {'test':>7}")
+            for i, name in enumerate(self.class_names):
+                label = f"{i} {name}" if ids[i] == i else f"{i} {name} [{ids[i]}]"
+                lines.append(
+                    f"  {label:<{width + 6}} {counts['train'][i]:>7} {counts['test'][i]:>7}"
+                )
+        else:
+            y = np.concatenate([self.y_train, self.y_test])
+            lines.append(f"  target: min {y.min():.4g}, max {y.max():.4g}, mean {y.mean():.4g}")
+        return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""scikit-learn bundled datasets (being written)."""

@@ -1,0 +1,1 @@
+"""MNIST and Fashion-MNIST from the official idx files (filled in by the MNIST work)."""

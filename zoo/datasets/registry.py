@@ -1,0 +1,56 @@
+"""The dataset registry: `@register_dataset` loaders, `list_datasets`, `load_dataset`."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from zoo.datasets.base import Dataset
+from zoo.errors import OptionError
+from zoo.registry import Registry, canonical, drop_none
+
+DATASETS = Registry(
+    "dataset",
+    modules=[
+        "zoo.datasets.embedded",
+        "zoo.datasets.synthetic",
+        "zoo.datasets.cifar",
+        "zoo.datasets.mnist",
+    ],
+)
+register_dataset = DATASETS.register
+
+
+def list_datasets(pattern: str | None = None) -> list[str]:
+    """Registered dataset names, optionally filtered by a shell wildcard.
+
+    >>> list_datasets("cifar*")
+    ['cifar10', 'cifar100', 'cifar100-3class']
+    """
+    return DATASETS.names(pattern)
+
+
+def dataset_options(name: str) -> dict[str, Any]:
+    """The options a loader takes, with their defaults."""
+    sig = inspect.signature(DATASETS.get(name))
+    return {p.name: p.default for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY}
+
+
+def load_dataset(name: str, **options: Any) -> Dataset:
+    """Load a registered dataset; options whose value is None keep the loader's default.
+
+    >>> ds = load_dataset("gaussians", seed=1)
+    >>> ds.x_train.shape[1], ds.class_names
+    (2, ['0', '1'])
+    """
+    loader = DATASETS.get(name)
+    options = drop_none(options)
+    accepted = dataset_options(name)
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        allowed = ", ".join(sorted(accepted)) or "none"
+        raise OptionError("--" + unknown[0].replace("_", "-"), f"dataset {canonical(name)!r} takes no such option (takes: {allowed})")
+    dataset = loader(**options)
+    dataset.name = canonical(name)
+    dataset.options = {**{k: v for k, v in accepted.items()}, **options, **dataset.options}
+    return dataset

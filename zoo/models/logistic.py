@@ -1,0 +1,16 @@
+"""Logistic regression: one Dense layer straight from the inputs to the head."""
+
+from __future__ import annotations
+
+from zoo.models.layers import input_block, output_layer
+from zoo.models.registry import register_model
+
+
+@register_model
+def logistic(input_shape, num_classes, *, head="softmax", normalization=None):
+    """Multinomial (softmax) or one-vs-rest (sigmoid) logistic regression."""
+    import keras
+
+    inputs, x = input_block(input_shape, normalization)
+    outputs = output_layer(x, head, num_classes)
+    return keras.Model(inputs, outputs, name="logistic")

@@ -1,0 +1,62 @@
+"""The model registry: `@register_model` builders, `list_models`, `create_model`."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from zoo.errors import OptionError
+from zoo.registry import Registry, canonical, drop_none
+
+MODELS = Registry(
+    "model",
+    modules=["zoo.models.logistic", "zoo.models.mlp", "zoo.models.linear", "zoo.models.lecture"],
+)
+
+
+def register_model(fn):
+    """Register a builder ``fn(input_shape, num_classes, **options) -> keras.Model``.
+
+    The function name is the model name (underscores become hyphens)::
+
+        @register_model
+        def tiny_mlp(input_shape, num_classes, *, head="softmax", normalization=None):
+            ...
+    """
+    return MODELS.register(fn)
+
+
+def list_models(pattern: str | None = None) -> list[str]:
+    """Registered model names, optionally filtered by a shell wildcard.
+
+    >>> list_models("l*")
+    ['lecture-net', 'linear', 'logistic']
+    """
+    return MODELS.names(pattern)
+
+
+def model_options(name: str) -> dict[str, Any]:
+    """The keyword options a builder takes, with their defaults."""
+    sig = inspect.signature(MODELS.get(name))
+    return {p.name: p.default for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY}
+
+
+def create_model(name: str, *, input_shape, num_classes: int, **options: Any):
+    """Build an uncompiled `keras.Model` by name.
+
+    Options whose value is None are dropped, so a caller may pass every option it has.
+
+    >>> model = create_model("mlp", input_shape=(64,), num_classes=10, hidden=(32,))
+    >>> [layer.name for layer in model.layers][-2:]
+    ['hidden_1', 'output']
+    """
+    builder = MODELS.get(name)
+    options = drop_none(options)
+    accepted = model_options(name)
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        allowed = ", ".join(sorted(accepted)) or "none"
+        raise OptionError(unknown[0], f"model {canonical(name)!r} takes no such option (takes: {allowed})")
+    if int(num_classes) < 1:
+        raise OptionError("num_classes", f"must be at least 1, got {num_classes}")
+    return builder(tuple(int(d) for d in input_shape), int(num_classes), **options)

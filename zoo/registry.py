@@ -1,0 +1,76 @@
+"""A name -> builder registry shared by models and datasets (timm style).
+
+Adding an entry is one decorator on a function whose name is the entry's name; underscores
+become hyphens (`breast_cancer` -> `breast-cancer`). The modules that hold the entries are
+imported on first use, so listing names stays cheap.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import importlib
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from zoo.errors import UnknownNameError
+
+
+def canonical(name: str) -> str:
+    return name.strip().lower().replace("_", "-")
+
+
+class Registry:
+    """Entries of one kind ("model", "dataset"), filled by the modules named in `modules`."""
+
+    def __init__(self, kind: str, modules: Iterable[str] = ()):
+        self.kind = kind
+        self._modules = list(modules)
+        self._loaded = False
+        self._entries: dict[str, Callable[..., Any]] = {}
+
+    def register(self, fn: Callable[..., Any] | None = None, *, name: str | None = None):
+        """Decorator: `@register` or `@register(name="...")`."""
+
+        def add(f: Callable[..., Any]) -> Callable[..., Any]:
+            key = canonical(name or f.__name__)
+            if key in self._entries and self._entries[key] is not f:
+                raise ValueError(f"{self.kind} {key!r} is registered twice")
+            self._entries[key] = f
+            return f
+
+        return add(fn) if fn is not None else add
+
+    def _load(self) -> None:
+        if not self._loaded:
+            self._loaded = True
+            for module in self._modules:
+                importlib.import_module(module)
+
+    def names(self, pattern: str | None = None) -> list[str]:
+        """Sorted names, filtered by a shell wildcard such as ``"mlp*"``."""
+        self._load()
+        names = sorted(self._entries)
+        if pattern:
+            names = [n for n in names if fnmatch.fnmatchcase(n, canonical(pattern))]
+        return names
+
+    def get(self, name: str) -> Callable[..., Any]:
+        self._load()
+        key = canonical(name)
+        if key not in self._entries:
+            close = difflib.get_close_matches(key, self._entries, n=3, cutoff=0.5)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise UnknownNameError(
+                f"unknown {self.kind} {name!r}{hint} (`zoo {self.kind}s` lists them all)"
+            )
+        return self._entries[key]
+
+    def __contains__(self, name: str) -> bool:
+        self._load()
+        return canonical(name) in self._entries
+
+
+def drop_none(options: dict[str, Any]) -> dict[str, Any]:
+    """Options whose value is None are not passed on: the builder's default applies."""
+    return {k: v for k, v in options.items() if v is not None}
