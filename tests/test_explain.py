@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -22,9 +20,9 @@ def logistic(z):
 
 def reference_pass():
     """The lecture's pass neuron by neuron with plain loops (no matrices)."""
-    hidden_sums = [sum(w * x for w, x in zip(ws, INPUTS)) for ws in HIDDEN_WEIGHTS]
+    hidden_sums = [sum(w * x for w, x in zip(ws, INPUTS, strict=True)) for ws in HIDDEN_WEIGHTS]
     hidden = [float(logistic(s)) for s in hidden_sums]
-    output_sums = [sum(w * h for w, h in zip(ws, hidden)) for ws in OUTPUT_WEIGHTS]
+    output_sums = [sum(w * h for w, h in zip(ws, hidden, strict=True)) for ws in OUTPUT_WEIGHTS]
     return hidden_sums, hidden, output_sums, [float(logistic(s)) for s in output_sums]
 
 
@@ -189,11 +187,11 @@ def test_eta_opt_is_one_over_the_largest_eigenvalue():
 
 def test_rate_19_eta_opt_converges_and_21_diverges():
     result = lr.learning_rates(factors=(0.5, 1.0, 1.9, 2.1), epochs=60)
-    converged = dict(zip(result.factors, result.converged))
-    diverged = dict(zip(result.factors, result.diverged))
+    converged = dict(zip(result.factors, result.converged, strict=True))
+    diverged = dict(zip(result.factors, result.diverged, strict=True))
     assert converged[1.9] and not diverged[1.9]
     assert diverged[2.1] and not converged[2.1]
     assert result.errors[2][-1] == pytest.approx(result.optimum_error, rel=1e-4)
     assert result.errors[3][-1] > 100 * result.errors[3][0]
-    oscillating = dict(zip(result.factors, result.oscillating))
+    oscillating = dict(zip(result.factors, result.oscillating, strict=True))
     assert oscillating[1.9] and oscillating[2.1] and not oscillating[0.5]
