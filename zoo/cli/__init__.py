@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 
 import click
 
@@ -65,4 +66,6 @@ def cli():
 
 
 def main(argv=None):
+    # TensorFlow's C++ start-up chatter (CUDA probing, oneDNN notes) is noise on a terminal.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     cli.main(args=argv, prog_name="zoo")

@@ -48,7 +48,7 @@ def command(**kwargs):
 
 
 def split_list(value: str | None) -> list[str] | None:
-    """"a, b,c" -> ["a", "b", "c"]; None stays None."""
+    """ "a, b,c" -> ["a", "b", "c"]; None stays None."""
     if value is None:
         return None
     return [part.strip() for part in value.split(",") if part.strip()]
@@ -57,9 +57,13 @@ def split_list(value: str | None) -> list[str] | None:
 def dataset_option_decorators(f):
     """The options every dataset command shares; each goes to the loader only when given."""
     options = [
-        click.option("--samples", type=click.IntRange(min=1), help="Examples to generate (synthetic sets)."),
+        click.option(
+            "--samples", type=click.IntRange(min=1), help="Examples to generate (synthetic sets)."
+        ),
         click.option("--noise", type=click.FloatRange(min=0), help="Noise level (synthetic sets)."),
-        click.option("--classes", help="Classes to keep, by index or name: 0,55,58 or apple,otter."),
+        click.option(
+            "--classes", help="Classes to keep, by index or name: 0,55,58 or apple,otter."
+        ),
         click.option("--label", type=click.Choice(["fine", "coarse"]), help="CIFAR-100 label set."),
         click.option(
             "--data-dir",
@@ -84,3 +88,33 @@ def dataset_kwargs(**given) -> dict:
     if "classes" in kwargs:
         kwargs["classes"] = split_list(kwargs["classes"])
     return kwargs
+
+
+def load_backend_quietly(backend: str | None = None) -> None:
+    """Import Keras and its backend with the C++ start-up chatter of TensorFlow held back.
+
+    TensorFlow prints its oneDNN and CUDA probing notes before its logging is set up, so no
+    setting silences them; they go to a temporary file instead, shown only if the import fails.
+    """
+    import os
+    import tempfile
+
+    from zoo.training.backend import select_backend
+
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        saved = os.dup(2)
+        os.dup2(sink.fileno(), 2)
+        try:
+            name = select_backend(backend)
+            if name == "tensorflow":
+                import tensorflow as tf
+
+                tf.config.list_physical_devices("GPU")
+        except BaseException:
+            os.dup2(saved, 2)
+            sink.seek(0)
+            os.write(2, sink.read())
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)

@@ -18,7 +18,8 @@ class Dataset:
     `x_*` keep their natural dtype (uint8 images stay uint8: the model scales them). `y_*` are
     integer class indices 0..k-1 for classification and float targets for regression.
     `normalization` is the scaling the model should apply (a `zoo.models.Normalization`);
-    None means "adapt on the training set".
+    None means "adapt on the training set". `train_defaults` are training options that suit
+    this set (the lab's settings for its CIFAR subset) and apply where the user gave none.
     """
 
     name: str
@@ -32,6 +33,7 @@ class Dataset:
     options: dict[str, Any] = field(default_factory=dict)
     normalization: Any = None
     class_ids: list[int] | None = None  # the source's indices of the chosen classes
+    train_defaults: dict[str, Any] = field(default_factory=dict)  # e.g. the lab's lr and epochs
 
     @property
     def input_shape(self) -> tuple[int, ...]:

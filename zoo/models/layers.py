@@ -44,7 +44,7 @@ class Normalization:
 
 
 def as_normalization(value) -> Normalization | None:
-    """Accept a Normalization, a ``(mean, std)`` pair, a dict, or an array of examples to adapt on."""
+    """A Normalization, a ``(mean, std)`` pair, a dict, or examples to adapt on."""
     if value is None or isinstance(value, Normalization):
         return value
     if isinstance(value, dict):
@@ -111,7 +111,9 @@ def check_units(hidden) -> tuple[int, ...]:
         try:
             hidden = tuple(int(p) for p in parts)
         except ValueError:
-            raise OptionError("--hidden", f"{hidden!r} is not a list of sizes like 10 or 64,32") from None
+            raise OptionError(
+                "--hidden", f"{hidden!r} is not a list of sizes like 10 or 64,32"
+            ) from None
     elif isinstance(hidden, int):
         hidden = (hidden,)
     hidden = tuple(int(h) for h in hidden)

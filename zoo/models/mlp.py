@@ -7,8 +7,9 @@ from zoo.models.registry import register_model
 
 
 @register_model
-def mlp(input_shape, num_classes, *, hidden=(10,), activation="relu", head="softmax",
-        normalization=None):
+def mlp(
+    input_shape, num_classes, *, hidden=(10,), activation="relu", head="softmax", normalization=None
+):
     """Fully connected network; `hidden` lists the hidden layer sizes.
 
     `mlp((32, 32, 3), 3, hidden=(10,))` is the lab's network: flatten, FC(10), ReLU, FC(3).

@@ -56,7 +56,9 @@ def create_model(name: str, *, input_shape, num_classes: int, **options: Any):
     unknown = sorted(set(options) - set(accepted))
     if unknown:
         allowed = ", ".join(sorted(accepted)) or "none"
-        raise OptionError(unknown[0], f"model {canonical(name)!r} takes no such option (takes: {allowed})")
+        raise OptionError(
+            unknown[0], f"model {canonical(name)!r} takes no such option (takes: {allowed})"
+        )
     if int(num_classes) < 1:
         raise OptionError("num_classes", f"must be at least 1, got {num_classes}")
     return builder(tuple(int(d) for d in input_shape), int(num_classes), **options)

@@ -1,0 +1,173 @@
+"""`zoo train MODEL DATASET`: the CLI face of `zoo.train`."""
+
+from __future__ import annotations
+
+import click
+
+from zoo.cli.common import command, dataset_kwargs, dataset_option_decorators, split_list
+
+MODE_CHOICES = [
+    "batch",
+    "full",
+    "minibatch",
+    "mini-batch",
+    "sample",
+    "sgd",
+    "stochastic",
+    "per-sample",
+]
+
+
+def _hidden(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        sizes = tuple(int(v) for v in split_list(value))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a list of sizes like 10 or 64,32") from None
+    if not sizes or min(sizes) < 1:
+        raise click.BadParameter("every hidden layer needs at least 1 neuron")
+    return sizes
+
+
+@command()
+@click.argument("model")
+@click.argument("dataset")
+@click.option(
+    "--mode",
+    type=click.Choice(MODE_CHOICES, case_sensitive=False),
+    help="batch: one update per epoch; minibatch: --batch-size examples; sample: every example.",
+)
+@click.option("--batch-size", type=click.IntRange(min=1), help="Mini-batch size [default: 32].")
+@click.option(
+    "--epochs",
+    type=click.IntRange(min=1),
+    help="Passes over the training set [default: 100, or the dataset's preset].",
+)
+@click.option("--iterations", type=click.IntRange(min=1), help="Total updates instead of --epochs.")
+@click.option(
+    "--lr",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Learning rate [default: 0.01, or the dataset's preset].",
+)
+@click.option(
+    "--momentum", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True
+)
+@click.option("--optimizer", type=click.Choice(["sgd", "adam"]), default="sgd", show_default=True)
+@click.option(
+    "--loss",
+    type=click.Choice(["crossentropy", "bce", "mse"]),
+    help="Loss; by default it follows the head.",
+)
+@click.option("--hidden", callback=_hidden, help="Hidden layer sizes, e.g. 10 or 64,32 (mlp).")
+@click.option(
+    "--activation", type=click.Choice(["relu", "sigmoid", "tanh"]), help="Hidden activation (mlp)."
+)
+@click.option(
+    "--head", type=click.Choice(["softmax", "sigmoid", "linear"]), help="Output layer and its loss."
+)
+@click.option(
+    "--normalize",
+    type=click.Choice(["dataset", "train", "none"]),
+    default="dataset",
+    show_default=True,
+    help="Input scaling inside the model: the dataset's preset "
+    "(CIFAR: the lab's mean and std) or statistics of the training set.",
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of the weights and the order."
+)
+@click.option("--data-seed", type=int, help="Seed of a generated dataset and of its split.")
+@click.option(
+    "--target-loss", type=click.FloatRange(min=0), help="Stop when the training loss is this small."
+)
+@click.option(
+    "--patience",
+    type=click.IntRange(min=1),
+    help="Stop after this many epochs without a lower test/validation loss; keep the best weights.",
+)
+@click.option(
+    "--validation",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    help="Fraction of the training set held out to draw the curves (default: the test set).",
+)
+@click.option(
+    "--device", type=click.Choice(["auto", "cpu", "gpu"]), default="auto", show_default=True
+)
+@click.option(
+    "--backend",
+    type=click.Choice(["tensorflow", "jax"]),
+    envvar="KERAS_BACKEND",
+    help="Keras backend (jax needs `pip install 'zoo[jax]'`).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="reports",
+    show_default=True,
+    help="Folder under which the run folder is made.",
+)
+@click.option("--comment", help="A note for the summary table, e.g. 'base variant'.")
+@click.option(
+    "--author", envvar="ZOO_AUTHOR", help="For the report's title page (also $ZOO_AUTHOR)."
+)
+@click.option("--group", envvar="ZOO_GROUP", help="Student group (also $ZOO_GROUP).")
+@click.option("--variant", envvar="ZOO_VARIANT", help="Lab variant (also $ZOO_VARIANT).")
+@click.option("--title", envvar="ZOO_TITLE", help="Report title (also $ZOO_TITLE).")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing while training.")
+@dataset_option_decorators
+def train(
+    model,
+    dataset,
+    hidden,
+    activation,
+    head,
+    samples,
+    noise,
+    classes,
+    label,
+    data_dir,
+    source,
+    data_seed,
+    quiet,
+    **options,
+):
+    """Train MODEL on DATASET and write a run folder under --out.
+
+    \b
+    Examples:
+      zoo train mlp digits
+      zoo train mlp gaussians --mode sample --epochs 20
+      zoo train mlp cifar100-3class --hidden 10 --lr 0.005 --batch-size 128 --epochs 250
+      zoo train logistic iris --mode batch --iterations 500 --comment "full batch"
+    """
+    import zoo
+    from zoo.cli.common import load_backend_quietly
+
+    load_backend_quietly(options.get("backend"))
+    data_options = dataset_kwargs(
+        samples=samples, noise=noise, classes=classes, label=label, data_dir=data_dir, source=source
+    )
+    if data_seed is not None:
+        data_options["seed"] = data_seed
+    model_options = {"hidden": hidden, "activation": activation, "head": head}
+    run = zoo.train(model, dataset, quiet=quiet, **options, **model_options, **data_options)
+    if not quiet:
+        _summarise(run)
+    if run.status == "diverged":
+        raise SystemExit(1)
+
+
+def _summarise(run) -> None:
+    folder = run.folder
+    text = (folder / "classification_report.txt") if folder else None
+    if text is not None and text.exists():
+        click.echo(text.read_text(encoding="utf-8"))
+    elif "test" in run.metrics:
+        for split in ("train", "test"):
+            m = run.metrics[split]
+            click.echo(f"{split}: mse {m['mse']:.4f}  mae {m['mae']:.4f}  r2 {m['r2']:.4f}")
+    if run.best_epoch:
+        click.echo(f"best epoch: {run.best_epoch} (lowest test loss)")
+    if folder is not None:
+        click.echo(f"run folder: {folder}")

@@ -1,0 +1,219 @@
+"""The run's standard figures, each a matplotlib Figure built from plain arrays.
+
+Used by the trainer (run folder) and by `zoo report` (from the run folder alone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from zoo.i18n import t
+
+DPI = 150
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(
+    fig, stem: str | Path, formats: Iterable[str] = ("png",), dpi: int = DPI
+) -> list[Path]:
+    """Write `fig` as stem.png (and .pdf/.svg if asked) and close it."""
+    plt = _pyplot()
+    paths = []
+    for fmt in formats:
+        path = Path(stem).with_suffix(f".{fmt}")
+        fig.savefig(path, dpi=dpi, bbox_inches="tight")
+        paths.append(path)
+    plt.close(fig)
+    return paths
+
+
+def _column(history: Sequence[dict], key: str) -> np.ndarray:
+    values = [row.get(key) for row in history]
+    return np.array([np.nan if v in (None, "") else float(v) for v in values], dtype=float)
+
+
+def learning_curves(
+    history: Sequence[dict],
+    *,
+    best_epoch: int | None = None,
+    lang: str = "en",
+    eval_label: str = "common.test",
+    title: str | None = None,
+):
+    """Loss (and accuracy, when there is one) per epoch, train vs test, best epoch marked."""
+    plt = _pyplot()
+    epochs = _column(history, "epoch")
+    acc = _column(history, "accuracy")
+    panels = [("loss", "common.loss")]
+    if np.isfinite(acc).any():
+        panels.append(("accuracy", "common.accuracy"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
+    for ax, (key, label) in zip(axes[0], panels, strict=True):
+        ax.plot(epochs, _column(history, key), label=t("common.train", lang), color="tab:blue")
+        val = _column(history, f"val_{key}")
+        if np.isfinite(val).any():
+            ax.plot(epochs, val, label=t(eval_label, lang), color="tab:orange")
+        if best_epoch:
+            ax.axvline(
+                best_epoch,
+                color="grey",
+                linestyle="--",
+                linewidth=1,
+                label=t("common.best_epoch", lang, epoch=best_epoch),
+            )
+        ax.set_xlabel(t("common.epoch", lang))
+        ax.set_ylabel(t(label, lang))
+        if key == "loss" and np.nanmin(np.abs(_column(history, key))) > 0 and len(epochs) > 1:
+            finite = _column(history, key)[np.isfinite(_column(history, key))]
+            if finite.size and finite.max() / max(finite.min(), 1e-12) > 50:
+                ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(title or t("common.learning_curves", lang))
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix_figure(
+    matrix: Sequence[Sequence[int]],
+    class_names: Sequence[str],
+    *,
+    lang: str = "en",
+    title: str | None = None,
+):
+    """Counts and row-normalised fractions side by side (rows: true class)."""
+    plt = _pyplot()
+    counts = np.asarray(matrix, dtype=float)
+    rows = counts.sum(axis=1, keepdims=True)
+    normalised = np.divide(counts, rows, out=np.zeros_like(counts), where=rows > 0)
+    k = len(class_names)
+    size = max(4.0, 0.45 * k + 2)
+    fig, axes = plt.subplots(1, 2, figsize=(2 * size + 1, size))
+    for ax, values, fmt in ((axes[0], counts, "{:.0f}"), (axes[1], normalised, "{:.2f}")):
+        image = ax.imshow(values, cmap="Blues", vmin=0)
+        fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+        ax.set_xticks(
+            range(k), class_names, rotation=45 if k > 3 else 0, ha="right" if k > 3 else "center"
+        )
+        ax.set_yticks(range(k), class_names)
+        ax.set_xlabel(t("common.predicted", lang))
+        ax.set_ylabel(t("common.true", lang))
+        if k <= 20:
+            high = values.max() / 2 if values.max() > 0 else 1
+            for i in range(k):
+                for j in range(k):
+                    ax.text(
+                        j,
+                        i,
+                        fmt.format(values[i, j]),
+                        ha="center",
+                        va="center",
+                        fontsize=8 if k > 10 else 10,
+                        color="white" if values[i, j] > high else "black",
+                    )
+    fig.suptitle(title or t("common.confusion_matrix", lang))
+    fig.tight_layout()
+    return fig
+
+
+def decision_boundary(
+    predict: Callable[[np.ndarray], np.ndarray],
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray | None = None,
+    y_test: np.ndarray | None = None,
+    *,
+    class_names: Sequence[str] = (),
+    lang: str = "en",
+    resolution: int = 200,
+):
+    """Predicted class over the plane of two input features, with train (o) and test (x) points.
+
+    `predict` maps an (n, 2) array to class indices.
+    """
+    plt = _pyplot()
+    points = x_train if x_test is None else np.concatenate([x_train, x_test])
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    pad = (hi - lo) * 0.1 + 1e-9
+    xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution)
+    ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution)
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    grid = np.c_[grid_x.ravel(), grid_y.ravel()].astype("float32")
+    zz = np.asarray(predict(grid)).reshape(grid_x.shape)
+    k = max(len(class_names), int(max(y_train.max(), zz.max())) + 1)
+    cmap = plt.get_cmap("tab10" if k <= 10 else "tab20")
+    fig, ax = plt.subplots(figsize=(6, 5.5))
+    ax.contourf(
+        grid_x,
+        grid_y,
+        zz,
+        levels=np.arange(k + 1) - 0.5,
+        cmap=cmap,
+        alpha=0.25,
+        vmin=-0.5,
+        vmax=cmap.N - 0.5,
+    )
+    for c in range(k):
+        name = class_names[c] if c < len(class_names) else str(c)
+        color = cmap(c)
+        mask = y_train == c
+        ax.scatter(
+            x_train[mask, 0],
+            x_train[mask, 1],
+            s=14,
+            color=color,
+            edgecolor="k",
+            linewidth=0.3,
+            label=f"{name} ({t('common.train', lang)})",
+        )
+        if x_test is not None:
+            mask = y_test == c
+            ax.scatter(
+                x_test[mask, 0],
+                x_test[mask, 1],
+                s=22,
+                color=color,
+                marker="x",
+                label=f"{name} ({t('common.test', lang)})",
+            )
+    ax.set_xlabel("x₁")
+    ax.set_ylabel("x₂")
+    ax.legend(fontsize=7, loc="best")
+    ax.set_title(t("common.decision_boundary", lang))
+    fig.tight_layout()
+    return fig
+
+
+def regression_fit(
+    predict: Callable[[np.ndarray], np.ndarray],
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray | None = None,
+    y_test: np.ndarray | None = None,
+    *,
+    lang: str = "en",
+):
+    """A 1-D regression: the points and the model's curve."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    ax.scatter(x_train[:, 0], y_train, s=8, alpha=0.6, label=t("common.train", lang))
+    if x_test is not None:
+        ax.scatter(x_test[:, 0], y_test, s=8, alpha=0.6, marker="x", label=t("common.test", lang))
+    points = x_train if x_test is None else np.concatenate([x_train, x_test])
+    xs = np.linspace(points[:, 0].min(), points[:, 0].max(), 400).reshape(-1, 1).astype("float32")
+    ax.plot(xs[:, 0], np.ravel(predict(xs)), color="k", linewidth=2, label="model")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,5 @@
+"""Training in the lecture's three regimes with compiled epochs; run folders."""
+
+from zoo.training.trainer import Run, train
+
+__all__ = ["Run", "train"]

@@ -1,0 +1,58 @@
+"""Choosing the Keras backend (before Keras is imported) and the device to train on."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import sys
+
+from zoo.errors import OptionError
+
+BACKENDS = ("tensorflow", "jax")
+
+
+def select_backend(name: str | None) -> str:
+    """Make `name` Keras's backend; it must happen before the first `import keras`."""
+    if name is not None and name not in BACKENDS:
+        raise OptionError("--backend", f"{name!r} is not one of {', '.join(BACKENDS)}")
+    if name is not None and importlib.util.find_spec(name) is None:
+        extra = " (pip install 'zoo[jax]')" if name == "jax" else ""
+        raise OptionError("--backend", f"{name} is not installed{extra}")
+    if "keras" in sys.modules:
+        import keras
+
+        current = keras.backend.backend()
+        if name is not None and name != current:
+            raise OptionError(
+                "--backend",
+                f"Keras is already running on {current}; set KERAS_BACKEND={name} "
+                "before importing keras",
+            )
+        return current
+    if name is not None:
+        os.environ["KERAS_BACKEND"] = name
+    import keras
+
+    return keras.backend.backend()
+
+
+def resolve_device(device: str, backend: str) -> tuple[contextlib.AbstractContextManager, str]:
+    """A context that places variables and computation, and the device's name for the record."""
+    if backend == "jax":
+        import jax
+
+        gpus = [d for d in jax.devices() if d.platform == "gpu"]
+        if device == "gpu" and not gpus:
+            raise OptionError("--device", "no GPU is visible to JAX")
+        target = gpus[0] if gpus and device != "cpu" else jax.devices("cpu")[0]
+        name = f"GPU:0 ({target.device_kind})" if target.platform == "gpu" else "CPU"
+        return jax.default_device(target), name
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if device == "gpu" and not gpus:
+        raise OptionError("--device", "no GPU is visible to TensorFlow")
+    if gpus and device != "cpu":
+        return tf.device("/GPU:0"), "GPU:0"
+    return tf.device("/CPU:0"), "CPU"

@@ -1,0 +1,58 @@
+"""Compiled training epochs, one implementation per Keras backend.
+
+For the small networks of the course, `model.fit` spends nearly all its time on per-step
+overhead. Here one call runs a whole epoch on the device - every update of the epoch and
+the evaluation that draws the test curve - with the same optimizer, loss and order of
+examples that `fit` would use. The trainer keeps the history, stopping rules and progress
+display on the host between epochs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class EpochResult:
+    loss: float
+    accuracy: float | None
+    val_loss: float | None = None
+    val_accuracy: float | None = None
+
+
+def make_epoch_runner(model, optimizer, objective, x, y, x_eval=None, y_eval=None, *, batch_size):
+    """The runner for the active Keras backend: `runner.epoch(order, steps) -> EpochResult`."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        from zoo.training.loops.tf_loop import TFEpochRunner as Runner
+    elif backend == "jax":
+        from zoo.training.loops.jax_loop import JaxEpochRunner as Runner
+    else:
+        raise NotImplementedError(f"no compiled loop for the {backend} backend")
+    return Runner(model, optimizer, objective, x, y, x_eval, y_eval, batch_size=batch_size)
+
+
+def correct_count(objective, y_true, outputs):
+    """How many outputs name the right class (keras.ops: works inside any backend's graph)."""
+    from keras import ops
+
+    if objective.units == 1:
+        threshold = 0.0 if objective.from_logits else 0.5
+        predicted = ops.cast(outputs[:, 0] > threshold, "int32")
+        actual = ops.cast(y_true[:, 0] > 0.5, "int32")
+    else:
+        predicted = ops.argmax(outputs, axis=-1)
+        actual = y_true if objective.sparse_targets else ops.argmax(y_true, axis=-1)
+        predicted, actual = (
+            ops.cast(predicted, "int32"),
+            ops.cast(ops.reshape(actual, (-1,)), "int32"),
+        )
+    return ops.sum(ops.cast(ops.equal(predicted, actual), "float32"))
+
+
+def as_float(value) -> float | None:
+    return None if value is None else float(np.asarray(value))

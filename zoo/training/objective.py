@@ -1,0 +1,122 @@
+"""What is minimised and how outputs become answers: the head, the loss and the targets.
+
+The loss follows the head (softmax -> categorical cross-entropy, sigmoid -> binary
+cross-entropy one-vs-rest, linear -> mean squared error) unless `loss` says otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from zoo.errors import OptionError
+from zoo.models.layers import HEADS, check_head, output_units
+
+LOSSES = ("crossentropy", "bce", "mse")
+LOSS_ALIASES = {
+    "cce": "crossentropy",
+    "categorical-crossentropy": "crossentropy",
+    "cross-entropy": "crossentropy",
+    "binary-crossentropy": "bce",
+    "mean-squared-error": "mse",
+}
+DEFAULT_LOSS = {"softmax": "crossentropy", "sigmoid": "bce", "linear": "mse"}
+
+
+@dataclass(frozen=True)
+class Objective:
+    """How a model with `head` and `units` outputs is trained and read.
+
+    >>> obj = Objective.create(head="sigmoid", task="classification", num_classes=2)
+    >>> obj.units, obj.loss
+    (1, 'bce')
+    """
+
+    head: str
+    loss: str
+    task: str
+    num_classes: int
+    units: int
+
+    @classmethod
+    def create(cls, *, head: str | None, task: str, num_classes: int, loss: str | None = None):
+        if head is None:
+            head = "softmax" if task == "classification" else "linear"
+        head = check_head(head)
+        if task == "regression" and head != "linear":
+            raise OptionError("--head", f"a {head} head cannot fit a regression target; use linear")
+        loss = LOSS_ALIASES.get(loss, loss) if loss else DEFAULT_LOSS[head]
+        if loss not in LOSSES:
+            raise OptionError("--loss", f"{loss!r} is not one of {', '.join(LOSSES)}")
+        if task == "regression" and loss != "mse":
+            raise OptionError("--loss", f"{loss} needs classes; a regression target takes mse")
+        units = 1 if task == "regression" else output_units(head, num_classes)
+        return cls(head, loss, task, num_classes, units)
+
+    @classmethod
+    def for_model(cls, model, *, task: str, num_classes: int, loss: str | None = None):
+        """Read the head from a model's last layer (its activation), e.g. a user's own model."""
+        activation = getattr(model.layers[-1], "activation", None)
+        name = getattr(activation, "__name__", "linear")
+        head = name if name in HEADS else "linear"
+        obj = cls.create(head=head, task=task, num_classes=num_classes, loss=loss)
+        units = int(model.outputs[0].shape[-1])
+        if units != obj.units:
+            raise OptionError(
+                "model",
+                f"its output has {units} units; a {head} head on this data needs {obj.units}",
+            )
+        return obj
+
+    @property
+    def from_logits(self) -> bool:
+        return self.head == "linear" and self.loss != "mse"
+
+    def keras_loss(self):
+        """A Keras loss taking `encode(y)` and the model's outputs (mean over the batch)."""
+        import keras
+
+        if self.loss == "mse":
+            return keras.losses.MeanSquaredError()
+        if self.loss == "bce":
+            return keras.losses.BinaryCrossentropy(from_logits=self.from_logits)
+        if self.units == 1:  # cross-entropy on one sigmoid unit is the binary one
+            return keras.losses.BinaryCrossentropy(from_logits=self.from_logits)
+        if self.head == "sigmoid":
+            return keras.losses.CategoricalCrossentropy()
+        return keras.losses.SparseCategoricalCrossentropy(from_logits=self.from_logits)
+
+    @property
+    def sparse_targets(self) -> bool:
+        """Integer labels go in as they are; every other loss wants one-hot or 0/1 columns."""
+        return (
+            self.task == "classification"
+            and self.loss == "crossentropy"
+            and self.head != "sigmoid"
+            and self.units > 1
+        )
+
+    def encode(self, y: np.ndarray) -> np.ndarray:
+        """Targets in the shape the loss expects."""
+        y = np.asarray(y)
+        if self.task == "regression":
+            return y.astype("float32").reshape(-1, 1)
+        if self.sparse_targets:
+            return y.astype("int32")
+        if self.units == 1:
+            return y.astype("float32").reshape(-1, 1)
+        return np.eye(self.num_classes, dtype="float32")[y.astype(np.int64)]
+
+    def decode(self, outputs: np.ndarray) -> np.ndarray:
+        """Class indices (classification) or values (regression) from model outputs."""
+        outputs = np.asarray(outputs)
+        if self.task == "regression":
+            return outputs.reshape(-1)
+        if outputs.shape[-1] == 1:
+            threshold = 0.0 if self.from_logits else 0.5
+            return (outputs[:, 0] > threshold).astype(np.int64)
+        return outputs.argmax(axis=-1).astype(np.int64)
+
+    def describe(self) -> str:
+        return f"{self.head} head, {self.loss} loss, {self.units} output unit(s)"

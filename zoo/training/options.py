@@ -1,0 +1,143 @@
+"""Training options, checked once at the edge: every impossible value names its option."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from zoo.errors import OptionError
+
+MODES = {
+    "batch": "batch",
+    "full": "batch",
+    "full-batch": "batch",
+    "minibatch": "minibatch",
+    "mini-batch": "minibatch",
+    "sample": "sample",
+    "sgd": "sample",
+    "stochastic": "sample",
+    "per-sample": "sample",
+}
+OPTIMIZERS = ("sgd", "adam")
+DEVICES = ("auto", "cpu", "gpu")
+NORMALIZE = ("dataset", "train", "none")
+DEFAULT_BATCH_SIZE = 32
+DEFAULT_EPOCHS = 100
+DEFAULT_LR = 0.01
+
+
+def resolve_mode(mode: str | None, batch_size: int | None) -> str:
+    if mode is None:
+        return "minibatch"
+    key = mode.strip().lower().replace("_", "-")
+    if key not in MODES:
+        raise OptionError(
+            "--mode",
+            f"{mode!r} is not one of batch, minibatch, sample "
+            f"(or {', '.join(k for k in MODES if MODES[k] != k)})",
+        )
+    return MODES[key]
+
+
+@dataclass
+class TrainOptions:
+    """Everything `train` accepts besides the model and the data."""
+
+    mode: str | None = None
+    batch_size: int | None = None
+    epochs: int | None = None
+    iterations: int | None = None
+    lr: float | None = None
+    momentum: float = 0.0
+    optimizer: str = "sgd"
+    loss: str | None = None
+    seed: int = 0
+    target_loss: float | None = None
+    patience: int | None = None
+    validation: float | None = None
+    normalize: str = "dataset"
+    shuffle: bool = True
+    device: str = "auto"
+    backend: str | None = None
+    quiet: bool = False
+    out: str | None = "reports"
+    comment: str | None = None
+    author: str | None = None
+    group: str | None = None
+    variant: str | None = None
+    title: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.mode = resolve_mode(self.mode, self.batch_size)
+        if self.lr is None:
+            self.lr = DEFAULT_LR
+        if self.batch_size is not None and self.batch_size < 1:
+            raise OptionError("--batch-size", f"must be at least 1, got {self.batch_size}")
+        if self.mode == "sample" and self.batch_size not in (None, 1):
+            raise OptionError("--batch-size", "per-sample descent updates after every example (1)")
+        if self.mode == "batch" and self.batch_size is not None:
+            raise OptionError("--batch-size", "full-batch descent uses the whole training set")
+        if self.epochs is not None and self.iterations is not None:
+            raise OptionError("--iterations", "give --epochs or --iterations, not both")
+        if self.epochs is not None and self.epochs < 1:
+            raise OptionError("--epochs", f"must be at least 1, got {self.epochs}")
+        if self.iterations is not None and self.iterations < 1:
+            raise OptionError("--iterations", f"must be at least 1, got {self.iterations}")
+        if not (isinstance(self.lr, int | float) and math.isfinite(self.lr) and self.lr > 0):
+            raise OptionError("--lr", f"the learning rate must be a positive number, got {self.lr}")
+        if not 0 <= self.momentum < 1:
+            raise OptionError("--momentum", f"must be in [0, 1), got {self.momentum}")
+        if self.optimizer not in OPTIMIZERS:
+            raise OptionError(
+                "--optimizer", f"{self.optimizer!r} is not one of {', '.join(OPTIMIZERS)}"
+            )
+        if self.optimizer == "adam" and self.momentum:
+            raise OptionError("--momentum", "applies to sgd; adam keeps its own moments")
+        if self.target_loss is not None and not self.target_loss >= 0:
+            raise OptionError("--target-loss", f"must be zero or more, got {self.target_loss}")
+        if self.patience is not None and self.patience < 1:
+            raise OptionError("--patience", f"must be at least 1 epoch, got {self.patience}")
+        if self.validation is not None and not 0 < self.validation < 1:
+            raise OptionError("--validation", f"a fraction in (0, 1), got {self.validation}")
+        if self.normalize not in NORMALIZE:
+            raise OptionError(
+                "--normalize", f"{self.normalize!r} is not one of {', '.join(NORMALIZE)}"
+            )
+        if self.device not in DEVICES:
+            raise OptionError("--device", f"{self.device!r} is not one of {', '.join(DEVICES)}")
+
+    @classmethod
+    def with_defaults(cls, given: dict[str, Any], defaults: dict[str, Any]) -> TrainOptions:
+        """Options the user gave win over a dataset's `train_defaults`."""
+        merged = dict(given)
+        mode = resolve_mode(merged.get("mode"), merged.get("batch_size"))
+        for key, value in defaults.items():
+            if key == "batch_size" and mode != "minibatch":
+                continue
+            if key in ("epochs", "iterations") and (
+                merged.get("epochs") or merged.get("iterations")
+            ):
+                continue
+            if merged.get(key) is None:
+                merged[key] = value
+        return cls(**merged)
+
+    def batch_size_for(self, n_train: int) -> int:
+        if self.mode == "batch":
+            return n_train
+        if self.mode == "sample":
+            return 1
+        return min(self.batch_size or DEFAULT_BATCH_SIZE, n_train)
+
+    def plan(self, n_train: int) -> tuple[int, int, int]:
+        """(batch size, updates per epoch, epochs); the last may stop short."""
+        batch = self.batch_size_for(n_train)
+        steps = math.ceil(n_train / batch)
+        if self.iterations is not None:
+            return batch, steps, math.ceil(self.iterations / steps)
+        return batch, steps, self.epochs or DEFAULT_EPOCHS
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,56 @@
+"""Progress display: a bar redrawn each epoch on a terminal, a line per epoch otherwise."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+
+def _fmt(value, digits=4) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+class Progress:
+    """`Progress(epochs).update(row)` after each epoch; `close()` at the end."""
+
+    def __init__(
+        self, epochs: int, *, quiet: bool = False, stream: TextIO | None = None, width: int = 24
+    ):
+        self.epochs, self.quiet, self.width = epochs, quiet, width
+        self.stream = stream or sys.stderr
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self._open = False
+
+    def update(self, row: dict) -> None:
+        if self.quiet:
+            return
+        metrics = f"loss {_fmt(row['loss'])}"
+        if row.get("accuracy") is not None:
+            metrics += f" acc {_fmt(row['accuracy'])}"
+        if row.get("val_loss") is not None:
+            metrics += f"  val_loss {_fmt(row['val_loss'])}"
+        if row.get("val_accuracy") is not None:
+            metrics += f" val_acc {_fmt(row['val_accuracy'])}"
+        epoch = row["epoch"]
+        if self.tty:
+            done = int(self.width * epoch / self.epochs)
+            bar = "=" * done + (">" if done < self.width else "") + " " * (self.width - done - 1)
+            line = f"\repoch {epoch:>{len(str(self.epochs))}}/{self.epochs} [{bar}] {metrics}"
+            self.stream.write(line + " " * 4)
+            self._open = True
+        else:
+            self.stream.write(f"epoch {epoch}/{self.epochs} {metrics} ({row['seconds']:.3f}s)\n")
+        self.stream.flush()
+
+    def message(self, text: str) -> None:
+        if self.quiet:
+            return
+        self.close()
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self._open:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._open = False
