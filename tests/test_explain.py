@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from zoo.cli import cli
 from zoo.datasets import load_dataset
-from zoo.explain import backprop, descent, forward, lr, manual_regression
+from zoo.explain import backprop, descent, forward, landscape, lr, lr_find, manual_regression
 from zoo.explain.output import fmt2
 from zoo.models.lecture import HIDDEN_WEIGHTS, INPUTS, OUTPUT_WEIGHTS
 
@@ -195,3 +197,183 @@ def test_rate_19_eta_opt_converges_and_21_diverges():
     assert result.errors[3][-1] > 100 * result.errors[3][0]
     oscillating = dict(zip(result.factors, result.oscillating, strict=True))
     assert oscillating[1.9] and oscillating[2.1] and not oscillating[0.5]
+
+
+# -- landscape -----------------------------------------------------------------------------
+
+
+def test_filter_normalised_direction_matches_each_filters_norm_and_skips_biases():
+    rng = np.random.default_rng(0)
+    kernel, bias = rng.normal(size=(5, 3)) * [1.0, 10.0, 0.1], rng.normal(size=3)
+    d_kernel, d_bias = landscape.filter_normalised_direction([kernel, bias], rng)
+    # A filter of a Dense kernel is one neuron's incoming weights: a column
+    np.testing.assert_allclose(
+        np.linalg.norm(d_kernel, axis=0), np.linalg.norm(kernel, axis=0), rtol=1e-12
+    )
+    assert not np.allclose(d_kernel / np.linalg.norm(d_kernel, axis=0), 0)
+    assert np.all(d_bias == 0)
+
+
+def write_run_folder(root):
+    """A run folder written by the trainer, and its model and data reloaded independently."""
+    import keras
+
+    from zoo import train
+
+    run = train("mlp", "gaussians", hidden=(6,), epochs=20, lr=0.2, quiet=True, out=str(root))
+    model = keras.saving.load_model(run.folder / "model.keras", compile=False)
+    return run.folder, model, load_dataset("gaussians", seed=0)
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory):
+    return write_run_folder(tmp_path_factory.mktemp("runs"))
+
+
+def test_landscape_is_centred_on_the_trained_models_loss(run_folder):
+    folder, model, data = run_folder
+    result = landscape.landscape(folder, points=5, seed=1)
+    p = np.asarray(model(data.x_train.astype("float32")), dtype=float)
+    cross_entropy = -np.mean(np.log(p[np.arange(len(p)), data.y_train]))
+    assert result.center_loss == pytest.approx(cross_entropy, rel=1e-4)
+    assert result.examples == len(data.x_train) and result.loss == "crossentropy"
+    middle = len(result.alphas) // 2
+    assert result.alphas[middle] == 0.0
+    assert result.losses_1d[middle] == pytest.approx(result.center_loss, rel=1e-6)
+    assert result.losses_2d[2][2] == pytest.approx(result.center_loss, rel=1e-6)
+    assert np.array(result.losses_2d).shape == (5, 5)
+    # A trained model sits low: moving by the weights' own norm raises the loss somewhere
+    assert max(result.losses_1d) > result.center_loss
+
+
+# -- lr-find -------------------------------------------------------------------------------
+
+
+def test_lr_find_raises_the_rate_exponentially_and_suggests_one_in_range():
+    result = lr_find.lr_find("logistic", "gaussians", steps=40, start_lr=1e-4, end_lr=100.0)
+    lrs = np.array(result.lrs)
+    ratios = lrs[1:] / lrs[:-1]
+    np.testing.assert_allclose(ratios, (100.0 / 1e-4) ** (1 / 39), rtol=1e-9)
+    assert lrs[0] == pytest.approx(1e-4)
+    assert result.suggested_lr is not None and lrs[0] <= result.suggested_lr <= lrs[-1]
+    assert result.suggested_lr < result.min_loss_lr
+    assert min(result.smoothed) < result.smoothed[0]
+
+
+def test_lr_find_suggests_where_the_smoothed_loss_falls_fastest():
+    lrs = np.geomspace(1e-4, 10, 50)
+    # A loss that is flat, falls fastest around 1e-2, then flattens and blows up at the end
+    losses = 1.0 - 0.8 / (1 + np.exp(-3 * (np.log10(lrs) + 2))) + np.where(lrs > 3, 5.0, 0.0)
+    steepest, lowest = lr_find.suggest(lrs, losses)
+    assert steepest == pytest.approx(1e-2, rel=0.3)
+    assert 1e-1 < lowest <= 3
+
+
+# -- the commands --------------------------------------------------------------------------
+
+COMMANDS = {
+    "forward": (
+        ["explain", "forward"],
+        [
+            "S(-1.90) = 0.13",
+            "S(3.10) = 0.96",
+            "S(-0.40) = 0.40",
+            "S(-0.63) = 0.35",
+            "S(1.76) = 0.85",
+            "0.345841",
+        ],
+    ),
+    "backprop": (
+        ["explain", "backprop", "--target", "0.9", "--lr", "0.5"],
+        ["-0.0163", "GradientTape", "-0.016312"],
+    ),
+    "manual-regression": (
+        ["explain", "manual-regression", "--iterations", "200", "--every", "100"],
+        ["dW1", "MSE"],
+    ),
+    "descent": (["explain", "descent", "--epochs", "3"], ["per-sample", "0.205794"]),
+    "lr": (
+        ["explain", "lr", "--epochs", "30"],
+        [
+            "λ_max = 4.540227",
+            "η_opt = 1/λ_max = 0.220253",
+            "η_max = 2/λ_max = 0.440507",
+            "diverges",
+        ],
+    ),
+    "lr-find": (["lr-find", "logistic", "gaussians", "--steps", "30"], ["Suggested rate"]),
+}
+FIGURES = {"manual-regression": "manual_regression", "lr-find": "lr_find"}
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_command_prints_its_numbers_and_writes_figure_and_json(name, tmp_path):
+    args, expected = COMMANDS[name]
+    result = invoke(*args, "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    for text in expected:
+        assert text in result.output
+    assert_figure(tmp_path / f"{FIGURES.get(name, name)}.png")
+    numbers = json.loads((tmp_path / f"{name}.json").read_text(encoding="utf-8"))
+    assert numbers
+
+
+def test_lr_command_writes_the_rates_to_json(tmp_path):
+    assert invoke("explain", "lr", "--epochs", "10", "--out", str(tmp_path)).exit_code == 0
+    numbers = json.loads((tmp_path / "lr.json").read_text(encoding="utf-8"))
+    assert numbers["eta_opt"] == pytest.approx(1 / numbers["lambda_max"])
+    assert numbers["eta_max"] == pytest.approx(2 / numbers["lambda_max"])
+
+
+def test_landscape_command_on_a_run_folder(run_folder, tmp_path):
+    folder = run_folder[0]
+    result = invoke("explain", "landscape", str(folder), "--points", "5", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "crossentropy" in result.output and "5×5" in result.output
+    assert_figure(tmp_path / "landscape.png")
+    assert len(json.loads((tmp_path / "landscape.json").read_text())["losses_2d"]) == 5
+
+
+def test_russian_texts_and_pdf_figures(tmp_path):
+    result = invoke("explain", "forward", "--lang", "ru", "--format", "pdf", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "Скрытый слой" in result.output
+    assert (tmp_path / "forward.pdf").read_bytes().startswith(b"%PDF")
+    assert not (tmp_path / "forward.png").exists()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["explain", "forward", "--inputs", "1,2"], "give 3 numbers"),
+        (["explain", "backprop", "--target", "high"], "not a comma-separated list"),
+        (["explain", "backprop", "--target", "0.9,0.1,0.5"], "give 1 or 2 numbers"),
+        (["explain", "backprop", "--lr", "0"], "--lr"),
+        (["explain", "descent", "--epochs", "0"], "--epochs"),
+        (["explain", "lr", "--factors", "0.5,-1"], "--factors"),
+        (["explain", "lr", "--format", "gif"], "--format"),
+        (["explain", "forward", "--lang", "de"], "--lang"),
+        (["explain", "nonsense"], "No such command"),
+        (["lr-find", "nonsense", "gaussians"], "unknown model"),
+        (["lr-find", "logistic", "gaussians", "--start-lr", "1", "--end-lr", "0.1"], "--start-lr"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message(args, message, tmp_path):
+    result = invoke(*args, "--out", str(tmp_path))
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+
+
+def test_landscape_of_a_folder_that_is_not_a_run_folder_exits_2(tmp_path):
+    (tmp_path / "notes.txt").write_text("hello")
+    result = invoke("explain", "landscape", str(tmp_path), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert "is not a run folder" in result.output
+    missing = tmp_path / "run"
+    missing.mkdir()
+    (missing / "config.json").write_text(
+        json.dumps({"model": "mlp", "dataset": "gaussians", "task": "classification"})
+    )
+    result = invoke("explain", "landscape", str(missing), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert "model.keras" in result.output

@@ -1,0 +1,312 @@
+"""`zoo explain ...` and `zoo lr-find`: the lecture's worked examples, printed and drawn.
+
+Each command calls one function of `zoo.explain`, prints its `describe` text, and writes its
+figures (PNG, or PDF with --format pdf) and its numbers (JSON) into --out.
+"""
+
+from __future__ import annotations
+
+import click
+
+from zoo.cli.common import ZooGroup, command, dataset_kwargs, dataset_option_decorators
+from zoo.i18n import languages
+
+
+def _floats(count: tuple[int, ...]):
+    """A click callback: "0.5,0.9,-0.3" -> (0.5, 0.9, -0.3), with `count` allowed lengths."""
+
+    def parse(ctx, param, value):
+        if value is None:
+            return None
+        try:
+            numbers = tuple(float(v) for v in value.replace(" ", "").split(",") if v)
+        except ValueError:
+            raise click.BadParameter(
+                f"{value!r} is not a comma-separated list of numbers"
+            ) from None
+        if count and len(numbers) not in count:
+            wanted = " or ".join(str(c) for c in count)
+            raise click.BadParameter(f"give {wanted} numbers, got {len(numbers)}")
+        return numbers
+
+    return parse
+
+
+def output_options(name: str):
+    """--out, --format, --lang, --seed: what every explain command takes."""
+
+    def decorate(f):
+        options = [
+            click.option(
+                "--out",
+                type=click.Path(file_okay=False),
+                default=None,
+                help=f"Folder for the figures and JSON (default reports/explain-{name}).",
+            ),
+            click.option(
+                "--format",
+                "fmt",
+                type=click.Choice(["png", "pdf"]),
+                default="png",
+                show_default=True,
+                help="Figure format.",
+            ),
+            click.option(
+                "--lang",
+                type=click.Choice(languages()),
+                default="en",
+                show_default=True,
+                help="Language of the texts and figures.",
+            ),
+            click.option(
+                "--seed",
+                type=int,
+                default=0,
+                show_default=True,
+                help="Seed of the data and of every random choice.",
+            ),
+        ]
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return decorate
+
+
+def finish(module, result, name: str, out, fmt: str, lang: str) -> None:
+    """Print the example's text, write its figures and JSON, say where."""
+    from zoo.explain.output import prepare_out, text, write_json
+
+    folder = prepare_out(out, name)
+    click.echo(module.describe(result, lang))
+    paths = [*module.plot(result, folder, fmt, lang), write_json(folder, name, result)]
+    click.echo(text("written", lang, paths=", ".join(str(p) for p in paths)))
+
+
+@click.group(cls=ZooGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def explain():
+    """The lecture's worked examples: numbers printed, figures and JSON written.
+
+    \b
+    Examples:
+      zoo explain forward
+      zoo explain backprop --target 0.9 --lr 0.5
+      zoo explain lr --lang ru --format pdf
+      zoo explain landscape reports/mlp-gaussians-20261127-101500
+    """
+
+
+@explain.command()
+@click.option("--inputs", callback=_floats((3,)), help="Three inputs (default 0.5,0.9,-0.3).")
+@output_options("forward")
+def forward(inputs, out, fmt, lang, seed):
+    """Inference in the lecture's 3-3-2 sigmoid network, neuron by neuron and as W·x."""
+    from zoo.explain import forward as module
+    from zoo.models.lecture import INPUTS
+
+    result = module.forward(inputs or INPUTS, keras_check=True)
+    finish(module, result, "forward", out, fmt, lang)
+
+
+@explain.command()
+@click.option(
+    "--target",
+    callback=_floats((1, 2)),
+    default="0.9",
+    show_default=True,
+    help="Target of O1, or of O1,O2.",
+)
+@click.option(
+    "--lr",
+    type=click.FloatRange(min=0, min_open=True),
+    default=0.5,
+    show_default=True,
+    help="Learning rate of the one step shown.",
+)
+@click.option("--inputs", callback=_floats((3,)), help="Three inputs (default 0.5,0.9,-0.3).")
+@output_options("backprop")
+def backprop(target, lr, inputs, out, fmt, lang, seed):
+    """Every weight's gradient by the chain rule and by GradientTape, then one step."""
+    from zoo.explain import backprop as module
+    from zoo.models.lecture import INPUTS
+
+    result = module.backprop(target=target, lr=lr, inputs=inputs or INPUTS)
+    finish(module, result, "backprop", out, fmt, lang)
+
+
+@explain.command("manual-regression")
+@click.option(
+    "--hidden", type=click.IntRange(min=1), default=64, show_default=True, help="Hidden ReLU units."
+)
+@click.option(
+    "--lr",
+    type=click.FloatRange(min=0, min_open=True),
+    default=0.05,
+    show_default=True,
+    help="Learning rate (0.1 overshoots in the first steps).",
+)
+@click.option(
+    "--iterations",
+    type=click.IntRange(min=1),
+    default=5000,
+    show_default=True,
+    help="Full-batch updates.",
+)
+@click.option(
+    "--every",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="Draw the fit every this many iterations.",
+)
+@click.option("--samples", type=click.IntRange(min=4), help="Size of sigmoid-1d (default 500).")
+@output_options("manual-regression")
+def manual_regression(hidden, lr, iterations, every, samples, out, fmt, lang, seed):
+    """The lab's 1→64→1 ReLU network on sigmoid-1d with hand-derived gradients."""
+    from zoo.explain import manual_regression as module
+
+    result = module.manual_regression(
+        hidden=hidden, lr=lr, iterations=iterations, every=every, seed=seed, samples=samples
+    )
+    finish(module, result, "manual-regression", out, fmt, lang)
+
+
+@explain.command()
+@click.option(
+    "--lr",
+    type=click.FloatRange(min=0, min_open=True),
+    default=0.05,
+    show_default=True,
+    help="Learning rate of both descents.",
+)
+@click.option("--epochs", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--start", callback=_floats((3,)), help="Starting w1,w2,b (default -1,1.5,0).")
+@output_options("descent")
+def descent(lr, epochs, start, out, fmt, lang, seed):
+    """Batch against per-sample descent of one linear neuron on dataset-1 (gaussians)."""
+    from zoo.explain import descent as module
+
+    result = module.descent(lr=lr, epochs=epochs, seed=seed, start=start or module.START)
+    finish(module, result, "descent", out, fmt, lang)
+
+
+@explain.command()
+@click.option(
+    "--factors",
+    callback=_floats(()),
+    default="0.5,1,1.9,2.1",
+    show_default=True,
+    help="Rates to try, as multiples of η_opt.",
+)
+@click.option("--epochs", type=click.IntRange(min=1), default=50, show_default=True)
+@output_options("lr")
+def lr(factors, epochs, out, fmt, lang, seed):
+    """η_opt = 1/λ_max of the Hessian, η_max = 2·η_opt, and descent at multiples of η_opt."""
+    from zoo.explain import lr as module
+
+    result = module.learning_rates(factors=factors, epochs=epochs, seed=seed)
+    finish(module, result, "lr", out, fmt, lang)
+
+
+@explain.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--points",
+    type=click.IntRange(min=3),
+    default=21,
+    show_default=True,
+    help="Grid points along each axis of the 2-D map.",
+)
+@click.option(
+    "--span",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="How far along each direction (1 = the weights' norm).",
+)
+@click.option("--split", type=click.Choice(["train", "test"]), default="train", show_default=True)
+@click.option(
+    "--max-examples",
+    type=click.IntRange(min=1),
+    default=2000,
+    show_default=True,
+    help="Examples the loss is computed on (a random sample of the split).",
+)
+@output_options("landscape")
+def landscape(run_dir, points, span, split, max_examples, out, fmt, lang, seed):
+    """The loss around a trained run along random filter-normalised directions."""
+    from zoo.explain import landscape as module
+
+    result = module.landscape(
+        run_dir, points=points, span=span, split=split, max_examples=max_examples, seed=seed
+    )
+    finish(module, result, "landscape", out, fmt, lang)
+
+
+@command()
+@click.argument("model")
+@click.argument("dataset")
+@dataset_option_decorators
+@click.option(
+    "--start-lr", type=click.FloatRange(min=0, min_open=True), default=1e-5, show_default=True
+)
+@click.option(
+    "--end-lr", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True
+)
+@click.option(
+    "--steps",
+    type=click.IntRange(min=5),
+    default=100,
+    show_default=True,
+    help="Mini-batches at most (the run stops when the loss explodes).",
+)
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option("--optimizer", type=click.Choice(["sgd", "adam"]), default="sgd", show_default=True)
+@click.option("--hidden", help="Hidden layer sizes, e.g. 10 or 64,32 (models that have them).")
+@click.option("--activation", type=click.Choice(["relu", "sigmoid", "tanh"]))
+@click.option("--head", type=click.Choice(["softmax", "sigmoid", "linear"]))
+@click.option("--loss", type=click.Choice(["crossentropy", "bce", "mse"]))
+@output_options("lr-find")
+def lr_find(
+    model,
+    dataset,
+    start_lr,
+    end_lr,
+    steps,
+    batch_size,
+    optimizer,
+    hidden,
+    activation,
+    head,
+    loss,
+    out,
+    fmt,
+    lang,
+    seed,
+    **data_options,
+):
+    """Raise the learning rate exponentially each step; plot the loss; suggest a rate.
+
+    \b
+    Examples:
+      zoo lr-find mlp gaussians
+      zoo lr-find mlp cifar100-3class --hidden 10 --batch-size 128 --end-lr 1
+    """
+    from zoo.explain import lr_find as module
+    from zoo.registry import drop_none
+
+    result = module.lr_find(
+        model,
+        dataset,
+        start_lr=start_lr,
+        end_lr=end_lr,
+        steps=steps,
+        batch_size=batch_size,
+        optimizer=optimizer,
+        head=head,
+        loss=loss,
+        seed=seed,
+        dataset_options=dataset_kwargs(**data_options),
+        model_options=drop_none({"hidden": hidden, "activation": activation}),
+    )
+    finish(module, result, "lr-find", out, fmt, lang)
