@@ -81,7 +81,10 @@ def learning_rates(
         excess = e - best_error
         converged.append(bool(np.isfinite(e[-1]) and excess[-1] <= 1e-3 * excess[0]))
         diverged.append(bool(not np.isfinite(e[-1]) or e[-1] > e[0]))
-        signs = np.sign(along[1:])
+        # At η_opt the steepest component is gone after one step: what is left is rounding
+        # noise, whose sign means nothing
+        visible = along[1:][np.abs(along[1:]) > 1e-9 * abs(along[0])]
+        signs = np.sign(visible)
         oscillating.append(bool(len(signs) > 1 and np.all(signs[1:] * signs[:-1] < 0)))
     return LearningRates(
         eigenvalues=eigenvalues.tolist(),
