@@ -111,14 +111,15 @@ def cifar_images(labels: np.ndarray, seed: int = 0) -> np.ndarray:
     return data
 
 
-def cifar100_batch(labels, batch_label: str, seed: int = 0) -> dict:
+def cifar100_batch(labels, batch_label: str, seed: int = 0, data=None) -> dict:
+    """One batch dict with the official keys; `data` defaults to `cifar_images(labels)`."""
     labels = [int(v) for v in labels]
-    return {
-        "data": cifar_images(np.asarray(labels), seed),
-        "fine_labels": labels,
-        "coarse_labels": [COARSE_OF.get(v, v % 20) for v in labels],
+    return {  # the official key order: the labels come before the pixels
         "filenames": [f"{CIFAR100_FINE_NAMES[v]}_s_{i:06d}.png" for i, v in enumerate(labels)],
         "batch_label": batch_label,
+        "fine_labels": labels,
+        "coarse_labels": [COARSE_OF.get(v, v % 20) for v in labels],
+        "data": cifar_images(np.asarray(labels), seed) if data is None else data,
     }
 
 
@@ -170,7 +171,7 @@ def write_cifar100_folder(folder: Path, **sizes) -> Path:
 
 def cifar10_members(train_per_class: int = 2, test_per_class: int = 3) -> dict[str, bytes]:
     """``data_batch_1..5``, ``test_batch``, ``batches.meta`` and ``readme.html``, official order."""
-    meta = {"label_names": CIFAR10_NAMES, "num_cases_per_batch": 10000, "num_vis": 3072}
+    meta = {"num_cases_per_batch": 10000, "label_names": CIFAR10_NAMES, "num_vis": 3072}
     members: dict[str, bytes] = {}
 
     def batch(labels, label: str, seed: int) -> bytes:

@@ -27,7 +27,7 @@ from click.testing import CliRunner
 from zoo import load_dataset
 from zoo.cli import cli
 from zoo.datasets import cifar, mnist
-from zoo.datasets.archive import load_pickle
+from zoo.datasets.archive import RowFilterUnpickler, load_pickle
 from zoo.errors import DataError, OptionError
 
 # --- fixtures ---------------------------------------------------------------------------------
@@ -424,10 +424,32 @@ def test_pickle_that_would_run_code_is_refused(data_dir, tmp_path):
     assert cache_files(tmp_path) == []
 
 
+def test_row_filter_reads_only_the_wanted_pixel_rows(monkeypatch):
+    monkeypatch.setattr(RowFilterUnpickler, "SLICE", 7 * 3072)  # many slices, a short last one
+    payload = fx.cifar100_members()["train"]
+    content, kept = load_pickle(io.BytesIO(payload), "train", ("fine_labels", [58, 0, 55]))
+    raw = raw_batch({"train": payload}, "train")
+    wanted = np.isin(raw[b"fine_labels"], [0, 55, 58])
+    np.testing.assert_array_equal(kept, wanted)
+    np.testing.assert_array_equal(content["data"], raw[b"data"][wanted])
+    assert len(content["fine_labels"]) == 500  # the labels stay whole; `kept` selects them
+
+
+def test_batch_with_pixels_before_labels_is_read_whole_and_still_right(data_dir):
+    members = fx.cifar100_members()
+    batch = raw_batch(members, "train")
+    reordered = {"data": batch[b"data"], "fine_labels": batch[b"fine_labels"]}
+    members["train"] = fx.py2_pickle(reordered)
+    content, kept = load_pickle(io.BytesIO(members["train"]), "train", ("fine_labels", [0, 55]))
+    assert kept is None and content["data"].shape == (500, 3072)
+    fx.write_cifar100_archive(data_dir, members)
+    data = load_dataset("cifar100-3class", data_dir=data_dir)
+    np.testing.assert_array_equal(data.x_train[:, 0, 0, 0], np.array([0, 55, 58])[data.y_train])
+
+
 def test_safe_unpickler_admits_plain_data_only():
-    assert load_pickle(io.BytesIO(pickle.dumps({"a": [1, b"x"]}, protocol=2)), "x") == {
-        "a": [1, "x"]
-    }
+    content, kept = load_pickle(io.BytesIO(pickle.dumps({"a": [1, b"x"]}, protocol=2)), "x")
+    assert content == {"a": [1, "x"]} and kept is None
     with pytest.raises(DataError, match="builtins.eval"):
         load_pickle(io.BytesIO(b"\x80\x02cbuiltins\neval\nX\x03\x00\x00\x001+1\x85R."), "x")
     # Python 3 writes bytes at protocol 2 as _codecs.encode(text, "latin1"); nothing else passes
@@ -448,6 +470,7 @@ def test_safe_unpickler_admits_plain_data_only():
             "no 'fine_labels' entry",
         ),
         (lambda m: m.update(train=m["train"][:3000]), "cannot read the pickle"),
+        (lambda m: m.update(train=m["train"][: len(m["train"]) // 2]), "pixel data ends"),
         (lambda m: m.update(train=b"garbage"), "cannot read the pickle"),
     ],
 )

@@ -61,6 +61,17 @@ PICKLE_ERRORS = READ_ERRORS + (
 )
 
 
+def _refuse(source: str, module: str, name: str) -> Any:
+    try:
+        return ALLOWED_GLOBALS[(module, name)]
+    except KeyError:
+        raise DataError(
+            f"{source}: refused to unpickle {module}.{name}; the official files hold "
+            "only arrays, lists, strings and numbers, so this file is not one of them "
+            "(and loading it could run code)"
+        ) from None
+
+
 class SafeUnpickler(pickle.Unpickler):
     """An unpickler that builds only plain data and NumPy arrays.
 
@@ -73,39 +84,106 @@ class SafeUnpickler(pickle.Unpickler):
         self.source = source
 
     def find_class(self, module: str, name: str) -> Any:
-        try:
-            return ALLOWED_GLOBALS[(module, name)]
-        except KeyError:
-            raise DataError(
-                f"{self.source}: refused to unpickle {module}.{name}; the official files hold "
-                "only arrays, lists, strings and numbers, so this file is not one of them "
-                "(and loading it could run code)"
-            ) from None
+        return _refuse(self.source, module, name)
+
+
+class RowFilterUnpickler(pickle._Unpickler):  # the pure-Python twin, whose opcodes we can hook
+    """`SafeUnpickler` that keeps only the pixel rows of the wanted classes.
+
+    The official batches store their labels before ``data``, so when the pixel string arrives
+    the labels are already on the unpickler's stack. The string is then read in slices and only
+    the wanted rows kept; the array's shape is rewritten to match. A split of 50,000 images
+    never sits in memory whole. Files in another order are read whole, as `SafeUnpickler` does.
+    `kept` is the boolean row mask applied (None when nothing was filtered).
+    """
+
+    dispatch = dict(pickle._Unpickler.dispatch)
+    MIN_SIZE = 1 << 16  # smaller strings are read whole
+    SLICE = 4 << 20  # bytes of pixels read at a time
+
+    def __init__(self, file: IO[bytes], source: str, label_key: str, ids: list[int]):
+        super().__init__(file, encoding="bytes")
+        self.source, self.label_key, self.ids = source, label_key.encode(), ids
+        self.kept: np.ndarray | None = None
+
+    def find_class(self, module: str, name: str) -> Any:
+        return _refuse(self.source, module, name)
+
+    def load_binstring(self) -> None:
+        (size,) = struct.unpack("<i", self.read(4))
+        if size < 0:
+            raise pickle.UnpicklingError("BINSTRING pickle has negative byte count")
+        mask = self._row_mask(size) if self.kept is None and size >= self.MIN_SIZE else None
+        if mask is None:
+            self.append(self.read(size))
+            return
+        rows, width = self.stack[1]
+        step = max(1, self.SLICE // width)
+        parts = []
+        for start in range(0, rows, step):
+            n = min(step, rows - start)
+            chunk = self.read(n * width)
+            if len(chunk) != n * width:
+                raise EOFError(f"pixel data ends after {start * width + len(chunk)} bytes")
+            parts.append(np.frombuffer(chunk, np.uint8).reshape(n, width)[mask[start : start + n]])
+        self.stack[1] = (int(mask.sum()), width)  # the shape ndarray.__setstate__ will see
+        self.kept = mask
+        self.append(np.concatenate(parts).tobytes() if parts else b"")
+
+    dispatch[pickle.BINSTRING[0]] = load_binstring
+
+    def _row_mask(self, size: int) -> np.ndarray | None:
+        """Rows to keep, if this string is the pixels of a 2-D uint8 array with labels seen."""
+        state = self.stack  # ndarray state so far: (version, shape, dtype, fortran, ...)
+        if len(state) != 4 or not isinstance(state[1], tuple) or len(state[1]) != 2:
+            return None
+        rows, width = state[1]
+        if rows * width != size or state[2] != np.dtype(np.uint8) or state[3] is not False:
+            return None
+        items = self.metastack[-1] if self.metastack else []  # the dict's keys and values
+        for key, value in zip(items[::2], items[1::2], strict=False):
+            if key == self.label_key and isinstance(value, list) and len(value) == rows:
+                try:
+                    return np.isin(np.asarray(value, dtype=np.int64), self.ids)
+                except (TypeError, ValueError):
+                    return None
+        return None
 
 
 def _as_str(value: Any) -> Any:
     return value.decode("latin-1") if isinstance(value, bytes) else value
 
 
-def load_pickle(file: IO[bytes], source: str) -> dict[str, Any]:
-    """Unpickle one CIFAR file with `SafeUnpickler`; bytes keys and names become `str`.
+def load_pickle(
+    file: IO[bytes], source: str, keep: tuple[str, list[int]] | None = None
+) -> tuple[dict[str, Any], np.ndarray | None]:
+    """Unpickle one CIFAR file safely; bytes keys and names become `str`.
+
+    With ``keep=(label_key, ids)`` only the pixel rows whose label is in `ids` are read into
+    ``data`` (see `RowFilterUnpickler`); the row mask applied is returned beside the dict
+    (None when ``data`` holds every row).
 
     >>> import io
     >>> load_pickle(io.BytesIO(b"\\x80\\x02}q\\x00U\\x01aK\\x01s."), "x")
-    {'a': 1}
+    ({'a': 1}, None)
     """
     try:
-        obj = SafeUnpickler(file, source).load()
+        if keep is None:
+            unpickler = SafeUnpickler(file, source)
+        else:
+            unpickler = RowFilterUnpickler(file, source, *keep)
+        obj = unpickler.load()
     except DataError:
         raise
     except PICKLE_ERRORS as err:
         raise DataError(f"{source}: cannot read the pickle ({_reason(err)})") from None
     if not isinstance(obj, dict):
         raise DataError(f"{source}: expected a dict, found {type(obj).__name__}")
-    return {
+    content = {
         _as_str(key): [_as_str(v) for v in value] if isinstance(value, list) else _as_str(value)
         for key, value in obj.items()
     }
+    return content, getattr(unpickler, "kept", None)
 
 
 def _reason(err: BaseException) -> str:

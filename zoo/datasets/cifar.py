@@ -117,11 +117,20 @@ def find_copy(layout: Layout, folder: Path) -> Path | None:
     return None
 
 
-def _batch_arrays(batch: dict[str, Any], key: str, k: int, source: str):
+def _batch_arrays(batch: dict[str, Any], key: str, k: int, source: str, kept=None):
+    """Pixels and labels of one batch, checked; `kept` is the row mask already applied."""
     for needed in ("data", key):
         if needed not in batch:
             raise DataError(f"{source}: not a CIFAR batch (no {needed!r} entry)")
     data, labels = batch["data"], batch[key]
+    try:
+        y = np.asarray(labels, dtype=np.int64)
+    except (TypeError, ValueError):
+        raise DataError(f"{source}: {key!r} is not a list of integers") from None
+    if y.ndim != 1 or (len(y) and (y.min() < 0 or y.max() >= k)):
+        raise DataError(f"{source}: {key!r} is not a list of labels in 0..{k - 1}")
+    if kept is not None:
+        y = y[kept]
     if not (
         isinstance(data, np.ndarray)
         and data.dtype == np.uint8
@@ -129,12 +138,8 @@ def _batch_arrays(batch: dict[str, Any], key: str, k: int, source: str):
         and data.shape[1] == 3072
     ):
         raise DataError(f"{source}: 'data' is not a uint8 array of 3072-byte rows")
-    try:
-        y = np.asarray(labels, dtype=np.int64)
-    except (TypeError, ValueError):
-        raise DataError(f"{source}: {key!r} is not a list of integers") from None
-    if y.shape != (len(data),) or (len(y) and (y.min() < 0 or y.max() >= k)):
-        raise DataError(f"{source}: {key!r} does not hold one label in 0..{k - 1} per image")
+    if len(data) != len(y):
+        raise DataError(f"{source}: {len(data)} images but {len(y)} labels")
     return data, y
 
 
@@ -155,8 +160,8 @@ def read_cifar(layout: Layout, path: Path, label: str, classes, hint: str) -> Sp
 
     def handle(name: str, file: IO[bytes]):
         source = f"{path}:{name}" if path.is_file() else str(path / name)
-        content = load_pickle(file, source)
         if name == layout.meta:
+            content, _ = load_pickle(file, source)
             names = content.get(meta_key)
             if not isinstance(names, list) or len(names) != len(known):
                 raise DataError(f"{source}: no list of {len(known)} names under {meta_key!r}")
@@ -165,10 +170,13 @@ def read_cifar(layout: Layout, path: Path, label: str, classes, hint: str) -> Sp
                 raise DataError(f"{source}: class list differs from the official one")
             state["ids"], state["resolved"] = ids, True
             return [str(n) for n in names]
-        data, y = _batch_arrays(content, label_key, len(known), source)
-        keep = np.isin(y, state["ids"]) if state["ids"] is not None else slice(None)
-        rows, y = select(data[keep], y[keep], state["ids"])
-        del content, data  # the split's full pixel array goes before the next one is read
+        ids = state["ids"]
+        # With classes chosen only their rows are read (see RowFilterUnpickler)
+        content, kept = load_pickle(file, source, (label_key, ids) if ids is not None else None)
+        data, y = _batch_arrays(content, label_key, len(known), source, kept)
+        keep = np.isin(y, ids) if ids is not None else slice(None)
+        rows, y = select(data[keep], y[keep], ids)
+        del content, data  # a split's full pixel array goes before the next one is read
         return np.ascontiguousarray(rows.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)), y
 
     ready = lambda name: name == layout.meta or state["resolved"]  # noqa: E731
