@@ -161,11 +161,12 @@ def test_cifar100_coarse_labels_use_the_superclass_names(cifar100_dir):
     assert data.counts()["train"] == [25, 25]
 
 
-def test_cifar100_without_classes_gives_all_hundred(cifar100_dir):
+def test_cifar100_without_classes_gives_all_hundred_and_caches_no_copy(cifar100_dir, tmp_path):
     data = load_dataset("cifar100", data_dir=cifar100_dir)
     assert len(data.class_names) == 100 and data.class_ids == list(range(100))
     assert data.class_names[55] == "otter"
     assert data.x_train.shape == (500, 32, 32, 3)
+    assert cache_files(tmp_path) == []  # the cache keeps subsets, not a second full copy
 
 
 def test_extracted_folder_loads_like_the_archive(data_dir):
@@ -301,7 +302,7 @@ def test_tampered_download_is_refused_and_leaves_nothing(mirror, tmp_path, monke
     assert result.exit_code == 2
     assert "checksum mismatch" in result.output and "not kept" in result.output
     assert "put cifar-100-python.tar.gz" in result.output
-    assert cache_files(tmp_path) == []
+    assert not (tmp_path / "cache").exists()  # not even an empty folder
 
 
 def test_interrupted_download_leaves_nothing(tmp_path, monkeypatch):
@@ -315,7 +316,7 @@ def test_interrupted_download_leaves_nothing(tmp_path, monkeypatch):
             load_dataset("cifar100-3class")
     finally:
         server.close()
-    assert cache_files(tmp_path) == []
+    assert not (tmp_path / "cache").exists()  # not even an empty folder
 
 
 def test_mnist_downloads_from_a_file_address(tmp_path, monkeypatch):
@@ -358,7 +359,7 @@ def test_no_copy_and_no_network_says_which_file_to_put_where(tmp_path):
     assert f"put cifar-100-python.tar.gz in {tmp_path}" in result.output
     assert "http://127.0.0.1:9/cifar-100-python.tar.gz" in result.output
     assert "Traceback" not in result.output
-    assert cache_files(tmp_path) == []
+    assert not (tmp_path / "cache").exists()  # not even an empty folder
 
 
 def test_official_address_is_named_when_no_mirror_is_set(monkeypatch):

@@ -247,7 +247,10 @@ def load_cifar(
         }
         try:
             split = cached_split(
-                layout.tfds_name, key, lambda: read_cifar(layout, path, label, classes, hint)
+                layout.tfds_name,
+                key,
+                lambda: read_cifar(layout, path, label, classes, hint),
+                store=classes is not None,
             )
         except DataError:
             if found == "cache":

@@ -15,6 +15,7 @@ The base addresses can be overridden (``$ZOO_CIFAR_URL``, ``$ZOO_MNIST_URL``,
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sys
@@ -72,7 +73,8 @@ def check_data_dir(data_dir: str | os.PathLike | None) -> Path | None:
 def where_to_put(title: str, remotes: list[Remote], folder: str, data_dir: Path | None) -> str:
     """The sentence every "not found" message ends with."""
     files = ", ".join(r.filename for r in remotes)
-    urls = " ".join(r.url for r in remotes)
+    folders = {r.url.rsplit("/", 1)[0] for r in remotes}
+    urls = f"{folders.pop()}/" if len(remotes) > 1 and len(folders) == 1 else remotes[0].url
     place = (
         f"in {data_dir / folder if folder else data_dir}"
         if data_dir
@@ -97,11 +99,22 @@ def fetch(remote: Remote, quiet: bool = False) -> Path:
     target = cached_download(remote)
     if target.is_file():
         return target
+    created = [p for p in (target.parent, *target.parent.parents) if not p.exists()]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return _download(remote, target, quiet)
+    except BaseException:
+        for folder in created:  # innermost first: leave no empty folders behind either
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+
+
+def _download(remote: Remote, target: Path, quiet: bool) -> Path:
     import http.client  # only a download needs the HTTP stack
     import urllib.error
     import urllib.request
 
-    target.parent.mkdir(parents=True, exist_ok=True)
     url = remote.url
     with atomic_path(target) as part:
         digest = hashlib.md5()

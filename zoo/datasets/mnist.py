@@ -184,7 +184,9 @@ def load_idx_set(spec: IdxSet, name: str, *, classes, data_dir, source: str) -> 
         files = [_file(path, stem) for stem in FILES]
         key = {"set": name, "classes": ids, "files": fingerprint(files)}
         try:
-            split = cached_split(name, key, lambda: read_set(spec, path, ids, hint))
+            split = cached_split(
+                name, key, lambda: read_set(spec, path, ids, hint), store=ids is not None
+            )
         except DataError:
             if found == "cache":
                 for file in files:

@@ -116,12 +116,15 @@ def subset_path(dataset: str, key: dict) -> Path:
     return cache_dir() / "subsets" / f"{dataset}-{digest}.npz"
 
 
-def cached_split(dataset: str, key: dict, build: Callable[[], Split]) -> Split:
+def cached_split(dataset: str, key: dict, build: Callable[[], Split], store: bool = True) -> Split:
     """`build()`'s result, saved as .npz under the cache and read back next time.
 
     A cache file that cannot be read is rebuilt; a new one is written atomically, so a crash
-    never leaves half a file behind.
+    never leaves half a file behind. `store=False` (a whole set, as large as the archive) only
+    builds: the cache holds small subsets, not second copies of the official files.
     """
+    if not store:
+        return build()
     path = subset_path(dataset, {**key, "format": SUBSET_FORMAT})
     if path.is_file():
         try:
