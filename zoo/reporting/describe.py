@@ -1,0 +1,223 @@
+"""A run told in words: the task paragraph, its hyperparameters, its status, its accuracy.
+
+Shared by the PDF report and the comparison table; every text comes from the locale tables.
+
+    >>> hyperparameters_short({"mode": "minibatch", "lr": 0.005, "batch_size": 128,
+    ...                        "epochs": 100, "epochs_run": 100, "iterations": 1200})
+    'regime = mini-batch, lr = 0.005, batch_size = 128, epochs = 100, iterations = 1200'
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from zoo.i18n import t
+from zoo.reporting.model_table import network_string
+from zoo.reporting.rundir import RunFolder
+
+TITLE_FIELDS = ("author", "group", "variant", "title")
+DASH = "—"
+
+
+def title_info(
+    config: Mapping[str, Any],
+    given: Mapping[str, str | None] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, str | None]:
+    """Author, group, variant and title: given now (`zoo report --author`), else stored at train
+    time in config.json, else from $ZOO_AUTHOR, $ZOO_GROUP, $ZOO_VARIANT, $ZOO_TITLE."""
+    given = given or {}
+    environ = os.environ if environ is None else environ
+    info = {}
+    for key in TITLE_FIELDS:
+        value = given.get(key) or config.get(key) or environ.get(f"ZOO_{key.upper()}")
+        info[key] = str(value) if value else None
+    return info
+
+
+def number(value: Any, digits: int = 4) -> str:
+    """0.005 -> "0.005", 12 -> "12", None -> "—"."""
+    if value is None or value == "":
+        return DASH
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def regime_name(mode: str | None, lang: str = "en") -> str:
+    return t(f"report.regime.{mode}", lang) if mode else DASH
+
+
+def loss_name(loss: str | None, lang: str = "en") -> str:
+    return t(f"report.loss.{loss}", lang) if loss else DASH
+
+
+def epochs_text(config: Mapping[str, Any]) -> str:
+    """ "100", or "37/250" when the run stopped before the epochs asked for."""
+    asked, run = config.get("epochs"), config.get("epochs_run")
+    if run is None or run == asked:
+        return number(asked)
+    return f"{number(run)}/{number(asked)}"
+
+
+def hyperparameters_short(config: Mapping[str, Any], lang: str = "en") -> str:
+    """The lab table's hyperparameter cell: "regime = ..., lr = ..., batch_size = ..."."""
+    parts = [
+        f"{t('report.regime', lang)} = {regime_name(config.get('mode'), lang)}",
+        f"lr = {number(config.get('lr'))}",
+        f"batch_size = {number(config.get('batch_size'))}",
+        f"epochs = {epochs_text(config)}",
+        f"iterations = {number(config.get('iterations'))}",
+    ]
+    return ", ".join(parts)
+
+
+def percent(value: float | None) -> str:
+    return DASH if value is None else f"{100 * value:.2f}%"
+
+
+def result_short(run: RunFolder, lang: str = "en") -> str:
+    """The lab table's result cell: "test = 70.00%, train = 98.00%" (MSE for regression)."""
+    test, train = t("report.test_short", lang), t("report.train_short", lang)
+    if run.is_classification:
+        acc = {s: percent(run.accuracy(s)) for s in ("test", "train")}
+        return f"{test} = {acc['test']}, {train} = {acc['train']}"
+    mse = {s: number((run.report(s) or {}).get("mse")) for s in ("test", "train")}
+    return f"{test} MSE = {mse['test']}, {train} MSE = {mse['train']}"
+
+
+def class_list(config: Mapping[str, Any]) -> str:
+    """ "apple (0), otter (55), pickup_truck (58)": names with the source's indices."""
+    names = config.get("class_names") or []
+    ids = config.get("class_ids") or list(range(len(names)))
+    return ", ".join(f"{name} ({i})" for name, i in zip(names, ids, strict=False))
+
+
+def input_text(config: Mapping[str, Any], lang: str = "en") -> str:
+    """ "an image 32×32×3 (3072 values)" or "a vector of 4 features"."""
+    shape = [int(d) for d in config.get("input_shape") or []]
+    features = 1
+    for d in shape:
+        features *= d
+    key = "report.input_image" if len(shape) >= 2 else "report.input_vector"
+    return t(key, lang, shape="×".join(str(d) for d in shape), features=features)
+
+
+def status_text(run: RunFolder, lang: str = "en") -> str | None:
+    """What happened to an unfinished or early-stopped run; None for a plain completed one."""
+    c = run.config
+    status = run.status
+    if status == "completed":
+        return None
+    values = {
+        "epoch": c.get("diverged_epoch") or c.get("epochs_run") or len(run.history),
+        "epochs_run": c.get("epochs_run") if c.get("epochs_run") is not None else len(run.history),
+        "epochs": c.get("epochs", DASH),
+        "reason": c.get("stop_reason") or DASH,
+        "status": status,
+    }
+    key = (
+        status
+        if status in ("diverged", "interrupted", "stopped_early", "target_reached")
+        else "other"
+    )
+    return t(f"report.status.{key}", lang, **values)
+
+
+def task_paragraph(run: RunFolder, lang: str = "en", variant: str | None = None) -> str:
+    """Dataset (classes and their indices), model, regime, in one paragraph."""
+    c = run.config
+    network = network_string(c.get("layers") or [])
+    inputs = input_text(c, lang)
+    sentences = []
+    if variant:
+        sentences.append(t("report.task.variant", lang, variant=variant))
+    key = "report.task.classify" if run.is_classification else "report.task.regress"
+    sentences.append(
+        t(
+            key,
+            lang,
+            model=c.get("model"),
+            network=network,
+            dataset=c.get("dataset"),
+            classes=class_list(c),
+            k=len(run.class_names),
+        )
+    )
+    sentences.append(
+        t(
+            "report.task.sizes",
+            lang,
+            input=inputs,
+            train=number(c.get("train_size")),
+            test=number(c.get("test_size")),
+        )
+    )
+    norm = c.get("normalization")
+    if norm and len(norm.get("mean", [])) > 6:  # per-feature statistics: too many to list
+        sentences.append(t("report.task.normalization_features", lang, n=len(norm["mean"])))
+    elif norm:
+        sentences.append(
+            t(
+                "report.task.normalization",
+                lang,
+                scale=number(norm.get("scale", 1.0)),
+                mean=", ".join(number(m) for m in norm.get("mean", [])),
+                std=", ".join(number(s) for s in norm.get("std", [])),
+            )
+        )
+    sentences.append(
+        t(
+            "report.task.regime",
+            lang,
+            regime=regime_name(c.get("mode"), lang),
+            batch_size=number(c.get("batch_size")),
+            steps=number(c.get("steps_per_epoch")),
+            optimizer=str(c.get("optimizer", DASH)).upper(),
+            lr=number(c.get("lr")),
+            loss=loss_name(c.get("loss"), lang),
+            epochs=number(c.get("epochs")),
+        )
+    )
+    if c.get("comment"):
+        sentences.append(t("report.task.comment", lang, comment=c["comment"]))
+    return " ".join(sentences)
+
+
+def options_text(options: Mapping[str, Any] | None) -> str:
+    if not options:
+        return DASH
+    return ", ".join(f"{k}={v}" for k, v in options.items())
+
+
+def hyperparameter_rows(config: Mapping[str, Any], lang: str = "en") -> list[list[str]]:
+    """Every training setting, one [label, value] row each, for the training page."""
+    c = config
+    rows = [
+        ("model", f"{c.get('model')} ({options_text(c.get('model_options'))})"),
+        ("dataset", f"{c.get('dataset')} ({options_text(c.get('dataset_options'))})"),
+        ("regime", regime_name(c.get("mode"), lang)),
+        ("batch_size", number(c.get("batch_size"))),
+        ("steps_per_epoch", number(c.get("steps_per_epoch"))),
+        ("epochs", epochs_text(c)),
+        ("iterations", number(c.get("iterations"))),
+        ("optimizer", str(c.get("optimizer", DASH)).upper()),
+        ("lr", number(c.get("lr"))),
+        ("momentum", number(c.get("momentum"))),
+        ("loss", loss_name(c.get("loss"), lang)),
+        ("head", str(c.get("head") or DASH)),
+        ("seed", number(c.get("seed"))),
+        ("patience", number(c.get("patience"))),
+        ("target_loss", number(c.get("target_loss"))),
+        ("validation", number(c.get("validation"))),
+        ("status", str(c.get("status") or DASH)),
+        ("train_seconds", number(c.get("train_seconds"), 3)),
+        ("device", f"{c.get('device', DASH)}, {c.get('backend', DASH)}"),
+    ]
+    return [[t(f"report.hp.{key}", lang), value] for key, value in rows]

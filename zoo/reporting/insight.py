@@ -1,0 +1,212 @@
+"""What the network learned: first-layer weights as images, its most confident mistakes.
+
+The weights come from the run folder's model.keras. Reading the first Dense kernel straight
+from the archive's weights file avoids importing TensorFlow for an image report; Keras loads
+the model only when that shortcut does not fit (or to draw a decision boundary).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from zoo.i18n import t
+from zoo.reporting.model_table import dense_layers
+from zoo.reporting.overview import pyplot
+from zoo.reporting.rundir import RunFolder
+
+MAX_UNITS = 32  # neurons drawn; the lab's hidden layer has 10
+
+
+def _kernel_from_archive(path, inputs: int, units: int) -> np.ndarray | None:
+    """Keras 3 stores the first Dense layer's kernel as layers/dense/vars/0 in model.weights.h5."""
+    try:
+        import h5py
+
+        with zipfile.ZipFile(path) as archive:
+            raw = archive.read("model.weights.h5")
+        with h5py.File(io.BytesIO(raw), "r") as h5:
+            kernel = h5.get("layers/dense/vars/0")
+            if kernel is not None and tuple(kernel.shape) == (inputs, units):
+                return np.asarray(kernel, dtype="float32")
+    except (ImportError, OSError, KeyError, zipfile.BadZipFile):
+        pass
+    return None
+
+
+def load_model(run: RunFolder):
+    """The run's saved Keras model (imports TensorFlow); None when the folder has none."""
+    if run.model_path is None:
+        return None
+    import keras
+
+    return keras.saving.load_model(run.model_path, compile=False)
+
+
+def first_layer_kernel(run: RunFolder) -> np.ndarray | None:
+    """The first Dense layer's weights, shape (inputs, neurons); None without model.keras."""
+    dense = dense_layers(run.config.get("layers") or [])
+    if run.model_path is None or not dense:
+        return None
+    inputs, units = int(dense[0].get("inputs") or 0), int(dense[0]["units"])
+    kernel = _kernel_from_archive(run.model_path, inputs, units)
+    if kernel is not None:
+        return kernel
+    model = load_model(run)
+    for layer in model.layers:
+        if type(layer).__name__ == "Dense":
+            return np.asarray(layer.kernel, dtype="float32")
+    return None
+
+
+def class_predictor(model, task: str) -> Callable[[np.ndarray], np.ndarray]:
+    """x -> predicted class index (classification) or predicted value (regression)."""
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        out = np.asarray(model.predict(x, verbose=0, batch_size=4096))
+        if task != "classification":
+            return out[:, 0]
+        if out.shape[1] == 1:  # one unit for two classes: sigmoid, or the linear neuron at 0.5
+            return (out[:, 0] > 0.5).astype(int)
+        return out.argmax(axis=1)
+
+    return predict
+
+
+def _as_image(values: np.ndarray) -> np.ndarray:
+    """Scale to 0..1 for display; one channel becomes a 2-D array."""
+    values = np.asarray(values, dtype=float)
+    lo, hi = np.nanmin(values), np.nanmax(values)
+    values = (values - lo) / (hi - lo) if hi > lo else np.zeros_like(values)
+    return values[..., 0] if values.ndim == 3 and values.shape[-1] == 1 else values
+
+
+def _grid(plt, n: int, columns: int, cell: float = 1.3, extra: float = 0.9):
+    columns = max(1, min(columns, n))
+    rows = max(1, -(-n // columns))
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(cell * columns, cell * rows + extra), squeeze=False
+    )
+    for ax in axes.ravel():
+        ax.axis("off")
+    return fig, axes.ravel()
+
+
+def first_layer_weights_figure(
+    kernel: np.ndarray, image_shape: Sequence[int], *, lang: str = "en", layer: str = ""
+):
+    """Each first-layer neuron's weights drawn as an image of the input's shape (as in the lab).
+
+    Bright pixels push the neuron's sum up, dark ones down; each image is scaled on its own.
+    """
+    plt = pyplot()
+    units = min(kernel.shape[1], MAX_UNITS)
+    fig, axes = _grid(plt, units, 8 if units > 10 else 5)
+    cmap = "gray" if len(image_shape) == 2 or image_shape[-1] == 1 else None
+    for i in range(units):
+        image = _as_image(kernel[:, i].reshape(tuple(image_shape)))
+        axes[i].imshow(image, cmap=cmap, interpolation="nearest")
+        axes[i].set_title(t("report.neuron", lang, n=i + 1), fontsize=8)
+    shown = f" ({units}/{kernel.shape[1]})" if units < kernel.shape[1] else ""
+    fig.suptitle(t("report.first_layer_weights", lang) + (f": {layer}" if layer else "") + shown)
+    fig.tight_layout()
+    return fig
+
+
+def weights_heatmap(kernel: np.ndarray, *, lang: str = "en", layer: str = ""):
+    """A tabular model's first-layer weights: one row per neuron, one column per input."""
+    plt = pyplot()
+    units, inputs = kernel.shape[1], kernel.shape[0]
+    # wide enough to tell the inputs apart, narrow enough to stay readable on a page
+    size = (min(10.0, max(5.0, 0.3 * inputs + 2)), min(6.0, max(2.5, 0.3 * units + 1.5)))
+    fig, ax = plt.subplots(figsize=size)
+    limit = float(np.nanmax(np.abs(kernel))) or 1.0
+    image = ax.imshow(kernel.T, cmap="coolwarm", vmin=-limit, vmax=limit, aspect="auto")
+    fig.colorbar(image, ax=ax)
+    ax.set_xlabel(t("report.input", lang))
+    ax.set_ylabel(t("report.neuron_axis", lang))
+    ax.set_title(t("report.first_layer_weights", lang) + (f": {layer}" if layer else ""))
+    fig.tight_layout()
+    return fig
+
+
+def misclassified_figure(
+    images: np.ndarray,
+    true: np.ndarray,
+    pred: np.ndarray,
+    conf: np.ndarray,
+    class_names: Sequence[str],
+    *,
+    lang: str = "en",
+):
+    """The test images the model got wrong most confidently, with true and predicted class."""
+    plt = pyplot()
+    n = len(images)
+    fig, axes = _grid(plt, n, 4, cell=2.0, extra=0.8)
+    for i in range(n):
+        image = np.asarray(images[i])
+        axes[i].imshow(
+            image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image,
+            cmap="gray" if image.ndim == 2 or image.shape[-1] == 1 else None,
+        )
+        axes[i].set_title(
+            t("report.true_short", lang, name=class_names[int(true[i])])
+            + "\n"
+            + t("report.pred_short", lang, name=class_names[int(pred[i])], conf=float(conf[i])),
+            fontsize=8,
+        )
+    fig.suptitle(t("report.misclassified", lang))
+    fig.tight_layout()
+    return fig
+
+
+def sample_grid_figure(
+    images: np.ndarray, labels: np.ndarray, class_names: Sequence[str], *, lang: str = "en"
+):
+    """A row of training images per class, the class name on the left."""
+    plt = pyplot()
+    k = len(class_names)
+    per_class = max(1, max(int(np.sum(labels == c)) for c in range(k)))
+    fig, axes = plt.subplots(
+        k, per_class, figsize=(0.9 * per_class + 1.2, 0.9 * k + 0.6), squeeze=False
+    )
+    for c in range(k):
+        members = np.flatnonzero(labels == c)
+        for j in range(per_class):
+            ax = axes[c, j]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+            if j < members.size:
+                image = np.asarray(images[members[j]])
+                gray = image.ndim == 2 or image.shape[-1] == 1
+                ax.imshow(
+                    image[..., 0] if image.ndim == 3 and gray else image,
+                    cmap="gray" if gray else None,
+                )
+        axes[c, 0].set_ylabel(class_names[c], rotation=0, ha="right", va="center", fontsize=8)
+    fig.suptitle(t("report.samples", lang))
+    fig.tight_layout()
+    return fig
+
+
+def most_confident_mistakes(
+    y_true: np.ndarray, pred: np.ndarray, proba: np.ndarray, limit: int = 10
+) -> list[tuple[int, int, int, float]]:
+    """(test index, true, predicted, confidence) of the surest wrong answers, surest first."""
+    wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(pred))
+    if wrong.size == 0:
+        return []
+    proba = np.asarray(proba, dtype=float)
+    if proba.ndim == 2 and proba.shape[1] > 1:
+        conf = proba[wrong].max(axis=1)
+    else:  # one sigmoid unit: distance from the threshold
+        conf = np.abs(np.ravel(proba)[wrong] - 0.5) + 0.5
+    order = np.argsort(-conf, kind="stable")[:limit]
+    return [
+        (int(wrong[i]), int(y_true[wrong[i]]), int(pred[wrong[i]]), float(conf[i])) for i in order
+    ]

@@ -1,0 +1,153 @@
+"""A4 pages built top to bottom: headings, paragraphs, tables and figures.
+
+Each page is a matplotlib Figure the size of an A4 sheet; a cursor runs down it. Figures are
+placed as images rendered at `IMAGE_DPI` (the very PNGs saved beside the report), so the
+figure functions keep their own sizes and every page of a report has the same size.
+
+    >>> page = Page(pyplot(), footer="mlp-digits-20261127-101500")   # doctest: +SKIP
+    >>> page.heading("1. Task"); page.paragraph("Train an MLP ...")   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from collections.abc import Sequence
+
+import numpy as np
+
+A4 = (8.27, 11.69)  # inches, portrait
+LEFT, RIGHT, TOP, BOTTOM = 0.08, 0.92, 0.95, 0.05  # figure fractions
+IMAGE_DPI = 150  # the figures' PNG files are placed as they are: rendered once
+GREY = "0.35"
+
+
+def figure_png(fig, dpi: int = IMAGE_DPI) -> bytes:
+    """The figure as PNG bytes, trimmed to its content (does not close it)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
+    return buffer.getvalue()
+
+
+def png_image(png: bytes) -> np.ndarray:
+    """PNG bytes as an RGBA array, ready for `Page.image`."""
+    import matplotlib.image
+
+    return matplotlib.image.imread(io.BytesIO(png))
+
+
+def figure_image(fig, dpi: int = IMAGE_DPI) -> np.ndarray:
+    """Render a figure to an RGBA array (does not close it)."""
+    return png_image(figure_png(fig, dpi))
+
+
+class Page:
+    """One A4 page; `y` is the cursor, in figure fractions from the bottom."""
+
+    def __init__(
+        self, plt, footer: str = "", number: str = "", warning: str = "", landscape: bool = False
+    ):
+        self.size = (A4[1], A4[0]) if landscape else A4
+        self.fig = plt.figure(figsize=self.size)
+        self.y = TOP
+        self.width_in = self.size[0] * (RIGHT - LEFT)
+        if footer or number:
+            self.fig.text(LEFT, 0.025, footer, fontsize=7, color=GREY)
+            self.fig.text(RIGHT, 0.025, number, fontsize=7, color=GREY, ha="right")
+        if warning:  # an unfinished run says so on every page
+            self.fig.text(0.5, 0.975, warning, fontsize=8, color="darkred", ha="center")
+
+    def space(self, inches: float) -> None:
+        self.y -= inches / self.size[1]
+
+    def remaining(self) -> float:
+        """Inches left above the bottom margin."""
+        return (self.y - BOTTOM) * self.size[1]
+
+    def text(self, text: str, size: float = 10, **kwargs) -> None:
+        """Text wrapped to the page width; the cursor moves below it."""
+        # DejaVu Sans is about 0.6 em wide on average (Cyrillic a little more than Latin)
+        chars = max(20, int(self.width_in * 72 / (0.6 * size)))
+        lines = []
+        for part in str(text).split("\n"):
+            lines.extend(textwrap.wrap(part, chars) or [""])
+        height = len(lines) * size * 1.45 / 72
+        self.fig.text(
+            LEFT, self.y, "\n".join(lines), fontsize=size, va="top", linespacing=1.45, **kwargs
+        )
+        self.space(height + 0.08)
+
+    def heading(self, text: str, size: float = 15) -> None:
+        self.text(text, size=size, weight="bold")
+        self.space(0.05)
+
+    def subheading(self, text: str) -> None:
+        self.text(text, size=11, weight="bold")
+
+    def note(self, text: str) -> None:
+        """Grey italic: what is missing, and why."""
+        self.text(text, size=9, color=GREY, style="italic")
+
+    def table(
+        self,
+        rows: Sequence[Sequence[str]],
+        header: Sequence[str] | None = None,
+        *,
+        widths: Sequence[float] | None = None,
+        size: float = 8.5,
+        bold_first: bool = False,
+        align: str = "center",
+        borders: bool = True,
+    ) -> None:
+        """A table across the page width; `widths` are relative column widths."""
+        if not rows:
+            return
+        n_rows = len(rows) + (1 if header else 0)
+        # rows share one height: that of the cell with the most lines
+        lines = max(str(cell).count("\n") + 1 for row in [*rows, header or []] for cell in row)
+        row_height = size * (1.9 + 1.3 * (lines - 1)) / 72
+        height = n_rows * row_height
+        ax = self.fig.add_axes(
+            (LEFT, self.y - height / self.size[1], RIGHT - LEFT, height / self.size[1])
+        )
+        ax.axis("off")
+        columns = len(rows[0])
+        if widths is None:
+            widths = [1.0] * columns
+        total = float(sum(widths))
+        table = ax.table(
+            cellText=[[str(c) for c in row] for row in rows],
+            colLabels=list(header) if header else None,
+            colWidths=[w / total for w in widths],
+            cellLoc=align,
+            bbox=(0, 0, 1, 1),
+        )
+        table.auto_set_font_size(False)
+        table.set_fontsize(size)
+        for (r, c), cell in table.get_celld().items():
+            cell.set_edgecolor("0.7" if borders else "white")
+            cell.set_linewidth(0.5)
+            if align == "left":
+                cell.PAD = 0.03
+            if header and r == 0:
+                cell.set_facecolor("0.9")
+                cell.set_text_props(weight="bold")
+            if c == 0 and bold_first:
+                cell.set_text_props(weight="bold", ha="left")
+        self.space(height + 0.15)
+
+    def image(self, image: np.ndarray, max_height: float | None = None) -> None:
+        """A rendered figure, as wide as the page allows (and at most `max_height` inches)."""
+        h_px, w_px = image.shape[:2]
+        width = self.width_in
+        height = width * h_px / w_px
+        limit = min(max_height or self.remaining(), self.remaining())
+        if height > limit:
+            height, width = limit, limit * w_px / h_px
+        left = LEFT + (RIGHT - LEFT - width / self.size[0]) / 2
+        ax = self.fig.add_axes(
+            (left, self.y - height / self.size[1], width / self.size[0], height / self.size[1])
+        )
+        ax.imshow(image, interpolation="antialiased")
+        ax.axis("off")
+        self.space(height + 0.12)

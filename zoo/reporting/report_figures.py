@@ -1,0 +1,170 @@
+"""Every figure of a run's report, built from the run folder alone, in report order.
+
+`report_figures(run, lang)` returns the figures by file name (without extension) and, for
+each figure the folder cannot give, a note saying what is missing and why; the PDF shows the
+notes where the figures would be.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from zoo.i18n import t
+from zoo.reporting import figures, insight, overview
+from zoo.reporting.model_table import dense_layers
+from zoo.reporting.rundir import RunFolder
+
+SAMPLES = "samples"
+FIGURE_GROUPS = {  # report page -> the figures shown on it
+    "data": ("data_overview", "target_distribution", SAMPLES, "data_points"),
+    "training": ("learning_curves",),
+    "confusion": ("confusion_matrix_train", "confusion_matrix", "predicted_vs_true"),
+    "insight": (
+        "first_layer_weights",
+        "first_layer_map",
+        "misclassified",
+        "decision_boundary",
+        "regression_fit",
+    ),
+}
+
+
+def class_counts(run: RunFolder) -> dict[str, list[int]] | None:
+    """Examples per class and split: from the reports' support, else from the predictions."""
+    names = run.class_names
+    counts = {}
+    for split in ("train", "test"):
+        report = run.report(split) or {}
+        if all(isinstance(report.get(n), dict) for n in names):
+            counts[split] = [int(report[n].get("support", 0)) for n in names]
+        elif run.predictions is not None and f"y_{split}" in run.predictions:
+            y = np.asarray(run.predictions[f"y_{split}"], dtype=np.int64)
+            counts[split] = np.bincount(y, minlength=len(names))[: len(names)].tolist()
+    return counts or None
+
+
+def _eval_label(run: RunFolder) -> str:
+    return "common.validation" if run.config.get("validation") else "common.test"
+
+
+def _data_figures(run: RunFolder, lang: str, out: dict, notes: dict) -> None:
+    data, preds = run.data or {}, run.predictions or {}
+    if run.is_classification:
+        counts = class_counts(run)
+        if counts:
+            out["data_overview"] = overview.class_counts_figure(counts, run.class_names, lang=lang)
+        else:
+            notes["data_overview"] = t("report.missing.counts", lang)
+    elif "y_train" in preds and "y_test" in preds:
+        out["target_distribution"] = overview.target_histogram(
+            preds["y_train"], preds["y_test"], lang=lang
+        )
+    if "sample_x" in data and "sample_y" in data:
+        out[SAMPLES] = insight.sample_grid_figure(
+            data["sample_x"], data["sample_y"], run.class_names, lang=lang
+        )
+    elif all(k in data for k in ("x_train", "y_train", "x_test", "y_test")):
+        out["data_points"] = overview.points_figure(
+            data["x_train"],
+            data["y_train"],
+            data["x_test"],
+            data["y_test"],
+            class_names=run.class_names,
+            lang=lang,
+        )
+    else:
+        features = int(np.prod(run.input_shape)) if run.input_shape else 0
+        key = "report.missing.samples_wide" if features > 3 else "report.missing.samples"
+        notes[SAMPLES] = t(key, lang, features=features)
+
+
+def _result_figures(run: RunFolder, lang: str, out: dict, notes: dict) -> None:
+    if run.is_classification:
+        for split, name in (("train", "confusion_matrix_train"), ("test", "confusion_matrix")):
+            matrix = (run.report(split) or {}).get("confusion_matrix")
+            if matrix:
+                title = f"{t('common.confusion_matrix', lang)}: {t('common.' + split, lang)}"
+                out[name] = figures.confusion_matrix_figure(
+                    matrix, run.class_names, lang=lang, title=title
+                )
+            else:
+                notes[name] = t("report.missing.metrics", lang)
+        return
+    preds = run.predictions or {}
+    if all(k in preds for k in ("y_train", "pred_train", "y_test", "pred_test")):
+        out["predicted_vs_true"] = overview.predicted_vs_true(
+            preds["y_train"], preds["pred_train"], preds["y_test"], preds["pred_test"], lang=lang
+        )
+    else:
+        notes["predicted_vs_true"] = t("report.missing.predictions", lang)
+
+
+def _predictor(run: RunFolder) -> Callable[[np.ndarray], np.ndarray] | None:
+    model = insight.load_model(run)
+    return None if model is None else insight.class_predictor(model, run.task)
+
+
+def _insight_figures(run: RunFolder, lang: str, out: dict, notes: dict) -> None:
+    data = run.data or {}
+    dense = dense_layers(run.config.get("layers") or [])
+    layer = str(dense[0].get("name", "")) if dense else ""
+    features = int(np.prod(run.input_shape)) if run.input_shape else 0
+    points = all(k in data for k in ("x_train", "y_train", "x_test", "y_test"))
+    if points and run.model_path is None:
+        notes["decision_boundary"] = t("report.missing.model", lang)
+    elif points and features == 2 and run.is_classification:
+        out["decision_boundary"] = figures.decision_boundary(
+            _predictor(run),
+            data["x_train"],
+            data["y_train"],
+            data["x_test"],
+            data["y_test"],
+            class_names=run.class_names,
+            lang=lang,
+        )
+    elif points and features == 1 and not run.is_classification:
+        out["regression_fit"] = figures.regression_fit(
+            _predictor(run),
+            data["x_train"],
+            data["y_train"],
+            data["x_test"],
+            data["y_test"],
+            lang=lang,
+        )
+    elif features > 3:  # the weights say something only when there are many inputs
+        kernel = insight.first_layer_kernel(run)
+        if kernel is None:
+            notes["first_layer_weights"] = t("report.missing.model", lang)
+        elif run.is_image and kernel.shape[0] == features:
+            out["first_layer_weights"] = insight.first_layer_weights_figure(
+                kernel, run.input_shape, lang=lang, layer=layer
+            )
+        else:
+            out["first_layer_map"] = insight.weights_heatmap(kernel, lang=lang, layer=layer)
+    if "miss_x" in data and len(data["miss_x"]):
+        out["misclassified"] = insight.misclassified_figure(
+            data["miss_x"],
+            data["miss_true"],
+            data["miss_pred"],
+            data["miss_conf"],
+            run.class_names,
+            lang=lang,
+        )
+
+
+def report_figures(run: RunFolder, lang: str = "en") -> tuple[dict, dict[str, str]]:
+    """(figures by file stem, notes by file stem for what cannot be drawn)."""
+    out: dict = {}
+    notes: dict[str, str] = {}
+    _data_figures(run, lang, out, notes)
+    if run.history:
+        out["learning_curves"] = figures.learning_curves(
+            run.history, best_epoch=run.best_epoch, lang=lang, eval_label=_eval_label(run)
+        )
+    else:
+        notes["learning_curves"] = t("report.missing.history", lang)
+    _result_figures(run, lang, out, notes)
+    _insight_figures(run, lang, out, notes)
+    return out, notes
