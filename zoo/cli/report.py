@@ -1,0 +1,91 @@
+"""`zoo report` and `zoo compare`: the lab report and the final table, from run folders alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from zoo.cli.common import command
+from zoo.i18n import languages, t
+
+LANG = click.option(
+    "--lang",
+    type=click.Choice(languages()),
+    default="en",
+    show_default=True,
+    help="Language of the texts.",
+)
+
+
+def _title_option(name: str, what: str):
+    return click.option(
+        f"--{name}",
+        help=f"{what} on the title page (default: as given to `zoo train`, "
+        f"else $ZOO_{name.upper()}).",
+    )
+
+
+@command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@LANG
+@click.option(
+    "--format",
+    "formats",
+    default="pdf,png",
+    show_default=True,
+    help="What to write, comma-separated: pdf (report.pdf), png and svg (every figure).",
+)
+@_title_option("author", "Author")
+@_title_option("group", "Study group")
+@_title_option("variant", "Variant of the task")
+@_title_option("title", "Title of the work")
+def report(run_dir, lang, formats, author, group, variant, title):
+    """Rebuild a run folder's report.pdf and figures, without retraining.
+
+    \b
+    Examples:
+      zoo report reports/mlp-cifar100-3class-20261127-101500 --lang ru
+      zoo report RUN_DIR --format pdf,png,svg --author "Ivanov I." --group IU5-21M --variant 7
+    """
+    from zoo.reporting.pdf import write_report
+
+    paths = write_report(
+        run_dir,
+        lang=lang,
+        formats=formats,
+        author=author,
+        group=group,
+        variant=variant,
+        title=title,
+    )
+    click.echo(t("report.written", lang, paths="".join(f"\n  {p}" for p in paths)))
+
+
+@command()
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "csv", "tex", "pdf"]),
+    help="Format of the file written (default: the suffix of --out, else md).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="File, or folder for comparison.FORMAT (default: the folder holding the runs).",
+)
+@LANG
+def compare(run_dirs, fmt, out, lang):
+    """Print and write the lab's final table over several runs, and their test-loss curves.
+
+    \b
+    Examples:
+      zoo compare reports/mlp-cifar100-3class-*
+      zoo compare RUN_A RUN_B --format tex --out report/table.tex --lang ru
+    """
+    from zoo.reporting.compare import write_comparison
+
+    text, paths = write_comparison(run_dirs, fmt=fmt, out=out, lang=lang)
+    click.echo(text, nl=False)
+    click.echo(t("report.written", lang, paths="".join(f"\n  {p}" for p in paths)))

@@ -1,0 +1,264 @@
+"""The lab's final table ("итоговая таблица"): one row per run, and their test-loss curves.
+
+    network        | hyperparameters                            | accuracy                | comment
+    FC(10), FC(3)  | lr = 0.003, batch_size = 128, epochs = 100 | test = 70%, train = 98% | base
+
+`write_comparison(["reports/run-a", "reports/run-b"], fmt="md")` returns the table as Markdown
+and writes it (md, csv, tex or pdf) with a figure overlaying the runs' test-loss curves.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from zoo.errors import OptionError
+from zoo.i18n import t, table
+from zoo.reporting import describe
+from zoo.reporting.model_table import network_string
+from zoo.reporting.rundir import RunFolder, read_run_folder
+
+TABLE_FORMATS = ("md", "csv", "tex", "pdf")
+STEM = "comparison"
+FIGURE = "comparison_test_loss"
+
+
+@dataclass
+class Row:
+    """One run in the final table; numbers stay numbers (csv), cells are made from them."""
+
+    number: int
+    run: str
+    model: str
+    dataset: str
+    network: str
+    regime: str
+    lr: float | None
+    batch_size: int | None
+    epochs: int | None
+    epochs_run: int | None
+    iterations: int | None
+    train_accuracy: float | None
+    test_accuracy: float | None
+    best_epoch: int | None
+    status: str
+    comment: str
+
+
+def compare_rows(runs: Sequence[RunFolder]) -> list[Row]:
+    """The table's rows, in the order the runs were given."""
+    rows = []
+    for i, run in enumerate(runs, start=1):
+        c = run.config
+        rows.append(
+            Row(
+                number=i,
+                run=str(run.path),
+                model=str(c.get("model")),
+                dataset=str(c.get("dataset")),
+                network=network_string(c.get("layers") or []),
+                regime=str(c.get("mode") or ""),
+                lr=c.get("lr"),
+                batch_size=c.get("batch_size"),
+                epochs=c.get("epochs"),
+                epochs_run=c.get("epochs_run"),
+                iterations=c.get("iterations"),
+                train_accuracy=run.accuracy("train"),
+                test_accuracy=run.accuracy("test"),
+                best_epoch=run.best_epoch,
+                status=run.status,
+                comment=str(c.get("comment") or ""),
+            )
+        )
+    return rows
+
+
+def _cells(runs: Sequence[RunFolder], lang: str, wrap: bool = False) -> list[list[str]]:
+    """The lab's columns as text: #, network, hyperparameters, accuracy, best epoch, comment."""
+    out = []
+    for row, run in zip(compare_rows(runs), runs, strict=True):
+        hyper = describe.hyperparameters_short(run.config, lang)
+        result = describe.result_short(run, lang)
+        if wrap:  # two lines per cell keep the PDF table on the page
+            hyper = hyper.replace(", batch_size", ",\nbatch_size")
+            result = result.replace(", ", ",\n", 1)
+        comment = row.comment or describe.DASH
+        if not run.finished:  # an unfinished run is marked as such in its row
+            comment += f" [{t('report.status_word.' + _status_key(row.status), lang)}]"
+        best = describe.DASH if row.best_epoch is None else str(row.best_epoch)
+        out.append([str(row.number), row.network, hyper, result, best, comment])
+    return out
+
+
+def _status_key(status: str) -> str:
+    return status if status in ("diverged", "interrupted") else "other"
+
+
+def _header(lang: str) -> list[str]:
+    keys = ("number", "network", "hyperparameters", "accuracy", "best_epoch", "comment")
+    return [t(f"report.compare.{k}", lang) for k in keys]
+
+
+def markdown(runs: Sequence[RunFolder], lang: str = "en") -> str:
+    """The table in Markdown, then which folder each row number is."""
+
+    def line(cells):
+        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+    header = _header(lang)
+    lines = [line(header), "|" + "|".join("---" for _ in header) + "|"]
+    lines += [line(cells) for cells in _cells(runs, lang)]
+    lines.append("")
+    lines += [f"{i}. {run.path}" for i, run in enumerate(runs, start=1)]
+    return "\n".join(lines) + "\n"
+
+
+def csv_text(runs: Sequence[RunFolder]) -> str:
+    """Every field as its own column, numbers unformatted: for spreadsheets and scripts."""
+    rows = [asdict(row) for row in compare_rows(runs)]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: "" if v is None else v for k, v in row.items()} for row in rows)
+    return buffer.getvalue()
+
+
+TEX_ESCAPES = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+
+
+def _tex(text: str) -> str:
+    return "".join(TEX_ESCAPES.get(ch, ch) for ch in text)
+
+
+def latex(runs: Sequence[RunFolder], lang: str = "en") -> str:
+    """A `tabular` to \\input into a LaTeX report (needs only the standard packages)."""
+    lines = [
+        r"\begin{tabular}{|r|p{2.6cm}|p{5.2cm}|p{3.2cm}|c|p{3cm}|}",
+        r"\hline",
+        " & ".join(_tex(h) for h in _header(lang)) + r" \\",
+        r"\hline",
+    ]
+    lines += [" & ".join(_tex(c) for c in cells) + r" \\ \hline" for cells in _cells(runs, lang)]
+    lines.append(r"\end{tabular}")
+    return "\n".join(lines) + "\n"
+
+
+def test_loss_figure(runs: Sequence[RunFolder], lang: str = "en"):
+    """Every run's test (validation) loss per epoch on one axis; lengths may differ."""
+    from zoo.reporting.overview import pyplot
+
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4.8))
+    finite = []
+    for i, run in enumerate(runs, start=1):
+        epochs, loss = run.column("epoch"), run.column("val_loss")
+        network = network_string(run.config.get("layers") or [])
+        label = f"{i}. {run.config.get('comment') or run.name} ({network})"
+        ax.plot(epochs, loss, label=label, linewidth=1.5)
+        finite.extend(loss[np.isfinite(loss)].tolist())
+        best = run.best_epoch
+        if best and (epochs == best).any():
+            ax.plot([best], loss[epochs == best][:1], marker="o", color=ax.lines[-1].get_color())
+    positive = [v for v in finite if v > 0]
+    if positive and max(positive) / min(positive) > 50:
+        ax.set_yscale("log")
+    ax.set_xlabel(t("common.epoch", lang))
+    ax.set_ylabel(t("common.loss", lang))
+    ax.set_title(t("report.compare.figure_title", lang))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def _pdf(runs: Sequence[RunFolder], path: Path, lang: str, figure_image) -> None:
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    from zoo.reporting.layout import Page
+    from zoo.reporting.overview import pyplot
+
+    plt = pyplot()
+    with PdfPages(path, metadata={"Title": t("report.compare.title", lang)}) as pdf:
+        page = Page(plt, landscape=True)
+        page.heading(t("report.compare.title", lang))
+        page.table(
+            _cells(runs, lang, wrap=True), _header(lang), widths=(0.3, 1.6, 3.4, 2, 1.1, 2), size=8
+        )
+        for i, run in enumerate(runs, start=1):
+            page.text(f"{i}. {run.path}", size=7, color="0.35")
+        page.image(figure_image)
+        pdf.savefig(page.fig)
+        plt.close(page.fig)
+
+
+def output_paths(runs: Sequence[RunFolder], fmt: str, out: str | Path | None) -> tuple[Path, Path]:
+    """Where the table and the figure go: --out FILE, --out DIR, or beside the run folders."""
+    if out is None:
+        folder = Path(os.path.commonpath([str(run.path.resolve().parent) for run in runs]))
+        return folder / f"{STEM}.{fmt}", folder / f"{FIGURE}.png"
+    out = Path(out)
+    if out.is_dir() or not out.suffix:
+        out.mkdir(parents=True, exist_ok=True)
+        return out / f"{STEM}.{fmt}", out / f"{FIGURE}.png"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return out, out.with_name(f"{out.stem}_test_loss.png")
+
+
+def write_comparison(
+    run_dirs: Sequence[str | Path],
+    *,
+    fmt: str | None = None,
+    out: str | Path | None = None,
+    lang: str = "en",
+) -> tuple[str, list[Path]]:
+    """Write the final table (md, csv, tex or pdf) and the test-loss figure.
+
+    `fmt` defaults to --out's suffix, else md. Returns (the table in Markdown, paths written).
+    """
+    import matplotlib
+
+    from zoo.reporting.figures import DPI
+    from zoo.reporting.layout import figure_image
+    from zoo.reporting.overview import pyplot
+    from zoo.reporting.pdf import RC
+
+    table(lang)
+    if fmt is None:
+        suffix = Path(out).suffix.lstrip(".").lower() if out else ""
+        fmt = suffix if suffix in TABLE_FORMATS else "md"
+    if fmt not in TABLE_FORMATS:
+        raise OptionError("--format", f"{fmt!r} is not one of {', '.join(TABLE_FORMATS)}")
+    if not run_dirs:
+        raise OptionError("RUN_DIR", "give at least one run folder")
+    runs = [read_run_folder(d) for d in run_dirs]
+    table_path, figure_path = output_paths(runs, fmt, out)
+    plt = pyplot()
+    with matplotlib.rc_context(RC):
+        fig = test_loss_figure(runs, lang)
+        image = figure_image(fig) if fmt == "pdf" else None
+        fig.savefig(figure_path, dpi=DPI, bbox_inches="tight")
+        plt.close(fig)
+        if fmt == "pdf":
+            _pdf(runs, table_path, lang, image)
+        else:
+            text = {"md": markdown, "tex": latex}.get(fmt)
+            content = text(runs, lang) if text else csv_text(runs)
+            table_path.write_text(content, encoding="utf-8")
+    return markdown(runs, lang), [table_path, figure_path]
