@@ -1,0 +1,379 @@
+"""Reports and the final table, checked by what they say: PDF text, figure pixels, table numbers."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from run_fixtures import make_run_folder
+
+from zoo.cli import cli
+from zoo.errors import RunFolderError
+from zoo.reporting import compare, describe, model_table
+from zoo.reporting.pdf import PAGES, write_report
+from zoo.reporting.rundir import read_run_folder
+
+EN_SECTIONS = ["1. Task", "2. Data", "3. Model", "4. Training", "5. Results", "6. Insight"]
+RU_SECTIONS = [
+    "1. Постановка задачи",
+    "2. Данные",
+    "3. Модель",
+    "4. Обучение",
+    "5. Результаты",
+    "6. Анализ модели",
+]
+RU_TERMS = ["Точность", "Полнота", "F1-мера", "Поддержка", "Матрица ошибок", "Кривые обучения"]
+RU_TERMS += ["Обучающая выборка", "Тестовая выборка", "Лабораторная работа №1"]
+
+
+def zoo(*args: str, env: dict | None = None):
+    result = CliRunner().invoke(cli, [str(a) for a in args], env=env)
+    return result.exit_code, result.output
+
+
+def pdf_pages(path: Path) -> list[str]:
+    from pypdf import PdfReader
+
+    return [page.extract_text() for page in PdfReader(path).pages]
+
+
+def assert_real_figure(path: Path) -> None:
+    """At least 400 px, saved at 150 dpi or more, and not a blank canvas."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        assert min(image.size) >= 400, (path.name, image.size)
+        assert round(image.info["dpi"][0]) >= 150, path.name
+        pixels = np.asarray(image.convert("L"), dtype=float)
+    assert pixels.std() > 10, f"{path.name} looks blank"
+    assert (pixels < 200).mean() > 0.01, f"{path.name} has almost nothing drawn"
+
+
+def metrics_of(folder: Path) -> dict:
+    return json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+
+
+# --- reading run folders ---------------------------------------------------------------
+
+
+def test_run_folder_reads_config_history_metrics_and_arrays(tmp_path):
+    folder = make_run_folder(tmp_path, "image", epochs=8)
+    run = read_run_folder(folder)
+    assert run.name == folder.name and run.status == "completed" and run.finished
+    assert run.class_names == ["apple", "otter", "pickup_truck"]
+    assert [row["epoch"] for row in run.history] == list(range(1, 9))
+    assert run.accuracy("test") == pytest.approx(metrics_of(folder)["test"]["accuracy"])
+    assert run.best_epoch == 4
+    assert run.predictions["p_test"].shape == (15, 3)
+    assert run.data["sample_x"].dtype == np.uint8
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: p / "missing", "no such folder"),
+        (lambda p: (p / "notes.txt").write_text("x") and p / "notes.txt", "it is a file"),
+        (lambda p: p, "has no config.json"),
+        (lambda p: (p / "config.json").write_text("{oops") and p, "not valid JSON"),
+        (lambda p: (p / "config.json").write_text('{"model": "mlp"}') and p, "lacks 'dataset'"),
+    ],
+)
+def test_a_folder_that_is_not_a_run_folder_is_refused_with_the_reason(tmp_path, make, message):
+    with pytest.raises(RunFolderError, match=message):
+        read_run_folder(make(tmp_path))
+
+
+def test_diverged_history_keeps_nan_and_the_best_epoch_ignores_it(tmp_path):
+    folder = make_run_folder(tmp_path, "points", status="diverged", drop=("metrics.json",))
+    run = read_run_folder(folder)
+    assert not run.finished and run.metrics is None and run.accuracy("test") is None
+    assert np.isnan(run.column("loss")[-1])
+    assert run.best_epoch == int(np.nanargmin(run.column("val_loss"))) + 1
+
+
+# --- the model's counts -------------------------------------------------------------------
+
+
+def test_the_labs_network_has_13_neurons_30750_weights_and_13_biases():
+    layers = [
+        {"name": "flatten", "type": "Flatten", "output_shape": [None, 3072], "params": 0},
+        {"name": "hidden_1", "type": "Dense", "units": 10, "inputs": 3072, "weights": 30720,
+         "biases": 10, "params": 30730, "activation": "relu", "output_shape": [None, 10]},
+        {"name": "output", "type": "Dense", "units": 3, "inputs": 10, "weights": 30,
+         "biases": 3, "params": 33, "activation": "softmax", "output_shape": [None, 3]},
+    ]  # fmt: skip
+    assert model_table.network_string(layers) == "FC(10), FC(3)"
+    assert model_table.totals(layers) == {
+        "neurons": 13, "connections": 30750, "weights": 30750, "biases": 13, "params": 30763
+    }  # fmt: skip
+    rows = model_table.count_rows(layers)
+    assert rows[0] == ["hidden_1", "3072", "10", "30720", "30720", "10", "30730"]
+    assert rows[-1][0] == "Total" and rows[-1][-1] == "30763"
+    assert model_table.layer_rows(layers)[0][2] == "(None, 3072)"
+
+
+def test_counts_missing_from_an_older_config_are_derived():
+    layer = {"name": "output", "type": "Dense", "units": 2, "inputs": 3, "params": 6}
+    assert model_table.layer_counts(layer) == {
+        "neurons": 2, "inputs": 3, "connections": 6, "weights": 6, "biases": 0, "params": 6
+    }  # fmt: skip
+
+
+def test_title_comes_from_the_option_then_the_config_then_the_environment():
+    config = {"author": "From Config", "group": None, "variant": "3", "title": None}
+    environ = {"ZOO_AUTHOR": "From Env", "ZOO_GROUP": "IU5-21M", "ZOO_VARIANT": "9"}
+    info = describe.title_info(config, {"author": None, "variant": "7"}, environ)
+    assert info == {"author": "From Config", "group": "IU5-21M", "variant": "7", "title": None}
+
+
+# --- report.pdf --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def image_report(tmp_path_factory):
+    """An image run reported in English through the CLI, title info from option and env."""
+    folder = make_run_folder(tmp_path_factory.mktemp("runs"), "image", with_model=True)
+    code, out = zoo(
+        "report", folder, "--format", "pdf,png,svg", "--author", "Ivanov I. I.",
+        env={"ZOO_GROUP": "IU5-21M", "ZOO_AUTHOR": "Nobody"},
+    )  # fmt: skip
+    assert code == 0, out
+    return folder, out, pdf_pages(folder / "report.pdf")
+
+
+def test_english_report_has_its_pages_in_order_with_classes_and_accuracies(image_report):
+    folder, out, pages = image_report
+    assert len(pages) == PAGES == 8
+    text = "\n".join(pages)
+    positions = [text.index(title) for title in EN_SECTIONS]
+    assert positions == sorted(positions)
+    for name in ("apple", "otter", "pickup_truck"):
+        assert name in pages[1] and name in pages[5]
+    assert "apple (0), otter (55), pickup_truck (58)" in " ".join(pages[1].split())
+    metrics = metrics_of(folder)
+    for split in ("train", "test"):
+        assert f"{metrics[split]['accuracy']:.4f}" in pages[5]
+        assert f"{metrics[split]['macro avg']['f1-score']:.4f}" in pages[5]
+    assert "Precision" in pages[5] and "Support" in pages[5]
+    assert "FC(10), FC(3)" in pages[3] and "1930" in pages[3] and "1963" in pages[3]
+    assert f"Best epoch: {metrics['best_epoch']}" in pages[4]
+    assert "report." not in text  # every text key has an English text
+
+
+def test_title_page_takes_the_author_option_and_the_group_from_the_environment(image_report):
+    _, _, pages = image_report
+    assert "Ivanov I. I." in pages[0] and "IU5-21M" in pages[0] and "Nobody" not in pages[0]
+    assert "Neural networks" in pages[0] and "Lab work No. 1" in pages[0]
+
+
+def test_every_figure_is_written_as_png_and_svg_and_shows_something(image_report):
+    folder, out, _ = image_report
+    names = ["data_overview", "samples", "learning_curves", "confusion_matrix",
+             "confusion_matrix_train", "first_layer_weights", "misclassified"]  # fmt: skip
+    for name in names:
+        assert_real_figure(folder / f"{name}.png")
+        assert (folder / f"{name}.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
+        assert f"{name}.png" in out
+
+
+def test_russian_report_on_two_dimensional_data_speaks_russian(tmp_path):
+    folder = make_run_folder(tmp_path, "points", with_model=True, variant="7")
+    paths = write_report(folder, lang="ru")
+    assert paths[0] == folder / "report.pdf"
+    pages = pdf_pages(folder / "report.pdf")
+    assert len(pages) == PAGES
+    text = "\n".join(pages)
+    for term in RU_SECTIONS + RU_TERMS + ["class_a", "class_b", "class_c", "Вариант 7"]:
+        assert term in text, term
+    assert "Task" not in text and "Precision" not in text and "report." not in text
+    assert f"{metrics_of(folder)['test']['accuracy']:.4f}" in pages[5]
+    assert_real_figure(folder / "decision_boundary.png")
+    assert_real_figure(folder / "data_points.png")
+
+
+def test_figures_drawn_for_a_russian_report_are_labelled_in_russian(tmp_path):
+    from zoo.reporting.report_figures import report_figures
+
+    run = read_run_folder(make_run_folder(tmp_path, "image"))
+    figures, notes = report_figures(run, "ru")
+    assert figures["learning_curves"].axes[0].get_xlabel() == "Эпоха"
+    assert figures["confusion_matrix"].axes[0].get_ylabel() == "Истинный класс"
+    assert figures["data_overview"].axes[0].get_title() == "Число примеров по классам"
+    assert notes == {"first_layer_weights": "model.keras отсутствует: веса нарисовать нельзя."}
+
+
+def test_a_diverged_run_gets_an_honest_report_marked_on_every_page(tmp_path):
+    folder = make_run_folder(
+        tmp_path, "image", status="diverged", drop=("metrics.json", "predictions.npz")
+    )
+    code, out = zoo("report", folder)
+    assert code == 0, out
+    pages = pdf_pages(folder / "report.pdf")
+    assert len(pages) == PAGES
+    assert all("DIVERGED RUN" in page for page in pages)
+    assert "diverged at epoch 3" in pages[0]
+    assert "metrics.json is missing" in pages[5]
+    assert "model.keras is missing" in pages[7]
+    assert_real_figure(folder / "learning_curves.png")
+    assert not (folder / "confusion_matrix.png").exists()
+
+
+def test_a_regression_report_gives_the_errors(tmp_path):
+    folder = make_run_folder(tmp_path, "regression")
+    write_report(folder, formats="pdf")
+    pages = pdf_pages(folder / "report.pdf")
+    mse = metrics_of(folder)["test"]["mse"]
+    assert len(pages) == PAGES and "MSE" in pages[5] and f"{mse:.6g}" in pages[5]
+    assert "Predicted against true values" in pages[6]
+    assert not list(folder.glob("*.png"))  # only the PDF was asked for
+
+
+def test_both_languages_have_the_same_report_texts():
+    from zoo.i18n import LOCALES
+
+    keys = {}
+    for lang in ("en", "ru"):
+        table = json.loads((LOCALES / f"{lang}.json").read_text(encoding="utf-8"))
+        keys[lang] = {key for key in table if key.startswith("report.")}
+    assert keys["en"] == keys["ru"] and len(keys["en"]) > 100
+
+
+# --- bad input ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["report", "{empty}"], "is not a run folder"),
+        (["report", "{missing}"], "no such folder"),
+        (["report", "{run}", "--lang", "de"], "Invalid value for '--lang'"),
+        (["report", "{run}", "--format", "pdf,docx"], "'--format': 'docx' is not one of"),
+        (["compare", "{run}", "{empty}"], "is not a run folder"),
+        (["compare", "{run}", "--format", "xls"], "Invalid value for '--format'"),
+        (["compare", "{run}", "--lang", "fr"], "Invalid value for '--lang'"),
+        (["compare"], "Missing argument"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message(tmp_path, args, message):
+    paths = {"empty": tmp_path / "empty", "missing": tmp_path / "nope"}
+    paths["empty"].mkdir()
+    paths["run"] = make_run_folder(tmp_path, "points", epochs=3)
+    code, out = zoo(*[a.format(**paths) for a in args])
+    assert code == 2, out
+    assert message in out
+    assert "Traceback" not in out
+
+
+# --- the final table ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def three_runs(tmp_path):
+    root = tmp_path / "reports"
+    return [
+        make_run_folder(root, "image", name="a", epochs=10, comment="base variant"),
+        make_run_folder(
+            root, "image", name="b", epochs=6, lr=0.003, hidden=(32,), comment="wider",
+            train_acc=0.98, test_acc=0.8, seed=1,
+        ),
+        make_run_folder(root, "image", name="c", status="diverged", lr=1.0, comment="lr 1",
+                        drop=("metrics.json",)),
+    ]  # fmt: skip
+
+
+def test_compare_prints_one_row_per_run_with_their_numbers(three_runs):
+    code, out = zoo("compare", *three_runs)
+    assert code == 0, out
+    rows = [line for line in out.splitlines() if line.startswith("| ") and line[2].isdigit()]
+    assert len(rows) == 3
+    for row, folder in zip(rows[:2], three_runs[:2], strict=True):
+        m = metrics_of(folder)
+        assert f"test = {100 * m['test']['accuracy']:.2f}%" in row
+        assert f"train = {100 * m['train']['accuracy']:.2f}%" in row
+        assert f"| {m['best_epoch']} |" in row
+    assert "| FC(10), FC(3) |" in rows[0] and "lr = 0.005, batch_size = 128, epochs = 10" in rows[0]
+    assert "| FC(32), FC(3) |" in rows[1] and "lr = 0.003" in rows[1] and "| wider |" in rows[1]
+    assert "epochs = 3/6" in rows[2] and "test = —" in rows[2] and "lr 1 [diverged]" in rows[2]
+    table = three_runs[0].parent / "comparison.md"
+    lines = table.read_text(encoding="utf-8").splitlines()
+    assert sum(line.startswith("| ") for line in lines) == 4  # header and three rows
+    assert_real_figure(three_runs[0].parent / "comparison_test_loss.png")
+
+
+def test_compare_csv_keeps_the_numbers_as_numbers(three_runs, tmp_path):
+    out_file = tmp_path / "table.csv"
+    code, out = zoo("compare", *three_runs, "--out", out_file)
+    assert code == 0, out
+    with out_file.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["comment"] for r in rows] == ["base variant", "wider", "lr 1"]
+    m = metrics_of(three_runs[1])
+    assert float(rows[1]["test_accuracy"]) == pytest.approx(m["test"]["accuracy"])
+    assert float(rows[1]["lr"]) == 0.003 and rows[1]["network"] == "FC(32), FC(3)"
+    assert rows[2]["test_accuracy"] == "" and rows[2]["status"] == "diverged"
+    assert (tmp_path / "table_test_loss.png").is_file()
+
+
+def test_compare_overlays_runs_of_different_lengths(tmp_path):
+    folders = [
+        make_run_folder(tmp_path, "points", name="long", epochs=10, comment="long"),
+        make_run_folder(tmp_path, "points", name="short", epochs=4, comment="short"),
+    ]
+    fig = compare.test_loss_figure([read_run_folder(f) for f in folders])
+    curves = [line for line in fig.axes[0].lines if len(line.get_xdata()) > 1]
+    assert [len(line.get_xdata()) for line in curves] == [10, 4]
+    assert curves[1].get_label().startswith("2. short")
+
+
+def test_compare_writes_latex_and_a_russian_pdf(three_runs, tmp_path):
+    code, out = zoo("compare", *three_runs[:2], "--format", "tex", "--out", tmp_path / "tex")
+    assert code == 0, out
+    tex = (tmp_path / "tex" / "comparison.tex").read_text(encoding="utf-8")
+    assert r"\begin{tabular}" in tex and r"batch\_size = 128" in tex and r"66.67\%" in tex
+    code, out = zoo("compare", *three_runs, "--out", tmp_path / "final.pdf", "--lang", "ru")
+    assert code == 0, out
+    text = " ".join(pdf_pages(tmp_path / "final.pdf"))
+    assert "Конфигурация сети" in text and "FC(32), FC(3)" in text and "разошлось" in text
+
+
+# --- end to end --------------------------------------------------------------------------
+
+
+def test_a_trained_run_is_reported_from_its_folder(tmp_path):
+    import zoo as zoo_api
+
+    run = zoo_api.train("mlp", "gaussians", epochs=3, out=tmp_path, quiet=True, comment="e2e")
+    write_report(run.folder, lang="ru", formats="pdf,png")
+    pages = pdf_pages(run.folder / "report.pdf")
+    assert len(pages) == PAGES
+    accuracy = json.loads((run.folder / "metrics.json").read_text())["test"]["accuracy"]
+    assert f"{accuracy:.4f}" in pages[5]
+    assert "Разделяющая граница" in pages[7] or "кружки" in pages[7]
+    assert_real_figure(run.folder / "decision_boundary.png")
+    code, out = zoo("compare", run.folder)
+    assert code == 0 and "| e2e |" in out
+
+
+def test_the_lab_run_on_cifar100_classes_is_reported_in_russian(tmp_path):
+    import image_fixtures as fx
+
+    fx.write_cifar100_archive(tmp_path)
+    code, out = zoo(
+        "train", "mlp", "cifar100-3class", "--data-dir", tmp_path, "--epochs", "3", "--quiet",
+        "--batch-size", "8", "--out", tmp_path / "reports", "--comment", "base variant",
+    )  # fmt: skip
+    assert code == 0, out
+    (folder,) = (tmp_path / "reports").iterdir()
+    code, out = zoo("report", folder, "--lang", "ru")
+    assert code == 0, out
+    pages = pdf_pages(folder / "report.pdf")
+    text = "\n".join(pages)
+    assert len(pages) == PAGES
+    assert "apple (0), otter (55), pickup_truck (58)" in " ".join(text.split())
+    assert "FC(10), FC(3)" in text and "30720" in text  # 32x32x3 inputs into 10 neurons
+    assert_real_figure(folder / "first_layer_weights.png")
+    assert_real_figure(folder / "samples.png")
