@@ -200,3 +200,23 @@ def test_a_users_own_keras_model_trains_too():
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
     run = zoo.train(model, data, epochs=3, out=None, quiet=True)
     assert run.config["head"] == "softmax" and len(run.history) == 3
+
+
+def test_the_lab_run_on_an_official_format_archive(tmp_path, monkeypatch):
+    from image_fixtures import write_cifar100_archive
+
+    monkeypatch.setenv("ZOO_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "data").mkdir()
+    write_cifar100_archive(tmp_path / "data", train_per_class=6, test_per_class=2)
+    run = zoo.train("mlp", "cifar100-3class", data_dir=str(tmp_path / "data"), epochs=2,
+                    out=str(tmp_path / "runs"), quiet=True)
+    config = run.config
+    assert config["class_names"] == ["apple", "otter", "pickup_truck"]
+    assert config["class_ids"] == [0, 55, 58]
+    # the lab's settings apply where none were given; --epochs given wins over the preset's 250
+    assert (config["lr"], config["batch_size"], config["epochs"]) == (0.005, 18, 2)
+    assert config["normalization"]["mean"] == pytest.approx([0.5074, 0.4867, 0.4411])
+    assert "pickup_truck" in (run.folder / "classification_report.txt").read_text()
+    assert (run.folder / "samples.png").exists()
+    data = np.load(run.folder / "data.npz")
+    assert data["sample_x"].dtype == np.uint8 and data["sample_x"].shape[1:] == (32, 32, 3)

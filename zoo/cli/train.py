@@ -95,6 +95,16 @@ def _hidden(ctx, param, value):
     "--device", type=click.Choice(["auto", "cpu", "gpu"]), default="auto", show_default=True
 )
 @click.option(
+    "--mixed-precision",
+    is_flag=True,
+    help="float16 (TensorFlow) or bfloat16 (JAX) arithmetic, float32 weights and loss; for GPUs.",
+)
+@click.option(
+    "--distribute",
+    type=click.Choice(["mirrored", "multiworker"]),
+    help="Split each batch over all local GPUs (mirrored) or hosts in TF_CONFIG (multiworker).",
+)
+@click.option(
     "--backend",
     type=click.Choice(["tensorflow", "jax"]),
     envvar="KERAS_BACKEND",
@@ -143,15 +153,25 @@ def train(
     """
     import zoo
     from zoo.cli.common import load_backend_quietly
+    from zoo.datasets.registry import dataset_options
+    from zoo.errors import OptionError
+    from zoo.models.registry import MODELS
+    from zoo.training.options import TrainOptions
 
-    load_backend_quietly(options.get("backend"))
+    model_options = {"hidden": hidden, "activation": activation, "head": head}
+    TrainOptions(**options)  # impossible options fail before any data is read
+    MODELS.get(model)
     data_options = dataset_kwargs(
         samples=samples, noise=noise, classes=classes, label=label, data_dir=data_dir, source=source
     )
     if data_seed is not None:
+        if "seed" not in dataset_options(dataset):
+            raise OptionError("--data-seed", f"{dataset} has a fixed split and takes no seed")
         data_options["seed"] = data_seed
-    model_options = {"hidden": hidden, "activation": activation, "head": head}
-    run = zoo.train(model, dataset, quiet=quiet, **options, **model_options, **data_options)
+    # The data before TensorFlow: a large archive is read while memory is still free.
+    data = zoo.load_dataset(dataset, **data_options)
+    load_backend_quietly(options.get("backend"))
+    run = zoo.train(model, data, quiet=quiet, **options, **model_options)
     if not quiet:
         _summarise(run)
     if run.status == "diverged":

@@ -57,7 +57,7 @@ def evaluate(model, objective, data, history: list[dict], status: str) -> Result
 def write_results(folder, run, results: Results) -> None:
     """Everything but config.json's first version: see zoo/training/run_folder.py."""
     from zoo.reporting import figures
-    from zoo.training.run_folder import data_arrays, write_history, write_json
+    from zoo.training.run_folder import SAMPLES_PER_CLASS, data_arrays, write_history, write_json
 
     data, config = run.dataset, run.config
     write_json(folder / "config.json", config)
@@ -69,6 +69,16 @@ def write_results(folder, run, results: Results) -> None:
     arrays = data_arrays(data, results.outputs.get("p_test"), results.outputs.get("pred_test"))
     if arrays:
         np.savez_compressed(folder / "data.npz", **arrays)
+    if "sample_x" in arrays:
+        from zoo.reporting.samples import save_sample_grid
+
+        save_sample_grid(
+            arrays["sample_x"],
+            arrays["sample_y"],
+            data.class_names,
+            folder / "samples.png",
+            per_class=SAMPLES_PER_CLASS,
+        )
     run.model.save(folder / "model.keras")
 
     if run.history:

@@ -133,11 +133,14 @@ def train(model: Any, dataset: Any, **options: Any) -> Run:
 
     train_opts, model_opts, data_opts = split_options(model, dataset, options)
     TrainOptions(**train_opts)  # a bad option fails before any data is loaded
-    backend = select_backend(train_opts.get("backend"))  # before anything imports keras
-
+    if isinstance(model, str):
+        MODELS.get(model)  # so does an unknown model name
+    # The data first: loaders need no Keras, and a large archive is read before TensorFlow
+    # takes its share of memory.
     data = load_dataset(dataset, **data_opts) if isinstance(dataset, str) else dataset
     if not isinstance(data, Dataset):
         raise TypeError(f"dataset must be a name or a zoo Dataset, not {type(dataset).__name__}")
+    backend = select_backend(train_opts.get("backend"))  # before anything imports keras
     opts = TrainOptions.with_defaults(train_opts, data.train_defaults)
     return Trainer(model, data, opts, model_opts, backend).run()
 
@@ -151,8 +154,6 @@ class Trainer:
         self.model_name = (
             canonical(model) if isinstance(model, str) else getattr(model, "name", "model")
         )
-        if isinstance(model, str):
-            MODELS.get(model)  # an unknown name fails before the data is touched
         self.x_val = self.y_val = None
         if opts.validation:
             self.data, self.x_val, self.y_val = holdout(data, opts.validation, opts.seed)
@@ -193,21 +194,35 @@ class Trainer:
         import keras
 
         if self.opts.optimizer == "adam":
-            return keras.optimizers.Adam(learning_rate=self.opts.lr)
-        return keras.optimizers.SGD(learning_rate=self.opts.lr, momentum=self.opts.momentum)
+            optimizer = keras.optimizers.Adam(learning_rate=self.opts.lr)
+        else:
+            optimizer = keras.optimizers.SGD(
+                learning_rate=self.opts.lr, momentum=self.opts.momentum
+            )
+        if self.opts.mixed_precision and self.backend == "tensorflow":
+            # float16 gradients underflow without loss scaling; bfloat16 (JAX) needs none
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        return optimizer
 
     # -- the run -------------------------------------------------------------------------------
     def run(self) -> Run:
         import keras
 
-        from zoo.training.backend import resolve_device
+        from zoo.training.backend import precision_policy, resolve_device
         from zoo.training.loops import make_epoch_runner
 
         opts, data = self.opts, self.data
         keras.utils.set_random_seed(opts.seed)
         objective = self._objective()
         scope, device_name = resolve_device(opts.device, self.backend)
-        with scope:
+        strategy = None
+        if opts.distribute:
+            from zoo.training.distribute import check_distribute, make_strategy, strategy_scope
+
+            check_distribute(opts.distribute, self.backend, opts.mode)
+            strategy, device_name = make_strategy(opts.distribute, opts.device)
+            scope = strategy_scope(strategy)
+        with scope, precision_policy(opts.mixed_precision, self.backend):
             model = self._build(objective)
             if not isinstance(self.model_arg, str):
                 objective = Objective.for_model(
@@ -227,6 +242,8 @@ class Trainer:
                 x_eval,
                 objective.encode(y_eval),
                 batch_size=batch,
+                planned_updates=steps * epochs,
+                strategy=strategy,
             )
         self.config = self._config(model, objective, batch, steps, epochs, device_name)
         folder = None
@@ -350,6 +367,9 @@ class Trainer:
             "shuffle": opts.shuffle,
             "device": device_name,
             "backend": self.backend,
+            "mixed_precision": opts.mixed_precision,
+            "dtype_policy": getattr(getattr(model, "dtype_policy", None), "name", None),
+            "distribute": opts.distribute,
             "versions": _versions(),
             "comment": opts.comment,
             "author": opts.author,

@@ -1,0 +1,102 @@
+"""The click CLI: help stays light, bad input exits 2 with a message, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from zoo.cli import cli
+
+
+def invoke(*args):
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["models"], ["datasets"], ["train", "--help"]])
+def test_cold_commands_do_not_import_tensorflow(argv):
+    code = (
+        "import sys; from zoo.cli import main\n"
+        f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('tensorflow', 'keras', 'matplotlib', 'sklearn') if m in sys.modules]\n"
+        "print('HEAVY', heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "HEAVY []" in out.stdout
+
+
+def test_every_command_has_help_with_an_example():
+    from zoo.cli import COMMANDS
+
+    for name in COMMANDS:
+        code, out = invoke(name, "--help")
+        assert code == 0, name
+        assert "zoo " in out and "Example" in out, name
+
+
+def test_models_lists_with_a_pattern():
+    code, out = invoke("models", "l*")
+    assert code == 0
+    assert [line.split()[0] for line in out.splitlines()] == ["lecture-net", "linear", "logistic"]
+
+
+def test_train_writes_a_run_folder_and_prints_the_reports(tmp_path):
+    code, out = invoke("train", "logistic", "iris", "--epochs", "3", "--out", str(tmp_path), "-q")
+    assert code == 0 and out == ""
+    (folder,) = tmp_path.iterdir()
+    config = json.loads((folder / "config.json").read_text())
+    assert config["epochs_run"] == 3 and config["model"] == "logistic"
+    code, out = invoke("train", "mlp", "gaussians", "--mode", "per-sample", "--epochs", "2",
+                       "--out", str(tmp_path), "--comment", "stochastic")
+    assert code == 0
+    assert "Test" in out and "precision" in out and "run folder:" in out
+    assert "epoch 2/2" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--lr", "0"], "--lr"),
+        (["--lr", "-0.1"], "--lr"),
+        (["--epochs", "0"], "--epochs"),
+        (["--batch-size", "0"], "--batch-size"),
+        (["--hidden", "0"], "--hidden"),
+        (["--hidden", "ten"], "--hidden"),
+        (["--mode", "turbo"], "--mode"),
+        (["--mode", "batch", "--batch-size", "8"], "--batch-size"),
+        (["--epochs", "3", "--iterations", "9"], "--iterations"),
+        (["--validation", "1.5"], "--validation"),
+    ],
+)
+def test_impossible_options_are_usage_errors_naming_the_option(args, message, tmp_path):
+    code, out = invoke("train", "mlp", "gaussians", "--out", str(tmp_path), *args)
+    assert code == 2
+    assert message in out and "Traceback" not in out
+    assert not any(tmp_path.iterdir())  # nothing half-written
+
+
+def test_sigmoid_head_on_a_regression_set_is_refused(tmp_path):
+    code, out = invoke("train", "mlp", "sigmoid-1d", "--head", "sigmoid", "--out", str(tmp_path))
+    assert code == 2 and "--head" in out and "regression" in out
+
+
+@pytest.mark.parametrize(("kind", "name", "close"), [("model", "mpl", "mlp"),
+                                                     ("dataset", "digitz", "digits")])
+def test_unknown_names_exit_2_with_close_names(kind, name, close, tmp_path):
+    args = [name, "digits"] if kind == "model" else ["mlp", name]
+    code, out = invoke("train", *args, "--out", str(tmp_path))
+    assert code == 2
+    assert f"unknown {kind}" in out and close in out
+
+
+def test_divergence_is_reported_not_raised(tmp_path):
+    code, out = invoke("train", "linear", "sigmoid-1d", "--mode", "batch", "--lr", "10000",
+                       "--epochs", "50", "--out", str(tmp_path))
+    assert code == 1
+    assert "too large" in out and "epoch" in out and "Traceback" not in out
+    (folder,) = tmp_path.iterdir()
+    assert json.loads((folder / "config.json").read_text())["status"] == "diverged"
