@@ -163,37 +163,6 @@ def misclassified_figure(
     return fig
 
 
-def sample_grid_figure(
-    images: np.ndarray, labels: np.ndarray, class_names: Sequence[str], *, lang: str = "en"
-):
-    """A row of training images per class, the class name on the left."""
-    plt = pyplot()
-    k = len(class_names)
-    per_class = max(1, max(int(np.sum(labels == c)) for c in range(k)))
-    fig, axes = plt.subplots(
-        k, per_class, figsize=(0.9 * per_class + 1.2, 0.9 * k + 0.6), squeeze=False
-    )
-    for c in range(k):
-        members = np.flatnonzero(labels == c)
-        for j in range(per_class):
-            ax = axes[c, j]
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for spine in ax.spines.values():
-                spine.set_visible(False)
-            if j < members.size:
-                image = np.asarray(images[members[j]])
-                gray = image.ndim == 2 or image.shape[-1] == 1
-                ax.imshow(
-                    image[..., 0] if image.ndim == 3 and gray else image,
-                    cmap="gray" if gray else None,
-                )
-        axes[c, 0].set_ylabel(class_names[c], rotation=0, ha="right", va="center", fontsize=8)
-    fig.suptitle(t("report.samples", lang))
-    fig.tight_layout()
-    return fig
-
-
 def most_confident_mistakes(
     y_true: np.ndarray, pred: np.ndarray, proba: np.ndarray, limit: int = 10
 ) -> list[tuple[int, int, int, float]]:

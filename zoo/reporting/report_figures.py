@@ -2,12 +2,16 @@
 
 `report_figures(run, lang)` returns the figures by file name (without extension) and, for
 each figure the folder cannot give, a note saying what is missing and why; the PDF shows the
-notes where the figures would be.
+notes where the figures would be. Each figure is a matplotlib Figure, except the sample grid:
+`zoo.reporting.samples` writes files, so it comes as a `SampleGrid` that can save itself.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -29,6 +33,26 @@ FIGURE_GROUPS = {  # report page -> the figures shown on it
         "regression_fit",
     ),
 }
+
+
+@dataclass
+class SampleGrid:
+    """samples.png: training images, a row per class, drawn by `save_sample_grid`."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    class_names: list[str]
+    title: str
+
+    def save(self, path: Path) -> Path:
+        """Write the grid; the suffix (.png, .svg) picks the format."""
+        from zoo.reporting.samples import save_sample_grid
+
+        return save_sample_grid(self.images, self.labels, self.class_names, path, title=self.title)
+
+    def png(self) -> bytes:
+        with tempfile.TemporaryDirectory() as folder:
+            return self.save(Path(folder) / "samples.png").read_bytes()
 
 
 def class_counts(run: RunFolder) -> dict[str, list[int]] | None:
@@ -62,8 +86,8 @@ def _data_figures(run: RunFolder, lang: str, out: dict, notes: dict) -> None:
             preds["y_train"], preds["y_test"], lang=lang
         )
     if "sample_x" in data and "sample_y" in data:
-        out[SAMPLES] = insight.sample_grid_figure(
-            data["sample_x"], data["sample_y"], run.class_names, lang=lang
+        out[SAMPLES] = SampleGrid(
+            data["sample_x"], data["sample_y"], run.class_names, t("report.samples", lang)
         )
     elif all(k in data for k in ("x_train", "y_train", "x_test", "y_test")):
         out["data_points"] = overview.points_figure(
