@@ -7,7 +7,6 @@ functions so that importing an example stays cheap.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import numpy as np
 
 from zoo.errors import OptionError
 from zoo.i18n import t
+from zoo.jsonable import to_jsonable
 
 FORMATS = ("png", "pdf")
 DPI = 150
@@ -48,23 +48,6 @@ def sigmoid(z):
 def text(key: str, lang: str = "en", **values: Any) -> str:
     """`explain.<key>` in `lang`."""
     return t(f"explain.{key}", lang, **values)
-
-
-def to_jsonable(value: Any) -> Any:
-    """Dataclasses, numpy arrays and numpy scalars as plain JSON values; inf/nan become None."""
-    if is_dataclass(value) and not isinstance(value, type):
-        value = asdict(value)
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return to_jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None  # JSON has no inf or nan; a diverged run's error is "none"
-    return value
 
 
 def write_json(folder: Path, name: str, data: Any) -> Path:

@@ -11,9 +11,10 @@ import json
 import math
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
+
+from zoo.jsonable import to_jsonable
 
 HISTORY_COLUMNS = (
     "epoch",
@@ -45,26 +46,10 @@ def create_run_folder(out: str | Path, model_name: str, dataset_name: str) -> Pa
     raise FileExistsError(f"no free run folder name under {out} for {stem}")
 
 
-def _clean(value: Any) -> Any:
-    """JSON-safe: numpy scalars and arrays to Python, NaN and infinity to null."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _clean(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
 def write_json(path: Path, data: dict) -> None:
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(_clean(data), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    text = json.dumps(to_jsonable(data), indent=2, ensure_ascii=False)
+    tmp.write_text(text + "\n", encoding="utf-8")
     tmp.replace(path)
 
 
