@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -178,6 +180,27 @@ def test_every_figure_is_written_as_png_and_svg_and_shows_something(image_report
         assert_real_figure(folder / f"{name}.png")
         assert (folder / f"{name}.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
         assert f"{name}.png" in out
+
+
+def test_first_layer_weights_read_without_keras_are_the_models(image_report):
+    import keras
+
+    from zoo.reporting.insight import first_layer_kernel
+
+    folder = image_report[0]
+    model = keras.saving.load_model(folder / "model.keras", compile=False)
+    expected = np.asarray(model.get_layer("hidden_1").kernel)
+    np.testing.assert_array_equal(first_layer_kernel(read_run_folder(folder)), expected)
+
+
+def test_reporting_an_image_run_does_not_load_tensorflow(image_report):
+    code = (
+        "import sys; from zoo.reporting.pdf import write_report\n"
+        f"write_report({str(image_report[0])!r}, formats='pdf')\n"
+        "print('HEAVY', [m for m in ('tensorflow', 'keras') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "HEAVY []" in out.stdout
 
 
 def test_russian_report_on_two_dimensional_data_speaks_russian(tmp_path):
