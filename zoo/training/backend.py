@@ -37,6 +37,27 @@ def select_backend(name: str | None) -> str:
     return keras.backend.backend()
 
 
+@contextlib.contextmanager
+def precision_policy(enabled: bool, backend: str):
+    """While the model is built: float16 (TensorFlow) or bfloat16 (JAX) arithmetic.
+
+    The variables stay float32 (Keras's mixed policies); the loops take the loss and the
+    metrics in float32. Outside the block the global policy is what it was.
+    """
+    if not enabled:
+        yield None
+        return
+    import keras
+
+    previous = keras.config.dtype_policy()
+    name = "mixed_float16" if backend == "tensorflow" else "mixed_bfloat16"
+    keras.config.set_dtype_policy(name)
+    try:
+        yield name
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
 def resolve_device(device: str, backend: str) -> tuple[contextlib.AbstractContextManager, str]:
     """A context that places variables and computation, and the device's name for the record."""
     if backend == "jax":

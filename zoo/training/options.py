@@ -21,6 +21,7 @@ MODES = {
 }
 OPTIMIZERS = ("sgd", "adam")
 DEVICES = ("auto", "cpu", "gpu")
+DISTRIBUTE = ("mirrored", "multiworker")
 NORMALIZE = ("dataset", "train", "none")
 DEFAULT_BATCH_SIZE = 32
 DEFAULT_EPOCHS = 100
@@ -60,6 +61,8 @@ class TrainOptions:
     shuffle: bool = True
     device: str = "auto"
     backend: str | None = None
+    mixed_precision: bool = False
+    distribute: str | None = None
     quiet: bool = False
     out: str | None = "reports"
     comment: str | None = None
@@ -107,6 +110,10 @@ class TrainOptions:
             )
         if self.device not in DEVICES:
             raise OptionError("--device", f"{self.device!r} is not one of {', '.join(DEVICES)}")
+        if self.distribute is not None and self.distribute not in DISTRIBUTE:
+            raise OptionError(
+                "--distribute", f"{self.distribute!r} is not one of {', '.join(DISTRIBUTE)}"
+            )
 
     @classmethod
     def with_defaults(cls, given: dict[str, Any], defaults: dict[str, Any]) -> TrainOptions:

@@ -1,0 +1,149 @@
+"""The JAX backend's compiled epoch: `jax.lax.scan` over Keras's stateless calls, jitted.
+
+The model and optimizer stay ordinary Keras objects; their variables travel through the scan
+as arrays (`model.stateless_call`, `optimizer.stateless_apply`) and are written back to the
+Keras variables after every call, so the trainer can read or restore the weights between
+epochs exactly as on TensorFlow.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+
+from zoo.training.loops import EpochResult, as_float, correct_count
+
+
+class JaxEpochRunner:
+    """Runs one epoch of updates (and the evaluation) per call, as one XLA program.
+
+    Shapes in XLA are static, so an epoch is a scan over the full batches and, where the
+    training set does not divide evenly, one more step on the smaller last batch - the same
+    batches, in the same order, as `fit(batch_size=...)` would make.
+    """
+
+    def __init__(self, model, optimizer, objective, x, y, x_eval, y_eval, *, batch_size: int):
+        import jax
+
+        self.model, self.optimizer, self.objective = model, optimizer, objective
+        self.loss_fn = objective.keras_loss()
+        self.batch_size = int(batch_size)
+        self.n = len(x)
+        self.classify = objective.task == "classification"
+        optimizer.build(model.trainable_variables)
+        # The data goes to the device once; images stay uint8 there and are cast per batch.
+        self.data = (jax.device_put(x), jax.device_put(y))
+        self.eval_data = None
+        if x_eval is not None:
+            self.eval_data = (jax.device_put(x_eval), jax.device_put(y_eval))
+        self._compiled = {}
+
+    # -- the traced program ----------------------------------------------------------------
+    def _loss_and_outputs(self, trainable, non_trainable, xb, yb):
+        import jax.numpy as jnp
+
+        outputs, non_trainable = self.model.stateless_call(
+            trainable, non_trainable, xb.astype(jnp.float32), training=True
+        )
+        # Under a bfloat16 policy the loss is still taken in float32.
+        outputs = outputs.astype(jnp.float32)
+        return self.loss_fn(yb, outputs).astype(jnp.float32), (outputs, non_trainable)
+
+    def _step(self, x, y, carry, idx):
+        import jax
+        import jax.numpy as jnp
+
+        trainable, non_trainable, opt_vars, loss_sum, correct, seen = carry
+        if idx is None:  # full batch: every example, no gather
+            xb, yb = x, y
+        else:
+            xb, yb = jnp.take(x, idx, axis=0), jnp.take(y, idx, axis=0)
+        grad_fn = jax.value_and_grad(self._loss_and_outputs, has_aux=True)
+        (loss, (outputs, non_trainable)), grads = grad_fn(trainable, non_trainable, xb, yb)
+        trainable, opt_vars = self.optimizer.stateless_apply(opt_vars, grads, trainable)
+        size = xb.shape[0]
+        loss_sum = loss_sum + loss * size
+        if self.classify:
+            correct = correct + correct_count(self.objective, yb, outputs)
+        return (trainable, non_trainable, opt_vars, loss_sum, correct, seen + size), None
+
+    def _epoch_program(self, state, order, data, eval_data, *, full_steps: int, rest: int):
+        import jax
+        import jax.numpy as jnp
+
+        x, y = data
+        zero = jnp.zeros((), jnp.float32)
+        carry = (*state, zero, zero, zero)
+        step = partial(self._step, x, y)
+        if self.batch_size >= self.n:
+            carry, _ = step(carry, None)
+        else:
+            bs = self.batch_size
+            if full_steps:
+                batches = order[: full_steps * bs].reshape(full_steps, bs)
+                carry, _ = jax.lax.scan(step, carry, batches)
+            if rest:
+                start = full_steps * bs
+                carry, _ = step(carry, order[start : start + rest])
+        trainable, non_trainable, opt_vars, loss_sum, correct, seen = carry
+        result = {"loss": loss_sum / seen, "accuracy": correct / seen}
+        if eval_data is not None:
+            x_eval, y_eval = eval_data
+            outputs, _ = self.model.stateless_call(
+                trainable, non_trainable, x_eval.astype(jnp.float32), training=False
+            )
+            outputs = outputs.astype(jnp.float32)
+            result["val_loss"] = self.loss_fn(y_eval, outputs).astype(jnp.float32)
+            result["val_accuracy"] = correct_count(self.objective, y_eval, outputs) / len(x_eval)
+        return (trainable, non_trainable, opt_vars), result
+
+    def _program(self, steps: int):
+        """The jitted epoch for `steps` updates (a short last epoch compiles once more)."""
+        import jax
+
+        if self.batch_size >= self.n:
+            full_steps, rest = 1, 0
+        else:
+            full_steps = min(steps, self.n // self.batch_size)
+            rest = self.n - full_steps * self.batch_size if steps > full_steps else 0
+        key = (full_steps, rest)
+        if key not in self._compiled:
+            program = partial(self._epoch_program, full_steps=full_steps, rest=rest)
+            self._compiled[key] = jax.jit(program)
+        return self._compiled[key]
+
+    # -- the runner interface ----------------------------------------------------------------
+    def _state(self):
+        model, optimizer = self.model, self.optimizer
+        return (
+            [v.value for v in model.trainable_variables],
+            [v.value for v in model.non_trainable_variables],
+            [v.value for v in optimizer.variables],
+        )
+
+    def _write_back(self, state) -> None:
+        model, optimizer = self.model, self.optimizer
+        trainable, non_trainable, opt_vars = state
+        for variables, values in (
+            (model.trainable_variables, trainable),
+            (model.non_trainable_variables, non_trainable),
+            (optimizer.variables, opt_vars),
+        ):
+            for variable, value in zip(variables, values, strict=True):
+                variable.assign(value)
+
+    def epoch(self, order: np.ndarray, steps: int) -> EpochResult:
+        import jax.numpy as jnp
+
+        program = self._program(int(steps))
+        state, out = program(
+            self._state(), jnp.asarray(order, jnp.int32), self.data, self.eval_data
+        )
+        self._write_back(state)
+        return EpochResult(
+            loss=as_float(out["loss"]),
+            accuracy=as_float(out["accuracy"]) if self.classify else None,
+            val_loss=as_float(out.get("val_loss")),
+            val_accuracy=as_float(out.get("val_accuracy")) if self.classify else None,
+        )
