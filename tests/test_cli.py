@@ -50,8 +50,19 @@ def test_train_writes_a_run_folder_and_prints_the_reports(tmp_path):
     (folder,) = tmp_path.iterdir()
     config = json.loads((folder / "config.json").read_text())
     assert config["epochs_run"] == 3 and config["model"] == "logistic"
-    code, out = invoke("train", "mlp", "gaussians", "--mode", "per-sample", "--epochs", "2",
-                       "--out", str(tmp_path), "--comment", "stochastic")
+    code, out = invoke(
+        "train",
+        "mlp",
+        "gaussians",
+        "--mode",
+        "per-sample",
+        "--epochs",
+        "2",
+        "--out",
+        str(tmp_path),
+        "--comment",
+        "stochastic",
+    )
     assert code == 0
     assert "Test" in out and "precision" in out and "run folder:" in out
     assert "epoch 2/2" in out
@@ -84,8 +95,9 @@ def test_sigmoid_head_on_a_regression_set_is_refused(tmp_path):
     assert code == 2 and "--head" in out and "regression" in out
 
 
-@pytest.mark.parametrize(("kind", "name", "close"), [("model", "mpl", "mlp"),
-                                                     ("dataset", "digitz", "digits")])
+@pytest.mark.parametrize(
+    ("kind", "name", "close"), [("model", "mpl", "mlp"), ("dataset", "digitz", "digits")]
+)
 def test_unknown_names_exit_2_with_close_names(kind, name, close, tmp_path):
     args = [name, "digits"] if kind == "model" else ["mlp", name]
     code, out = invoke("train", *args, "--out", str(tmp_path))
@@ -94,8 +106,19 @@ def test_unknown_names_exit_2_with_close_names(kind, name, close, tmp_path):
 
 
 def test_divergence_is_reported_not_raised(tmp_path):
-    code, out = invoke("train", "linear", "sigmoid-1d", "--mode", "batch", "--lr", "10000",
-                       "--epochs", "50", "--out", str(tmp_path))
+    code, out = invoke(
+        "train",
+        "linear",
+        "sigmoid-1d",
+        "--mode",
+        "batch",
+        "--lr",
+        "10000",
+        "--epochs",
+        "50",
+        "--out",
+        str(tmp_path),
+    )
     assert code == 1
     assert "too large" in out and "epoch" in out and "Traceback" not in out
     (folder,) = tmp_path.iterdir()

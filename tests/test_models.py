@@ -32,7 +32,10 @@ def test_register_model_uses_the_function_name_and_none_options_are_dropped():
 
     try:
         assert "tiny-test-net" in zoo.list_models()
-        assert zoo.create_model("tiny-test-net", input_shape=(2,), num_classes=2, width=None) == "built"
+        assert (
+            zoo.create_model("tiny-test-net", input_shape=(2,), num_classes=2, width=None)
+            == "built"
+        )
         assert seen == {"width": 3, "head": "softmax"}
         with pytest.raises(OptionError, match="takes no such option"):
             zoo.create_model("tiny-test-net", input_shape=(2,), num_classes=2, depth=4)
@@ -56,8 +59,12 @@ def test_mlp_is_a_plain_uncompiled_keras_model_with_the_lab_layout():
 
 @pytest.mark.parametrize(
     ("head", "classes", "units", "activation"),
-    [("softmax", 3, 3, "softmax"), ("sigmoid", 2, 1, "sigmoid"), ("sigmoid", 4, 4, "sigmoid"),
-     ("linear", 1, 1, "linear")],
+    [
+        ("softmax", 3, 3, "softmax"),
+        ("sigmoid", 2, 1, "sigmoid"),
+        ("sigmoid", 4, 4, "sigmoid"),
+        ("linear", 1, 1, "linear"),
+    ],
 )
 def test_heads_choose_units_and_activation(head, classes, units, activation):
     model = zoo.create_model("logistic", input_shape=(5,), num_classes=classes, head=head)
@@ -80,8 +87,11 @@ def test_image_normalization_uses_the_lab_statistics_per_channel():
     norm = zoo.Normalization(mean, std, scale=1 / 255)
     model = zoo.create_model("mlp", input_shape=(32, 32, 3), num_classes=3, normalization=norm)
     pixel = np.full((1, 32, 32, 3), 200, dtype="float32")
-    flat = np.asarray(model.get_layer("flatten")(model.get_layer("normalization")(
-        model.get_layer("rescaling")(pixel))))
+    flat = np.asarray(
+        model.get_layer("flatten")(
+            model.get_layer("normalization")(model.get_layer("rescaling")(pixel))
+        )
+    )
     expected = (200 / 255 - np.array(mean)) / np.array(std)
     np.testing.assert_allclose(flat[0, :3], expected, rtol=1e-5)
 
@@ -95,8 +105,12 @@ def test_constant_features_stay_finite_after_scaling():
 
 @pytest.mark.parametrize(
     ("options", "flag"),
-    [({"hidden": (0,)}, "--hidden"), ({"hidden": "ten"}, "--hidden"),
-     ({"activation": "gelu"}, "--activation"), ({"head": "tanh"}, "--head")],
+    [
+        ({"hidden": (0,)}, "--hidden"),
+        ({"hidden": "ten"}, "--hidden"),
+        ({"activation": "gelu"}, "--activation"),
+        ({"head": "tanh"}, "--head"),
+    ],
 )
 def test_impossible_model_options_name_the_option(options, flag):
     with pytest.raises(OptionError) as err:

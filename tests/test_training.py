@@ -26,12 +26,19 @@ def digits_run(tmp_path_factory):
 
 @pytest.mark.parametrize(
     ("mode", "batch_size", "updates_per_epoch"),
-    [("batch", None, 1), ("minibatch", 16, 5), ("sample", None, 75), ("sgd", None, 75),
-     ("full", None, 1), ("mini-batch", None, 3)],
+    [
+        ("batch", None, 1),
+        ("minibatch", 16, 5),
+        ("sample", None, 75),
+        ("sgd", None, 75),
+        ("full", None, 1),
+        ("mini-batch", None, 3),
+    ],
 )
 def test_each_regime_makes_its_number_of_updates(mode, batch_size, updates_per_epoch):
-    run = zoo.train("mlp", "gaussians", mode=mode, batch_size=batch_size, epochs=2, out=None,
-                    quiet=True)
+    run = zoo.train(
+        "mlp", "gaussians", mode=mode, batch_size=batch_size, epochs=2, out=None, quiet=True
+    )
     assert [row["iterations"] for row in run.history] == [updates_per_epoch, 2 * updates_per_epoch]
     assert np.isfinite(run.history[-1]["loss"])
 
@@ -53,8 +60,17 @@ def test_same_seed_gives_an_identical_history():
 
 def test_run_folder_holds_everything_a_report_needs(digits_run):
     folder = digits_run.folder
-    for name in ("config.json", "history.csv", "metrics.json", "classification_report.txt",
-                 "learning_curves.png", "confusion_matrix.png", "model.keras", "predictions.npz"):
+    for name in (
+        "config.json",
+        "history.csv",
+        "metrics.json",
+        "classification_report.txt",
+        "learning_curves.png",
+        "confusion_matrix.png",
+        "model.keras",
+        "predictions.npz",
+        "report.pdf",
+    ):
         assert (folder / name).is_file(), name
     config = json.loads((folder / "config.json").read_text())
     assert config["model"] == "mlp" and config["dataset"] == "digits"
@@ -63,7 +79,9 @@ def test_run_folder_holds_everything_a_report_needs(digits_run):
     assert config["device"] == "CPU" and config["seed"] == 0
     dense = [layer for layer in config["layers"] if layer["type"] == "Dense"]
     assert [(d["inputs"], d["units"], d["weights"], d["biases"]) for d in dense] == [
-        (64, 10, 640, 10), (10, 10, 100, 10)]
+        (64, 10, 640, 10),
+        (10, 10, 100, 10),
+    ]
     rows = read_history(folder)
     assert tuple(rows[0]) == HISTORY_COLUMNS
     assert [int(r["epoch"]) for r in rows] == list(range(1, 9))
@@ -87,15 +105,19 @@ def test_metrics_equal_scikit_learns(digits_run):
         assert metrics[split]["accuracy"] == pytest.approx(expected["accuracy"])
         assert metrics[split]["confusion_matrix"] == confusion_matrix(y, pred).tolist()
     text = (folder / "classification_report.txt").read_text()
-    assert classification_report(saved["y_test"], saved["pred_test"], target_names=names,
-                                 digits=4) in text
+    assert (
+        classification_report(saved["y_test"], saved["pred_test"], target_names=names, digits=4)
+        in text
+    )
     best = min(digits_run.history, key=lambda r: r["val_loss"])["epoch"]
     assert metrics["best_epoch"] == best
 
 
 def test_a_new_run_never_overwrites_an_old_folder(tmp_path):
-    folders = {zoo.train("logistic", "iris", epochs=1, out=str(tmp_path), quiet=True).folder
-               for _ in range(2)}
+    folders = {
+        zoo.train("logistic", "iris", epochs=1, out=str(tmp_path), quiet=True).folder
+        for _ in range(2)
+    }
     assert len(folders) == 2
 
 
@@ -105,13 +127,15 @@ def test_saved_model_takes_raw_inputs(digits_run):
     model = keras.saving.load_model(digits_run.folder / "model.keras")
     data = zoo.load_dataset("digits")
     p = np.asarray(model(data.x_test[:20].astype("float32")))
-    np.testing.assert_allclose(p, np.load(digits_run.folder / "predictions.npz")["p_test"][:20],
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        p, np.load(digits_run.folder / "predictions.npz")["p_test"][:20], rtol=1e-5, atol=1e-6
+    )
 
 
 def test_divergence_stops_at_once_and_keeps_the_folder(tmp_path):
-    run = zoo.train("linear", "sigmoid-1d", mode="batch", lr=1e4, epochs=50, out=str(tmp_path),
-                    quiet=True)
+    run = zoo.train(
+        "linear", "sigmoid-1d", mode="batch", lr=1e4, epochs=50, out=str(tmp_path), quiet=True
+    )
     assert run.status == "diverged"
     assert len(run.history) == run.config["diverged_epoch"] < 50
     config = json.loads((run.folder / "config.json").read_text())
@@ -127,8 +151,19 @@ def test_target_loss_stops_training():
 
 def test_patience_stops_and_restores_the_best_weights():
     # few noisy points and a wide network: the test loss turns upwards within a few dozen epochs
-    run = zoo.train("mlp", "moons", samples=60, noise=0.5, hidden=(64, 64), optimizer="adam",
-                    lr=0.05, epochs=500, patience=3, out=None, quiet=True)
+    run = zoo.train(
+        "mlp",
+        "moons",
+        samples=60,
+        noise=0.5,
+        hidden=(64, 64),
+        optimizer="adam",
+        lr=0.05,
+        epochs=500,
+        patience=3,
+        out=None,
+        quiet=True,
+    )
     assert run.status == "stopped_early"
     best = min(run.history, key=lambda r: r["val_loss"])
     assert run.history[-1]["epoch"] == best["epoch"] + 3
@@ -162,14 +197,24 @@ def test_interrupt_keeps_a_folder_with_what_was_trained(tmp_path, monkeypatch):
 def test_regression_metrics_and_figure(tmp_path):
     from sklearn.metrics import mean_squared_error, r2_score
 
-    run = zoo.train("mlp", "sigmoid-1d", hidden=(16,), activation="tanh", epochs=30, lr=0.1,
-                    out=str(tmp_path), quiet=True)
+    run = zoo.train(
+        "mlp",
+        "sigmoid-1d",
+        hidden=(16,),
+        activation="tanh",
+        epochs=30,
+        lr=0.1,
+        out=str(tmp_path),
+        quiet=True,
+    )
     saved = np.load(run.folder / "predictions.npz")
     assert run.config["head"] == "linear" and run.config["loss"] == "mse"
     assert run.metrics["test"]["mse"] == pytest.approx(
-        mean_squared_error(saved["y_test"], saved["pred_test"]), rel=1e-5)
-    assert run.metrics["test"]["r2"] == pytest.approx(r2_score(saved["y_test"], saved["pred_test"]),
-                                                      rel=1e-5)
+        mean_squared_error(saved["y_test"], saved["pred_test"]), rel=1e-5
+    )
+    assert run.metrics["test"]["r2"] == pytest.approx(
+        r2_score(saved["y_test"], saved["pred_test"]), rel=1e-5
+    )
     assert (run.folder / "regression_fit.png").exists()
 
 
@@ -182,10 +227,18 @@ def test_two_dimensional_sets_get_a_decision_boundary(tmp_path):
 
 @pytest.mark.parametrize(
     ("options", "flag"),
-    [({"lr": 0}, "--lr"), ({"lr": -1}, "--lr"), ({"epochs": 0}, "--epochs"),
-     ({"batch_size": 0}, "--batch-size"), ({"mode": "batch", "batch_size": 8}, "--batch-size"),
-     ({"mode": "turbo"}, "--mode"), ({"head": "sigmoid"}, "--head"), ({"momentum": 1.5}, "--momentum"),
-     ({"validation": 1.0}, "--validation"), ({"colour": "red"}, "--colour")],
+    [
+        ({"lr": 0}, "--lr"),
+        ({"lr": -1}, "--lr"),
+        ({"epochs": 0}, "--epochs"),
+        ({"batch_size": 0}, "--batch-size"),
+        ({"mode": "batch", "batch_size": 8}, "--batch-size"),
+        ({"mode": "turbo"}, "--mode"),
+        ({"head": "sigmoid"}, "--head"),
+        ({"momentum": 1.5}, "--momentum"),
+        ({"validation": 1.0}, "--validation"),
+        ({"colour": "red"}, "--colour"),
+    ],
 )
 def test_impossible_training_options_name_the_option(options, flag):
     with pytest.raises(OptionError) as err:
@@ -208,8 +261,14 @@ def test_the_lab_run_on_an_official_format_archive(tmp_path, monkeypatch):
     monkeypatch.setenv("ZOO_CACHE", str(tmp_path / "cache"))
     (tmp_path / "data").mkdir()
     write_cifar100_archive(tmp_path / "data", train_per_class=6, test_per_class=2)
-    run = zoo.train("mlp", "cifar100-3class", data_dir=str(tmp_path / "data"), epochs=2,
-                    out=str(tmp_path / "runs"), quiet=True)
+    run = zoo.train(
+        "mlp",
+        "cifar100-3class",
+        data_dir=str(tmp_path / "data"),
+        epochs=2,
+        out=str(tmp_path / "runs"),
+        quiet=True,
+    )
     config = run.config
     assert config["class_names"] == ["apple", "otter", "pickup_truck"]
     assert config["class_ids"] == [0, 55, 58]

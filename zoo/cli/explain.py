@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import click
 
-from zoo.cli.common import ZooGroup, command, dataset_kwargs, dataset_option_decorators
+from zoo.cli.common import (
+    ZooGroup,
+    command,
+    dataset_kwargs,
+    dataset_option_decorators,
+    load_backend_quietly,
+)
 from zoo.i18n import languages
 
 
@@ -101,6 +107,7 @@ def explain():
 @output_options("forward")
 def forward(inputs, out, fmt, lang, seed):
     """Inference in the lecture's 3-3-2 sigmoid network, neuron by neuron and as W·x."""
+    load_backend_quietly()
     from zoo.explain import forward as module
     from zoo.models.lecture import INPUTS
 
@@ -127,6 +134,7 @@ def forward(inputs, out, fmt, lang, seed):
 @output_options("backprop")
 def backprop(target, lr, inputs, out, fmt, lang, seed):
     """Every weight's gradient by the chain rule and by GradientTape, then one step."""
+    load_backend_quietly()
     from zoo.explain import backprop as module
     from zoo.models.lecture import INPUTS
 
@@ -163,6 +171,7 @@ def backprop(target, lr, inputs, out, fmt, lang, seed):
 @output_options("manual-regression")
 def manual_regression(hidden, lr, iterations, every, samples, out, fmt, lang, seed):
     """The lab's 1→64→1 ReLU network on sigmoid-1d with hand-derived gradients."""
+    load_backend_quietly()
     from zoo.explain import manual_regression as module
 
     result = module.manual_regression(
@@ -235,6 +244,7 @@ def lr(factors, epochs, out, fmt, lang, seed):
 @output_options("landscape")
 def landscape(run_dir, points, span, split, max_examples, out, fmt, lang, seed):
     """The loss around a trained run along random filter-normalised directions."""
+    load_backend_quietly()
     from zoo.explain import landscape as module
 
     result = module.landscape(
@@ -292,6 +302,7 @@ def lr_find(
       zoo lr-find mlp gaussians
       zoo lr-find mlp cifar100-3class --hidden 10 --batch-size 128 --end-lr 1
     """
+    load_backend_quietly()
     from zoo.explain import lr_find as module
     from zoo.registry import drop_none
 

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from zoo.errors import OptionError
+from zoo.i18n import languages
 
 MODES = {
     "batch": "batch",
@@ -70,6 +71,8 @@ class TrainOptions:
     group: str | None = None
     variant: str | None = None
     title: str | None = None
+    report: bool = True  # report.pdf and its figures in the run folder
+    lang: str = "en"
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -108,6 +111,8 @@ class TrainOptions:
             raise OptionError(
                 "--normalize", f"{self.normalize!r} is not one of {', '.join(NORMALIZE)}"
             )
+        if self.lang not in languages():
+            raise OptionError("--lang", f"{self.lang!r} is not one of {', '.join(languages())}")
         if self.device not in DEVICES:
             raise OptionError("--device", f"{self.device!r} is not one of {', '.join(DEVICES)}")
         if self.distribute is not None and self.distribute not in DISTRIBUTE:

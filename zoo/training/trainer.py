@@ -376,6 +376,7 @@ class Trainer:
             "group": opts.group,
             "variant": opts.variant,
             "title": opts.title,
+            "lang": opts.lang,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
             "layers": describe_layers(model),
         }
@@ -403,4 +404,8 @@ class Trainer:
         )
         if folder is not None:
             write_results(folder, run, results)
+            if self.opts.report:
+                from zoo.reporting.pdf import write_report
+
+                write_report(folder, lang=self.opts.lang, formats=("pdf", "png"))
         return run
