@@ -22,7 +22,8 @@ def test_cold_commands_do_not_import_tensorflow(argv):
     code = (
         "import sys; from zoo.cli import main\n"
         f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('tensorflow', 'keras', 'matplotlib', 'sklearn') if m in sys.modules]\n"
+        "heavy = [m for m in ('tensorflow', 'keras', 'matplotlib', 'sklearn')\n"
+        "         if m in sys.modules]\n"
         "print('HEAVY', heavy)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

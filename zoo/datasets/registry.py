@@ -49,7 +49,10 @@ def load_dataset(name: str, **options: Any) -> Dataset:
     unknown = sorted(set(options) - set(accepted))
     if unknown:
         allowed = ", ".join(sorted(accepted)) or "none"
-        raise OptionError("--" + unknown[0].replace("_", "-"), f"dataset {canonical(name)!r} takes no such option (takes: {allowed})")
+        raise OptionError(
+            "--" + unknown[0].replace("_", "-"),
+            f"dataset {canonical(name)!r} takes no such option (takes: {allowed})",
+        )
     dataset = loader(**options)
     dataset.name = canonical(name)
     dataset.options = {**{k: v for k, v in accepted.items()}, **options, **dataset.options}
