@@ -125,10 +125,20 @@ def _hidden(ctx, param, value):
 @click.option("--group", envvar="ZOO_GROUP", help="Student group (also $ZOO_GROUP).")
 @click.option("--variant", envvar="ZOO_VARIANT", help="Lab variant (also $ZOO_VARIANT).")
 @click.option("--title", envvar="ZOO_TITLE", help="Report title (also $ZOO_TITLE).")
-@click.option("--lang", type=click.Choice(languages()), envvar="ZOO_LANG", default="en",
-              show_default=True, help="Language of report.pdf (also $ZOO_LANG).")
-@click.option("--report/--no-report", default=True, show_default=True,
-              help="Write report.pdf and its figures into the run folder.")
+@click.option(
+    "--lang",
+    type=click.Choice(languages()),
+    envvar="ZOO_LANG",
+    default="en",
+    show_default=True,
+    help="Language of report.pdf (also $ZOO_LANG).",
+)
+@click.option(
+    "--report/--no-report",
+    default=True,
+    show_default=True,
+    help="Write report.pdf and its figures into the run folder.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing while training.")
 @dataset_option_decorators
 def train(
