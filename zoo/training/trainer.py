@@ -121,7 +121,9 @@ def train(model: Any, dataset: Any, **options: Any) -> Run:
     `model` is a registered name or a `keras.Model`; `dataset` a registered name or a
     `Dataset`. Options: mode (batch | minibatch | sample), batch_size, epochs or iterations,
     lr, momentum, optimizer (sgd | adam), loss, seed, target_loss, patience, validation,
-    normalize (dataset | train | none), device (auto | cpu | gpu), backend, quiet, out (the
+    normalize (dataset | train | none), device (auto | cpu | gpu), backend (tensorflow |
+    jax), mixed_precision (float16 on TensorFlow, bfloat16 on JAX), distribute (mirrored |
+    multiworker, TensorFlow), quiet, out (the
     folder under which the run folder is made; None writes nothing), comment, author, group,
     variant, title; plus the model's options (hidden, activation, head) and the dataset's.
 
