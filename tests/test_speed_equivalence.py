@@ -201,6 +201,39 @@ def test_an_epoch_cut_short_makes_only_its_first_updates(jit):
     assert_close(check_short_epoch(jit))
 
 
+def test_a_layer_xla_cannot_compile_falls_back_to_a_plain_graph():
+    import keras
+    import tensorflow as tf
+
+    from zoo.training.loops.tf_loop import TFEpochRunner
+    from zoo.training.objective import Objective
+
+    class HostIdentity(keras.layers.Layer):  # runs in Python: XLA cannot compile it
+        def call(self, x):
+            y = tf.numpy_function(lambda a: a, [x], tf.float32)
+            y.set_shape(x.shape)
+            return y
+
+    def build():
+        keras.utils.set_random_seed(5)
+        layers = [keras.Input((4,)), HostIdentity(), keras.layers.Dense(3, activation="softmax")]
+        return keras.Sequential(layers)
+
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(20, 4)).astype("float32"), rng.integers(0, 3, 20).astype("int32")
+    objective = Objective.create(head="softmax", task="classification", num_classes=3)
+    model, reference = build(), build()
+    runner = TFEpochRunner(
+        model, _optimizer("sgd"), objective, x, y, None, None, batch_size=5, jit_compile=True
+    )
+    result = runner.epoch(np.arange(20, dtype=np.int32), 4)
+    assert not runner.jit_compile and np.isfinite(result.loss)
+    reference.compile(optimizer=_optimizer("sgd"), loss=objective.keras_loss(), jit_compile=False)
+    for start in range(0, 20, 5):
+        reference.train_on_batch(x[start : start + 5], y[start : start + 5])
+    assert _gap(model.get_weights(), reference.get_weights()) < TOLERANCE
+
+
 def test_the_check_notices_a_different_order():
     # the reference must be able to fail: one swapped pair of examples shows up in the weights
     objective, build, data = _problem("softmax", 48, images=True)
