@@ -212,7 +212,7 @@ def regression_fit(
         ax.scatter(x_test[:, 0], y_test, s=8, alpha=0.6, marker="x", label=t("common.test", lang))
     points = x_train if x_test is None else np.concatenate([x_train, x_test])
     xs = np.linspace(points[:, 0].min(), points[:, 0].max(), 400).reshape(-1, 1).astype("float32")
-    ax.plot(xs[:, 0], np.ravel(predict(xs)), color="k", linewidth=2, label="model")
+    ax.plot(xs[:, 0], np.ravel(predict(xs)), color="k", linewidth=2, label=t("common.model", lang))
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
