@@ -163,6 +163,42 @@ def check_short_epoch(jit: bool = True) -> dict:
     return {"weights": _gap(model.get_weights(), reference.get_weights())}
 
 
+def check_batch_norm(jit: bool = True) -> dict:
+    """Batch-norm statistics (non-trainable state) move exactly as under `train_on_batch`."""
+    import keras
+
+    from zoo.training.loops import make_epoch_runner
+    from zoo.training.objective import Objective
+
+    rng = np.random.default_rng(6)
+    x, y = rng.normal(size=(40, 12)).astype("float32"), rng.integers(0, 3, 40).astype("int32")
+    objective = Objective.create(head="softmax", task="classification", num_classes=3)
+
+    def build():
+        keras.utils.set_random_seed(6)
+        return keras.Sequential(
+            [
+                keras.Input((12,)),
+                keras.layers.Dense(4),
+                keras.layers.BatchNormalization(),
+                keras.layers.Activation("relu"),
+                keras.layers.Dense(3, activation="softmax"),
+            ]
+        )
+
+    model, reference = build(), build()
+    runner = make_epoch_runner(
+        model, _optimizer("sgd"), objective, x, y, batch_size=8, planned_updates=None if jit else 1
+    )
+    reference.compile(optimizer=_optimizer("sgd"), loss=objective.keras_loss())
+    order = rng.permutation(40).astype(np.int32)
+    runner.epoch(order, 5)
+    for step in range(5):
+        idx = order[step * 8 : (step + 1) * 8]
+        reference.train_on_batch(x[idx], y[idx])
+    return {"weights and statistics": _gap(model.get_weights(), reference.get_weights())}
+
+
 def check_all() -> dict:
     """Every check with its default arguments (what the JAX subprocess runs)."""
     return {
@@ -173,6 +209,7 @@ def check_all() -> dict:
         "minibatch-linear": check_minibatch("linear"),
         "full-batch": check_minibatch("softmax", batch_size=50),
         "short-epoch": check_short_epoch(),
+        "batch-norm": check_batch_norm(),
     }
 
 
@@ -199,6 +236,11 @@ def test_full_batch_epoch_matches_fit_with_the_whole_set_as_one_batch():
 @pytest.mark.parametrize("jit", [True, False])
 def test_an_epoch_cut_short_makes_only_its_first_updates(jit):
     assert_close(check_short_epoch(jit))
+
+
+@pytest.mark.parametrize("jit", [True, False])
+def test_batch_norm_statistics_move_as_under_train_on_batch(jit):
+    assert_close(check_batch_norm(jit))
 
 
 def test_a_layer_xla_cannot_compile_falls_back_to_a_plain_graph():
@@ -361,7 +403,7 @@ def test_jax_compiled_epochs_match_keras_on_jax():
         "print(json.dumps(t.check_all()))"
     )
     gaps = _python(code, {"KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"})
-    assert len(gaps) == 7 and "sample-adam" in gaps and "full-batch" in gaps
+    assert len(gaps) == 8 and "batch-norm" in gaps and "full-batch" in gaps
     for name, check in gaps.items():
         assert_close({f"{name}/{key}": gap for key, gap in check.items()})
 

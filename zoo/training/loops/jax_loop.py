@@ -12,7 +12,7 @@ from functools import partial
 
 import numpy as np
 
-from zoo.training.loops import EpochResult, as_float, correct_count
+from zoo.training.loops import EpochResult, as_float, correct_count, tall_kernels
 
 
 class JaxEpochRunner:
@@ -38,6 +38,9 @@ class JaxEpochRunner:
         if x_eval is not None:
             self.eval_data = (jax.device_put(x_eval), jax.device_put(y_eval))
         self._compiled = {}
+        # See `tall_kernels`: XLA:CPU's weakness; a GPU's matrix library has none.
+        on_cpu = next(iter(self.data[0].devices())).platform == "cpu"
+        self.flip = tall_kernels(model) if on_cpu else None
 
     # -- the traced program ----------------------------------------------------------------
     def _loss_and_outputs(self, trainable, non_trainable, xb, yb):
@@ -50,8 +53,29 @@ class JaxEpochRunner:
         outputs = outputs.astype(jnp.float32)
         return self.loss_fn(yb, outputs).astype(jnp.float32), (outputs, non_trainable)
 
-    def _step(self, x, y, carry, idx):
+    def _gradients(self, trainable, non_trainable, xb, yb):
         import jax
+
+        flip = self.flip
+        if flip is None:
+            grad_fn = jax.value_and_grad(self._loss_and_outputs, has_aux=True)
+            return grad_fn(trainable, non_trainable, xb, yb)
+
+        def loss_of_transposed(params_t, non_trainable, xb, yb):
+            params = [p.T if f else p for p, f in zip(params_t, flip, strict=True)]
+            return self._loss_and_outputs(params, non_trainable, xb, yb)
+
+        params_t = [p.T if f else p for p, f in zip(trainable, flip, strict=True)]
+        grad_fn = jax.value_and_grad(loss_of_transposed, has_aux=True)
+        value, grads_t = grad_fn(params_t, non_trainable, xb, yb)
+        # the barrier keeps XLA from folding the transposes back into the slow product
+        grads = [
+            jax.lax.optimization_barrier(g).T if f else g
+            for g, f in zip(grads_t, flip, strict=True)
+        ]
+        return value, grads
+
+    def _step(self, x, y, carry, idx):
         import jax.numpy as jnp
 
         trainable, non_trainable, opt_vars, loss_sum, correct, seen = carry
@@ -59,8 +83,7 @@ class JaxEpochRunner:
             xb, yb = x, y
         else:
             xb, yb = jnp.take(x, idx, axis=0), jnp.take(y, idx, axis=0)
-        grad_fn = jax.value_and_grad(self._loss_and_outputs, has_aux=True)
-        (loss, (outputs, non_trainable)), grads = grad_fn(trainable, non_trainable, xb, yb)
+        (loss, (outputs, non_trainable)), grads = self._gradients(trainable, non_trainable, xb, yb)
         trainable, opt_vars = self.optimizer.stateless_apply(opt_vars, grads, trainable)
         size = xb.shape[0]
         loss_sum = loss_sum + loss * size

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from zoo.training.loops import EpochResult, as_float, correct_count
+from zoo.training.loops import EpochResult, as_float, correct_count, tall_kernels
 
 
 class TFEpochRunner:
@@ -43,19 +43,55 @@ class TFEpochRunner:
             self.x_eval, self.y_eval = tf.constant(x_eval), tf.constant(y_eval)
         self.classify = objective.task == "classification"
         optimizer.build(model.trainable_variables)
-        self.jit_compile = jit_compile
-        self._epoch = tf.function(self._epoch_graph, jit_compile=jit_compile)
+        self._compile(jit_compile)
 
-    def _train_step(self, xb, yb, totals):
+    def _compile(self, jit_compile: bool) -> None:
         import tensorflow as tf
 
-        variables = self.model.trainable_variables
+        self.jit_compile = jit_compile
+        on_cpu = "GPU" not in self.x.device
+        self.flip = tall_kernels(self.model) if jit_compile and on_cpu else None
+        if self.flip is not None and _xla_barrier() is None:
+            self.flip = None
+        self._epoch = tf.function(self._epoch_graph, jit_compile=jit_compile)
+
+    def _gradients(self, xb, yb):
+        """The batch's loss, the outputs and the gradients of the trainable variables."""
+        import tensorflow as tf
+
+        model, x = self.model, tf.cast(xb, tf.float32)
+        if self.flip is None:
+            with tf.GradientTape() as tape:
+                outputs = tf.cast(model(x, training=True), tf.float32)
+                loss = tf.cast(self.loss_fn(yb, outputs), tf.float32)
+                # A loss-scaling optimizer (mixed_float16) scales here; others return the loss.
+                scaled = self.optimizer.scale_loss(loss)
+            return loss, outputs, tape.gradient(scaled, model.trainable_variables)
+        # The tall kernels enter transposed: see `tall_kernels`.
+        flip, barrier = self.flip, _xla_barrier()
+        params_t = [
+            tf.transpose(v.value) if f else v.value
+            for v, f in zip(model.trainable_variables, flip, strict=True)
+        ]
+        non_trainable = [v.value for v in model.non_trainable_variables]
         with tf.GradientTape() as tape:
-            outputs = tf.cast(self.model(tf.cast(xb, tf.float32), training=True), tf.float32)
+            tape.watch(params_t)
+            params = [tf.transpose(p) if f else p for p, f in zip(params_t, flip, strict=True)]
+            outputs, non_trainable = model.stateless_call(params, non_trainable, x, training=True)
+            outputs = tf.cast(outputs, tf.float32)
             loss = tf.cast(self.loss_fn(yb, outputs), tf.float32)
-            # A loss-scaling optimizer (mixed_float16) scales here; others return the loss.
             scaled = self.optimizer.scale_loss(loss)
-        self.optimizer.apply(tape.gradient(scaled, variables), variables)
+        for variable, value in zip(model.non_trainable_variables, non_trainable, strict=True):
+            variable.assign(value)  # e.g. batch-norm statistics, dropout seeds
+        grads = [
+            tf.transpose(barrier(g)[0]) if f else g
+            for g, f in zip(tape.gradient(scaled, params_t), flip, strict=True)
+        ]
+        return loss, outputs, grads
+
+    def _train_step(self, xb, yb, totals):
+        loss, outputs, grads = self._gradients(xb, yb)
+        self.optimizer.apply(grads, self.model.trainable_variables)
         size = float(xb.shape[0])
         total_loss, total_correct, seen = totals
         correct = correct_count(self.objective, yb, outputs) if self.classify else 0.0
@@ -104,8 +140,7 @@ class TFEpochRunner:
                 raise
             # An op XLA cannot compile (a user's own layer): XLA fails before any update
             # runs, so the same epoch goes again as a plain graph.
-            self.jit_compile = False
-            self._epoch = tf.function(self._epoch_graph, jit_compile=False)
+            self._compile(False)
             out = self._call(order, int(steps))
         return EpochResult(
             loss=as_float(out["loss"]),
@@ -113,3 +148,12 @@ class TFEpochRunner:
             val_loss=as_float(out.get("val_loss")),
             val_accuracy=as_float(out.get("val_accuracy")) if self.classify else None,
         )
+
+
+def _xla_barrier():
+    """XLA's optimization barrier (it keeps XLA from folding the transposes back), or None."""
+    try:
+        from tensorflow.compiler.tf2xla.python.xla import optimization_barrier
+    except ImportError:
+        return None
+    return optimization_barrier
