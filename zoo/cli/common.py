@@ -96,6 +96,7 @@ def load_backend_quietly(backend: str | None = None) -> None:
     TensorFlow prints its oneDNN and CUDA probing notes before its logging is set up, so no
     setting silences them; they go to a temporary file instead, shown only if the import fails.
     """
+    import importlib.util
     import os
     import tempfile
 
@@ -106,7 +107,8 @@ def load_backend_quietly(backend: str | None = None) -> None:
         os.dup2(sink.fileno(), 2)
         try:
             name = select_backend(backend)
-            if name == "tensorflow":
+            # Keras imports an installed TensorFlow on any backend when it saves a model
+            if name == "tensorflow" or importlib.util.find_spec("tensorflow") is not None:
                 import tensorflow as tf
 
                 tf.config.list_physical_devices("GPU")

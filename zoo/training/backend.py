@@ -77,3 +77,32 @@ def resolve_device(device: str, backend: str) -> tuple[contextlib.AbstractContex
     if gpus and device != "cpu":
         return tf.device("/GPU:0"), "GPU:0"
     return tf.device("/CPU:0"), "CPU"
+
+
+def seed_everything(seed: int, backend: str) -> None:
+    """Python's, NumPy's and Keras's seeds, as `keras.utils.set_random_seed` sets them.
+
+    On JAX that function would import TensorFlow (seconds, and its start-up noise) only to
+    seed it, so the same global state is set directly; should Keras move it, the public
+    function is used after all.
+    """
+    import keras
+
+    if backend != "jax":
+        keras.utils.set_random_seed(seed)
+        return
+    try:
+        from keras.src.backend.common import global_state
+        from keras.src.random import seed_generator
+        from keras.src.utils.rng_utils import GLOBAL_RANDOM_SEED
+    except ImportError:
+        keras.utils.set_random_seed(seed)
+        return
+    import random
+
+    import numpy as np
+
+    global_state.set_global_attribute(GLOBAL_RANDOM_SEED, seed)
+    global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
+    random.seed(seed)
+    np.random.seed(seed)

@@ -208,13 +208,12 @@ class Trainer:
 
     # -- the run -------------------------------------------------------------------------------
     def run(self) -> Run:
-        import keras
 
-        from zoo.training.backend import precision_policy, resolve_device
+        from zoo.training.backend import precision_policy, resolve_device, seed_everything
         from zoo.training.loops import make_epoch_runner
 
         opts, data = self.opts, self.data
-        keras.utils.set_random_seed(opts.seed)
+        seed_everything(opts.seed, self.backend)
         objective = self._objective()
         scope, device_name = resolve_device(opts.device, self.backend)
         strategy = None
