@@ -22,17 +22,8 @@ from typing import Any
 import numpy as np
 
 from zoo.errors import RunFolderError
+from zoo.training.run_folder import HISTORY_COLUMNS
 
-HISTORY_COLUMNS = (
-    "epoch",
-    "iterations",
-    "loss",
-    "accuracy",
-    "val_loss",
-    "val_accuracy",
-    "lr",
-    "seconds",
-)
 REQUIRED_CONFIG = ("model", "dataset", "task")
 # Statuses of a run that ended as planned; anything else is reported as unfinished.
 FINISHED = ("completed", "stopped_early", "target_reached")
