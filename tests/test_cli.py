@@ -124,3 +124,41 @@ def test_divergence_is_reported_not_raised(tmp_path):
     assert "too large" in out and "epoch" in out and "Traceback" not in out
     (folder,) = tmp_path.iterdir()
     assert json.loads((folder / "config.json").read_text())["status"] == "diverged"
+
+
+def test_asking_for_a_gpu_that_is_not_there_is_a_usage_error(tmp_path):
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("this machine has a GPU")
+    code, out = invoke("train", "mlp", "gaussians", "--device", "gpu", "--out", str(tmp_path))
+    assert code == 2 and "--device" in out and "no GPU" in out
+
+
+def test_progress_is_a_bar_on_a_terminal_and_lines_otherwise():
+    import io
+
+    from zoo.training.progress import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    row = {
+        "epoch": 1,
+        "loss": 0.5,
+        "accuracy": 0.75,
+        "val_loss": 0.6,
+        "val_accuracy": 0.7,
+        "seconds": 0.01,
+    }
+    tty, pipe, quiet = Terminal(), io.StringIO(), io.StringIO()
+    for stream, is_quiet in ((tty, False), (pipe, False), (quiet, True)):
+        progress = Progress(4, stream=stream, quiet=is_quiet)
+        progress.update(row)
+        progress.update({**row, "epoch": 2})
+        progress.close()
+    assert tty.getvalue().startswith("\repoch 1/4 [======>") and "\repoch 2/4" in tty.getvalue()
+    assert tty.getvalue().count("\n") == 1
+    assert pipe.getvalue().splitlines()[1].startswith("epoch 2/4 loss 0.5000 acc 0.7500")
+    assert quiet.getvalue() == ""
