@@ -121,6 +121,12 @@ def status_text(run: RunFolder, lang: str = "en") -> str | None:
         "epochs": c.get("epochs", DASH),
         "reason": c.get("stop_reason") or DASH,
         "status": status,
+        "lr": c.get("lr", DASH),
+        "patience": c.get("patience", DASH),
+        "best": run.best_epoch or DASH,
+        "eval": t(
+            "report.eval.validation" if c.get("validation_size") else "report.eval.test", lang
+        ),
     }
     key = (
         status

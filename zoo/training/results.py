@@ -42,7 +42,7 @@ def evaluate(model, objective, data, history: list[dict], status: str) -> Result
         p = predict_outputs(model, x)
         pred = objective.decode(p)
         outputs[f"p_{split}"], outputs[f"pred_{split}"], outputs[f"y_{split}"] = p, pred, y
-        if not np.isfinite(p).all():
+        if status == "diverged" or not np.isfinite(p).all():
             continue  # a diverged model has no meaningful metrics; history says what happened
         loss = float(np.asarray(loss_fn(objective.encode(y), p)))
         if data.task == "classification":

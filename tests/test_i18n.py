@@ -1,0 +1,59 @@
+"""The language tables: one file per language, the same keys, no key twice."""
+
+from __future__ import annotations
+
+import json
+import string
+
+import pytest
+
+from zoo.i18n import LOCALES, languages, t, table
+
+
+def pairs(lang):
+    return json.loads(
+        (LOCALES / f"{lang}.json").read_text(encoding="utf-8"),
+        object_pairs_hook=lambda items: items,
+    )
+
+
+@pytest.mark.parametrize("lang", languages())
+def test_no_key_is_written_twice(lang):
+    keys = [key for key, _ in pairs(lang)]
+    assert len(keys) == len(set(keys))
+
+
+def test_russian_translates_every_english_text_with_the_same_placeholders():
+    en, ru = dict(pairs("en")), dict(pairs("ru"))
+    assert set(ru) == set(en)
+    fields = lambda text: {f for _, f, _, _ in string.Formatter().parse(text) if f}  # noqa: E731
+    assert {k for k in en if fields(en[k]) != fields(ru[k])} == set()
+
+
+def test_unknown_language_names_the_option():
+    from zoo.errors import OptionError
+
+    with pytest.raises(OptionError, match="--lang"):
+        table("xx")
+    assert t("common.epoch", "ru") == "Эпоха"
+
+
+def test_a_russian_report_of_a_diverged_run_says_why_in_russian(tmp_path):
+    from pypdf import PdfReader
+
+    import zoo
+
+    run = zoo.train(
+        "linear",
+        "sigmoid-1d",
+        mode="batch",
+        lr=1e4,
+        epochs=20,
+        out=str(tmp_path),
+        quiet=True,
+        lang="ru",
+    )
+    assert run.status == "diverged"
+    text = "".join(page.extract_text() for page in PdfReader(run.folder / "report.pdf").pages)
+    assert "скорость обучения 10000.0 слишком велика" in " ".join(text.split())
+    assert "too large" not in text
