@@ -208,7 +208,6 @@ class Trainer:
 
     # -- the run -------------------------------------------------------------------------------
     def run(self) -> Run:
-
         from zoo.training.backend import precision_policy, resolve_device, seed_everything
         from zoo.training.loops import make_epoch_runner
 
