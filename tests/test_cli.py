@@ -162,3 +162,38 @@ def test_progress_is_a_bar_on_a_terminal_and_lines_otherwise():
     assert tty.getvalue().count("\n") == 1
     assert pipe.getvalue().splitlines()[1].startswith("epoch 2/4 loss 0.5000 acc 0.7500")
     assert quiet.getvalue() == ""
+
+
+def test_best_epoch_names_the_split_it_was_chosen_on(tmp_path):
+    code, out = invoke(
+        "train",
+        "logistic",
+        "iris",
+        "--epochs",
+        "3",
+        "--validation",
+        "0.2",
+        "--no-report",
+        "--out",
+        str(tmp_path),
+    )
+    assert code == 0 and "(lowest validation loss)" in out
+
+
+def test_info_keeps_columns_aligned_with_source_indices():
+    import numpy as np
+
+    from zoo.datasets.base import Dataset
+
+    data = Dataset(
+        "lab",
+        np.zeros((4, 2)),
+        np.array([0, 1, 2, 2]),
+        np.zeros((2, 2)),
+        np.array([0, 1]),
+        ["apple", "otter", "pickup_truck"],
+        class_ids=[0, 55, 58],
+    )
+    rows = data.summary().splitlines()[-4:]
+    assert rows[1].split() == ["0", "apple", "[0]", "1", "1"]
+    assert len({len(row) for row in rows}) == 1  # the count columns end at the same place

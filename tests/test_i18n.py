@@ -57,3 +57,13 @@ def test_a_russian_report_of_a_diverged_run_says_why_in_russian(tmp_path):
     text = "".join(page.extract_text() for page in PdfReader(run.folder / "report.pdf").pages)
     assert "скорость обучения 10000.0 слишком велика" in " ".join(text.split())
     assert "too large" not in text
+
+
+def test_a_russian_report_names_a_completed_run_in_russian(tmp_path):
+    from pypdf import PdfReader
+
+    import zoo
+
+    run = zoo.train("logistic", "iris", epochs=2, out=str(tmp_path), quiet=True, lang="ru")
+    text = " ".join(page.extract_text() for page in PdfReader(run.folder / "report.pdf").pages)
+    assert "завершено" in text and "completed" not in text

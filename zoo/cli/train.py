@@ -203,6 +203,7 @@ def _summarise(run) -> None:
             m = run.metrics[split]
             click.echo(f"{split}: mse {m['mse']:.4f}  mae {m['mae']:.4f}  r2 {m['r2']:.4f}")
     if run.best_epoch:
-        click.echo(f"best epoch: {run.best_epoch} (lowest test loss)")
+        split = "validation" if run.config.get("validation_size") else "test"
+        click.echo(f"best epoch: {run.best_epoch} (lowest {split} loss)")
     if folder is not None:
         click.echo(f"run folder: {folder}")

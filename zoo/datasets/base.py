@@ -66,14 +66,16 @@ class Dataset:
             lines.insert(1, f"  {self.description}")
         if self.task == CLASSIFICATION:
             counts = self.counts()
-            width = max(len(n) for n in self.class_names)
             ids = self.class_ids or list(range(self.num_classes))
-            lines.append(f"  {'class':<{width + 6}} {'train':>7} {'test':>7}")
-            for i, name in enumerate(self.class_names):
-                label = f"{i} {name}" if ids[i] == i else f"{i} {name} [{ids[i]}]"
-                lines.append(
-                    f"  {label:<{width + 6}} {counts['train'][i]:>7} {counts['test'][i]:>7}"
-                )
+            renumbered = ids != list(range(self.num_classes))  # then show the source's index
+            labels = [
+                f"{i} {name} [{ids[i]}]" if renumbered else f"{i} {name}"
+                for i, name in enumerate(self.class_names)
+            ]
+            width = max(len(label) for label in labels + ["class"]) + 2
+            lines.append(f"  {'class':<{width}} {'train':>7} {'test':>7}")
+            for i, label in enumerate(labels):
+                lines.append(f"  {label:<{width}} {counts['train'][i]:>7} {counts['test'][i]:>7}")
         else:
             y = np.concatenate([self.y_train, self.y_test])
             lines.append(f"  target: min {y.min():.4g}, max {y.max():.4g}, mean {y.mean():.4g}")

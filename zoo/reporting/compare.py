@@ -90,14 +90,10 @@ def _cells(runs: Sequence[RunFolder], lang: str, wrap: bool = False) -> list[lis
             result = result.replace(", ", ",\n", 1)
         comment = row.comment or describe.DASH
         if not run.finished:  # an unfinished run is marked as such in its row
-            comment += f" [{t('report.status_word.' + _status_key(row.status), lang)}]"
+            comment += f" [{describe.status_word(row.status, lang)}]"
         best = describe.DASH if row.best_epoch is None else str(row.best_epoch)
         out.append([str(row.number), row.network, hyper, result, best, comment])
     return out
-
-
-def _status_key(status: str) -> str:
-    return status if status in ("diverged", "interrupted") else "other"
 
 
 def _header(lang: str) -> list[str]:

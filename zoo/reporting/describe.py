@@ -109,6 +109,14 @@ def input_text(config: Mapping[str, Any], lang: str = "en") -> str:
     return t(key, lang, shape="×".join(str(d) for d in shape), features=features)
 
 
+STATUS_WORDS = ("completed", "stopped_early", "target_reached", "diverged", "interrupted")
+
+
+def status_word(status: str | None, lang: str = "en") -> str:
+    """The run's status in a word or two of `lang`; an unknown one is "unfinished"."""
+    return t(f"report.status_word.{status if status in STATUS_WORDS else 'other'}", lang)
+
+
 def status_text(run: RunFolder, lang: str = "en") -> str | None:
     """What happened to an unfinished or early-stopped run; None for a plain completed one."""
     c = run.config
@@ -222,7 +230,7 @@ def hyperparameter_rows(config: Mapping[str, Any], lang: str = "en") -> list[lis
         ("patience", number(c.get("patience"))),
         ("target_loss", number(c.get("target_loss"))),
         ("validation", number(c.get("validation"))),
-        ("status", str(c.get("status") or DASH)),
+        ("status", status_word(c.get("status"), lang)),
         ("train_seconds", number(c.get("train_seconds"), 3)),
         ("device", f"{c.get('device', DASH)}, {c.get('backend', DASH)}"),
     ]

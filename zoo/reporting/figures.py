@@ -74,9 +74,11 @@ def learning_curves(
             )
         ax.set_xlabel(t("common.epoch", lang))
         ax.set_ylabel(t(label, lang))
-        if key == "loss" and np.nanmin(np.abs(_column(history, key))) > 0 and len(epochs) > 1:
-            finite = _column(history, key)[np.isfinite(_column(history, key))]
-            if finite.size and finite.max() / max(finite.min(), 1e-12) > 50:
+        if key == "loss" and len(epochs) > 1:
+            # a loss spanning decades reads better on a log axis (all-NaN if it diverged at once)
+            values = _column(history, key)
+            finite = values[np.isfinite(values)]
+            if finite.size and finite.min() > 0 and finite.max() / finite.min() > 50:
                 ax.set_yscale("log")
         ax.grid(alpha=0.3)
         ax.legend()

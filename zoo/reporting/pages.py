@@ -86,7 +86,7 @@ def task_page(page: Page, run: RunFolder, info: Mapping, lang: str) -> None:
         [t("report.created", lang), str(c.get("created") or describe.DASH)],
         [
             t("report.hp.status", lang),
-            describe.status_text(run, lang) or run.status,
+            describe.status_text(run, lang) or describe.status_word(run.status, lang),
         ],
         [t("report.hp.train_seconds", lang), describe.number(c.get("train_seconds"), 3)],
         [t("report.hp.device", lang), f"{c.get('device', describe.DASH)}, {c.get('backend', '')}"],
