@@ -613,3 +613,13 @@ def test_option_errors_name_the_flag():
     with pytest.raises(OptionError) as err:
         load_dataset("mnist", classes=["7"], data_dir=None)
     assert err.value.option == "--classes"
+
+
+def test_library_loaders_look_in_zoo_data_dir(tmp_path, monkeypatch):
+    import zoo
+    from zoo.errors import OptionError
+
+    monkeypatch.setenv("ZOO_DATA_DIR", str(tmp_path / "missing"))
+    monkeypatch.setenv("ZOO_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(OptionError, match="ZOO_DATA_DIR"):
+        zoo.load_dataset("cifar100-3class", source="local")

@@ -67,3 +67,22 @@ def test_a_russian_report_names_a_completed_run_in_russian(tmp_path):
     run = zoo.train("logistic", "iris", epochs=2, out=str(tmp_path), quiet=True, lang="ru")
     text = " ".join(page.extract_text() for page in PdfReader(run.folder / "report.pdf").pages)
     assert "завершено" in text and "completed" not in text
+
+
+def test_zoo_report_keeps_the_language_the_run_was_trained_with(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+    from pypdf import PdfReader
+
+    import zoo
+    from zoo.cli import cli
+
+    monkeypatch.delenv("ZOO_LANG", raising=False)
+    run = zoo.train(
+        "logistic", "iris", epochs=2, out=str(tmp_path), quiet=True, lang="ru", report=False
+    )
+    result = CliRunner().invoke(cli, ["report", str(run.folder), "--format", "pdf"])
+    assert result.exit_code == 0, result.output
+    first = PdfReader(run.folder / "report.pdf").pages[0].extract_text()
+    assert "Лабораторная работа" in first
+    result = CliRunner().invoke(cli, ["report", str(run.folder), "--format", "pdf", "--lang", "en"])
+    assert "Lab work" in PdfReader(run.folder / "report.pdf").pages[0].extract_text()

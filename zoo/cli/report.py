@@ -12,10 +12,22 @@ from zoo.i18n import languages, t
 LANG = click.option(
     "--lang",
     type=click.Choice(languages()),
-    default="en",
-    show_default=True,
-    help="Language of the texts.",
+    envvar="ZOO_LANG",
+    help="Language of the texts [default: $ZOO_LANG, else the language the run was trained "
+    "with, else en].",
 )
+
+
+def _trained_lang(run_dir) -> str:
+    """The language `zoo train --lang` recorded; English for older or unreadable folders."""
+    import json
+    from pathlib import Path
+
+    try:
+        lang = json.loads((Path(run_dir) / "config.json").read_text(encoding="utf-8")).get("lang")
+    except (OSError, ValueError, AttributeError):
+        return "en"  # write_report says what is wrong with the folder
+    return lang if lang in languages() else "en"
 
 
 def _title_option(name: str, what: str):
@@ -50,6 +62,7 @@ def report(run_dir, lang, formats, author, group, variant, title):
     """
     from zoo.reporting.pdf import write_report
 
+    lang = lang or _trained_lang(run_dir)
     paths = write_report(
         run_dir,
         lang=lang,
@@ -86,6 +99,8 @@ def compare(run_dirs, fmt, out, lang):
     """
     from zoo.reporting.compare import write_comparison
 
+    if lang is None:
+        lang = _trained_lang(run_dirs[0]) if run_dirs else "en"
     text, paths = write_comparison(run_dirs, fmt=fmt, out=out, lang=lang)
     click.echo(text, nl=False)
     click.echo(t("report.written", lang, paths="".join(f"\n  {p}" for p in paths)))

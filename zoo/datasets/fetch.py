@@ -61,12 +61,15 @@ def check_source(source: str) -> str:
 
 
 def check_data_dir(data_dir: str | os.PathLike | None) -> Path | None:
-    """The data folder as a Path; a folder that is not there is the user's typo, said so."""
+    """The data folder as a Path (`$ZOO_DATA_DIR` when none is given); a missing one is said so."""
+    option = "--data-dir"
     if data_dir is None or str(data_dir) == "":
-        return None
+        data_dir, option = os.environ.get("ZOO_DATA_DIR"), "ZOO_DATA_DIR"
+        if not data_dir:
+            return None
     path = Path(data_dir).expanduser()
     if not path.is_dir():
-        raise OptionError("--data-dir", f"folder {str(path)!r} does not exist")
+        raise OptionError(option, f"folder {str(path)!r} does not exist")
     return path
 
 
