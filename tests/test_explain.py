@@ -304,9 +304,6 @@ COMMANDS = {
     ),
     "lr-find": (["lr-find", "logistic", "gaussians", "--steps", "30"], ["Suggested rate"]),
 }
-FIGURES = {"manual-regression": "manual_regression", "lr-find": "lr_find"}
-
-
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_command_prints_its_numbers_and_writes_figure_and_json(name, tmp_path):
     args, expected = COMMANDS[name]
@@ -314,7 +311,7 @@ def test_command_prints_its_numbers_and_writes_figure_and_json(name, tmp_path):
     assert result.exit_code == 0, result.output
     for text in expected:
         assert text in result.output
-    assert_figure(tmp_path / f"{FIGURES.get(name, name)}.png")
+    assert_figure(tmp_path / f"{name}.png")  # named like its command and its JSON
     numbers = json.loads((tmp_path / f"{name}.json").read_text(encoding="utf-8"))
     assert numbers
 

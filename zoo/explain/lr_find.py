@@ -229,4 +229,4 @@ def plot(result: LrFind, folder: Path, fmt: str = "png", lang: str = "en") -> li
     ax.set_title(f"{result.model} · {result.dataset}")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, which="both")
-    return [save_figure(fig, folder, "lr_find", fmt)]
+    return [save_figure(fig, folder, "lr-find", fmt)]

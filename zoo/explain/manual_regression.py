@@ -223,4 +223,4 @@ def plot(result: ManualRegression, folder: Path, fmt: str = "png", lang: str = "
     ax_loss.set_ylabel("MSE")
     ax_loss.set_title(text("manual_regression.loss_title", lang))
     ax_loss.grid(alpha=0.3)
-    return [save_figure(fig, folder, "manual_regression", fmt)]
+    return [save_figure(fig, folder, "manual-regression", fmt)]
