@@ -82,6 +82,11 @@ def test_train_writes_a_run_folder_and_prints_the_reports(tmp_path):
         (["--mode", "batch", "--batch-size", "8"], "--batch-size"),
         (["--epochs", "3", "--iterations", "9"], "--iterations"),
         (["--validation", "1.5"], "--validation"),
+        (["--seed", "-1"], "--seed"),
+        (["--data-seed", "-1"], "--data-seed"),
+        (["--target-loss", "inf"], "--target-loss"),
+        (["--hidden", "10,,5"], "--hidden"),
+        (["--noise", "nan"], "--noise"),
     ],
 )
 def test_impossible_options_are_usage_errors_naming_the_option(args, message, tmp_path):
@@ -89,6 +94,37 @@ def test_impossible_options_are_usage_errors_naming_the_option(args, message, tm
     assert code == 2
     assert message in out and "Traceback" not in out
     assert not any(tmp_path.iterdir())  # nothing half-written
+
+
+def test_a_model_too_large_for_memory_is_a_message(tmp_path, monkeypatch):
+    import tensorflow as tf
+
+    import zoo.models.mlp
+
+    def exhausted(*args, **kwargs):  # what TensorFlow raises for --hidden 99999999999
+        raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor")
+
+    monkeypatch.setattr(zoo.models.mlp, "output_layer", exhausted)
+    code, out = invoke("train", "mlp", "iris", "--hidden", "64", "--out", str(tmp_path))
+    assert code == 2 and "does not fit in memory" in out and "hidden=(64,)" in out
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_junk_keras_backend_in_the_environment_is_named(tmp_path):
+    import os
+
+    code = f"from zoo.cli import main; main(['explain', 'forward', '--out', {str(tmp_path)!r}])"
+    env = {**os.environ, "KERAS_BACKEND": "junk"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 2
+    assert "KERAS_BACKEND" in out.stderr and "'junk'" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("command", ["models", "datasets"])
+def test_a_pattern_that_matches_nothing_says_so(command):
+    code, out = invoke(command, "zz*")
+    assert code == 2 and "matches 'zz*'" in out
 
 
 def test_sigmoid_head_on_a_regression_set_is_refused(tmp_path):

@@ -238,12 +238,25 @@ def test_two_dimensional_sets_get_a_decision_boundary(tmp_path):
         ({"momentum": 1.5}, "--momentum"),
         ({"validation": 1.0}, "--validation"),
         ({"colour": "red"}, "--colour"),
+        ({"target_loss": float("inf")}, "--target-loss"),  # "reached" by any loss at once
+        ({"seed": -1}, "--seed"),  # NumPy's legacy seeding (Keras's) takes 0..2**32-1
+        ({"seed": 2**32}, "--seed"),
+        ({"hidden": "10,,5"}, "--hidden"),  # a typo, not two layers
     ],
 )
 def test_impossible_training_options_name_the_option(options, flag):
     with pytest.raises(OptionError) as err:
         zoo.train("mlp", "sigmoid-1d", out=None, quiet=True, **options)
     assert err.value.option == flag
+
+
+def test_an_out_folder_that_cannot_be_made_names_out_and_spares_what_is_there(tmp_path):
+    blocker = tmp_path / "runs"
+    blocker.write_text("my notes")
+    with pytest.raises(OptionError) as err:
+        zoo.train("logistic", "gaussians", epochs=1, out=str(blocker / "sub"), quiet=True)
+    assert err.value.option == "--out" and "cannot make a run folder" in str(err.value)
+    assert blocker.read_text() == "my notes"
 
 
 def test_a_users_own_keras_model_trains_too():

@@ -11,6 +11,20 @@ def _first_line(fn) -> str:
     return (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
 
 
+def _matching(registry, pattern: str | None) -> list[str]:
+    """The names a pattern selects; none at all is a message, not an empty screen."""
+    from zoo.errors import UnknownNameError
+
+    names = registry.names(pattern)
+    if not names and pattern:
+        kind = registry.kind
+        raise UnknownNameError(
+            f"no {kind} name matches {pattern!r} (`zoo {kind}s` lists them all; "
+            "patterns are shell wildcards such as 'mlp*' or '*xor')"
+        )
+    return names
+
+
 @command()
 @click.argument("pattern", required=False)
 def models(pattern):
@@ -22,7 +36,7 @@ def models(pattern):
     """
     from zoo.models.registry import MODELS
 
-    for name in MODELS.names(pattern):
+    for name in _matching(MODELS, pattern):
         click.echo(f"{name:<14} {_first_line(MODELS.get(name))}")
 
 
@@ -37,7 +51,7 @@ def datasets(pattern):
     """
     from zoo.datasets.registry import DATASETS
 
-    for name in DATASETS.names(pattern):
+    for name in _matching(DATASETS, pattern):
         click.echo(f"{name:<16} {_first_line(DATASETS.get(name))}")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from zoo.cli.common import command, dataset_kwargs, dataset_option_decorators, split_list
+from zoo.cli.common import command, dataset_kwargs, dataset_option_decorators
 from zoo.i18n import languages
 
 MODE_CHOICES = [
@@ -20,15 +20,15 @@ MODE_CHOICES = [
 
 
 def _hidden(ctx, param, value):
+    from zoo.errors import OptionError
+    from zoo.models.layers import check_units
+
     if value is None:
         return None
     try:
-        sizes = tuple(int(v) for v in split_list(value))
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a list of sizes like 10 or 64,32") from None
-    if not sizes or min(sizes) < 1:
-        raise click.BadParameter("every hidden layer needs at least 1 neuron")
-    return sizes
+        return check_units(value)  # the rule the builders apply, as a usage error
+    except OptionError as err:
+        raise click.BadParameter(err.message) from None
 
 
 @command()
@@ -78,7 +78,9 @@ def _hidden(ctx, param, value):
 @click.option(
     "--seed", type=int, default=0, show_default=True, help="Seed of the weights and the order."
 )
-@click.option("--data-seed", type=int, help="Seed of a generated dataset and of its split.")
+@click.option(
+    "--data-seed", type=click.IntRange(min=0), help="Seed of a generated dataset and of its split."
+)
 @click.option(
     "--target-loss", type=click.FloatRange(min=0), help="Stop when the training loss is this small."
 )
@@ -108,8 +110,9 @@ def _hidden(ctx, param, value):
 @click.option(
     "--backend",
     type=click.Choice(["tensorflow", "jax"]),
-    envvar="KERAS_BACKEND",
-    help="Keras backend (jax needs `pip install 'zoo[jax]'`).",
+    # no envvar here: $KERAS_BACKEND is checked where Keras is loaded, and named in its error
+    help="Keras backend [default: $KERAS_BACKEND, else tensorflow]; jax needs "
+    "`pip install 'zoo[jax]'`.",
 )
 @click.option(
     "--out",

@@ -107,8 +107,9 @@ def output_layer(x, head: str, num_classes: int, **dense_options):
 def check_units(hidden) -> tuple[int, ...]:
     """`hidden` as a tuple of positive ints; accepts 10, (10, 5), "10,5"."""
     if isinstance(hidden, str):
-        parts = [p for p in hidden.replace(" ", "").split(",") if p]
+        parts = hidden.replace(" ", "").split(",")
         try:
+            # an empty part ("10,,5", "10,") is a typo, not a layer fewer
             hidden = tuple(int(p) for p in parts)
         except ValueError:
             raise OptionError(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from zoo.errors import OptionError
+from zoo.errors import OptionError, ZooError
 from zoo.registry import Registry, canonical, drop_none
 
 MODELS = Registry(
@@ -61,4 +61,23 @@ def create_model(name: str, *, input_shape, num_classes: int, **options: Any):
         )
     if int(num_classes) < 1:
         raise OptionError("num_classes", f"must be at least 1, got {num_classes}")
-    return builder(tuple(int(d) for d in input_shape), int(num_classes), **options)
+    shape = tuple(int(d) for d in input_shape)
+    try:
+        return builder(shape, int(num_classes), **options)
+    except Exception as err:
+        if not _out_of_memory(err):
+            raise
+        given = ", ".join(f"{k}={v!r}" for k, v in options.items() if k != "normalization")
+        raise ZooError(
+            f"model {canonical(name)!r} ({given or 'defaults'}) on inputs {shape} does not fit "
+            f"in memory ({type(err).__name__}); make its layers smaller"
+        ) from None
+
+
+def _out_of_memory(err: Exception) -> bool:
+    """NumPy's MemoryError, TensorFlow's ResourceExhaustedError, XLA's RESOURCE_EXHAUSTED."""
+    return (
+        isinstance(err, MemoryError)
+        or type(err).__name__ == "ResourceExhaustedError"
+        or "RESOURCE_EXHAUSTED" in str(err)
+    )

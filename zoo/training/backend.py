@@ -12,13 +12,24 @@ from zoo.errors import OptionError
 BACKENDS = ("tensorflow", "jax")
 
 
-def select_backend(name: str | None) -> str:
-    """Make `name` Keras's backend; it must happen before the first `import keras`."""
-    if name is not None and name not in BACKENDS:
-        raise OptionError("--backend", f"{name!r} is not one of {', '.join(BACKENDS)}")
-    if name is not None and importlib.util.find_spec(name) is None:
+def _check_backend(name: str, option: str) -> None:
+    if name not in BACKENDS:
+        raise OptionError(option, f"{name!r} is not one of {', '.join(BACKENDS)}")
+    if importlib.util.find_spec(name) is None:
         extra = " (pip install 'zoo[jax]')" if name == "jax" else ""
-        raise OptionError("--backend", f"{name} is not installed{extra}")
+        raise OptionError(option, f"{name} is not installed{extra}")
+
+
+def select_backend(name: str | None) -> str:
+    """Make `name` Keras's backend; it must happen before the first `import keras`.
+
+    With `name` None Keras follows $KERAS_BACKEND, checked here first: Keras itself would
+    fail on an unknown name with a traceback from deep inside its import.
+    """
+    if name is not None:
+        _check_backend(name, "--backend")
+    elif os.environ.get("KERAS_BACKEND") and "keras" not in sys.modules:
+        _check_backend(os.environ["KERAS_BACKEND"], "KERAS_BACKEND")
     if "keras" in sys.modules:
         import keras
 

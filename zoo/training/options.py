@@ -27,6 +27,7 @@ NORMALIZE = ("dataset", "train", "none")
 DEFAULT_BATCH_SIZE = 32
 DEFAULT_EPOCHS = 100
 DEFAULT_LR = 0.01
+MAX_SEED = 2**32 - 1  # Keras seeds NumPy's legacy generator, which takes no more
 
 
 def resolve_mode(mode: str | None, batch_size: int | None) -> str:
@@ -101,8 +102,13 @@ class TrainOptions:
             )
         if self.optimizer == "adam" and self.momentum:
             raise OptionError("--momentum", "applies to sgd; adam keeps its own moments")
-        if self.target_loss is not None and not self.target_loss >= 0:
-            raise OptionError("--target-loss", f"must be zero or more, got {self.target_loss}")
+        if self.target_loss is not None and not 0 <= self.target_loss < math.inf:
+            # an infinite target is "reached" by any loss: the run would stop after one epoch
+            raise OptionError(
+                "--target-loss", f"must be a finite number, zero or more, got {self.target_loss}"
+            )
+        if not 0 <= self.seed <= MAX_SEED:
+            raise OptionError("--seed", f"must be a whole number in 0..{MAX_SEED}, got {self.seed}")
         if self.patience is not None and self.patience < 1:
             raise OptionError("--patience", f"must be at least 1 epoch, got {self.patience}")
         if self.validation is not None and not 0 < self.validation < 1:

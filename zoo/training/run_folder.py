@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.errors import OptionError
 from zoo.jsonable import to_jsonable
 
 HISTORY_COLUMNS = (
@@ -34,15 +35,20 @@ MISCLASSIFIED = 16
 def create_run_folder(out: str | Path, model_name: str, dataset_name: str) -> Path:
     """`out/<model>-<dataset>-<timestamp>`, with `-2`, `-3`... if that name is taken."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     stem = f"{model_name}-{dataset_name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    for n in range(1, 1000):
-        folder = out / (stem if n == 1 else f"{stem}-{n}")
-        try:
-            folder.mkdir()
-            return folder
-        except FileExistsError:
-            continue
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for n in range(1, 1000):
+            folder = out / (stem if n == 1 else f"{stem}-{n}")
+            try:
+                folder.mkdir()
+                return folder
+            except FileExistsError:
+                continue
+    except OSError as err:  # read-only, no permission, a file in the way
+        raise OptionError(
+            "--out", f"cannot make a run folder in {str(out)!r}: {err.strerror or err}"
+        ) from None
     raise FileExistsError(f"no free run folder name under {out} for {stem}")
 
 
