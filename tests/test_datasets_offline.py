@@ -211,6 +211,10 @@ def test_sigmoid_1d_targets_scatter_around_the_sigmoid_with_sd_005():
         ("digits", {"seed": -1}, "--seed"),
         ("moons", {"seed": -5}, "--seed"),
         ("iris", {"samples": 10}, "--samples"),
+        ("gaussians", {"noise": float("nan")}, "--noise"),  # would train on NaN points
+        ("moons", {"noise": float("inf")}, "--noise"),
+        ("sigmoid-1d", {"noise": 1e300}, "--noise"),  # overflows float32 targets
+        ("gaussians", {"samples": 10**11}, "--samples"),  # would exhaust memory
     ],
 )
 def test_impossible_options_raise_option_error_naming_the_flag(name, options, flag):
@@ -260,6 +264,7 @@ def test_zoo_info_prints_sizes_and_class_counts():
         (["info", "digits", "--classes", "1,2"], "--classes"),
         (["info", "digits", "--samples", "10"], "--samples"),
         (["info", "iris", "--seed", "-1"], "--seed"),
+        (["info", "moons", "--noise", "inf"], "--noise"),
         (["info", "digitz"], "did you mean digits"),
     ],
 )

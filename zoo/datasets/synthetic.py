@@ -21,7 +21,9 @@ from zoo.datasets.split import make_rng, split_dataset
 from zoo.errors import OptionError
 
 MIN_SAMPLES = 4  # two per class at least, so both parts of a two-class split can hold each class
+MAX_SAMPLES = 1_000_000  # far past what the figures can show; more only exhausts memory
 PLAYGROUND_MAX_NOISE = 0.5
+MAX_NOISE = 100.0  # a standard deviation 35 times the gaussians' distance between centres
 PLAYGROUND_CLASSES = ["+1", "-1"]
 BINARY_CLASSES = ["0", "1"]
 
@@ -31,8 +33,14 @@ def _check(samples: int, noise: float, max_noise: float | None = None) -> None:
         raise OptionError(
             "--samples", f"need at least {MIN_SAMPLES} to split into train and test, got {samples}"
         )
-    if noise < 0:
-        raise OptionError("--noise", f"must be 0 or more, got {noise}")
+    if samples > MAX_SAMPLES:
+        raise OptionError("--samples", f"at most {MAX_SAMPLES:,} points, got {samples:,}")
+    if not 0 <= noise <= MAX_NOISE:  # NaN fails this too
+        raise OptionError(
+            "--noise",
+            f"must be a number in 0..{MAX_NOISE:g} (beyond that the points are noise alone), "
+            f"got {noise}",
+        )
     if max_noise is not None and noise > max_noise:
         raise OptionError(
             "--noise",
