@@ -461,6 +461,45 @@ def test_safe_unpickler_admits_plain_data_only():
         )
 
 
+def test_an_unreadable_archive_is_named_as_such_and_kept_in_the_cache(tmp_path, monkeypatch):
+    downloads = tmp_path / "cache" / "downloads"
+    downloads.mkdir(parents=True)
+    archive = fx.write_cifar100_archive(downloads)
+
+    def locked(*args, **kwargs):  # what a file without read permission raises
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tarfile, "open", locked)
+    result = zoo("info", "cifar100-3class")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "cannot read it (Permission denied)" in result.output
+    assert "damaged" not in result.output and archive.is_file()  # not "damaged", not removed
+
+
+def test_a_data_dir_behind_a_locked_folder_is_a_usage_error(tmp_path, monkeypatch):
+    is_dir = Path.is_dir
+
+    def guarded(self):
+        if "locked" in self.parts:
+            raise PermissionError(13, "Permission denied", str(self))
+        return is_dir(self)
+
+    monkeypatch.setattr(Path, "is_dir", guarded)
+    result = zoo("info", "cifar100-3class", "--data-dir", str(tmp_path / "locked" / "data"))
+    assert result.exit_code == 2 and "--data-dir" in result.output
+    assert "Permission denied" in result.output and "Traceback" not in result.output
+
+
+def test_a_cache_that_cannot_be_written_says_to_set_zoo_cache(mirror, tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("keep me")
+    monkeypatch.setenv("ZOO_CACHE", str(blocker / "cache"))
+    result = zoo("info", "cifar100-3class", "--source", "download")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "cannot be written" in result.output and "ZOO_CACHE" in result.output
+    assert blocker.read_text() == "keep me" and mirror.requests == []
+
+
 @pytest.mark.parametrize(
     "change, message",
     [

@@ -61,6 +61,10 @@ PICKLE_ERRORS = READ_ERRORS + (
 )
 
 
+class UnreadableError(DataError):
+    """A file the user may not read: not damaged, so a cached copy is not removed for it."""
+
+
 def _refuse(source: str, module: str, name: str) -> Any:
     try:
         return ALLOWED_GLOBALS[(module, name)]
@@ -225,6 +229,10 @@ def read_tar_members(
                 results[base] = _handle(tar, member, base, handle, path)
     except DataError as err:
         raise DataError(f"{err}{suffix}") from None
+    except PermissionError as err:  # not damaged: a good copy elsewhere would not help
+        raise UnreadableError(
+            f"{path}: cannot read it ({err.strerror}); check its permissions"
+        ) from None
     except READ_ERRORS as err:
         raise DataError(f"{path}: damaged or incomplete archive ({_reason(err)}){suffix}") from None
     missing = sorted(wanted - set(results))
@@ -263,6 +271,10 @@ def read_file(path: Path, handle: Callable[[IO[bytes]], Any], hint: str = "") ->
             return handle(file)
     except DataError as err:
         raise DataError(f"{err}{suffix}") from None
+    except PermissionError as err:
+        raise UnreadableError(
+            f"{path}: cannot read it ({err.strerror}); check its permissions"
+        ) from None
     except READ_ERRORS as err:
         raise DataError(f"{path}: damaged or incomplete file ({_reason(err)}){suffix}") from None
 

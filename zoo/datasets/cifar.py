@@ -20,7 +20,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from zoo.datasets.archive import load_pickle, read_file, read_tar_members
+from zoo.datasets.archive import UnreadableError, load_pickle, read_file, read_tar_members
 from zoo.datasets.base import Dataset
 from zoo.datasets.fetch import Remote, check_data_dir, check_source, forget, locate
 from zoo.datasets.registry import register_dataset
@@ -252,8 +252,8 @@ def load_cifar(
                 lambda: read_cifar(layout, path, label, classes, hint),
                 store=classes is not None,
             )
-        except DataError:
-            if found == "cache":
+        except DataError as err:
+            if found == "cache" and not isinstance(err, UnreadableError):
                 forget(path)
             raise
         where = f"{path} ({found})"

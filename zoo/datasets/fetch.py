@@ -68,7 +68,11 @@ def check_data_dir(data_dir: str | os.PathLike | None) -> Path | None:
         if not data_dir:
             return None
     path = Path(data_dir).expanduser()
-    if not path.is_dir():
+    try:
+        found = path.is_dir()
+    except OSError as err:  # a parent folder the user may not enter
+        raise OptionError(option, f"cannot read folder {str(path)!r}: {err.strerror}") from None
+    if not found:
         raise OptionError(option, f"folder {str(path)!r} does not exist")
     return path
 
@@ -103,13 +107,18 @@ def fetch(remote: Remote, quiet: bool = False) -> Path:
     if target.is_file():
         return target
     created = [p for p in (target.parent, *target.parent.parents) if not p.exists()]
-    target.parent.mkdir(parents=True, exist_ok=True)
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         return _download(remote, target, quiet)
-    except BaseException:
+    except BaseException as err:
         for folder in created:  # innermost first: leave no empty folders behind either
             with contextlib.suppress(OSError):
                 folder.rmdir()
+        if isinstance(err, OSError):  # _download reports network errors itself: the cache
+            raise DataError(
+                f"the cache {target.parent} cannot be written ({err.strerror or err}); "
+                "set ZOO_CACHE to a folder you can write"
+            ) from None
         raise
 
 

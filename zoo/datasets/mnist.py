@@ -17,7 +17,7 @@ from typing import IO
 
 import numpy as np
 
-from zoo.datasets.archive import read_exact, read_file
+from zoo.datasets.archive import UnreadableError, read_exact, read_file
 from zoo.datasets.base import Dataset
 from zoo.datasets.fetch import Remote, check_data_dir, check_source, forget, locate
 from zoo.datasets.registry import register_dataset
@@ -187,8 +187,8 @@ def load_idx_set(spec: IdxSet, name: str, *, classes, data_dir, source: str) -> 
             split = cached_split(
                 name, key, lambda: read_set(spec, path, ids, hint), store=ids is not None
             )
-        except DataError:
-            if found == "cache":
+        except DataError as err:
+            if found == "cache" and not isinstance(err, UnreadableError):
                 for file in files:
                     forget(file)
             raise
