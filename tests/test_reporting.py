@@ -291,6 +291,91 @@ def test_bad_input_exits_2_with_a_message(tmp_path, args, message):
     assert "Traceback" not in out
 
 
+def _edit(folder: Path, name: str, change) -> None:
+    path = folder / name
+    content = json.loads(path.read_text())
+    change(content)
+    path.write_text(json.dumps(content))
+
+
+@pytest.mark.parametrize(
+    "name, change, message",
+    [
+        ("config.json", lambda c: c.update(class_names=5), "'class_names' should be a list"),
+        ("config.json", lambda c: c.update(layers=[5]), "'layers' should list objects"),
+        ("config.json", lambda c: c.update(dataset_options=[1]), "should be an object"),
+        ("config.json", lambda c: c.update(lr="fast"), "'lr' should be a number"),
+        ("metrics.json", lambda m: m.update(best_epoch="x"), "'best_epoch' should be a whole"),
+        ("metrics.json", lambda m: m["test"].update(confusion_matrix="x"), "confusion_matrix"),
+        ("metrics.json", lambda m: m["test"].update(class_a="high"), "test.class_a"),
+    ],
+)
+def test_a_hand_edited_run_folder_is_refused_naming_the_field(tmp_path, name, change, message):
+    folder = make_run_folder(tmp_path, "points", epochs=3)
+    _edit(folder, name, change)
+    for command in ("report", "compare"):
+        code, out = zoo(command, str(folder))
+        assert code == 2 and message in out and "Traceback" not in out, out
+
+
+def test_a_damaged_model_file_is_named_not_a_traceback(tmp_path):
+    folder = make_run_folder(tmp_path, "points", epochs=3)  # its decision boundary needs the model
+    (folder / "model.keras").write_bytes(b"PK\x03\x04 cut short")
+    code, out = zoo("report", str(folder))
+    assert code == 2 and "cannot load" in out and "model.keras" in out and "damaged" in out
+    assert "Traceback" not in out
+
+
+def test_a_folder_that_cannot_be_written_is_said_before_any_drawing(tmp_path, monkeypatch):
+    import tempfile
+
+    folder = make_run_folder(tmp_path, "points", epochs=3)
+
+    def read_only(*args, **kwargs):  # what a read-only folder answers
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
+    code, out = zoo("report", str(folder))
+    assert code == 2 and "cannot write the report" in out and "Permission denied" in out
+    code, out = zoo("compare", str(folder), "--out", str(tmp_path / "tables"))
+    assert code == 2 and "--out" in out and "Permission denied" in out
+    assert not list(folder.glob("*.png")) and "Traceback" not in out
+
+
+def test_a_report_that_fails_half_way_leaves_the_previous_pdf_whole(tmp_path, monkeypatch):
+    import zoo.reporting.pdf as pdf
+
+    folder = make_run_folder(tmp_path, "tabular", epochs=3)
+    write_report(folder, formats="pdf")
+    before = (folder / "report.pdf").read_bytes()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("page 6 failed")
+
+    monkeypatch.setattr(pdf, "results_page", broken)
+    with pytest.raises(RuntimeError):
+        write_report(folder, formats="pdf")
+    assert (folder / "report.pdf").read_bytes() == before
+    assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) == []
+
+
+@pytest.mark.parametrize(
+    "out, args, message",
+    [
+        ("notes.txt", [], "'notes.txt' is not a .md, .csv, .tex or .pdf file"),
+        ("table.md", ["--format", "csv"], "'table.md' does not end in .csv"),
+        ("notes.txt/table.md", [], "cannot make folder"),
+    ],
+)
+def test_compare_out_never_overwrites_a_file_of_another_kind(tmp_path, out, args, message):
+    run = make_run_folder(tmp_path, "points", epochs=3)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes")
+    code, text = zoo("compare", str(run), "--out", str(tmp_path / out), *args)
+    assert code == 2 and "--out" in text and message in text, text
+    assert notes.read_text() == "my notes" and not (tmp_path / "table.md").exists()
+
+
 # --- the final table ---------------------------------------------------------------------
 
 

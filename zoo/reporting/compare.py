@@ -208,13 +208,32 @@ def output_paths(runs: Sequence[RunFolder], fmt: str, out: str | Path | None) ->
     """Where the table and the figure go: --out FILE, --out DIR, or beside the run folders."""
     if out is None:
         folder = Path(os.path.commonpath([str(run.path.resolve().parent) for run in runs]))
-        return folder / f"{STEM}.{fmt}", folder / f"{FIGURE}.png"
-    out = Path(out)
-    if out.is_dir() or not out.suffix:
-        out.mkdir(parents=True, exist_ok=True)
-        return out / f"{STEM}.{fmt}", out / f"{FIGURE}.png"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    return out, out.with_name(f"{out.stem}_test_loss.png")
+        paths = folder / f"{STEM}.{fmt}", folder / f"{FIGURE}.png"
+    elif Path(out).is_dir() or not Path(out).suffix:
+        folder = Path(out)
+        paths = folder / f"{STEM}.{fmt}", folder / f"{FIGURE}.png"
+    else:
+        out = Path(out)
+        suffix = out.suffix.lstrip(".").lower()
+        # a file of another kind (notes.txt, a script) is not overwritten with a table
+        if suffix not in TABLE_FORMATS:
+            formats = ", ".join(f".{f}" for f in TABLE_FORMATS[:-1]) + f" or .{TABLE_FORMATS[-1]}"
+            raise OptionError("--out", f"{out.name!r} is not a {formats} file (nor a folder)")
+        if suffix != fmt:
+            raise OptionError("--out", f"{out.name!r} does not end in .{fmt} as --format {fmt}")
+        folder = out.parent
+        paths = out, out.with_name(f"{out.stem}_test_loss.png")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OptionError("--out", f"cannot make folder {str(folder)!r}: {err.strerror}") from None
+    from zoo.reporting.pdf import cannot_write
+
+    reason = cannot_write(folder)
+    if reason:
+        whose = "" if out is not None else "the runs' folder "
+        raise OptionError("--out", f"cannot write into {whose}{str(folder)!r}: {reason}")
+    return paths
 
 
 def write_comparison(
@@ -233,7 +252,7 @@ def write_comparison(
     from zoo.reporting.figures import DPI
     from zoo.reporting.layout import figure_image
     from zoo.reporting.overview import pyplot
-    from zoo.reporting.pdf import RC
+    from zoo.reporting.pdf import RC, replaced_when_done
 
     table(lang)
     if fmt is None:
@@ -252,7 +271,8 @@ def write_comparison(
         fig.savefig(figure_path, dpi=DPI, bbox_inches="tight")
         plt.close(fig)
         if fmt == "pdf":
-            _pdf(runs, table_path, lang, image)
+            with replaced_when_done(table_path) as part:
+                _pdf(runs, part, lang, image)
         else:
             text = {"md": markdown, "tex": latex}.get(fmt)
             content = text(runs, lang) if text else csv_text(runs)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from zoo.errors import RunFolderError
 from zoo.i18n import t
 from zoo.reporting.model_table import dense_layers
 from zoo.reporting.overview import pyplot
@@ -41,9 +42,18 @@ def load_model(run: RunFolder):
     """The run's saved Keras model (imports TensorFlow); None when the folder has none."""
     if run.model_path is None:
         return None
+    from zoo.training.backend import select_backend
+
+    select_backend(None)  # a junk $KERAS_BACKEND is a message, not Keras's import traceback
     import keras
 
-    return keras.saving.load_model(run.model_path, compile=False)
+    try:
+        return keras.saving.load_model(run.model_path, compile=False)
+    except Exception as err:  # a file on disk: truncated, edited, or not Keras's at all
+        raise RunFolderError(
+            f"cannot load {run.model_path}: it is damaged or not a Keras model "
+            f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''})"
+        ) from None
 
 
 def first_layer_kernel(run: RunFolder) -> np.ndarray | None:

@@ -11,10 +11,13 @@ where it would be, and every page of an unfinished run carries a warning.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
-from zoo.errors import OptionError
+from zoo.errors import OptionError, RunFolderError
 from zoo.i18n import t, table
 from zoo.reporting import describe
 from zoo.reporting.layout import Page, figure_png, png_image
@@ -46,6 +49,29 @@ def check_formats(formats: str | Iterable[str]) -> list[str]:
         what = repr(bad[0]) if bad else "nothing"
         raise OptionError("--format", f"{what} is not one of {', '.join(FORMATS)}")
     return chosen
+
+
+def cannot_write(folder: Path) -> str | None:
+    """Why nothing can be written into `folder`, or None when it can (tried, not guessed)."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return None
+    except OSError as err:
+        return err.strerror or str(err)
+
+
+@contextmanager
+def replaced_when_done(path: Path) -> Iterator[Path]:
+    """A temporary name beside `path`, moved onto it only if the block succeeds.
+
+    A failure half-way through a many-page PDF leaves the previous file whole, not truncated.
+    """
+    part = path.with_name(f".{path.name}.part")
+    try:
+        yield part
+        os.replace(part, path)
+    finally:
+        part.unlink(missing_ok=True)
 
 
 def _pages(run, info, images, notes, lang):
@@ -97,6 +123,9 @@ def write_report(
     table(lang)  # an unknown language fails before any work
     chosen = check_formats(formats)
     run = read_run_folder(run_dir)
+    reason = cannot_write(run.path)
+    if reason:  # before any figure is drawn
+        raise RunFolderError(f"cannot write the report into {run.path} ({reason})")
     info = describe.title_info(
         run.config, {"author": author, "group": group, "variant": variant, "title": title}
     )
@@ -128,7 +157,7 @@ def write_report(
                 "Author": info["author"] or "",
                 "Subject": t("report.course", lang),
             }
-            with PdfPages(path, metadata=metadata) as pdf:
+            with replaced_when_done(path) as part, PdfPages(part, metadata=metadata) as pdf:
                 for fig in pages(run, info, images, notes, lang, warning):
                     pdf.savefig(fig)
                     plt.close(fig)

@@ -25,6 +25,30 @@ from zoo.errors import RunFolderError
 from zoo.training.run_folder import HISTORY_COLUMNS
 
 REQUIRED_CONFIG = ("model", "dataset", "task")
+# What readers take for granted about config.json's fields: a hand-edited file that breaks
+# it is refused here, naming the field, instead of failing deep inside a figure.
+_NUMBER = (int, float)
+_TEXT = (str,)
+CONFIG_TYPES: dict[str, tuple[type, ...]] = {
+    **dict.fromkeys(("model", "dataset", "task"), _TEXT),
+    **dict.fromkeys(
+        ("status", "stop_reason", "mode", "optimizer", "loss", "head", "comment", "author"),
+        _TEXT,
+    ),
+    **dict.fromkeys(("group", "variant", "title", "created", "lang", "device", "backend"), _TEXT),
+    **dict.fromkeys(
+        ("lr", "momentum", "batch_size", "epochs", "epochs_run", "iterations", "seed"), _NUMBER
+    ),
+    **dict.fromkeys(
+        ("steps_per_epoch", "train_size", "test_size", "validation_size", "num_classes"), _NUMBER
+    ),
+    **dict.fromkeys(
+        ("patience", "target_loss", "validation", "train_seconds", "diverged_epoch"), _NUMBER
+    ),
+    **dict.fromkeys(("class_names", "class_ids", "input_shape", "layers"), (list,)),
+    **dict.fromkeys(("dataset_options", "model_options", "normalization", "versions"), (dict,)),
+}
+REPORT_NUMBERS = ("accuracy", "loss", "mse", "mae", "r2")
 # Statuses of a run that ended as planned; anything else is reported as unfinished.
 FINISHED = ("completed", "stopped_early", "target_reached")
 
@@ -162,6 +186,56 @@ def read_npz(path: Path) -> dict[str, np.ndarray] | None:
         raise RunFolderError(f"cannot read {path}: {err}") from None
 
 
+def _kind(types: tuple[type, ...]) -> str:
+    return {_NUMBER: "a number", _TEXT: "text", (list,): "a list", (dict,): "an object"}[types]
+
+
+def check_config(config: dict[str, Any], path: Path) -> None:
+    """RunFolderError naming the first field of config.json whose type readers cannot use."""
+    for key, types in CONFIG_TYPES.items():
+        value = config.get(key)
+        if value is not None and (not isinstance(value, types) or isinstance(value, bool)):
+            raise RunFolderError(f"{path}: {key!r} should be {_kind(types)}, not {value!r}")
+    items = {
+        "class_names": ((str, int), "names"),
+        "class_ids": ((int,), "whole numbers"),
+        "input_shape": ((int,), "whole numbers"),
+        "layers": ((dict,), "objects"),
+    }
+    for key, (types, what) in items.items():
+        bad = [v for v in config.get(key) or [] if not isinstance(v, types)]
+        if bad:
+            raise RunFolderError(f"{path}: {key!r} should list {what}, not {bad[0]!r}")
+
+
+def check_metrics(metrics: dict[str, Any], path: Path) -> None:
+    """RunFolderError naming the first entry of metrics.json that readers cannot use."""
+    best = metrics.get("best_epoch")
+    if best is not None and (not isinstance(best, int) or isinstance(best, bool)):
+        raise RunFolderError(f"{path}: 'best_epoch' should be a whole number, not {best!r}")
+    for split in ("train", "test"):
+        report = metrics.get(split)
+        if report is None:
+            continue
+        if not isinstance(report, dict):
+            raise RunFolderError(f"{path}: {split!r} should be an object, not {report!r}")
+        for key, value in report.items():
+            where = f"{path}: {split}.{key}"
+            if key in REPORT_NUMBERS:
+                ok = value is None or isinstance(value, _NUMBER)
+            elif key == "confusion_matrix":
+                ok = isinstance(value, list) and all(
+                    isinstance(row, list) and all(isinstance(v, _NUMBER) for v in row)
+                    for row in value
+                )
+            else:  # a class, or "macro avg": precision, recall, f1-score, support
+                ok = isinstance(value, dict) and all(
+                    v is None or isinstance(v, _NUMBER) for v in value.values()
+                )
+            if not ok:
+                raise RunFolderError(f"{where} is not what `zoo train` writes there: {value!r}")
+
+
 def read_run_folder(path: str | Path) -> RunFolder:
     """Read the run folder at `path`; RunFolderError when it is not one.
 
@@ -183,10 +257,13 @@ def read_run_folder(path: str | Path) -> RunFolder:
     missing = [key for key in REQUIRED_CONFIG if key not in config]
     if missing:
         raise RunFolderError(f"{config_path} is not a run's config: it lacks {missing[0]!r}")
+    check_config(config, config_path)
     metrics_path = path / "metrics.json"
     metrics = _read_json(metrics_path) if metrics_path.is_file() else None
     if metrics is not None and not isinstance(metrics, dict):
         raise RunFolderError(f"{metrics_path} does not hold a JSON object")
+    if metrics is not None:
+        check_metrics(metrics, metrics_path)
     return RunFolder(
         path=path,
         config=config,
