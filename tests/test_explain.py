@@ -304,6 +304,8 @@ COMMANDS = {
     ),
     "lr-find": (["lr-find", "logistic", "gaussians", "--steps", "30"], ["Suggested rate"]),
 }
+
+
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_command_prints_its_numbers_and_writes_figure_and_json(name, tmp_path):
     args, expected = COMMANDS[name]
@@ -354,12 +356,56 @@ def test_russian_texts_and_pdf_figures(tmp_path):
         (["explain", "nonsense"], "No such command"),
         (["lr-find", "nonsense", "gaussians"], "unknown model"),
         (["lr-find", "logistic", "gaussians", "--start-lr", "1", "--end-lr", "0.1"], "--start-lr"),
+        (["explain", "forward", "--inputs", "1,,2,3"], "not a comma-separated list"),
+        (["explain", "manual-regression", "--hidden", "99999999999"], "--hidden"),
+        (["lr-find", "logistic", "gaussians", "--seed", "-1"], "--seed"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(args, message, tmp_path):
     result = invoke(*args, "--out", str(tmp_path))
     assert result.exit_code == 2, result.output
     assert message in result.output
+
+
+def test_an_out_folder_that_cannot_be_made_is_a_usage_error(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    result = invoke("explain", "forward", "--out", str(notes / "figures"))
+    assert (
+        result.exit_code == 2 and "--out" in result.output and "cannot make folder" in result.output
+    )
+    assert notes.read_text() == "mine"
+
+
+def test_a_descent_that_diverges_far_is_drawn_until_it_leaves_the_range(tmp_path):
+    result = descent.descent(lr=10.0, epochs=200)  # E overflows: Matplotlib's log axis failed
+    assert not np.isfinite(result.batch_errors[-1])
+    (path,) = descent.plot(result, tmp_path)
+    assert_figure(path)
+
+
+def test_lr_find_on_an_official_image_set_with_a_fixed_split(tmp_path):
+    import image_fixtures as fx
+
+    fx.write_mnist_files(tmp_path / "data" / "mnist")
+    args = ["lr-find", "logistic", "mnist", "--data-dir", str(tmp_path / "data")]
+    result = invoke(*args, "--source", "local", "--steps", "8", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output  # mnist takes no seed: none is passed to it
+    assert "Suggested rate" in result.output
+
+
+def test_landscape_of_a_diverged_run_says_so(run_folder, tmp_path):
+    import shutil
+
+    folder = shutil.copytree(run_folder[0], tmp_path / "run")
+    config = json.loads((folder / "config.json").read_text())
+    config.update(status="diverged", stop_reason="the loss became inf at epoch 3")
+    (folder / "config.json").write_text(json.dumps(config))
+    result = invoke("explain", "landscape", str(folder), "--out", str(tmp_path / "out"))
+    assert (
+        result.exit_code == 2 and "diverged" in result.output and "inf at epoch 3" in result.output
+    )
+    assert not (tmp_path / "out").exists()
 
 
 def test_landscape_of_a_folder_that_is_not_a_run_folder_exits_2(tmp_path):

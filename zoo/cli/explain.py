@@ -24,8 +24,12 @@ def _floats(count: tuple[int, ...]):
     def parse(ctx, param, value):
         if value is None:
             return None
+        parts = value.replace(" ", "").split(",")
+        if parts == [""]:
+            parts = []  # "" is no numbers, which `count` judges
         try:
-            numbers = tuple(float(v) for v in value.replace(" ", "").split(",") if v)
+            # an empty part ("1,,2,3", "0.5,") is a typo, not a number fewer
+            numbers = tuple(float(v) for v in parts)
         except ValueError:
             raise click.BadParameter(
                 f"{value!r} is not a comma-separated list of numbers"

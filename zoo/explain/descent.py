@@ -17,6 +17,7 @@ import numpy as np
 from zoo.errors import OptionError
 from zoo.explain.output import new_figure, save_figure, text, vector
 
+DRAWABLE = 1e100  # larger errors are not drawn: near float64's limit a log axis overflows
 START = (-1.0, 1.5, 0.0)  # w1, w2, b: away from the optimum along the error surface's valley
 
 
@@ -86,34 +87,35 @@ def descent(
     xb, t = dataset_1(seed)
     rng = np.random.default_rng(seed)
 
-    theta = start.copy()
-    batch_path = [theta.copy()]
-    for _ in range(epochs):
-        theta = theta - lr * gradient(theta, xb, t)
-        batch_path.append(theta.copy())
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging descent overflows
+        theta = start.copy()
+        batch_path = [theta.copy()]
+        for _ in range(epochs):
+            theta = theta - lr * gradient(theta, xb, t)
+            batch_path.append(theta.copy())
 
-    theta = start.copy()
-    sample_path = [theta.copy()]
-    for _ in range(epochs):
-        for i in rng.permutation(len(xb)):  # a fresh order every epoch
-            theta = theta - lr * gradient(theta, xb[i : i + 1], t[i : i + 1])
-            sample_path.append(theta.copy())
+        theta = start.copy()
+        sample_path = [theta.copy()]
+        for _ in range(epochs):
+            for i in rng.permutation(len(xb)):  # a fresh order every epoch
+                theta = theta - lr * gradient(theta, xb[i : i + 1], t[i : i + 1])
+                sample_path.append(theta.copy())
 
-    best = optimum(xb, t)
-    batch_path, sample_path = np.array(batch_path), np.array(sample_path)
-    return Descent(
-        lr=lr,
-        epochs=epochs,
-        samples=len(xb),
-        start=start.tolist(),
-        optimum=best.tolist(),
-        optimum_error=float(mse(best, xb, t)),
-        batch_path=batch_path.tolist(),
-        batch_errors=mse(batch_path, xb, t).tolist(),
-        sample_path=sample_path.tolist(),
-        sample_errors=mse(sample_path, xb, t).tolist(),
-        seed=seed,
-    )
+        best = optimum(xb, t)
+        batch_path, sample_path = np.array(batch_path), np.array(sample_path)
+        return Descent(
+            lr=lr,
+            epochs=epochs,
+            samples=len(xb),
+            start=start.tolist(),
+            optimum=best.tolist(),
+            optimum_error=float(mse(best, xb, t)),
+            batch_path=batch_path.tolist(),
+            batch_errors=mse(batch_path, xb, t).tolist(),
+            sample_path=sample_path.tolist(),
+            sample_errors=mse(sample_path, xb, t).tolist(),
+            seed=seed,
+        )
 
 
 def _report_epochs(epochs: int) -> list[int]:
@@ -158,13 +160,24 @@ def describe(result: Descent, lang: str = "en") -> str:
     return "\n".join(lines)
 
 
+def _drawable(errors) -> np.ndarray:
+    """Errors as floats, NaN (not drawn) where overflowed or past DRAWABLE."""
+    e = np.asarray(errors, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(e) & (e <= DRAWABLE), e, np.nan)
+
+
 def plot(result: Descent, folder: Path, fmt: str = "png", lang: str = "en") -> list[Path]:
     """Both weight paths over the error's contour lines, and the error per update."""
     xb, t = dataset_1(result.seed)
-    batch, sample = np.array(result.batch_path), np.array(result.sample_path)
+    # A diverging descent is drawn until it leaves the drawable range, then breaks off
+    batch_errors = _drawable(result.batch_errors)
+    sample_errors = _drawable(result.sample_errors)
+    batch = np.where(np.isnan(batch_errors)[:, None], np.nan, np.array(result.batch_path))
+    sample = np.where(np.isnan(sample_errors)[:, None], np.nan, np.array(result.sample_path))
     best = np.array(result.optimum)
     points = np.vstack([batch[:, :2], sample[:, :2], best[None, :2]])
-    low, high = points.min(axis=0), points.max(axis=0)
+    low, high = np.nanmin(points, axis=0), np.nanmax(points, axis=0)
     pad = 0.15 * (high - low) + 0.1
     w1 = np.linspace(low[0] - pad[0], high[0] + pad[0], 120)
     w2 = np.linspace(low[1] - pad[1], high[1] + pad[1], 120)
@@ -207,14 +220,14 @@ def plot(result: Descent, folder: Path, fmt: str = "png", lang: str = "en") -> l
 
     ax_err.plot(
         np.arange(len(result.sample_errors)) / result.samples,
-        result.sample_errors,
+        sample_errors,
         color="tab:orange",
         lw=0.8,
         label=text("descent.sample", lang),
     )
     ax_err.plot(
         np.arange(len(result.batch_errors)),
-        result.batch_errors,
+        batch_errors,
         "o-",
         color="tab:blue",
         ms=3,

@@ -58,6 +58,7 @@ class Landscape:
 
 def load_run(path: str | Path):
     """The run folder's config, its Keras model and its dataset, reloaded as trained."""
+    from zoo.reporting.insight import load_model
     from zoo.reporting.rundir import read_run_folder
 
     run = read_run_folder(path)
@@ -65,12 +66,7 @@ def load_run(path: str | Path):
         raise RunFolderError(
             f"{run.path} has no model.keras: the landscape needs the trained model"
         )
-    import keras
-
-    try:
-        model = keras.saving.load_model(run.model_path, compile=False)
-    except (OSError, ValueError) as err:
-        raise RunFolderError(f"cannot load {run.model_path}: {err}") from None
+    model = load_model(run)
     from zoo.datasets.registry import load_dataset
 
     data = load_dataset(run.config["dataset"], **(run.config.get("dataset_options") or {}))
@@ -102,6 +98,9 @@ def landscape(
     if split not in ("train", "test"):
         raise OptionError("--split", f"{split!r} is not one of train, test")
     run, model, data = load_run(path)
+    if run.status == "diverged":  # inf or NaN weights: there is no minimum to look around
+        reason = run.config.get("stop_reason") or "its loss is not finite"
+        raise RunFolderError(f"{run.path} diverged ({reason}); train it with a smaller --lr")
     objective = Objective.for_model(
         model, task=data.task, num_classes=data.num_classes, loss=run.config.get("loss")
     )
@@ -125,6 +124,11 @@ def landscape(
 
     try:
         center_loss = loss_at(0.0, 0.0)
+        if not np.isfinite(center_loss):
+            raise RunFolderError(
+                f"{run.path}: the loss at the trained weights is {center_loss} on {split}; "
+                "a landscape needs a finite minimum"
+            )
         alphas = np.linspace(-span, span, 4 * points + 1)
         line = [loss_at(a, 0.0) for a in alphas]
         grid = np.linspace(-span, span, points)

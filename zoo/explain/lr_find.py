@@ -16,6 +16,7 @@ import numpy as np
 
 from zoo.errors import OptionError
 from zoo.explain.output import new_figure, save_figure, text
+from zoo.training.options import MAX_SEED
 
 SMOOTHING = 0.9  # exponential moving average of the loss, bias-corrected
 EXPLODE = 4.0  # stop once the smoothed loss exceeds this many times its best
@@ -109,13 +110,20 @@ def lr_find(
         raise OptionError("--batch-size", f"must be at least 1, got {batch_size}")
     if optimizer not in ("sgd", "adam"):
         raise OptionError("--optimizer", f"{optimizer!r} is not one of sgd, adam")
+    if not 0 <= seed <= MAX_SEED:
+        raise OptionError("--seed", f"must be a whole number in 0..{MAX_SEED}, got {seed}")
     import keras
     import tensorflow as tf
 
+    from zoo.datasets.registry import dataset_options as accepted_dataset_options
     from zoo.datasets.registry import load_dataset
 
     keras.utils.set_random_seed(seed)
-    data = load_dataset(dataset, **{"seed": seed, **(dataset_options or {})})
+    # --seed also draws a generated set and its split; official sets have a fixed split
+    data_options = dict(dataset_options or {})
+    if "seed" in accepted_dataset_options(dataset):
+        data_options.setdefault("seed", seed)
+    data = load_dataset(dataset, **data_options)
     network, objective = build(model, data, head, loss, model_options or {})
     loss_fn = objective.keras_loss()
     opt = (keras.optimizers.Adam if optimizer == "adam" else keras.optimizers.SGD)(

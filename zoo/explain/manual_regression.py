@@ -18,6 +18,7 @@ from zoo.explain.output import new_figure, save_figure, sigmoid, text
 from zoo.explain.plotting import colours
 
 PARAMS = ("W1", "b1", "W2", "b2")
+MAX_HIDDEN = 10_000
 
 
 def true_curve(x):
@@ -110,8 +111,8 @@ def manual_regression(
     """Fit `sigmoid-1d` with full-batch descent on hand gradients; snapshots every `every` steps."""
     from zoo.datasets.registry import load_dataset
 
-    if hidden < 1:
-        raise OptionError("--hidden", f"must be at least 1, got {hidden}")
+    if not 1 <= hidden <= MAX_HIDDEN:  # more only exhausts memory: the lecture's net has 64
+        raise OptionError("--hidden", f"must be in 1..{MAX_HIDDEN}, got {hidden}")
     if not np.isfinite(lr) or lr <= 0:
         raise OptionError("--lr", f"must be a positive number, got {lr}")
     if iterations < 1:

@@ -33,10 +33,18 @@ def check_format(fmt: str) -> str:
 
 def prepare_out(out: str | Path | None, name: str) -> Path:
     """The output folder, created if needed."""
+    from zoo.reporting.pdf import cannot_write
+
     folder = Path(out) if out is not None else default_out(name)
     if folder.exists() and not folder.is_dir():
         raise OptionError("--out", f"{str(folder)!r} is a file, not a folder")
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:  # read-only, no permission, a file in the way
+        raise OptionError("--out", f"cannot make folder {str(folder)!r}: {err.strerror}") from None
+    reason = cannot_write(folder)
+    if reason:
+        raise OptionError("--out", f"cannot write into {str(folder)!r}: {reason}")
     return folder
 
 
