@@ -121,6 +121,20 @@ def test_a_junk_keras_backend_in_the_environment_is_named(tmp_path):
     assert "Traceback" not in out.stderr
 
 
+def test_zoo_data_dir_in_the_environment_does_not_stop_sets_without_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZOO_DATA_DIR", str(tmp_path))  # as the help suggests, for CIFAR
+    code, out = invoke("info", "digits")
+    assert code == 0 and "train: 1347" in out
+
+
+def test_a_bad_value_from_the_environment_names_the_variable(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZOO_LANG", "xx")
+    code, out = invoke("train", "mlp", "iris", "--out", str(tmp_path))
+    assert code == 2 and "'xx' is not one of" in out and "$ZOO_LANG" in out
+    code, out = invoke("train", "mlp", "iris", "--lang", "de", "--out", str(tmp_path))
+    assert code == 2 and "$ZOO_LANG" not in out  # typed, not inherited
+
+
 @pytest.mark.parametrize("command", ["models", "datasets"])
 def test_a_pattern_that_matches_nothing_says_so(command):
     code, out = invoke(command, "zz*")

@@ -41,6 +41,23 @@ class ZooGroup(click.Group):
             raise _translate(ctx, err) from None
 
 
+class Choice(click.Choice):
+    """`click.Choice` whose error says when the bad value came from an environment variable.
+
+    Otherwise `ZOO_LANG=xx zoo train ...` blames an option nobody typed.
+    """
+
+    def convert(self, value, param, ctx):
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter as err:
+            source = ctx.get_parameter_source(param.name) if ctx and param else None
+            if source is click.core.ParameterSource.ENVIRONMENT and param.envvar:
+                names = [param.envvar] if isinstance(param.envvar, str) else param.envvar
+                err.message = err.message.rstrip(".") + f" (from ${' or $'.join(names)})."
+            raise
+
+
 def command(**kwargs):
     """`@command()` is `@click.command(cls=ZooCommand)` with `-h` as help too."""
     kwargs.setdefault("context_settings", {"help_option_names": ["-h", "--help"]})
@@ -68,7 +85,8 @@ def dataset_option_decorators(f):
         click.option(
             "--data-dir",
             type=click.Path(file_okay=False, path_type=str),
-            envvar="ZOO_DATA_DIR",
+            # no envvar: the loaders that take a folder read $ZOO_DATA_DIR themselves, so
+            # setting it does not make iris or digits refuse a --data-dir nobody typed
             help="Folder with the official archives (also $ZOO_DATA_DIR).",
         ),
         click.option(

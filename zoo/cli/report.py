@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from zoo.cli.common import command
+from zoo.cli.common import Choice, command
 from zoo.i18n import languages, t
 
 LANG = click.option(
     "--lang",
-    type=click.Choice(languages()),
+    type=Choice(languages()),
     envvar="ZOO_LANG",
     help="Language of the texts [default: $ZOO_LANG, else the language the run was trained "
     "with, else en].",

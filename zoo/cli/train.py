@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from zoo.cli.common import command, dataset_kwargs, dataset_option_decorators
+from zoo.cli.common import Choice, command, dataset_kwargs, dataset_option_decorators
 from zoo.i18n import languages
 
 MODE_CHOICES = [
@@ -130,7 +130,7 @@ def _hidden(ctx, param, value):
 @click.option("--title", envvar="ZOO_TITLE", help="Report title (also $ZOO_TITLE).")
 @click.option(
     "--lang",
-    type=click.Choice(languages()),
+    type=Choice(languages()),
     envvar="ZOO_LANG",
     default="en",
     show_default=True,
