@@ -394,6 +394,24 @@ def test_lr_find_on_an_official_image_set_with_a_fixed_split(tmp_path):
     assert "Suggested rate" in result.output
 
 
+def test_tape_examples_run_on_tensorflow_whatever_keras_backend_says(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    out = str(tmp_path)
+    code = (
+        "from zoo.cli import cli\n"
+        f"cli.main(['lr-find', 'logistic', 'gaussians', '--steps', '5', '--out', {out!r}],"
+        " standalone_mode=False)\n"
+        f"cli.main(['explain', 'backprop', '--out', {out!r}], standalone_mode=False)\n"
+    )
+    env = {**os.environ, "KERAS_BACKEND": "jax"}  # as the README suggests for training
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "lr-find.json").exists() and (tmp_path / "backprop.json").exists()
+
+
 def test_landscape_of_a_diverged_run_says_so(run_folder, tmp_path):
     import shutil
 

@@ -138,7 +138,7 @@ def forward(inputs, out, fmt, lang, seed):
 @output_options("backprop")
 def backprop(target, lr, inputs, out, fmt, lang, seed):
     """Every weight's gradient by the chain rule and by GradientTape, then one step."""
-    load_backend_quietly()
+    load_backend_quietly("tensorflow")  # GradientTape: whatever $KERAS_BACKEND says
     from zoo.explain import backprop as module
     from zoo.models.lecture import INPUTS
 
@@ -306,7 +306,7 @@ def lr_find(
       zoo lr-find mlp gaussians
       zoo lr-find mlp cifar100-3class --hidden 10 --batch-size 128 --end-lr 1
     """
-    load_backend_quietly()
+    load_backend_quietly("tensorflow")  # it steps with tf.function, whatever $KERAS_BACKEND says
     from zoo.explain import lr_find as module
     from zoo.registry import drop_none
 

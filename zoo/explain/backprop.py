@@ -90,7 +90,9 @@ def autodiff_gradients(x: np.ndarray, target: list[float | None]) -> tuple[np.nd
     import tensorflow as tf
 
     from zoo.models.registry import create_model
+    from zoo.training.backend import require_tensorflow
 
+    require_tensorflow("zoo explain backprop")
     model = create_model("lecture-net", input_shape=(3,), num_classes=2)
     mask, t = _error_parts(target)
     with tf.GradientTape() as tape:

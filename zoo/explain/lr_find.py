@@ -115,6 +115,9 @@ def lr_find(
     import keras
     import tensorflow as tf
 
+    from zoo.training.backend import require_tensorflow
+
+    require_tensorflow("zoo lr-find")
     from zoo.datasets.registry import dataset_options as accepted_dataset_options
     from zoo.datasets.registry import load_dataset
 

@@ -48,6 +48,19 @@ def select_backend(name: str | None) -> str:
     return keras.backend.backend()
 
 
+def require_tensorflow(what: str) -> None:
+    """OptionError unless Keras runs on TensorFlow: `what` differentiates with GradientTape."""
+    import keras
+
+    current = keras.backend.backend()
+    if current != "tensorflow":
+        raise OptionError(
+            "KERAS_BACKEND",
+            f"{what} takes gradients with tf.GradientTape, so Keras must run on tensorflow, "
+            f"not {current}",
+        )
+
+
 @contextlib.contextmanager
 def precision_policy(enabled: bool, backend: str):
     """While the model is built: float16 (TensorFlow) or bfloat16 (JAX) arithmetic.
