@@ -376,6 +376,20 @@ def test_compare_out_never_overwrites_a_file_of_another_kind(tmp_path, out, args
     assert notes.read_text() == "my notes" and not (tmp_path / "table.md").exists()
 
 
+def test_compare_of_runs_in_unrelated_places_asks_where_to_write(tmp_path, monkeypatch):
+    import os
+
+    first = make_run_folder(tmp_path / "a", "points", epochs=3)
+    second = make_run_folder(tmp_path / "b", "points", epochs=3)
+    real = os.path.commonpath
+    monkeypatch.setattr(os.path, "commonpath", lambda paths: os.sep)  # e.g. /work and /home
+    code, out = zoo("compare", str(first), str(second))
+    assert code == 2 and "unrelated folders" in out and "--out" in out
+    monkeypatch.setattr(os.path, "commonpath", real)
+    code, out = zoo("compare", str(first), str(second))  # siblings: their common folder
+    assert code == 0 and (tmp_path / "comparison.md").is_file()
+
+
 # --- the final table ---------------------------------------------------------------------
 
 

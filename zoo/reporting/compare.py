@@ -207,7 +207,15 @@ def _pdf(runs: Sequence[RunFolder], path: Path, lang: str, figure_image) -> None
 def output_paths(runs: Sequence[RunFolder], fmt: str, out: str | Path | None) -> tuple[Path, Path]:
     """Where the table and the figure go: --out FILE, --out DIR, or beside the run folders."""
     if out is None:
-        folder = Path(os.path.commonpath([str(run.path.resolve().parent) for run in runs]))
+        parents = sorted({str(run.path.resolve().parent) for run in runs})
+        try:
+            folder = Path(os.path.commonpath(parents))
+        except ValueError:  # different drives
+            folder = Path(Path(parents[0]).anchor)
+        if folder == Path(folder.anchor):  # runs from unrelated places: not into / itself
+            raise OptionError(
+                "--out", f"the runs are in unrelated folders ({', '.join(parents)}); name one"
+            )
         paths = folder / f"{STEM}.{fmt}", folder / f"{FIGURE}.png"
     elif Path(out).is_dir() or not Path(out).suffix:
         folder = Path(out)
