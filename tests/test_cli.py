@@ -176,6 +176,24 @@ def test_divergence_is_reported_not_raised(tmp_path):
     assert json.loads((folder / "config.json").read_text())["status"] == "diverged"
 
 
+def test_ctrl_c_keeps_the_folder_but_does_not_exit_0(tmp_path, monkeypatch):
+    from zoo.training.loops import tf_loop
+
+    original, calls = tf_loop.TFEpochRunner.epoch, []
+
+    def epoch(self, order, steps):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return original(self, order, steps)
+
+    monkeypatch.setattr(tf_loop.TFEpochRunner, "epoch", epoch)
+    code, out = invoke("train", "mlp", "gaussians", "--epochs", "5", "--out", str(tmp_path))
+    assert code == 130 and "interrupted during epoch 2" in out
+    (folder,) = tmp_path.iterdir()
+    assert json.loads((folder / "config.json").read_text())["status"] == "interrupted"
+
+
 def test_asking_for_a_gpu_that_is_not_there_is_a_usage_error(tmp_path):
     import tensorflow as tf
 

@@ -194,6 +194,8 @@ def train(
         _summarise(run)
     if run.status == "diverged":
         raise SystemExit(1)
+    if run.status == "interrupted":  # kept, but not a success: `zoo train ... && zoo report`
+        raise SystemExit(130)  # what a shell reports for Ctrl-C
 
 
 def _summarise(run) -> None:
