@@ -141,6 +141,12 @@ def test_a_pattern_that_matches_nothing_says_so(command):
     assert code == 2 and "matches 'zz*'" in out
 
 
+def test_the_fixed_lecture_net_on_other_data_says_what_it_takes(tmp_path):
+    code, out = invoke("train", "lecture-net", "iris", "--out", str(tmp_path))
+    assert code == 2 and "'MODEL'" in out
+    assert "fixed at 3 inputs and 2 sigmoid outputs" in out and "4 inputs, 3 outputs" in out
+
+
 def test_sigmoid_head_on_a_regression_set_is_refused(tmp_path):
     code, out = invoke("train", "mlp", "sigmoid-1d", "--head", "sigmoid", "--out", str(tmp_path))
     assert code == 2 and "--head" in out and "regression" in out

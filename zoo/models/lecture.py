@@ -18,7 +18,15 @@ def lecture_net(input_shape, num_classes, *, head="sigmoid"):
     import keras
 
     if tuple(input_shape) != (3,) or num_classes != 2 or head != "sigmoid":
-        raise OptionError("lecture-net", "is fixed: 3 inputs, 2 sigmoid outputs")
+        inputs = int(np.prod(input_shape))
+        given = f"{inputs} inputs, {num_classes} outputs" + (
+            f" and a {head} head" if head != "sigmoid" else ""
+        )
+        raise OptionError(
+            "MODEL",
+            f"lecture-net is fixed at 3 inputs and 2 sigmoid outputs (the lecture's example: "
+            f"zoo explain forward); this asks for {given}",
+        )
     inputs = keras.Input(shape=(3,), name="inputs")
     hidden = keras.layers.Dense(3, activation="sigmoid", use_bias=False, name="hidden_1")
     output = keras.layers.Dense(2, activation="sigmoid", use_bias=False, name="output")
