@@ -141,6 +141,18 @@ def test_a_pattern_that_matches_nothing_says_so(command):
     assert code == 2 and "matches 'zz*'" in out
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "logistic", "iris", "--hidden", "10"], "model 'logistic' has no such option"),
+        (["info", "cifar10", "--label", "coarse"], "(takes: --classes, --data-dir, --source)"),
+    ],
+)
+def test_an_option_the_model_or_set_does_not_take_lists_what_it_does(args, message, tmp_path):
+    code, out = invoke(*args, "--out", str(tmp_path)) if args[0] == "train" else invoke(*args)
+    assert code == 2 and message in out and "--normalization" not in out
+
+
 def test_the_fixed_lecture_net_on_other_data_says_what_it_takes(tmp_path):
     code, out = invoke("train", "lecture-net", "iris", "--out", str(tmp_path))
     assert code == 2 and "'MODEL'" in out

@@ -48,7 +48,7 @@ def load_dataset(name: str, **options: Any) -> Dataset:
     accepted = dataset_options(name)
     unknown = sorted(set(options) - set(accepted))
     if unknown:
-        allowed = ", ".join(sorted(accepted)) or "none"
+        allowed = ", ".join("--" + k.replace("_", "-") for k in sorted(accepted)) or "none"
         raise OptionError(
             "--" + unknown[0].replace("_", "-"),
             f"dataset {canonical(name)!r} takes no such option (takes: {allowed})",

@@ -55,9 +55,10 @@ def create_model(name: str, *, input_shape, num_classes: int, **options: Any):
     accepted = model_options(name)
     unknown = sorted(set(options) - set(accepted))
     if unknown:
-        allowed = ", ".join(sorted(accepted)) or "none"
+        allowed = ", ".join("--" + k.replace("_", "-") for k in sorted(accepted)) or "none"
         raise OptionError(
-            unknown[0], f"model {canonical(name)!r} takes no such option (takes: {allowed})"
+            "--" + unknown[0].replace("_", "-"),
+            f"model {canonical(name)!r} takes no such option (takes: {allowed})",
         )
     if int(num_classes) < 1:
         raise OptionError("num_classes", f"must be at least 1, got {num_classes}")

@@ -56,9 +56,14 @@ def split_options(model, dataset, options: dict[str, Any]):
         elif key in data_keys:
             data_opts[key] = value
         elif value is not None:
-            raise OptionError(
-                f"--{key.replace('_', '-')}", "no model, dataset or training option of that name"
-            )
+            # from the CLI only a model option lands here (--hidden for logistic): list the
+            # model's own, less normalization, which the trainer sets from --normalize
+            takes = [k for k in sorted(model_keys) if k != "normalization"]
+            listed = ", ".join("--" + k.replace("_", "-") for k in takes) or "none"
+            message = "no model, dataset or training option of that name"
+            if isinstance(model, str):
+                message = f"model {canonical(model)!r} has no such option (its options: {listed})"
+            raise OptionError(f"--{key.replace('_', '-')}", message)
     return train_opts, model_opts, data_opts
 
 
