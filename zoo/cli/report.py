@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from zoo.cli.common import Choice, command
+from zoo.cli.common import Choice, command, load_backend_quietly
 from zoo.i18n import languages, t
 
 LANG = click.option(
@@ -16,6 +16,17 @@ LANG = click.option(
     help="Language of the texts [default: $ZOO_LANG, else the language the run was trained "
     "with, else en].",
 )
+
+
+def _draws_with_the_model(run_dir) -> bool:
+    """2-D and 1-D runs keep their points in data.npz; their figures call the model."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(Path(run_dir) / "data.npz") as arrays:
+            return "x_train.npy" in arrays.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
 
 
 def _trained_lang(run_dir) -> str:
@@ -63,6 +74,8 @@ def report(run_dir, lang, formats, author, group, variant, title):
     from zoo.reporting.pdf import write_report
 
     lang = lang or _trained_lang(run_dir)
+    if _draws_with_the_model(run_dir):
+        load_backend_quietly()  # the decision boundary or fit needs Keras: keep its start quiet
     paths = write_report(
         run_dir,
         lang=lang,
