@@ -120,16 +120,24 @@ def load_backend_quietly(backend: str | None = None) -> None:
 
     from zoo.training.backend import select_backend
 
-    with tempfile.TemporaryFile(mode="w+b") as sink:
+    def load() -> None:
+        name = select_backend(backend)
+        # Keras imports an installed TensorFlow on any backend when it saves a model
+        if name == "tensorflow" or importlib.util.find_spec("tensorflow") is not None:
+            import tensorflow as tf
+
+            tf.config.list_physical_devices("GPU")
+
+    try:
+        sink = tempfile.TemporaryFile(mode="w+b")
+    except OSError:  # no writable temporary folder: the chatter is a lesser evil than failing
+        load()
+        return
+    with sink:
         saved = os.dup(2)
         os.dup2(sink.fileno(), 2)
         try:
-            name = select_backend(backend)
-            # Keras imports an installed TensorFlow on any backend when it saves a model
-            if name == "tensorflow" or importlib.util.find_spec("tensorflow") is not None:
-                import tensorflow as tf
-
-                tf.config.list_physical_devices("GPU")
+            load()
         except BaseException:
             os.dup2(saved, 2)
             sink.seek(0)
