@@ -48,19 +48,9 @@ def _problem(head: str, n: int, images: bool, seed: int = 0):
     else:
         y = np.argmax(signal + 0.3 * rng.normal(size=signal.shape), axis=1) % classes
     objective = Objective.create(head=head, task=task, num_classes=classes)
-    keras.utils.set_random_seed(seed)
-    first = create_model(
-        "mlp",
-        input_shape=x.shape[1:],
-        num_classes=classes,
-        hidden=(5,),
-        head=head,
-        normalization=norm,
-    )
-    weights = first.get_weights()
 
-    def build():
-        model = create_model(
+    def fresh():
+        return create_model(
             "mlp",
             input_shape=x.shape[1:],
             num_classes=classes,
@@ -68,6 +58,12 @@ def _problem(head: str, n: int, images: bool, seed: int = 0):
             head=head,
             normalization=norm,
         )
+
+    keras.utils.set_random_seed(seed)
+    weights = fresh().get_weights()
+
+    def build():  # every trainer compared starts from the same weights
+        model = fresh()
         model.set_weights(weights)
         return model
 

@@ -129,6 +129,11 @@ def confusion_matrix_figure(
     return fig
 
 
+def _all_points(x_train: np.ndarray, x_test: np.ndarray | None) -> np.ndarray:
+    """Train and test inputs together: the range a figure of the input space must cover."""
+    return x_train if x_test is None else np.concatenate([x_train, x_test])
+
+
 def decision_boundary(
     predict: Callable[[np.ndarray], np.ndarray],
     x_train: np.ndarray,
@@ -145,7 +150,7 @@ def decision_boundary(
     `predict` maps an (n, 2) array to class indices.
     """
     plt = _pyplot()
-    points = x_train if x_test is None else np.concatenate([x_train, x_test])
+    points = _all_points(x_train, x_test)
     lo, hi = points.min(axis=0), points.max(axis=0)
     pad = (hi - lo) * 0.1 + 1e-9
     xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution)
@@ -212,7 +217,7 @@ def regression_fit(
     ax.scatter(x_train[:, 0], y_train, s=8, alpha=0.6, label=t("common.train", lang))
     if x_test is not None:
         ax.scatter(x_test[:, 0], y_test, s=8, alpha=0.6, marker="x", label=t("common.test", lang))
-    points = x_train if x_test is None else np.concatenate([x_train, x_test])
+    points = _all_points(x_train, x_test)
     xs = np.linspace(points[:, 0].min(), points[:, 0].max(), 400).reshape(-1, 1).astype("float32")
     ax.plot(xs[:, 0], np.ravel(predict(xs)), color="k", linewidth=2, label=t("common.model", lang))
     ax.grid(alpha=0.3)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -16,6 +17,7 @@ from zoo.reporting.metrics import (
 @dataclass
 class Results:
     metrics: dict
+    objective: Any  # the Objective the model was trained with: it reads the outputs
     outputs: dict[str, np.ndarray] = field(default_factory=dict)  # p_/pred_ per split
     report_text: str = ""
 
@@ -51,7 +53,7 @@ def evaluate(model, objective, data, history: list[dict], status: str) -> Result
             texts.append(f"{label}\n{classification_report_text(y, pred, data.class_names)}")
         else:
             metrics[split] = {**regression_metrics(y, pred), "loss": loss}
-    return Results(metrics, outputs, "\n".join(texts))
+    return Results(metrics, objective, outputs, "\n".join(texts))
 
 
 def write_results(folder, run, results: Results) -> None:
@@ -94,15 +96,10 @@ def write_results(folder, run, results: Results) -> None:
         figures.save_figure(fig, folder / "confusion_matrix")
     finite = np.isfinite(results.outputs.get("p_test", np.zeros(1))).all()
     if finite and data.x_train.ndim == 2 and data.x_train.shape[1] in (1, 2):
-        from zoo.training.objective import Objective
         from zoo.training.trainer import predict_outputs
 
-        objective = Objective.create(
-            head=config["head"], task=data.task, num_classes=data.num_classes, loss=config["loss"]
-        )
-
         def predict(x):
-            return objective.decode(predict_outputs(run.model, x))
+            return results.objective.decode(predict_outputs(run.model, x))
 
         if data.x_train.shape[1] == 2 and data.task == "classification":
             fig = figures.decision_boundary(
