@@ -101,7 +101,7 @@ def run_fit(data, regime: Regime, epochs: int, device: str, **fit_options) -> di
     import keras
 
     from zoo.models.registry import create_model
-    from zoo.training.backend import resolve_device
+    from zoo.backend import resolve_device
 
     class EpochClock(keras.callbacks.Callback):
         def __init__(self):

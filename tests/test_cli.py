@@ -145,7 +145,7 @@ def test_a_pattern_that_matches_nothing_says_so(command):
     ("args", "message"),
     [
         (["train", "logistic", "iris", "--hidden", "10"], "model 'logistic' has no such option"),
-        (["info", "cifar10", "--label", "coarse"], "(takes: --classes, --data-dir, --source)"),
+        (["info", "cifar10", "--label", "coarse"], "(it takes --classes, --data-dir, --source)"),
     ],
 )
 def test_an_option_the_model_or_set_does_not_take_lists_what_it_does(args, message, tmp_path):
@@ -207,7 +207,7 @@ def test_ctrl_c_keeps_the_folder_but_does_not_exit_0(tmp_path, monkeypatch):
 
     monkeypatch.setattr(tf_loop.TFEpochRunner, "epoch", epoch)
     code, out = invoke("train", "mlp", "gaussians", "--epochs", "5", "--out", str(tmp_path))
-    assert code == 130 and "interrupted during epoch 2" in out
+    assert code == 130 and "interrupted by SIGINT during epoch 2" in out
     (folder,) = tmp_path.iterdir()
     assert json.loads((folder / "config.json").read_text())["status"] == "interrupted"
 

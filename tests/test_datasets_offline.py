@@ -210,7 +210,7 @@ def test_sigmoid_1d_targets_scatter_around_the_sigmoid_with_sd_005():
         ("spiral", {"noise": 0.6}, "--noise"),
         ("digits", {"seed": -1}, "--seed"),
         ("moons", {"seed": -5}, "--seed"),
-        ("iris", {"samples": 10}, "--samples"),
+        ("iris", {"samples": 10}, "samples"),
         ("gaussians", {"noise": float("nan")}, "--noise"),  # would train on NaN points
         ("moons", {"noise": float("inf")}, "--noise"),
         ("sigmoid-1d", {"noise": 1e300}, "--noise"),  # overflows float32 targets

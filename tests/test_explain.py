@@ -399,17 +399,18 @@ def test_tape_examples_run_on_tensorflow_whatever_keras_backend_says(tmp_path):
     import subprocess
     import sys
 
-    out = str(tmp_path)
+    first, second = str(tmp_path / "lr-find"), str(tmp_path / "backprop")
     code = (
         "from zoo.cli import cli\n"
-        f"cli.main(['lr-find', 'logistic', 'gaussians', '--steps', '5', '--out', {out!r}],"
+        f"cli.main(['lr-find', 'logistic', 'gaussians', '--steps', '5', '--out', {first!r}],"
         " standalone_mode=False)\n"
-        f"cli.main(['explain', 'backprop', '--out', {out!r}], standalone_mode=False)\n"
+        f"cli.main(['explain', 'backprop', '--out', {second!r}], standalone_mode=False)\n"
     )
     env = {**os.environ, "KERAS_BACKEND": "jax"}  # as the README suggests for training
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert (tmp_path / "lr-find.json").exists() and (tmp_path / "backprop.json").exists()
+    assert (tmp_path / "lr-find" / "lr-find.json").exists()
+    assert (tmp_path / "backprop" / "backprop.json").exists()
 
 
 def test_landscape_of_a_diverged_run_says_so(run_folder, tmp_path):

@@ -106,10 +106,10 @@ def test_constant_features_stay_finite_after_scaling():
 @pytest.mark.parametrize(
     ("options", "flag"),
     [
-        ({"hidden": (0,)}, "--hidden"),
-        ({"hidden": "ten"}, "--hidden"),
-        ({"activation": "gelu"}, "--activation"),
-        ({"head": "tanh"}, "--head"),
+        ({"hidden": (0,)}, "hidden"),
+        ({"hidden": "ten"}, "hidden"),
+        ({"activation": "gelu"}, "activation"),
+        ({"head": "tanh"}, "head"),
     ],
 )
 def test_impossible_model_options_name_the_option(options, flag):

@@ -17,7 +17,7 @@ from zoo.cli import cli
 from zoo.errors import RunFolderError
 from zoo.reporting import compare, describe, model_table
 from zoo.reporting.pdf import PAGES, write_report
-from zoo.reporting.rundir import read_run_folder
+from zoo.runfolder import read_run_folder
 
 EN_SECTIONS = ["1. Task", "2. Data", "3. Model", "4. Training", "5. Results", "6. Insight"]
 RU_SECTIONS = [

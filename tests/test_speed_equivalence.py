@@ -31,7 +31,7 @@ def _problem(head: str, n: int, images: bool, seed: int = 0):
 
     from zoo.models.layers import Normalization
     from zoo.models.registry import create_model
-    from zoo.training.objective import Objective
+    from zoo.objective import Objective
 
     rng = np.random.default_rng(seed)
     task = "regression" if head == "linear" else "classification"
@@ -80,7 +80,8 @@ def _optimizer(name: str):
 
 
 def _runner(build, objective, optimizer, data, batch_size, jit):
-    from zoo.training.loops import XLA_MIN_UPDATES, make_epoch_runner
+    from zoo.training.loops import make_epoch_runner
+    from zoo.training.loops.common import XLA_MIN_UPDATES
 
     model = build()
     runner = make_epoch_runner(
@@ -164,7 +165,7 @@ def check_batch_norm(jit: bool = True) -> dict:
     import keras
 
     from zoo.training.loops import make_epoch_runner
-    from zoo.training.objective import Objective
+    from zoo.objective import Objective
 
     rng = np.random.default_rng(6)
     x, y = rng.normal(size=(40, 12)).astype("float32"), rng.integers(0, 3, 40).astype("int32")
@@ -244,7 +245,7 @@ def test_a_layer_xla_cannot_compile_falls_back_to_a_plain_graph():
     import tensorflow as tf
 
     from zoo.training.loops.tf_loop import TFEpochRunner
-    from zoo.training.objective import Objective
+    from zoo.objective import Objective
 
     class HostIdentity(keras.layers.Layer):  # runs in Python: XLA cannot compile it
         def call(self, x):

@@ -10,7 +10,7 @@ import pytest
 
 import zoo
 from zoo.errors import OptionError
-from zoo.training.run_folder import HISTORY_COLUMNS
+from zoo.runfolder import HISTORY_COLUMNS
 
 
 def read_history(folder):
@@ -228,20 +228,20 @@ def test_two_dimensional_sets_get_a_decision_boundary(tmp_path):
 @pytest.mark.parametrize(
     ("options", "flag"),
     [
-        ({"lr": 0}, "--lr"),
-        ({"lr": -1}, "--lr"),
-        ({"epochs": 0}, "--epochs"),
-        ({"batch_size": 0}, "--batch-size"),
-        ({"mode": "batch", "batch_size": 8}, "--batch-size"),
-        ({"mode": "turbo"}, "--mode"),
-        ({"head": "sigmoid"}, "--head"),
-        ({"momentum": 1.5}, "--momentum"),
-        ({"validation": 1.0}, "--validation"),
-        ({"colour": "red"}, "--colour"),
-        ({"target_loss": float("inf")}, "--target-loss"),  # "reached" by any loss at once
-        ({"seed": -1}, "--seed"),  # NumPy's legacy seeding (Keras's) takes 0..2**32-1
-        ({"seed": 2**32}, "--seed"),
-        ({"hidden": "10,,5"}, "--hidden"),  # a typo, not two layers
+        ({"lr": 0}, "lr"),
+        ({"lr": -1}, "lr"),
+        ({"epochs": 0}, "epochs"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"mode": "batch", "batch_size": 8}, "batch_size"),
+        ({"mode": "turbo"}, "mode"),
+        ({"head": "sigmoid"}, "head"),
+        ({"momentum": 1.5}, "momentum"),
+        ({"validation": 1.0}, "validation"),
+        ({"colour": "red"}, "colour"),
+        ({"target_loss": float("inf")}, "target_loss"),  # "reached" by any loss at once
+        ({"seed": -1}, "seed"),  # NumPy's legacy seeding (Keras's) takes 0..2**32-1
+        ({"seed": 2**32}, "seed"),
+        ({"hidden": "10,,5"}, "hidden"),  # a typo, not two layers
     ],
 )
 def test_impossible_training_options_name_the_option(options, flag):
@@ -255,7 +255,7 @@ def test_an_out_folder_that_cannot_be_made_names_out_and_spares_what_is_there(tm
     blocker.write_text("my notes")
     with pytest.raises(OptionError) as err:
         zoo.train("logistic", "gaussians", epochs=1, out=str(blocker / "sub"), quiet=True)
-    assert err.value.option == "--out" and "cannot make a run folder" in str(err.value)
+    assert err.value.option == "out" and "cannot make a run folder" in str(err.value)
     assert blocker.read_text() == "my notes"
 
 

@@ -23,7 +23,7 @@ def languages() -> list[str]:
 @cache
 def table(lang: str) -> dict[str, str]:
     if lang not in languages():
-        raise OptionError("--lang", f"{lang!r} is not one of {', '.join(languages())}")
+        raise OptionError("lang", f"{lang!r} is not one of {', '.join(languages())}")
     texts = json.loads((LOCALES / f"{DEFAULT}.json").read_text(encoding="utf-8"))
     if lang != DEFAULT:
         texts.update(json.loads((LOCALES / f"{lang}.json").read_text(encoding="utf-8")))

@@ -10,10 +10,11 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import importlib
+import inspect
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from zoo.errors import UnknownNameError
+from zoo.errors import OptionError, UnknownNameError
 
 
 def canonical(name: str) -> str:
@@ -65,6 +66,25 @@ class Registry:
                 f"unknown {self.kind} {name!r}{hint} (`zoo {self.kind}s` lists them all)"
             )
         return self._entries[key]
+
+    def options(self, name: str) -> dict[str, Any]:
+        """The keyword options entry `name` takes, with their defaults."""
+        sig = inspect.signature(self.get(name))
+        return {p.name: p.default for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY}
+
+    def check_options(self, name: str, options: dict[str, Any], hidden: Iterable[str] = ()):
+        """OptionError naming the first option entry `name` does not take, listing those it
+        does (less `hidden`: options set by the caller, not the user)."""
+        accepted = self.options(name)
+        unknown = sorted(set(options) - set(accepted))
+        if unknown:
+            takes = [k for k in sorted(accepted) if k not in set(hidden)]
+            listed = ", ".join(f"`{k}=`" for k in takes) or "none"
+            raise OptionError(
+                unknown[0],
+                f"{self.kind} {canonical(name)!r} takes no such option (it takes {listed})",
+            )
+        return accepted
 
     def __contains__(self, name: str) -> bool:
         self._load()

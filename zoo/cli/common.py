@@ -1,26 +1,70 @@
-"""What every command shares: turning user errors into exit code 2, common option types."""
+"""What every command shares: errors and signals turned into messages and exit codes
+(see zoo/errors.py), flags named from the library's arguments, common option types."""
 
 from __future__ import annotations
 
+import re
+import traceback
+
 import click
 
-from zoo.errors import OptionError, ZooError
+from zoo import interrupts
+from zoo.errors import EXIT_CRASH, OptionError, ZooError
+
+# Library arguments whose flag is not simply `--` + the name with hyphens
+FLAGS = {
+    "fmt": "--format",
+    "formats": "--format",
+    "run_dir": "RUN_DIR",
+    "run_dirs": "RUN_DIR",
+    "model": "MODEL",
+    "dataset": "DATASET",
+}
 
 
 class UserError(click.ClickException):
-    """A message without a traceback, exit code 2."""
+    """A message without a traceback; the exit code of the error behind it (2 by default)."""
 
     exit_code = 2
+
+    def __init__(self, message: str, exit_code: int = 2):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def flag(name: str) -> str:
+    """The command-line spelling of a library argument: batch_size -> --batch-size.
+
+    Names that are not Python arguments (KERAS_BACKEND, a file's name) stay as they are."""
+    if name in FLAGS:
+        return FLAGS[name]
+    if re.fullmatch(r"[a-z][a-z0-9_]*", name):
+        return "--" + name.replace("_", "-")
+    return name
+
+
+def _flags_in(message: str) -> str:
+    """`hidden=` -> --hidden, `force=True` -> --force, `fmt='md'` -> --format md."""
+
+    def one(match: re.Match) -> str:
+        name, value = match.group(1), match.group(2).strip("'\"")
+        if value in ("", "True"):
+            return flag(name)
+        return f"{flag(name)} {value}"
+
+    return re.sub(r"`([a-z][a-z0-9_]*)=([^`]*)`", one, message)
 
 
 def _translate(ctx: click.Context, err: ZooError):
     if isinstance(err, OptionError):
-        return click.UsageError(f"Invalid value for '{err.option}': {err.message}", ctx)
-    return UserError(str(err))
+        return click.UsageError(
+            f"Invalid value for '{flag(err.option)}': {_flags_in(err.message)}", ctx
+        )
+    return UserError(_flags_in(str(err)), err.exit_code)
 
 
 class ZooCommand(click.Command):
-    """A command whose `ZooError`s become usage errors or one-line messages, exit code 2."""
+    """A command whose `ZooError`s become usage errors or one-line messages."""
 
     def invoke(self, ctx):
         try:
@@ -30,15 +74,32 @@ class ZooCommand(click.Command):
 
 
 class ZooGroup(click.Group):
-    """A group (`zoo explain ...`) with the same error handling as `ZooCommand`."""
+    """A group (`zoo`, `zoo explain`): its commands' errors and signals become exit codes.
+
+    SIGINT, SIGTERM and SIGHUP stop any command cleanly with 128 + the signal's number;
+    a bug prints its traceback and exits with EXIT_CRASH, never a code that means something
+    else (1 is "the run diverged").
+    """
 
     command_class = ZooCommand
 
     def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except ZooError as err:
-            raise _translate(ctx, err) from None
+        with interrupts.handled():
+            try:
+                return super().invoke(ctx)
+            except ZooError as err:
+                raise _translate(ctx, err) from None
+            except KeyboardInterrupt as err:
+                signum = interrupts.signal_of(err)
+                interrupts.acknowledge()
+                click.echo(f"zoo: stopped by {interrupts.Interrupted(signum).name}", err=True)
+                raise click.exceptions.Exit(128 + signum) from None
+            except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+                raise
+            except Exception:
+                click.echo(traceback.format_exc(), err=True, nl=False)
+                click.echo("zoo: internal error (the traceback above is a bug)", err=True)
+                raise click.exceptions.Exit(EXIT_CRASH) from None
 
 
 class Choice(click.Choice):
@@ -106,43 +167,3 @@ def dataset_kwargs(**given) -> dict:
     if "classes" in kwargs:
         kwargs["classes"] = split_list(kwargs["classes"])
     return kwargs
-
-
-def load_backend_quietly(backend: str | None = None) -> None:
-    """Import Keras and its backend with the C++ start-up chatter of TensorFlow held back.
-
-    TensorFlow prints its oneDNN and CUDA probing notes before its logging is set up, so no
-    setting silences them; they go to a temporary file instead, shown only if the import fails.
-    """
-    import importlib.util
-    import os
-    import tempfile
-
-    from zoo.training.backend import select_backend
-
-    def load() -> None:
-        name = select_backend(backend)
-        # Keras imports an installed TensorFlow on any backend when it saves a model
-        if name == "tensorflow" or importlib.util.find_spec("tensorflow") is not None:
-            import tensorflow as tf
-
-            tf.config.list_physical_devices("GPU")
-
-    try:
-        sink = tempfile.TemporaryFile(mode="w+b")
-    except OSError:  # no writable temporary folder: the chatter is a lesser evil than failing
-        load()
-        return
-    with sink:
-        saved = os.dup(2)
-        os.dup2(sink.fileno(), 2)
-        try:
-            load()
-        except BaseException:
-            os.dup2(saved, 2)
-            sink.seek(0)
-            os.write(2, sink.read())
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)

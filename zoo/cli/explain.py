@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import click
 
+from zoo.backend import start_backend
 from zoo.cli.common import (
     ZooGroup,
     command,
     dataset_kwargs,
     dataset_option_decorators,
-    load_backend_quietly,
 )
 from zoo.i18n import languages
 
@@ -75,6 +75,13 @@ def output_options(name: str):
                 show_default=True,
                 help="Seed of the data and of every random choice.",
             ),
+            click.option(
+                "--force",
+                is_flag=True,
+                expose_value=False,
+                callback=lambda ctx, param, value: ctx.meta.__setitem__("force", value),
+                help="Replace the files an earlier run left in --out.",
+            ),
         ]
         for option in reversed(options):
             f = option(f)
@@ -87,7 +94,8 @@ def finish(module, result, name: str, out, fmt: str, lang: str) -> None:
     """Print the example's text, write its figures and JSON, say where."""
     from zoo.explain.output import prepare_out, text, write_json
 
-    folder = prepare_out(out, name)
+    force = click.get_current_context().meta.get("force", False)
+    folder = prepare_out(out, name, force=force)
     click.echo(module.describe(result, lang))
     paths = [*module.plot(result, folder, fmt, lang), write_json(folder, name, result)]
     click.echo(text("written", lang, paths=", ".join(str(p) for p in paths)))
@@ -111,7 +119,7 @@ def explain():
 @output_options("forward")
 def forward(inputs, out, fmt, lang, seed):
     """Inference in the lecture's 3-3-2 sigmoid network, neuron by neuron and as W·x."""
-    load_backend_quietly()
+    start_backend()
     from zoo.explain import forward as module
     from zoo.models.lecture import INPUTS
 
@@ -138,7 +146,7 @@ def forward(inputs, out, fmt, lang, seed):
 @output_options("backprop")
 def backprop(target, lr, inputs, out, fmt, lang, seed):
     """Every weight's gradient by the chain rule and by GradientTape, then one step."""
-    load_backend_quietly("tensorflow")  # GradientTape: whatever $KERAS_BACKEND says
+    start_backend("tensorflow")  # GradientTape: whatever $KERAS_BACKEND says
     from zoo.explain import backprop as module
     from zoo.models.lecture import INPUTS
 
@@ -175,7 +183,7 @@ def backprop(target, lr, inputs, out, fmt, lang, seed):
 @output_options("manual-regression")
 def manual_regression(hidden, lr, iterations, every, samples, out, fmt, lang, seed):
     """The lab's 1→64→1 ReLU network on sigmoid-1d with hand-derived gradients."""
-    load_backend_quietly()
+    start_backend()
     from zoo.explain import manual_regression as module
 
     result = module.manual_regression(
@@ -248,7 +256,7 @@ def lr(factors, epochs, out, fmt, lang, seed):
 @output_options("landscape")
 def landscape(run_dir, points, span, split, max_examples, out, fmt, lang, seed):
     """The loss around a trained run along random filter-normalised directions."""
-    load_backend_quietly()
+    start_backend()
     from zoo.explain import landscape as module
 
     result = module.landscape(
@@ -306,7 +314,7 @@ def lr_find(
       zoo lr-find mlp gaussians
       zoo lr-find mlp cifar100-3class --hidden 10 --batch-size 128 --end-lr 1
     """
-    load_backend_quietly("tensorflow")  # it steps with tf.function, whatever $KERAS_BACKEND says
+    start_backend("tensorflow")  # it steps with tf.function, whatever $KERAS_BACKEND says
     from zoo.explain import lr_find as module
     from zoo.registry import drop_none
 

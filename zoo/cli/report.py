@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from zoo.cli.common import Choice, command, load_backend_quietly
+from zoo.backend import start_backend
+from zoo.cli.common import Choice, command
 from zoo.i18n import languages, t
 
 LANG = click.option(
@@ -75,7 +76,7 @@ def report(run_dir, lang, formats, author, group, variant, title):
 
     lang = lang or _trained_lang(run_dir)
     if _draws_with_the_model(run_dir):
-        load_backend_quietly()  # the decision boundary or fit needs Keras: keep its start quiet
+        start_backend()  # the decision boundary or fit needs Keras: keep its start quiet
     paths = write_report(
         run_dir,
         lang=lang,

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import click
 
+from zoo.backend import BACKENDS
 from zoo.cli.common import Choice, command, dataset_kwargs, dataset_option_decorators
+from zoo.errors import EXIT_DIVERGED
 from zoo.i18n import languages
-
-MODE_CHOICES = [
-    "batch",
-    "full",
-    "minibatch",
-    "mini-batch",
-    "sample",
-    "sgd",
-    "stochastic",
-    "per-sample",
-]
+from zoo.models.layers import ACTIVATIONS, HEADS
+from zoo.objective import LOSSES
+from zoo.training.options import DEVICES, DISTRIBUTE, MODES, NORMALIZE, OPTIMIZERS
 
 
 def _hidden(ctx, param, value):
@@ -36,7 +30,7 @@ def _hidden(ctx, param, value):
 @click.argument("dataset")
 @click.option(
     "--mode",
-    type=click.Choice(MODE_CHOICES, case_sensitive=False),
+    type=click.Choice(list(MODES), case_sensitive=False),
     help="batch: one update per epoch; minibatch: --batch-size examples; sample: every example.",
 )
 @click.option("--batch-size", type=click.IntRange(min=1), help="Mini-batch size [default: 32].")
@@ -54,22 +48,18 @@ def _hidden(ctx, param, value):
 @click.option(
     "--momentum", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True
 )
-@click.option("--optimizer", type=click.Choice(["sgd", "adam"]), default="sgd", show_default=True)
+@click.option("--optimizer", type=click.Choice(OPTIMIZERS), default="sgd", show_default=True)
 @click.option(
     "--loss",
-    type=click.Choice(["crossentropy", "bce", "mse"]),
+    type=click.Choice(LOSSES),
     help="Loss; by default it follows the head.",
 )
 @click.option("--hidden", callback=_hidden, help="Hidden layer sizes, e.g. 10 or 64,32 (mlp).")
-@click.option(
-    "--activation", type=click.Choice(["relu", "sigmoid", "tanh"]), help="Hidden activation (mlp)."
-)
-@click.option(
-    "--head", type=click.Choice(["softmax", "sigmoid", "linear"]), help="Output layer and its loss."
-)
+@click.option("--activation", type=click.Choice(ACTIVATIONS), help="Hidden activation (mlp).")
+@click.option("--head", type=click.Choice(HEADS), help="Output layer and its loss.")
 @click.option(
     "--normalize",
-    type=click.Choice(["dataset", "train", "none"]),
+    type=click.Choice(NORMALIZE),
     default="dataset",
     show_default=True,
     help="Input scaling inside the model: the dataset's preset "
@@ -94,9 +84,7 @@ def _hidden(ctx, param, value):
     type=click.FloatRange(0, 1, min_open=True, max_open=True),
     help="Fraction of the training set held out to draw the curves (default: the test set).",
 )
-@click.option(
-    "--device", type=click.Choice(["auto", "cpu", "gpu"]), default="auto", show_default=True
-)
+@click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True)
 @click.option(
     "--mixed-precision",
     is_flag=True,
@@ -104,12 +92,12 @@ def _hidden(ctx, param, value):
 )
 @click.option(
     "--distribute",
-    type=click.Choice(["mirrored", "multiworker"]),
+    type=click.Choice(DISTRIBUTE),
     help="Split each batch over all local GPUs (mirrored) or hosts in TF_CONFIG (multiworker).",
 )
 @click.option(
     "--backend",
-    type=click.Choice(["tensorflow", "jax"]),
+    type=click.Choice(BACKENDS),
     # no envvar here: $KERAS_BACKEND is checked where Keras is loaded, and named in its error
     help="Keras backend [default: $KERAS_BACKEND, else tensorflow]; jax needs "
     "`pip install 'zoo[jax]'`.",
@@ -170,37 +158,42 @@ def train(
       zoo train logistic iris --mode batch --iterations 500 --comment "full batch"
     """
     import zoo
-    from zoo.cli.common import load_backend_quietly
-    from zoo.datasets.registry import dataset_options
-    from zoo.errors import OptionError
-    from zoo.models.registry import MODELS
-    from zoo.training.options import TrainOptions
 
-    model_options = {"hidden": hidden, "activation": activation, "head": head}
-    TrainOptions(**options)  # impossible options fail before any data is read
-    MODELS.get(model)
     data_options = dataset_kwargs(
         samples=samples, noise=noise, classes=classes, label=label, data_dir=data_dir, source=source
     )
-    if data_seed is not None:
-        if "seed" not in dataset_options(dataset):
-            raise OptionError("--data-seed", f"{dataset} has a fixed split and takes no seed")
-        data_options["seed"] = data_seed
-    # The data before TensorFlow: a large archive is read while memory is still free.
-    data = zoo.load_dataset(dataset, **data_options)
-    load_backend_quietly(options.get("backend"))
-    run = zoo.train(model, data, quiet=quiet, **options, **model_options)
+    run = zoo.train(
+        model,
+        dataset,
+        quiet=quiet,
+        data_seed=data_seed,
+        hidden=hidden,
+        activation=activation,
+        head=head,
+        **data_options,
+        **options,
+    )
     if not quiet:
         _summarise(run)
+    elif run.status not in ("completed", "stopped_early", "target_reached") and run.folder:
+        click.echo(f"run folder: {run.folder}", err=True)  # quiet hides progress, not failure
     if run.status == "diverged":
-        raise SystemExit(1)
+        raise SystemExit(EXIT_DIVERGED)
     if run.status == "interrupted":  # kept, but not a success: `zoo train ... && zoo report`
-        raise SystemExit(130)  # what a shell reports for Ctrl-C
+        raise SystemExit(128 + _signal_number(run.config.get("stop_signal")))
+
+
+def _signal_number(name: str | None) -> int:
+    import signal
+
+    return int(getattr(signal, name or "SIGINT", signal.SIGINT))
 
 
 def _summarise(run) -> None:
+    from zoo.runfolder import REPORT_TEXT, eval_split
+
     folder = run.folder
-    text = (folder / "classification_report.txt") if folder else None
+    text = (folder / REPORT_TEXT) if folder else None
     if text is not None and text.exists():
         click.echo(text.read_text(encoding="utf-8"))
     elif "test" in run.metrics:
@@ -208,7 +201,6 @@ def _summarise(run) -> None:
             m = run.metrics[split]
             click.echo(f"{split}: mse {m['mse']:.4f}  mae {m['mae']:.4f}  r2 {m['r2']:.4f}")
     if run.best_epoch:
-        split = "validation" if run.config.get("validation_size") else "test"
-        click.echo(f"best epoch: {run.best_epoch} (lowest {split} loss)")
+        click.echo(f"best epoch: {run.best_epoch} (lowest {eval_split(run.config)} loss)")
     if folder is not None:
         click.echo(f"run folder: {folder}")

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 from zoo.datasets.base import Dataset
-from zoo.errors import OptionError
 from zoo.registry import Registry, canonical, drop_none
 
 DATASETS = Registry(
@@ -32,8 +30,7 @@ def list_datasets(pattern: str | None = None) -> list[str]:
 
 def dataset_options(name: str) -> dict[str, Any]:
     """The options a loader takes, with their defaults."""
-    sig = inspect.signature(DATASETS.get(name))
-    return {p.name: p.default for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY}
+    return DATASETS.options(name)
 
 
 def load_dataset(name: str, **options: Any) -> Dataset:
@@ -45,14 +42,7 @@ def load_dataset(name: str, **options: Any) -> Dataset:
     """
     loader = DATASETS.get(name)
     options = drop_none(options)
-    accepted = dataset_options(name)
-    unknown = sorted(set(options) - set(accepted))
-    if unknown:
-        allowed = ", ".join("--" + k.replace("_", "-") for k in sorted(accepted)) or "none"
-        raise OptionError(
-            "--" + unknown[0].replace("_", "-"),
-            f"dataset {canonical(name)!r} takes no such option (takes: {allowed})",
-        )
+    accepted = DATASETS.check_options(name, options)
     dataset = loader(**options)
     dataset.name = canonical(name)
     dataset.options = {**{k: v for k, v in accepted.items()}, **options, **dataset.options}

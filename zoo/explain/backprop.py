@@ -52,9 +52,7 @@ class Backprop:
 def check_target(target: Sequence[float]) -> list[float | None]:
     values = [float(v) for v in target]
     if not 1 <= len(values) <= 2 or not all(np.isfinite(values)):
-        raise OptionError(
-            "--target", "give one target (for O1) or two (O1,O2), e.g. 0.9 or 0.9,0.1"
-        )
+        raise OptionError("target", "give one target (for O1) or two (O1,O2), e.g. 0.9 or 0.9,0.1")
     return values + [None] * (2 - len(values))
 
 
@@ -89,8 +87,8 @@ def autodiff_gradients(x: np.ndarray, target: list[float | None]) -> tuple[np.nd
     """∂E/∂W_o and ∂E/∂W_h of the registered `lecture-net` Keras model, by GradientTape."""
     import tensorflow as tf
 
+    from zoo.backend import require_tensorflow
     from zoo.models.registry import create_model
-    from zoo.training.backend import require_tensorflow
 
     require_tensorflow("zoo explain backprop")
     model = create_model("lecture-net", input_shape=(3,), num_classes=2)
@@ -109,7 +107,7 @@ def backprop(
 ) -> Backprop:
     """Every weight's gradient of E for `target`, checked by autodiff, and one descent step."""
     if not np.isfinite(lr) or lr <= 0:
-        raise OptionError("--lr", f"must be a positive number, got {lr}")
+        raise OptionError("lr", f"must be a positive number, got {lr}")
     x = check_inputs(inputs)
     goal = check_target(target)
     w_h = np.array(HIDDEN_WEIGHTS, dtype=np.float64)

@@ -78,12 +78,12 @@ def descent(
     lr: float = 0.05, epochs: int = 20, seed: int = 0, start: Sequence[float] = START
 ) -> Descent:
     """Run both descents from `start` with the same rate for `epochs` epochs."""
-    lr = check_positive(lr, "--lr")
+    lr = check_positive(lr, "lr")
     if epochs < 1:
-        raise OptionError("--epochs", f"must be at least 1, got {epochs}")
+        raise OptionError("epochs", f"must be at least 1, got {epochs}")
     start = np.asarray(start, dtype=np.float64)
     if start.shape != (3,) or not np.all(np.isfinite(start)):
-        raise OptionError("--start", "give w1,w2,b as three numbers")
+        raise OptionError("start", "give w1,w2,b as three numbers")
     xb, t = dataset_1(seed)
     rng = np.random.default_rng(seed)
 

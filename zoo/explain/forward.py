@@ -41,7 +41,7 @@ class Forward:
     rounding_changes: list[str] = field(default_factory=list)
 
 
-def check_inputs(values: Sequence[float], option: str = "--inputs") -> np.ndarray:
+def check_inputs(values: Sequence[float], option: str = "inputs") -> np.ndarray:
     x = np.asarray(values, dtype=np.float64).ravel()
     if x.size != 3 or not np.all(np.isfinite(x)):
         raise OptionError(option, f"the network takes 3 finite inputs, got {len(x)}")

@@ -58,15 +58,14 @@ class Landscape:
 
 def load_run(path: str | Path):
     """The run folder's config, its Keras model and its dataset, reloaded as trained."""
-    from zoo.reporting.insight import load_model
-    from zoo.reporting.rundir import read_run_folder
+    from zoo.runfolder import read_run_folder
 
     run = read_run_folder(path)
     if run.model_path is None:
         raise RunFolderError(
             f"{run.path} has no model.keras: the landscape needs the trained model"
         )
-    model = load_model(run)
+    model = run.load_model()
     from zoo.datasets.registry import load_dataset
 
     data = load_dataset(run.config["dataset"], **(run.config.get("dataset_options") or {}))
@@ -89,21 +88,19 @@ def landscape(
     """Loss on `split` along one direction (4·points samples) and two (points × points grid)."""
     import keras
 
-    from zoo.training.objective import Objective
-
     if points < 3:
-        raise OptionError("--points", f"must be at least 3, got {points}")
+        raise OptionError("points", f"must be at least 3, got {points}")
     if not np.isfinite(span) or span <= 0:
-        raise OptionError("--span", f"must be a positive number, got {span}")
+        raise OptionError("span", f"must be a positive number, got {span}")
     if split not in ("train", "test"):
-        raise OptionError("--split", f"{split!r} is not one of train, test")
+        raise OptionError("split", f"{split!r} is not one of train, test")
     run, model, data = load_run(path)
     if run.status == "diverged":  # inf or NaN weights: there is no minimum to look around
         reason = run.config.get("stop_reason") or "its loss is not finite"
-        raise RunFolderError(f"{run.path} diverged ({reason}); train it with a smaller --lr")
-    objective = Objective.for_model(
-        model, task=data.task, num_classes=data.num_classes, loss=run.config.get("loss")
-    )
+        raise RunFolderError(
+            f"{run.path} diverged ({reason}); train it with a smaller learning rate"
+        )
+    objective = run.objective
     x, y = (data.x_train, data.y_train) if split == "train" else (data.x_test, data.y_test)
     rng = np.random.default_rng(seed)
     if len(x) > max_examples:  # the landscape's shape needs a sample, not every image

@@ -52,11 +52,11 @@ def learning_rates(
     factors: Sequence[float] = FACTORS, epochs: int = 50, seed: int = 0
 ) -> LearningRates:
     """Exact η_opt and η_max, then full-batch descent from zero at each factor × η_opt."""
-    factors = [check_positive(f, "--factors") for f in factors]
+    factors = [check_positive(f, "factors") for f in factors]
     if not factors:
-        raise OptionError("--factors", "give at least one factor, e.g. 0.5,1,1.9,2.1")
+        raise OptionError("factors", "give at least one factor, e.g. 0.5,1,1.9,2.1")
     if epochs < 1:
-        raise OptionError("--epochs", f"must be at least 1, got {epochs}")
+        raise OptionError("epochs", f"must be at least 1, got {epochs}")
     xb, t = dataset_1(seed)
     eigenvalues, vectors = np.linalg.eigh(hessian(xb))
     lambda_max = float(eigenvalues[-1])

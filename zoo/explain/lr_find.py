@@ -16,7 +16,7 @@ import numpy as np
 
 from zoo.errors import OptionError
 from zoo.explain.output import new_figure, save_figure, text
-from zoo.training.options import MAX_SEED
+from zoo.training.options import MAX_SEED, OPTIMIZERS
 
 SMOOTHING = 0.9  # exponential moving average of the loss, bias-corrected
 EXPLODE = 4.0  # stop once the smoothed loss exceeds this many times its best
@@ -65,27 +65,6 @@ def suggest(lrs: np.ndarray, smoothed: np.ndarray) -> tuple[float | None, float 
     return float(lrs[steepest]), float(lrs[lowest])
 
 
-def build(model: str, data, head: str | None, loss: str | None, model_options: dict[str, Any]):
-    """The model and its objective, as the trainer builds them (normalisation inside)."""
-    from zoo.models.registry import create_model
-    from zoo.models.registry import model_options as accepted
-    from zoo.training.objective import Objective
-    from zoo.training.trainer import choose_normalization
-
-    options = accepted(model)
-    if head is None:
-        head = options.get("head") if data.task == "classification" else "linear"
-    objective = Objective.create(head=head, task=data.task, num_classes=data.num_classes, loss=loss)
-    kwargs = {**model_options, "head": objective.head}
-    if "normalization" in options:
-        # The dataset's own statistics (the lab's CIFAR mean and std), else the training set's
-        kwargs["normalization"] = choose_normalization(data, "dataset")
-    network = create_model(
-        model, input_shape=data.input_shape, num_classes=objective.num_classes, **kwargs
-    )
-    return network, objective
-
-
 def lr_find(
     model: str,
     dataset: str,
@@ -103,19 +82,19 @@ def lr_find(
 ) -> LrFind:
     """Train `model` on `dataset` for up to `steps` mini-batches at rates from start to end."""
     if not (0 < start_lr < end_lr) or not np.isfinite(end_lr):
-        raise OptionError("--start-lr", f"need 0 < start ({start_lr:g}) < end ({end_lr:g})")
+        raise OptionError("start_lr", f"need 0 < start ({start_lr:g}) < end ({end_lr:g})")
     if steps < 5:
-        raise OptionError("--steps", f"must be at least 5, got {steps}")
+        raise OptionError("steps", f"must be at least 5, got {steps}")
     if batch_size < 1:
-        raise OptionError("--batch-size", f"must be at least 1, got {batch_size}")
-    if optimizer not in ("sgd", "adam"):
-        raise OptionError("--optimizer", f"{optimizer!r} is not one of sgd, adam")
+        raise OptionError("batch_size", f"must be at least 1, got {batch_size}")
+    if optimizer not in OPTIMIZERS:
+        raise OptionError("optimizer", f"{optimizer!r} is not one of {', '.join(OPTIMIZERS)}")
     if not 0 <= seed <= MAX_SEED:
-        raise OptionError("--seed", f"must be a whole number in 0..{MAX_SEED}, got {seed}")
+        raise OptionError("seed", f"must be a whole number in 0..{MAX_SEED}, got {seed}")
     import keras
     import tensorflow as tf
 
-    from zoo.training.backend import require_tensorflow
+    from zoo.backend import require_tensorflow
 
     require_tensorflow("zoo lr-find")
     from zoo.datasets.registry import dataset_options as accepted_dataset_options
@@ -127,11 +106,13 @@ def lr_find(
     if "seed" in accepted_dataset_options(dataset):
         data_options.setdefault("seed", seed)
     data = load_dataset(dataset, **data_options)
-    network, objective = build(model, data, head, loss, model_options or {})
+    from zoo.training.build import build_model, make_optimizer
+
+    # as `zoo train` builds it: the dataset's own scaling (the lab's CIFAR mean and std)
+    options = {**(model_options or {}), "head": head}
+    network, objective, _ = build_model(model, data, loss=loss, model_options=options)
     loss_fn = objective.keras_loss()
-    opt = (keras.optimizers.Adam if optimizer == "adam" else keras.optimizers.SGD)(
-        learning_rate=start_lr
-    )
+    opt = make_optimizer(optimizer, start_lr)
     x_all = np.asarray(data.x_train, dtype="float32")
     y_all = objective.encode(data.y_train)
     batch_size = min(batch_size, len(x_all))

@@ -112,13 +112,13 @@ def manual_regression(
     from zoo.datasets.registry import load_dataset
 
     if not 1 <= hidden <= MAX_HIDDEN:  # more only exhausts memory: the lecture's net has 64
-        raise OptionError("--hidden", f"must be in 1..{MAX_HIDDEN}, got {hidden}")
+        raise OptionError("hidden", f"must be in 1..{MAX_HIDDEN}, got {hidden}")
     if not np.isfinite(lr) or lr <= 0:
-        raise OptionError("--lr", f"must be a positive number, got {lr}")
+        raise OptionError("lr", f"must be a positive number, got {lr}")
     if iterations < 1:
-        raise OptionError("--iterations", f"must be at least 1, got {iterations}")
+        raise OptionError("iterations", f"must be at least 1, got {iterations}")
     if every < 1:
-        raise OptionError("--every", f"must be at least 1, got {every}")
+        raise OptionError("every", f"must be at least 1, got {every}")
     data = load_dataset("sigmoid-1d", seed=seed, samples=samples)
     x = np.asarray(data.x_train, dtype=np.float64).reshape(-1, 1)
     y = np.asarray(data.y_train, dtype=np.float64).reshape(-1, 1)

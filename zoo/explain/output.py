@@ -6,18 +6,18 @@ functions so that importing an example stays cheap.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from zoo import files
 from zoo.errors import OptionError
+from zoo.files import cannot_write, free_path
 from zoo.i18n import t
-from zoo.jsonable import to_jsonable
+from zoo.reporting.plot import DPI, drawing, pyplot
 
 FORMATS = ("png", "pdf")
-DPI = 150
 
 
 def default_out(name: str) -> Path:
@@ -27,24 +27,30 @@ def default_out(name: str) -> Path:
 
 def check_format(fmt: str) -> str:
     if fmt not in FORMATS:
-        raise OptionError("--format", f"{fmt!r} is not one of {', '.join(FORMATS)}")
+        raise OptionError("fmt", f"{fmt!r} is not one of {', '.join(FORMATS)}")
     return fmt
 
 
-def prepare_out(out: str | Path | None, name: str) -> Path:
-    """The output folder, created if needed."""
-    from zoo.reporting.pdf import cannot_write
+def prepare_out(out: str | Path | None, name: str, force: bool = False) -> Path:
+    """The output folder, created if needed; what is in it is never replaced unasked.
 
-    folder = Path(out) if out is not None else default_out(name)
+    Without `out`, a new folder each time (reports/explain-NAME, then -2, -3 ...); a folder
+    `out` names that already holds files is refused unless `force`.
+    """
+    folder = Path(out) if out is not None else free_path(default_out(name))
     if folder.exists() and not folder.is_dir():
-        raise OptionError("--out", f"{str(folder)!r} is a file, not a folder")
+        raise OptionError("out", f"{str(folder)!r} is a file, not a folder")
+    if folder.is_dir() and not force and any(folder.iterdir()):
+        raise OptionError(
+            "out", f"{str(folder)!r} already holds files; pass `force=True` to replace them"
+        )
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:  # read-only, no permission, a file in the way
-        raise OptionError("--out", f"cannot make folder {str(folder)!r}: {err.strerror}") from None
+        raise OptionError("out", f"cannot make folder {str(folder)!r}: {err.strerror}") from None
     reason = cannot_write(folder)
     if reason:
-        raise OptionError("--out", f"cannot write into {str(folder)!r}: {reason}")
+        raise OptionError("out", f"cannot write into {str(folder)!r}: {reason}")
     return folder
 
 
@@ -59,18 +65,12 @@ def text(key: str, lang: str = "en", **values: Any) -> str:
 
 
 def write_json(folder: Path, name: str, data: Any) -> Path:
-    path = Path(folder) / f"{name}.json"
-    path.write_text(json.dumps(to_jsonable(data), indent=2, ensure_ascii=False), encoding="utf-8")
-    return path
+    return files.write_json(Path(folder) / f"{name}.json", data)
 
 
 def new_figure(ncols: int = 1, nrows: int = 1, size: tuple[float, float] = (6.0, 4.5)):
-    """A figure with `nrows` x `ncols` axes on the Agg backend; `size` is per panel, inches."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    """A figure with `nrows` x `ncols` axes (a bare Agg figure); `size` is per panel, inches."""
+    plt = pyplot()
     fig, axes = plt.subplots(
         nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows), squeeze=False
     )
@@ -78,13 +78,12 @@ def new_figure(ncols: int = 1, nrows: int = 1, size: tuple[float, float] = (6.0,
 
 
 def save_figure(fig, folder: Path, stem: str, fmt: str = "png") -> Path:
-    """Save at 150 dpi as `<stem>.<fmt>` and free the figure."""
-    import matplotlib.pyplot as plt
-
+    """Save at 150 dpi as `<stem>.<fmt>` (whole or not at all)."""
     path = Path(folder) / f"{stem}.{check_format(fmt)}"
-    fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
+    with drawing():
+        fig.tight_layout()
+        with files.atomic_path(path) as part:
+            fig.savefig(part, dpi=DPI)
     return path
 
 

@@ -82,7 +82,7 @@ def input_block(input_shape: Sequence[int], normalization=None):
 
 def check_head(head: str) -> str:
     if head not in HEADS:
-        raise OptionError("--head", f"{head!r} is not one of {', '.join(HEADS)}")
+        raise OptionError("head", f"{head!r} is not one of {', '.join(HEADS)}")
     return head
 
 
@@ -90,7 +90,7 @@ def output_units(head: str, num_classes: int) -> int:
     """Softmax: one unit per class. Sigmoid and linear: one unit for two classes (or a target)."""
     if head == "softmax":
         if num_classes < 2:
-            raise OptionError("--head", "softmax needs at least two classes; use --head linear")
+            raise OptionError("head", "softmax needs at least two classes; use `head='linear'`")
         return num_classes
     return 1 if num_classes <= 2 else num_classes
 
@@ -113,18 +113,18 @@ def check_units(hidden) -> tuple[int, ...]:
             hidden = tuple(int(p) for p in parts)
         except ValueError:
             raise OptionError(
-                "--hidden", f"{hidden!r} is not a list of sizes like 10 or 64,32"
+                "hidden", f"{hidden!r} is not a list of sizes like 10 or 64,32"
             ) from None
     elif isinstance(hidden, int):
         hidden = (hidden,)
     hidden = tuple(int(h) for h in hidden)
     bad = [h for h in hidden if h < 1]
     if bad:
-        raise OptionError("--hidden", f"layer sizes must be at least 1, got {bad[0]}")
+        raise OptionError("hidden", f"layer sizes must be at least 1, got {bad[0]}")
     return hidden
 
 
 def check_activation(activation: str) -> str:
     if activation not in ACTIVATIONS:
-        raise OptionError("--activation", f"{activation!r} is not one of {', '.join(ACTIVATIONS)}")
+        raise OptionError("activation", f"{activation!r} is not one of {', '.join(ACTIVATIONS)}")
     return activation

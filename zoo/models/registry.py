@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 from zoo.errors import OptionError, ZooError
@@ -14,16 +13,20 @@ MODELS = Registry(
 )
 
 
-def register_model(fn):
+def register_model(fn=None, *, name: str | None = None):
     """Register a builder ``fn(input_shape, num_classes, **options) -> keras.Model``.
 
-    The function name is the model name (underscores become hyphens)::
+    The function name is the model name (underscores become hyphens), or ``name=``::
 
         @register_model
         def tiny_mlp(input_shape, num_classes, *, head="softmax", normalization=None):
             ...
+
+        @register_model(name="mlp-v2")
+        def build(input_shape, num_classes, *, head="softmax"):
+            ...
     """
-    return MODELS.register(fn)
+    return MODELS.register(fn, name=name)
 
 
 def list_models(pattern: str | None = None) -> list[str]:
@@ -37,8 +40,7 @@ def list_models(pattern: str | None = None) -> list[str]:
 
 def model_options(name: str) -> dict[str, Any]:
     """The keyword options a builder takes, with their defaults."""
-    sig = inspect.signature(MODELS.get(name))
-    return {p.name: p.default for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY}
+    return MODELS.options(name)
 
 
 def create_model(name: str, *, input_shape, num_classes: int, **options: Any):
@@ -52,14 +54,7 @@ def create_model(name: str, *, input_shape, num_classes: int, **options: Any):
     """
     builder = MODELS.get(name)
     options = drop_none(options)
-    accepted = model_options(name)
-    unknown = sorted(set(options) - set(accepted))
-    if unknown:
-        allowed = ", ".join("--" + k.replace("_", "-") for k in sorted(accepted)) or "none"
-        raise OptionError(
-            "--" + unknown[0].replace("_", "-"),
-            f"model {canonical(name)!r} takes no such option (takes: {allowed})",
-        )
+    MODELS.check_options(name, options)
     if int(num_classes) < 1:
         raise OptionError("num_classes", f"must be at least 1, got {num_classes}")
     shape = tuple(int(d) for d in input_shape)

@@ -19,10 +19,18 @@ from pathlib import Path
 import numpy as np
 
 from zoo.errors import OptionError
+from zoo.files import (
+    atomic_path,
+    cannot_write,
+    refuse_overwrite,
+    write_bytes,
+    write_text,
+)
 from zoo.i18n import t, table
 from zoo.reporting import describe
 from zoo.reporting.model_table import network_string
-from zoo.reporting.rundir import RunFolder, read_run_folder
+from zoo.reporting.plot import DPI, drawing, pyplot
+from zoo.runfolder import CONFIG, RunFolder, read_run_folder
 
 TABLE_FORMATS = ("md", "csv", "tex", "pdf")
 STEM = "comparison"
@@ -158,8 +166,6 @@ def latex(runs: Sequence[RunFolder], lang: str = "en") -> str:
 
 def test_loss_figure(runs: Sequence[RunFolder], lang: str = "en"):
     """Every run's test (validation) loss per epoch on one axis; lengths may differ."""
-    from zoo.reporting.overview import pyplot
-
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(8, 4.8))
     finite = []
@@ -188,7 +194,6 @@ def _pdf(runs: Sequence[RunFolder], path: Path, lang: str, figure_image) -> None
     from matplotlib.backends.backend_pdf import PdfPages
 
     from zoo.reporting.layout import Page
-    from zoo.reporting.overview import pyplot
 
     plt = pyplot()
     with PdfPages(path, metadata={"Title": t("report.compare.title", lang)}) as pdf:
@@ -204,44 +209,59 @@ def _pdf(runs: Sequence[RunFolder], path: Path, lang: str, figure_image) -> None
         plt.close(page.fig)
 
 
-def output_paths(runs: Sequence[RunFolder], fmt: str, out: str | Path | None) -> tuple[Path, Path]:
-    """Where the table and the figure go: --out FILE, --out DIR, or beside the run folders."""
-    if out is None:
-        parents = sorted({str(run.path.resolve().parent) for run in runs})
-        try:
-            folder = Path(os.path.commonpath(parents))
-        except ValueError:  # different drives
-            folder = Path(Path(parents[0]).anchor)
-        if folder == Path(folder.anchor):  # runs from unrelated places: not into / itself
-            raise OptionError(
-                "--out", f"the runs are in unrelated folders ({', '.join(parents)}); name one"
-            )
-        paths = folder / f"{STEM}.{fmt}", folder / f"{FIGURE}.png"
-    elif Path(out).is_dir() or not Path(out).suffix:
-        folder = Path(out)
-        paths = folder / f"{STEM}.{fmt}", folder / f"{FIGURE}.png"
+def _default_folder(runs: Sequence[RunFolder]) -> Path:
+    """The folder holding the runs (their common parent), where the table goes by default."""
+    parents = sorted({str(run.path.resolve().parent) for run in runs})
+    try:
+        folder = Path(os.path.commonpath(parents))
+    except ValueError:  # different drives
+        folder = Path(Path(parents[0]).anchor)
+    if folder == Path(folder.anchor):  # runs from unrelated places: not into / itself
+        listed = ", ".join(parents)
+        raise OptionError("out", f"the runs are in unrelated folders ({listed}); name one")
+    return folder
+
+
+def output_paths(
+    runs: Sequence[RunFolder], fmt: str, out: str | Path | None, force: bool = False
+) -> tuple[Path, Path]:
+    """Where the table and the figure go: `out` as a file or folder, or beside the run folders.
+
+    A default name that is taken gets a number (comparison-2.md): an earlier table is kept.
+    A file named by `out` is replaced only with `force`; nothing is written into a run folder.
+    """
+    if out is None or Path(out).is_dir() or not Path(out).suffix:
+        folder = _default_folder(runs) if out is None else Path(out)
+        table_path = next(
+            folder / f"{stem}.{fmt}"
+            for stem in (STEM if n == 1 else f"{STEM}-{n}" for n in range(1, 100_000))
+            if not (folder / f"{stem}.{fmt}").exists()
+            and not (folder / f"{stem}_test_loss.png").exists()
+        )
     else:
         out = Path(out)
         suffix = out.suffix.lstrip(".").lower()
         # a file of another kind (notes.txt, a script) is not overwritten with a table
         if suffix not in TABLE_FORMATS:
             formats = ", ".join(f".{f}" for f in TABLE_FORMATS[:-1]) + f" or .{TABLE_FORMATS[-1]}"
-            raise OptionError("--out", f"{out.name!r} is not a {formats} file (nor a folder)")
+            raise OptionError("out", f"{out.name!r} is not a {formats} file (nor a folder)")
         if suffix != fmt:
-            raise OptionError("--out", f"{out.name!r} does not end in .{fmt} as --format {fmt}")
-        folder = out.parent
-        paths = out, out.with_name(f"{out.stem}_test_loss.png")
+            raise OptionError("out", f"{out.name!r} does not end in .{fmt} as `fmt={fmt!r}`")
+        folder, table_path = out.parent, out
+    figure_path = table_path.with_name(f"{table_path.stem}_test_loss.png")
+    if (folder / CONFIG).exists():
+        raise OptionError("out", f"{str(folder)!r} is a run folder: its files are the run's own")
+    for path in (table_path, figure_path):
+        refuse_overwrite(path, "out", force)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise OptionError("--out", f"cannot make folder {str(folder)!r}: {err.strerror}") from None
-    from zoo.reporting.pdf import cannot_write
-
+        raise OptionError("out", f"cannot make folder {str(folder)!r}: {err.strerror}") from None
     reason = cannot_write(folder)
     if reason:
         whose = "" if out is not None else "the runs' folder "
-        raise OptionError("--out", f"cannot write into {whose}{str(folder)!r}: {reason}")
-    return paths
+        raise OptionError("out", f"cannot write into {whose}{str(folder)!r}: {reason}")
+    return table_path, figure_path
 
 
 def write_comparison(
@@ -250,39 +270,33 @@ def write_comparison(
     fmt: str | None = None,
     out: str | Path | None = None,
     lang: str = "en",
+    force: bool = False,
 ) -> tuple[str, list[Path]]:
     """Write the final table (md, csv, tex or pdf) and the test-loss figure.
 
-    `fmt` defaults to --out's suffix, else md. Returns (the table in Markdown, paths written).
+    `fmt` defaults to the suffix of `out`, else md; `force` replaces a file `out` names.
+    Returns (the table in Markdown, paths written).
     """
-    import matplotlib
-
-    from zoo.reporting.figures import DPI
-    from zoo.reporting.layout import figure_image
-    from zoo.reporting.overview import pyplot
-    from zoo.reporting.pdf import RC, replaced_when_done
+    from zoo.reporting.layout import figure_image, figure_png
 
     table(lang)
     if fmt is None:
         suffix = Path(out).suffix.lstrip(".").lower() if out else ""
         fmt = suffix if suffix in TABLE_FORMATS else "md"
     if fmt not in TABLE_FORMATS:
-        raise OptionError("--format", f"{fmt!r} is not one of {', '.join(TABLE_FORMATS)}")
+        raise OptionError("fmt", f"{fmt!r} is not one of {', '.join(TABLE_FORMATS)}")
     if not run_dirs:
-        raise OptionError("RUN_DIR", "give at least one run folder")
+        raise OptionError("run_dirs", "give at least one run folder")
     runs = [read_run_folder(d) for d in run_dirs]
-    table_path, figure_path = output_paths(runs, fmt, out)
-    plt = pyplot()
-    with matplotlib.rc_context(RC):
+    table_path, figure_path = output_paths(runs, fmt, out, force)
+    with drawing():
         fig = test_loss_figure(runs, lang)
         image = figure_image(fig) if fmt == "pdf" else None
-        fig.savefig(figure_path, dpi=DPI, bbox_inches="tight")
-        plt.close(fig)
+        write_bytes(figure_path, figure_png(fig, DPI))
         if fmt == "pdf":
-            with replaced_when_done(table_path) as part:
+            with atomic_path(table_path) as part:
                 _pdf(runs, part, lang, image)
         else:
             text = {"md": markdown, "tex": latex}.get(fmt)
-            content = text(runs, lang) if text else csv_text(runs)
-            table_path.write_text(content, encoding="utf-8")
+            write_text(table_path, text(runs, lang) if text else csv_text(runs))
     return markdown(runs, lang), [table_path, figure_path]

@@ -15,7 +15,7 @@ from typing import Any
 
 from zoo.i18n import t
 from zoo.reporting.model_table import network_string
-from zoo.reporting.rundir import RunFolder
+from zoo.runfolder import RunFolder
 
 TITLE_FIELDS = ("author", "group", "variant", "title")
 DASH = "—"

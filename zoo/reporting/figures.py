@@ -5,37 +5,12 @@ Used by the trainer (run folder) and by `zoo report` (from the run folder alone)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from zoo.i18n import t
-
-DPI = 150
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def save_figure(
-    fig, stem: str | Path, formats: Iterable[str] = ("png",), dpi: int = DPI
-) -> list[Path]:
-    """Write `fig` as stem.png (and .pdf/.svg if asked) and close it."""
-    plt = _pyplot()
-    paths = []
-    for fmt in formats:
-        path = Path(stem).with_suffix(f".{fmt}")
-        fig.savefig(path, dpi=dpi, bbox_inches="tight")
-        paths.append(path)
-    plt.close(fig)
-    return paths
+from zoo.reporting.plot import pyplot
 
 
 def _column(history: Sequence[dict], key: str) -> np.ndarray:
@@ -52,7 +27,7 @@ def learning_curves(
     title: str | None = None,
 ):
     """Loss (and accuracy, when there is one) per epoch, train vs test, best epoch marked."""
-    plt = _pyplot()
+    plt = pyplot()
     epochs = _column(history, "epoch")
     acc = _column(history, "accuracy")
     panels = [("loss", "common.loss")]
@@ -95,7 +70,7 @@ def confusion_matrix_figure(
     title: str | None = None,
 ):
     """Counts and row-normalised fractions side by side (rows: true class)."""
-    plt = _pyplot()
+    plt = pyplot()
     counts = np.asarray(matrix, dtype=float)
     rows = counts.sum(axis=1, keepdims=True)
     normalised = np.divide(counts, rows, out=np.zeros_like(counts), where=rows > 0)
@@ -149,7 +124,7 @@ def decision_boundary(
 
     `predict` maps an (n, 2) array to class indices.
     """
-    plt = _pyplot()
+    plt = pyplot()
     points = _all_points(x_train, x_test)
     lo, hi = points.min(axis=0), points.max(axis=0)
     pad = (hi - lo) * 0.1 + 1e-9
@@ -212,7 +187,7 @@ def regression_fit(
     lang: str = "en",
 ):
     """A 1-D regression: the points and the model's curve."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4.5))
     ax.scatter(x_train[:, 0], y_train, s=8, alpha=0.6, label=t("common.train", lang))
     if x_test is not None:

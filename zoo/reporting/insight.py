@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-from zoo.errors import RunFolderError
 from zoo.i18n import t
 from zoo.reporting.model_table import dense_layers
-from zoo.reporting.overview import pyplot
-from zoo.reporting.rundir import RunFolder
+from zoo.reporting.plot import pyplot
+from zoo.runfolder import RunFolder
 
 MAX_UNITS = 32  # neurons drawn; the lab's hidden layer has 10
 
@@ -38,52 +37,23 @@ def _kernel_from_archive(path, inputs: int, units: int) -> np.ndarray | None:
     return None
 
 
-def load_model(run: RunFolder):
-    """The run's saved Keras model (imports TensorFlow); None when the folder has none."""
-    if run.model_path is None:
-        return None
-    from zoo.training.backend import select_backend
+def first_layer_kernel(run: RunFolder, model=None) -> np.ndarray | None:
+    """The first Dense layer's weights, shape (inputs, neurons); None without a model.
 
-    select_backend(None)  # a junk $KERAS_BACKEND is a message, not Keras's import traceback
-    import keras
-
-    try:
-        return keras.saving.load_model(run.model_path, compile=False)
-    except Exception as err:  # a file on disk: truncated, edited, or not Keras's at all
-        raise RunFolderError(
-            f"cannot load {run.model_path}: it is damaged or not a Keras model "
-            f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''})"
-        ) from None
-
-
-def first_layer_kernel(run: RunFolder) -> np.ndarray | None:
-    """The first Dense layer's weights, shape (inputs, neurons); None without model.keras."""
+    `model`: the trained model when the caller holds it; else read from model.keras."""
     dense = dense_layers(run.config.get("layers") or [])
-    if run.model_path is None or not dense:
+    if (run.model_path is None and model is None) or not dense:
         return None
-    inputs, units = int(dense[0].get("inputs") or 0), int(dense[0]["units"])
-    kernel = _kernel_from_archive(run.model_path, inputs, units)
-    if kernel is not None:
-        return kernel
-    model = load_model(run)
+    if model is None:
+        inputs, units = int(dense[0].get("inputs") or 0), int(dense[0]["units"])
+        kernel = _kernel_from_archive(run.model_path, inputs, units)
+        if kernel is not None:
+            return kernel
+        model = run.load_model()
     for layer in model.layers:
         if type(layer).__name__ == "Dense":
             return np.asarray(layer.kernel, dtype="float32")
     return None
-
-
-def class_predictor(model, task: str) -> Callable[[np.ndarray], np.ndarray]:
-    """x -> predicted class index (classification) or predicted value (regression)."""
-
-    def predict(x: np.ndarray) -> np.ndarray:
-        out = np.asarray(model.predict(x, verbose=0, batch_size=4096))
-        if task != "classification":
-            return out[:, 0]
-        if out.shape[1] == 1:  # one unit for two classes: sigmoid, or the linear neuron at 0.5
-            return (out[:, 0] > 0.5).astype(int)
-        return out.argmax(axis=1)
-
-    return predict
 
 
 def _as_image(values: np.ndarray) -> np.ndarray:
@@ -174,17 +144,13 @@ def misclassified_figure(
 
 
 def most_confident_mistakes(
-    y_true: np.ndarray, pred: np.ndarray, proba: np.ndarray, limit: int = 10
+    y_true: np.ndarray, pred: np.ndarray, outputs: np.ndarray, objective, limit: int = 10
 ) -> list[tuple[int, int, int, float]]:
     """(test index, true, predicted, confidence) of the surest wrong answers, surest first."""
     wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(pred))
     if wrong.size == 0:
         return []
-    proba = np.asarray(proba, dtype=float)
-    if proba.ndim == 2 and proba.shape[1] > 1:
-        conf = proba[wrong].max(axis=1)
-    else:  # one sigmoid unit: distance from the threshold
-        conf = np.abs(np.ravel(proba)[wrong] - 0.5) + 0.5
+    conf = objective.confidence(np.asarray(outputs)[wrong])
     order = np.argsort(-conf, kind="stable")[:limit]
     return [
         (int(wrong[i]), int(y_true[wrong[i]]), int(pred[wrong[i]]), float(conf[i])) for i in order

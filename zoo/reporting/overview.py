@@ -11,18 +11,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from zoo.i18n import t
+from zoo.reporting.plot import pyplot
 
 SPLIT_COLORS = {"train": "tab:blue", "test": "tab:orange"}
-
-
-def pyplot():
-    """matplotlib.pyplot on the Agg backend: reports are files, never windows."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def class_counts_figure(

@@ -17,7 +17,7 @@ from zoo.reporting.insight import most_confident_mistakes
 from zoo.reporting.layout import Page
 from zoo.reporting.model_table import count_rows, layer_rows, network_string, totals
 from zoo.reporting.report_figures import FIGURE_GROUPS, class_counts
-from zoo.reporting.rundir import RunFolder
+from zoo.runfolder import RunFolder
 
 SECTIONS = ("task", "data", "model", "training", "results", "insight")
 CAPTIONS = (
@@ -340,5 +340,7 @@ def mistakes_rows(run: RunFolder, lang: str, limit: int = 10) -> list[list[str]]
     if not all(k in preds for k in ("y_test", "pred_test", "p_test")):
         return []
     names = run.class_names
-    rows = most_confident_mistakes(preds["y_test"], preds["pred_test"], preds["p_test"], limit)
+    rows = most_confident_mistakes(
+        preds["y_test"], preds["pred_test"], preds["p_test"], run.objective, limit
+    )
     return [[str(i), names[true], names[pred], f"{conf:.4f}"] for i, true, pred, conf in rows]

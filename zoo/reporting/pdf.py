@@ -11,17 +11,14 @@ where it would be, and every page of an unfinished run carries a warning.
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from zoo.errors import OptionError, RunFolderError
+from zoo.files import atomic_path, cannot_write, write_bytes
 from zoo.i18n import t, table
 from zoo.reporting import describe
 from zoo.reporting.layout import Page, figure_png, png_image
-from zoo.reporting.overview import pyplot
 from zoo.reporting.pages import (
     data_page,
     figure_page,
@@ -31,12 +28,12 @@ from zoo.reporting.pages import (
     title_page,
     training_page,
 )
+from zoo.reporting.plot import DPI, drawing, pyplot
 from zoo.reporting.report_figures import SampleGrid, report_figures
-from zoo.reporting.rundir import RunFolder, read_run_folder
+from zoo.runfolder import REPORT, RunFolder, read_run_folder
 
 FORMATS = ("pdf", "png", "svg")
 PAGES = 8
-RC = {"pdf.fonttype": 42, "font.family": "DejaVu Sans"}  # TrueType: PDF text is extractable
 
 
 def check_formats(formats: str | Iterable[str]) -> list[str]:
@@ -47,31 +44,8 @@ def check_formats(formats: str | Iterable[str]) -> list[str]:
     bad = [f for f in chosen if f not in FORMATS]
     if bad or not chosen:
         what = repr(bad[0]) if bad else "nothing"
-        raise OptionError("--format", f"{what} is not one of {', '.join(FORMATS)}")
+        raise OptionError("formats", f"{what} is not one of {', '.join(FORMATS)}")
     return chosen
-
-
-def cannot_write(folder: Path) -> str | None:
-    """Why nothing can be written into `folder`, or None when it can (tried, not guessed)."""
-    try:
-        with tempfile.TemporaryFile(dir=folder):
-            return None
-    except OSError as err:
-        return err.strerror or str(err)
-
-
-@contextmanager
-def replaced_when_done(path: Path) -> Iterator[Path]:
-    """A temporary name beside `path`, moved onto it only if the block succeeds.
-
-    A failure half-way through a many-page PDF leaves the previous file whole, not truncated.
-    """
-    part = path.with_name(f".{path.name}.part")
-    try:
-        yield part
-        os.replace(part, path)
-    finally:
-        part.unlink(missing_ok=True)
 
 
 def _pages(run, info, images, notes, lang):
@@ -109,16 +83,15 @@ def write_report(
     group: str | None = None,
     variant: str | None = None,
     title: str | None = None,
+    model=None,
 ) -> list[Path]:
     """Write report.pdf and every figure (PNG at 150 dpi, SVG) into the run folder.
 
-    `formats` picks the outputs: "pdf" is report.pdf, "png" and "svg" are the figures.
-    Returns the paths written.
+    Everything comes from the folder; `model` (the trained model, when the caller holds it)
+    only spares loading model.keras again for the figures that call it. `formats` picks the
+    outputs: "pdf" is report.pdf, "png" and "svg" are the figures. Returns the paths written.
     """
-    import matplotlib
     from matplotlib.backends.backend_pdf import PdfPages
-
-    from zoo.reporting.figures import DPI
 
     table(lang)  # an unknown language fails before any work
     chosen = check_formats(formats)
@@ -129,10 +102,9 @@ def write_report(
     info = describe.title_info(
         run.config, {"author": author, "group": group, "variant": variant, "title": title}
     )
-    plt = pyplot()
     written: list[Path] = []
-    with matplotlib.rc_context(RC):
-        figs, notes = report_figures(run, lang)
+    with drawing():
+        figs, notes = report_figures(run, lang, model=model)
         images = {}
         for name, fig in figs.items():
             grid = isinstance(fig, SampleGrid)
@@ -141,15 +113,14 @@ def write_report(
             if "pdf" in chosen:
                 images[name] = png_image(png)
             if "png" in chosen:
-                written.append(run.path / f"{name}.png")
-                written[-1].write_bytes(png)
+                written.append(write_bytes(run.path / f"{name}.png", png))
             if "svg" in chosen:
-                written.append(run.path / f"{name}.svg")
-                fig.save(written[-1]) if grid else fig.savefig(written[-1], bbox_inches="tight")
-            if not grid:
-                plt.close(fig)
+                path = run.path / f"{name}.svg"
+                with atomic_path(path) as part:
+                    fig.save(part) if grid else fig.savefig(part, bbox_inches="tight")
+                written.append(path)
         if "pdf" in chosen:
-            path = run.path / "report.pdf"
+            path = run.path / REPORT
             key = run.status if run.status in ("diverged", "interrupted") else "other"
             warning = "" if run.finished else t(f"report.warning.{key}", lang)
             metadata = {
@@ -157,9 +128,8 @@ def write_report(
                 "Author": info["author"] or "",
                 "Subject": t("report.course", lang),
             }
-            with replaced_when_done(path) as part, PdfPages(part, metadata=metadata) as pdf:
+            with atomic_path(path) as part, PdfPages(part, metadata=metadata) as pdf:
                 for fig in pages(run, info, images, notes, lang, warning):
                     pdf.savefig(fig)
-                    plt.close(fig)
             written.insert(0, path)
     return written

@@ -18,7 +18,7 @@ import numpy as np
 from zoo.i18n import t
 from zoo.reporting import figures, insight, overview
 from zoo.reporting.model_table import dense_layers
-from zoo.reporting.rundir import RunFolder
+from zoo.runfolder import RunFolder
 
 SAMPLES = "samples"
 FIGURE_GROUPS = {  # report page -> the figures shown on it
@@ -70,7 +70,7 @@ def class_counts(run: RunFolder) -> dict[str, list[int]] | None:
 
 
 def _eval_label(run: RunFolder) -> str:
-    return "common.validation" if run.config.get("validation") else "common.test"
+    return f"common.{run.eval_split}"
 
 
 def _data_figures(run: RunFolder, lang: str, out: dict, notes: dict) -> None:
@@ -125,22 +125,27 @@ def _result_figures(run: RunFolder, lang: str, out: dict, notes: dict) -> None:
         notes["predicted_vs_true"] = t("report.missing.predictions", lang)
 
 
-def _predictor(run: RunFolder) -> Callable[[np.ndarray], np.ndarray] | None:
-    model = insight.load_model(run)
-    return None if model is None else insight.class_predictor(model, run.task)
+def _predictor(run: RunFolder, model=None) -> Callable[[np.ndarray], np.ndarray]:
+    """x -> the class (or value) the run's model gives, decoded by the run's own Objective:
+    the rule behind metrics.json, so a boundary never disagrees with the run's numbers."""
+    from zoo.objective import model_outputs
+
+    model = model if model is not None else run.load_model()
+    objective = run.objective
+    return lambda x: objective.decode(model_outputs(model, x))
 
 
-def _insight_figures(run: RunFolder, lang: str, out: dict, notes: dict) -> None:
+def _insight_figures(run: RunFolder, lang: str, out: dict, notes: dict, model=None) -> None:
     data = run.data or {}
     dense = dense_layers(run.config.get("layers") or [])
     layer = str(dense[0].get("name", "")) if dense else ""
     features = int(np.prod(run.input_shape)) if run.input_shape else 0
     points = all(k in data for k in ("x_train", "y_train", "x_test", "y_test"))
-    if points and run.model_path is None:
+    if points and run.model_path is None and model is None:
         notes["decision_boundary"] = t("report.missing.model", lang)
     elif points and features == 2 and run.is_classification:
         out["decision_boundary"] = figures.decision_boundary(
-            _predictor(run),
+            _predictor(run, model),
             data["x_train"],
             data["y_train"],
             data["x_test"],
@@ -150,7 +155,7 @@ def _insight_figures(run: RunFolder, lang: str, out: dict, notes: dict) -> None:
         )
     elif points and features == 1 and not run.is_classification:
         out["regression_fit"] = figures.regression_fit(
-            _predictor(run),
+            _predictor(run, model),
             data["x_train"],
             data["y_train"],
             data["x_test"],
@@ -158,7 +163,7 @@ def _insight_figures(run: RunFolder, lang: str, out: dict, notes: dict) -> None:
             lang=lang,
         )
     elif features > 3:  # the weights say something only when there are many inputs
-        kernel = insight.first_layer_kernel(run)
+        kernel = insight.first_layer_kernel(run, model)
         if kernel is None:
             notes["first_layer_weights"] = t("report.missing.model", lang)
         elif run.is_image and kernel.shape[0] == features:
@@ -178,8 +183,11 @@ def _insight_figures(run: RunFolder, lang: str, out: dict, notes: dict) -> None:
         )
 
 
-def report_figures(run: RunFolder, lang: str = "en") -> tuple[dict, dict[str, str]]:
-    """(figures by file stem, notes by file stem for what cannot be drawn)."""
+def report_figures(run: RunFolder, lang: str = "en", model=None) -> tuple[dict, dict[str, str]]:
+    """(figures by file stem, notes by file stem for what cannot be drawn).
+
+    `model`: the run's trained model when the caller holds it; else model.keras is loaded
+    for the figures that need it."""
     out: dict = {}
     notes: dict[str, str] = {}
     _data_figures(run, lang, out, notes)
@@ -190,5 +198,5 @@ def report_figures(run: RunFolder, lang: str = "en") -> tuple[dict, dict[str, st
     else:
         notes["learning_curves"] = t("report.missing.history", lang)
     _result_figures(run, lang, out, notes)
-    _insight_figures(run, lang, out, notes)
+    _insight_figures(run, lang, out, notes, model)
     return out, notes

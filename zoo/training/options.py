@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from zoo.errors import OptionError
@@ -30,13 +30,14 @@ DEFAULT_LR = 0.01
 MAX_SEED = 2**32 - 1  # Keras seeds NumPy's legacy generator, which takes no more
 
 
-def resolve_mode(mode: str | None, batch_size: int | None) -> str:
+def resolve_mode(mode: str | None) -> str:
+    """The regime a mode name (or alias) means; OptionError naming `mode` for anything else."""
     if mode is None:
         return "minibatch"
     key = mode.strip().lower().replace("_", "-")
     if key not in MODES:
         raise OptionError(
-            "--mode",
+            "mode",
             f"{mode!r} is not one of batch, minibatch, sample "
             f"(or {', '.join(k for k in MODES if MODES[k] != k)})",
         )
@@ -74,73 +75,83 @@ class TrainOptions:
     title: str | None = None
     report: bool = True  # report.pdf and its figures in the run folder
     lang: str = "en"
-    extra: dict[str, Any] = field(default_factory=dict)
 
-    def __post_init__(self):
-        self.mode = resolve_mode(self.mode, self.batch_size)
-        if self.lr is None:
-            self.lr = DEFAULT_LR
+    @classmethod
+    def names(cls) -> set[str]:
+        return {f.name for f in fields(cls)}
+
+    @classmethod
+    def checked(cls, given: dict[str, Any], defaults: dict[str, Any] | None = None):
+        """The options the user gave, checked once, then the dataset's `train_defaults` for
+        what they left out (the user's value always wins)."""
+        opts = cls(**given)
+        opts.check()
+        return opts.with_defaults(defaults or {})
+
+    def check(self) -> None:
+        """OptionError naming the first impossible option; nothing else is changed."""
+        self.mode = resolve_mode(self.mode)
         if self.batch_size is not None and self.batch_size < 1:
-            raise OptionError("--batch-size", f"must be at least 1, got {self.batch_size}")
+            raise OptionError("batch_size", f"must be at least 1, got {self.batch_size}")
         if self.mode == "sample" and self.batch_size not in (None, 1):
-            raise OptionError("--batch-size", "per-sample descent updates after every example (1)")
+            raise OptionError("batch_size", "per-sample descent updates after every example (1)")
         if self.mode == "batch" and self.batch_size is not None:
-            raise OptionError("--batch-size", "full-batch descent uses the whole training set")
+            raise OptionError("batch_size", "full-batch descent uses the whole training set")
         if self.epochs is not None and self.iterations is not None:
-            raise OptionError("--iterations", "give --epochs or --iterations, not both")
+            raise OptionError("iterations", "give `epochs=` or `iterations=`, not both")
         if self.epochs is not None and self.epochs < 1:
-            raise OptionError("--epochs", f"must be at least 1, got {self.epochs}")
+            raise OptionError("epochs", f"must be at least 1, got {self.epochs}")
         if self.iterations is not None and self.iterations < 1:
-            raise OptionError("--iterations", f"must be at least 1, got {self.iterations}")
-        if not (isinstance(self.lr, int | float) and math.isfinite(self.lr) and self.lr > 0):
-            raise OptionError("--lr", f"the learning rate must be a positive number, got {self.lr}")
+            raise OptionError("iterations", f"must be at least 1, got {self.iterations}")
+        if self.lr is not None and not (
+            isinstance(self.lr, int | float) and math.isfinite(self.lr) and self.lr > 0
+        ):
+            raise OptionError("lr", f"the learning rate must be a positive number, got {self.lr}")
         if not 0 <= self.momentum < 1:
-            raise OptionError("--momentum", f"must be in [0, 1), got {self.momentum}")
+            raise OptionError("momentum", f"must be in [0, 1), got {self.momentum}")
         if self.optimizer not in OPTIMIZERS:
             raise OptionError(
-                "--optimizer", f"{self.optimizer!r} is not one of {', '.join(OPTIMIZERS)}"
+                "optimizer", f"{self.optimizer!r} is not one of {', '.join(OPTIMIZERS)}"
             )
         if self.optimizer == "adam" and self.momentum:
-            raise OptionError("--momentum", "applies to sgd; adam keeps its own moments")
+            raise OptionError("momentum", "applies to sgd; adam keeps its own moments")
         if self.target_loss is not None and not 0 <= self.target_loss < math.inf:
             # an infinite target is "reached" by any loss: the run would stop after one epoch
             raise OptionError(
-                "--target-loss", f"must be a finite number, zero or more, got {self.target_loss}"
+                "target_loss", f"must be a finite number, zero or more, got {self.target_loss}"
             )
         if not 0 <= self.seed <= MAX_SEED:
-            raise OptionError("--seed", f"must be a whole number in 0..{MAX_SEED}, got {self.seed}")
+            raise OptionError("seed", f"must be a whole number in 0..{MAX_SEED}, got {self.seed}")
         if self.patience is not None and self.patience < 1:
-            raise OptionError("--patience", f"must be at least 1 epoch, got {self.patience}")
+            raise OptionError("patience", f"must be at least 1 epoch, got {self.patience}")
         if self.validation is not None and not 0 < self.validation < 1:
-            raise OptionError("--validation", f"a fraction in (0, 1), got {self.validation}")
+            raise OptionError("validation", f"a fraction in (0, 1), got {self.validation}")
         if self.normalize not in NORMALIZE:
             raise OptionError(
-                "--normalize", f"{self.normalize!r} is not one of {', '.join(NORMALIZE)}"
+                "normalize", f"{self.normalize!r} is not one of {', '.join(NORMALIZE)}"
             )
         if self.lang not in languages():
-            raise OptionError("--lang", f"{self.lang!r} is not one of {', '.join(languages())}")
+            raise OptionError("lang", f"{self.lang!r} is not one of {', '.join(languages())}")
         if self.device not in DEVICES:
-            raise OptionError("--device", f"{self.device!r} is not one of {', '.join(DEVICES)}")
+            raise OptionError("device", f"{self.device!r} is not one of {', '.join(DEVICES)}")
         if self.distribute is not None and self.distribute not in DISTRIBUTE:
             raise OptionError(
-                "--distribute", f"{self.distribute!r} is not one of {', '.join(DISTRIBUTE)}"
+                "distribute", f"{self.distribute!r} is not one of {', '.join(DISTRIBUTE)}"
             )
 
-    @classmethod
-    def with_defaults(cls, given: dict[str, Any], defaults: dict[str, Any]) -> TrainOptions:
-        """Options the user gave win over a dataset's `train_defaults`."""
-        merged = dict(given)
-        mode = resolve_mode(merged.get("mode"), merged.get("batch_size"))
+    def with_defaults(self, defaults: dict[str, Any]) -> TrainOptions:
+        """A dataset's `train_defaults` where these options are None (a preset, trusted)."""
+        filled = {}
         for key, value in defaults.items():
-            if key == "batch_size" and mode != "minibatch":
+            if key == "batch_size" and self.mode != "minibatch":
                 continue
-            if key in ("epochs", "iterations") and (
-                merged.get("epochs") or merged.get("iterations")
-            ):
+            if key in ("epochs", "iterations") and (self.epochs or self.iterations):
                 continue
-            if merged.get(key) is None:
-                merged[key] = value
-        return cls(**merged)
+            if getattr(self, key) is None:
+                filled[key] = value
+        opts = replace(self, **filled)
+        opts.lr = DEFAULT_LR if opts.lr is None else opts.lr
+        return opts
 
     def batch_size_for(self, n_train: int) -> int:
         if self.mode == "batch":
@@ -156,6 +167,3 @@ class TrainOptions:
         if self.iterations is not None:
             return batch, steps, math.ceil(self.iterations / steps)
         return batch, steps, self.epochs or DEFAULT_EPOCHS
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)

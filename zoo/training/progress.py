@@ -42,8 +42,9 @@ class Progress:
             self.stream.write(f"epoch {epoch}/{self.epochs} {metrics} ({row['seconds']:.3f}s)\n")
         self.stream.flush()
 
-    def message(self, text: str) -> None:
-        if self.quiet:
+    def message(self, text: str, always: bool = False) -> None:
+        """A line of its own; `always`: shown even when quiet (why a run failed or stopped)."""
+        if self.quiet and not always:
             return
         self.close()
         self.stream.write(text + "\n")

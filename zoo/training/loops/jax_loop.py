@@ -12,10 +12,10 @@ from functools import partial
 
 import numpy as np
 
-from zoo.training.loops import EpochResult, as_float, correct_count, tall_kernels
+from zoo.training.loops.common import EpochResult, EpochRunner, correct_count, tall_kernels
 
 
-class JaxEpochRunner:
+class JaxEpochRunner(EpochRunner):
     """Runs one epoch of updates (and the evaluation) per call, as one XLA program.
 
     Shapes in XLA are static, so an epoch is a scan over the full batches and, where the
@@ -26,11 +26,8 @@ class JaxEpochRunner:
     def __init__(self, model, optimizer, objective, x, y, x_eval, y_eval, *, batch_size: int):
         import jax
 
-        self.model, self.optimizer, self.objective = model, optimizer, objective
-        self.loss_fn = objective.keras_loss()
-        self.batch_size = int(batch_size)
-        self.n = len(x)
-        self.classify = objective.task == "classification"
+        n_eval = 0 if x_eval is None else len(x_eval)
+        super().__init__(model, optimizer, objective, len(x), batch_size, n_eval)
         optimizer.build(model.trainable_variables)
         # The data goes to the device once; images stay uint8 there and are cast per batch.
         self.data = (jax.device_put(x), jax.device_put(y))
@@ -116,9 +113,7 @@ class JaxEpochRunner:
             outputs, _ = self.model.stateless_call(
                 trainable, non_trainable, x_eval.astype(jnp.float32), training=False
             )
-            outputs = outputs.astype(jnp.float32)
-            result["val_loss"] = self.loss_fn(y_eval, outputs).astype(jnp.float32)
-            result["val_accuracy"] = correct_count(self.objective, y_eval, outputs) / len(x_eval)
+            result.update(self.evaluation(y_eval, outputs))
         return (trainable, non_trainable, opt_vars), result
 
     def _program(self, steps: int):
@@ -164,9 +159,4 @@ class JaxEpochRunner:
             self._state(), jnp.asarray(order, jnp.int32), self.data, self.eval_data
         )
         self._write_back(state)
-        return EpochResult(
-            loss=as_float(out["loss"]),
-            accuracy=as_float(out["accuracy"]) if self.classify else None,
-            val_loss=as_float(out.get("val_loss")),
-            val_accuracy=as_float(out.get("val_accuracy")) if self.classify else None,
-        )
+        return self.result(out)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from zoo.training.loops import EpochResult, as_float, correct_count, tall_kernels
+from zoo.training.loops.common import EpochResult, EpochRunner, correct_count, tall_kernels
 
 
-class TFEpochRunner:
+class TFEpochRunner(EpochRunner):
     """Runs one epoch of updates (and the evaluation) per call, as one TensorFlow graph.
 
     The graph is compiled with XLA where the model allows it (5x faster per example on a
@@ -31,17 +31,14 @@ class TFEpochRunner:
     ):
         import tensorflow as tf
 
-        self.model, self.optimizer, self.objective = model, optimizer, objective
-        self.loss_fn = objective.keras_loss()
-        self.n = len(x)
-        self.batch_size = min(int(batch_size), self.n)
+        n_eval = 0 if x_eval is None else len(x_eval)
+        super().__init__(model, optimizer, objective, len(x), batch_size, n_eval)
         self.full_steps = self.n // self.batch_size
         # The data lives on the device once; images stay uint8 there and are cast per batch.
         self.x, self.y = tf.constant(x), tf.constant(y)
         self.has_eval = x_eval is not None
         if self.has_eval:
             self.x_eval, self.y_eval = tf.constant(x_eval), tf.constant(y_eval)
-        self.classify = objective.task == "classification"
         optimizer.build(model.trainable_variables)
         self._compile(jit_compile)
 
@@ -116,10 +113,7 @@ class TFEpochRunner:
         result = {"loss": total_loss / seen, "accuracy": total_correct / seen}
         if self.has_eval:
             outputs = self.model(tf.cast(self.x_eval, tf.float32), training=False)
-            outputs = tf.cast(outputs, tf.float32)
-            n_eval = float(self.x_eval.shape[0])
-            result["val_loss"] = tf.cast(self.loss_fn(self.y_eval, outputs), tf.float32)
-            result["val_accuracy"] = correct_count(self.objective, self.y_eval, outputs) / n_eval
+            result.update(self.evaluation(self.y_eval, outputs))
         return result
 
     def _call(self, order, steps: int):
@@ -142,12 +136,7 @@ class TFEpochRunner:
             # runs, so the same epoch goes again as a plain graph.
             self._compile(False)
             out = self._call(order, int(steps))
-        return EpochResult(
-            loss=as_float(out["loss"]),
-            accuracy=as_float(out["accuracy"]) if self.classify else None,
-            val_loss=as_float(out.get("val_loss")),
-            val_accuracy=as_float(out.get("val_accuracy")) if self.classify else None,
-        )
+        return self.result(out)
 
 
 def _xla_barrier():

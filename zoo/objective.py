@@ -45,12 +45,12 @@ class Objective:
             head = "softmax" if task == "classification" else "linear"
         head = check_head(head)
         if task == "regression" and head != "linear":
-            raise OptionError("--head", f"a {head} head cannot fit a regression target; use linear")
+            raise OptionError("head", f"a {head} head cannot fit a regression target; use linear")
         loss = LOSS_ALIASES.get(loss, loss) if loss else DEFAULT_LOSS[head]
         if loss not in LOSSES:
-            raise OptionError("--loss", f"{loss!r} is not one of {', '.join(LOSSES)}")
+            raise OptionError("loss", f"{loss!r} is not one of {', '.join(LOSSES)}")
         if task == "regression" and loss != "mse":
-            raise OptionError("--loss", f"{loss} needs classes; a regression target takes mse")
+            raise OptionError("loss", f"{loss} needs classes; a regression target takes mse")
         units = 1 if task == "regression" else output_units(head, num_classes)
         return cls(head, loss, task, num_classes, units)
 
@@ -118,5 +118,36 @@ class Objective:
             return (outputs[:, 0] > threshold).astype(np.int64)
         return outputs.argmax(axis=-1).astype(np.int64)
 
-    def describe(self) -> str:
-        return f"{self.head} head, {self.loss} loss, {self.units} output unit(s)"
+    def probabilities(self, outputs: np.ndarray) -> np.ndarray:
+        """Outputs as probabilities: logits go through the sigmoid or softmax the loss implies."""
+        outputs = np.asarray(outputs, dtype=np.float64)
+        if not self.from_logits:
+            return outputs
+        if outputs.shape[-1] == 1 or self.loss == "bce":
+            return 1.0 / (1.0 + np.exp(-outputs))
+        shifted = np.exp(outputs - outputs.max(axis=-1, keepdims=True))
+        return shifted / shifted.sum(axis=-1, keepdims=True)
+
+    def confidence(self, outputs: np.ndarray) -> np.ndarray:
+        """How sure each answer is: the predicted class's probability (one unit: p or 1 - p).
+
+        >>> obj = Objective.create(head="sigmoid", task="classification", num_classes=2)
+        >>> obj.confidence(np.array([[0.9], [0.2]])).round(2).tolist()
+        [0.9, 0.8]
+        """
+        p = self.probabilities(outputs)
+        if p.shape[-1] == 1:
+            return np.abs(p[:, 0] - 0.5) + 0.5
+        return p.max(axis=-1)
+
+
+def model_outputs(model, x: np.ndarray, chunk: int = 8192) -> np.ndarray:
+    """`model`'s outputs for `x` (float32), in chunks, without `predict`'s per-call machinery:
+    what `Objective.decode` turns into answers, in training and in reports alike."""
+    from keras import ops
+
+    parts = [
+        ops.convert_to_numpy(model(np.asarray(x[i : i + chunk], "float32"), training=False))
+        for i in range(0, len(x), chunk)
+    ]
+    return np.concatenate(parts).astype("float32") if parts else np.zeros((0, 1), "float32")

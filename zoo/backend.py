@@ -27,7 +27,7 @@ def select_backend(name: str | None) -> str:
     fail on an unknown name with a traceback from deep inside its import.
     """
     if name is not None:
-        _check_backend(name, "--backend")
+        _check_backend(name, "backend")
     elif os.environ.get("KERAS_BACKEND") and "keras" not in sys.modules:
         _check_backend(os.environ["KERAS_BACKEND"], "KERAS_BACKEND")
     if "keras" in sys.modules:
@@ -36,7 +36,7 @@ def select_backend(name: str | None) -> str:
         current = keras.backend.backend()
         if name is not None and name != current:
             raise OptionError(
-                "--backend",
+                "backend",
                 f"Keras is already running on {current}; set KERAS_BACKEND={name} "
                 "before importing keras",
             )
@@ -46,6 +46,48 @@ def select_backend(name: str | None) -> str:
     import keras
 
     return keras.backend.backend()
+
+
+def start_backend(name: str | None = None) -> str:
+    """`select_backend(name)`, then import Keras and its backend with TensorFlow's C++ start-up
+    chatter held back. Returns the backend's name.
+
+    TensorFlow prints its oneDNN and CUDA probing notes before its logging is set up, so no
+    setting silences them; they go to a temporary file instead, shown only if the import fails.
+    """
+    import tempfile
+
+    def load() -> str:
+        chosen = select_backend(name)
+        # Keras imports an installed TensorFlow on any backend when it saves a model
+        if chosen == "tensorflow" or importlib.util.find_spec("tensorflow") is not None:
+            import tensorflow as tf
+
+            tf.config.list_physical_devices("GPU")
+        return chosen
+
+    if "tensorflow" in sys.modules:  # nothing left to hold back
+        return load()
+    try:
+        sink = tempfile.TemporaryFile(mode="w+b")
+    except OSError:  # no writable temporary folder: the chatter is a lesser evil than failing
+        return load()
+    with sink:
+        try:
+            saved = os.dup(2)
+        except OSError:
+            return load()
+        os.dup2(sink.fileno(), 2)
+        try:
+            return load()
+        except BaseException:
+            os.dup2(saved, 2)
+            sink.seek(0)
+            os.write(2, sink.read())
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def require_tensorflow(what: str) -> None:
@@ -89,7 +131,7 @@ def resolve_device(device: str, backend: str) -> tuple[contextlib.AbstractContex
 
         gpus = [d for d in jax.devices() if d.platform == "gpu"]
         if device == "gpu" and not gpus:
-            raise OptionError("--device", "no GPU is visible to JAX")
+            raise OptionError("device", "no GPU is visible to JAX")
         target = gpus[0] if gpus and device != "cpu" else jax.devices("cpu")[0]
         name = f"GPU:0 ({target.device_kind})" if target.platform == "gpu" else "CPU"
         return jax.default_device(target), name
@@ -97,7 +139,7 @@ def resolve_device(device: str, backend: str) -> tuple[contextlib.AbstractContex
 
     gpus = tf.config.list_physical_devices("GPU")
     if device == "gpu" and not gpus:
-        raise OptionError("--device", "no GPU is visible to TensorFlow")
+        raise OptionError("device", "no GPU is visible to TensorFlow")
     if gpus and device != "cpu":
         return tf.device("/GPU:0"), "GPU:0"
     return tf.device("/CPU:0"), "CPU"

@@ -1,0 +1,104 @@
+"""Writing files so that nothing is ever half there: a temporary name, then one rename.
+
+A full disk, a signal or a crash half-way through a write leaves the previous file (or no file)
+under the final name, never a cut one. A file the user made is not replaced unless they say so.
+
+    >>> with atomic_path(Path("table.md")) as part:      # doctest: +SKIP
+    ...     part.write_text("| a | b |")
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from zoo.errors import OptionError, WriteError
+from zoo.jsonable import to_jsonable
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside `path` (same suffix), renamed onto it when the block succeeds.
+
+    Any OSError (no space, no permission, a folder in the way) becomes a `WriteError` naming
+    `path`; the temporary file is removed whatever happens.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise WriteError(path, "a folder of that name is in the way")
+    part = path.with_name(f".{path.stem}.part{path.suffix}")
+    try:
+        yield part
+        os.replace(part, path)
+    except OSError as err:
+        raise WriteError(path, err.strerror or str(err)) from None
+    finally:
+        try:
+            part.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def write_bytes(path: str | Path, data: bytes) -> Path:
+    with atomic_path(path) as part:
+        part.write_bytes(data)
+    return Path(path)
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    return write_bytes(path, text.encode("utf-8"))
+
+
+def json_text(data: Any) -> str:
+    """JSON as the zoo writes it: indented, UTF-8, NaN and infinity as null."""
+    return json.dumps(to_jsonable(data), indent=2, ensure_ascii=False) + "\n"
+
+
+def write_json(path: str | Path, data: Any) -> Path:
+    return write_text(path, json_text(data))
+
+
+def read_json(path: str | Path) -> Any:
+    """A JSON file, also one an editor saved with a byte-order mark."""
+    return json.loads(Path(path).read_text(encoding="utf-8-sig"))
+
+
+def free_path(path: str | Path) -> Path:
+    """`path` if nothing is there, else the first free of `stem-2.ext`, `stem-3.ext`, ...
+
+    How a default output name avoids replacing what an earlier command wrote.
+    """
+    path = Path(path)
+    if not path.exists():
+        return path
+    for n in range(2, 10_000):
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+        if not candidate.exists():
+            return candidate
+    raise WriteError(path, "no free name left beside it")
+
+
+def refuse_overwrite(path: str | Path, option: str, force: bool = False) -> Path:
+    """OptionError when `path` exists and `force` is not set: a user's file is not replaced."""
+    path = Path(path)
+    if path.is_dir():
+        raise OptionError(option, f"{str(path)!r} is a folder, not a file")
+    if path.exists() and not force:
+        raise OptionError(
+            option, f"{str(path)!r} already exists; choose another name or pass force=True"
+        )
+    return path
+
+
+def cannot_write(folder: str | Path) -> str | None:
+    """Why nothing can be written into `folder`, or None when it can (tried, not guessed)."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return None
+    except OSError as err:
+        return err.strerror or str(err)

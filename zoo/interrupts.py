@@ -1,0 +1,83 @@
+"""Signals that end a command, all handled like Ctrl-C: Ctrl-C itself, SIGTERM and SIGHUP.
+
+A closed terminal (SIGHUP), `kill`, `timeout` or a cluster scheduler (SIGTERM) must leave a
+run folder as honest as Ctrl-C does: what was trained is kept and the status says
+"interrupted". Inside `handled()` each of these signals raises `Interrupted`, a
+KeyboardInterrupt that knows its signal, and is remembered until acknowledged, so that an
+interrupt swallowed by a library (TensorFlow, while it builds a graph) is still noticed.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+_pending: list[int] = []
+
+
+class Interrupted(KeyboardInterrupt):
+    """A signal asked the command to stop; `exit_code` is what a shell reports for it."""
+
+    def __init__(self, signum: int = signal.SIGINT):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = int(signum)
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signum).name
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+def signal_of(err: BaseException) -> int:
+    """The signal behind a KeyboardInterrupt (Python's own Ctrl-C is SIGINT)."""
+    return getattr(err, "signum", signal.SIGINT)
+
+
+def pending() -> int | None:
+    """The signal received and not yet acknowledged, if any."""
+    return _pending[-1] if _pending else None
+
+
+def acknowledge() -> None:
+    """The interrupt has been dealt with (the run is marked interrupted)."""
+    _pending.clear()
+
+
+def _raise(signum, frame):
+    _pending.append(signum)
+    raise Interrupted(signum)
+
+
+@contextmanager
+def handled() -> Iterator[None]:
+    """Within the block SIGINT, SIGTERM and SIGHUP raise `Interrupted` (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.signal(s, _raise) for s in SIGNALS}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Signals wait until the block is done (the last, short write of a run's status)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)

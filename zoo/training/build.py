@@ -1,0 +1,93 @@
+"""What a run is made of before its first update: the data split, the scaling, the model and
+its objective, the optimizer. `train` and `zoo lr-find` build them the same way, here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from zoo.datasets import Dataset
+from zoo.errors import OptionError
+from zoo.models.layers import Normalization, as_normalization
+from zoo.models.registry import MODELS, create_model
+from zoo.objective import Objective
+
+
+def holdout(dataset: Dataset, fraction: float, seed: int) -> tuple[Dataset, np.ndarray, np.ndarray]:
+    """Hold `fraction` of the training set out for validation (stratified for classes)."""
+    from sklearn.model_selection import train_test_split
+
+    stratify = dataset.y_train if dataset.task == "classification" else None
+    try:
+        x_tr, x_val, y_tr, y_val = train_test_split(
+            dataset.x_train,
+            dataset.y_train,
+            test_size=fraction,
+            random_state=seed,
+            stratify=stratify,
+        )
+    except ValueError as err:
+        raise OptionError(
+            "validation", f"cannot hold out {fraction} of the training set: {err}"
+        ) from None
+    return dataclasses.replace(dataset, x_train=x_tr, y_train=y_tr), x_val, y_val
+
+
+def choose_normalization(dataset: Dataset, how: str) -> Normalization | None:
+    """`dataset`: the dataset's preset (the lab's CIFAR statistics) or else the training set's."""
+    if how == "none":
+        return None
+    scale = 1 / 255 if dataset.x_train.dtype == np.uint8 else 1.0
+    if how == "dataset" and dataset.normalization is not None:
+        return as_normalization(dataset.normalization)
+    return Normalization.from_data(dataset.x_train, scale=scale)
+
+
+def objective_for(model_name: str, data: Dataset, *, head: str | None, loss: str | None):
+    """The objective of a registered model: its head (the builder's default for classes, linear
+    for a regression target) and the loss that follows it unless `loss` is given."""
+    if head is None:
+        default = MODELS.options(model_name).get("head")
+        head = default if data.task == "classification" else "linear"
+    return Objective.create(head=head, task=data.task, num_classes=data.num_classes, loss=loss)
+
+
+def build_model(
+    model_name: str,
+    data: Dataset,
+    *,
+    loss: str | None = None,
+    normalize: str = "dataset",
+    model_options: dict | None = None,
+):
+    """(keras.Model, Objective, Normalization or None) for a registered model on `data`."""
+    options = dict(model_options or {})
+    objective = objective_for(model_name, data, head=options.pop("head", None), loss=loss)
+    options["head"] = objective.head
+    normalization = None
+    if "normalization" in MODELS.options(model_name):  # lecture-net has fixed weights
+        normalization = choose_normalization(data, normalize)
+        options["normalization"] = normalization
+    model = create_model(
+        model_name,
+        input_shape=data.input_shape,
+        num_classes=data.num_classes if data.task == "classification" else 1,
+        **options,
+    )
+    return model, objective, normalization
+
+
+def make_optimizer(name: str, lr: float, momentum: float = 0.0, loss_scaling: bool = False):
+    """The Keras optimizer `name` ("sgd" or "adam"); loss scaling for float16 training."""
+    import keras
+
+    if name == "adam":
+        optimizer = keras.optimizers.Adam(learning_rate=lr)
+    else:
+        optimizer = keras.optimizers.SGD(learning_rate=lr, momentum=momentum)
+    if loss_scaling:
+        # float16 gradients underflow without loss scaling; bfloat16 (JAX) needs none
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
