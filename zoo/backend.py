@@ -20,6 +20,22 @@ def _check_backend(name: str, option: str) -> None:
         raise OptionError(option, f"{name} is not installed{extra}")
 
 
+def import_matplotlib():
+    """matplotlib, imported even when $MPLBACKEND names no backend it knows.
+
+    matplotlib's own import fails on such a value, and Keras imports matplotlib when it can:
+    the zoo draws off-screen anyway, so the bad setting is dropped for this process.
+    """
+    try:
+        import matplotlib
+    except ValueError:
+        os.environ.pop("MPLBACKEND", None)
+        for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+            del sys.modules[name]
+        import matplotlib
+    return matplotlib
+
+
 def select_backend(name: str | None) -> str:
     """Make `name` Keras's backend; it must happen before the first `import keras`.
 
@@ -43,6 +59,8 @@ def select_backend(name: str | None) -> str:
         return current
     if name is not None:
         os.environ["KERAS_BACKEND"] = name
+    if importlib.util.find_spec("matplotlib") is not None:
+        import_matplotlib()  # before Keras, which imports it
     import keras
 
     return keras.backend.backend()

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from zoo.errors import OptionError, WriteError
+from zoo.errors import OptionError, WriteError, ZooError
 from zoo.jsonable import to_jsonable
 
 
@@ -29,8 +29,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     `path`; the temporary file is removed whatever happens.
     """
     path = Path(path)
-    if path.is_dir():
-        raise WriteError(path, "a folder of that name is in the way")
+    if path.is_dir():  # put there by hand: bad input rather than a failing disk
+        raise ZooError(f"cannot write {path}: a folder of that name is in the way")
     part = path.with_name(f".{path.stem}.part{path.suffix}")
     try:
         yield part
@@ -90,7 +90,7 @@ def refuse_overwrite(path: str | Path, option: str, force: bool = False) -> Path
         raise OptionError(option, f"{str(path)!r} is a folder, not a file")
     if path.exists() and not force:
         raise OptionError(
-            option, f"{str(path)!r} already exists; choose another name or pass force=True"
+            option, f"{str(path)!r} already exists; choose another name or pass `force=True`"
         )
     return path
 

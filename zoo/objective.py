@@ -6,6 +6,7 @@ cross-entropy one-vs-rest, linear -> mean squared error) unless `loss` says othe
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,6 +63,9 @@ class Objective:
         head = name if name in HEADS else "linear"
         obj = cls.create(head=head, task=task, num_classes=num_classes, loss=loss)
         units = int(model.outputs[0].shape[-1])
+        one_per_class = task == "classification" and head != "softmax" and units == num_classes
+        if one_per_class and units != obj.units:  # two sigmoid outputs for two classes
+            return dataclasses.replace(obj, units=units)
         if units != obj.units:
             raise OptionError(
                 "model",

@@ -19,26 +19,9 @@ LANG = click.option(
 )
 
 
-def _draws_with_the_model(run_dir) -> bool:
-    """2-D and 1-D runs keep their points in data.npz; their figures call the model."""
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(Path(run_dir) / "data.npz") as arrays:
-            return "x_train.npy" in arrays.namelist()
-    except (OSError, zipfile.BadZipFile):
-        return False
-
-
-def _trained_lang(run_dir) -> str:
-    """The language `zoo train --lang` recorded; English for older or unreadable folders."""
-    import json
-    from pathlib import Path
-
-    try:
-        lang = json.loads((Path(run_dir) / "config.json").read_text(encoding="utf-8")).get("lang")
-    except (OSError, ValueError, AttributeError):
-        return "en"  # write_report says what is wrong with the folder
+def _trained_lang(run) -> str:
+    """The language `zoo train --lang` recorded; English for older folders."""
+    lang = run.config.get("lang")
     return lang if lang in languages() else "en"
 
 
@@ -72,21 +55,32 @@ def report(run_dir, lang, formats, author, group, variant, title):
       zoo report reports/mlp-cifar100-3class-20261127-101500 --lang ru
       zoo report RUN_DIR --format pdf,png,svg --author "Ivanov I." --group IU5-21M --variant 7
     """
+    from zoo.reporting.describe import status_word
     from zoo.reporting.pdf import write_report
+    from zoo.runfolder import read_run_folder
 
-    lang = lang or _trained_lang(run_dir)
-    if _draws_with_the_model(run_dir):
-        start_backend()  # the decision boundary or fit needs Keras: keep its start quiet
+    run = read_run_folder(run_dir)
+    lang = lang or _trained_lang(run)
+    if run.data and "x_train" in run.data:
+        start_backend()  # 2-D and 1-D figures call the model: keep Keras's start quiet
     paths = write_report(
-        run_dir,
-        lang=lang,
-        formats=formats,
-        author=author,
-        group=group,
-        variant=variant,
-        title=title,
+        run, lang=lang, formats=formats, author=author, group=group, variant=variant, title=title
     )
     click.echo(t("report.written", lang, paths="".join(f"\n  {p}" for p in paths)))
+    if not run.finished:  # a failed or killed run: say what the report had to do without
+        missing = run.missing()
+        files = t("report.unfinished_missing", lang, files=", ".join(missing)) if missing else ""
+        reason = run.config.get("stop_reason") or "-"
+        status = status_word(run.status, lang)
+        note = t(
+            "report.unfinished_note",
+            lang,
+            run=run.path,
+            status=status,
+            reason=reason,
+            missing=files,
+        )
+        click.echo(note, err=True)
 
 
 @command()
@@ -103,7 +97,8 @@ def report(run_dir, lang, formats, author, group, variant, title):
     help="File, or folder for comparison.FORMAT (default: the folder holding the runs).",
 )
 @LANG
-def compare(run_dirs, fmt, out, lang):
+@click.option("--force", is_flag=True, help="Replace the file --out names if it exists.")
+def compare(run_dirs, fmt, out, lang, force):
     """Print and write the lab's final table over several runs, and their test-loss curves.
 
     \b
@@ -112,9 +107,10 @@ def compare(run_dirs, fmt, out, lang):
       zoo compare RUN_A RUN_B --format tex --out report/table.tex --lang ru
     """
     from zoo.reporting.compare import write_comparison
+    from zoo.runfolder import read_run_folder
 
     if lang is None:
-        lang = _trained_lang(run_dirs[0]) if run_dirs else "en"
-    text, paths = write_comparison(run_dirs, fmt=fmt, out=out, lang=lang)
+        lang = _trained_lang(read_run_folder(run_dirs[0])) if run_dirs else "en"
+    text, paths = write_comparison(run_dirs, fmt=fmt, out=out, lang=lang, force=force)
     click.echo(text, nl=False)
     click.echo(t("report.written", lang, paths="".join(f"\n  {p}" for p in paths)))

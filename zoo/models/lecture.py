@@ -23,7 +23,7 @@ def lecture_net(input_shape, num_classes, *, head="sigmoid"):
             f" and a {head} head" if head != "sigmoid" else ""
         )
         raise OptionError(
-            "MODEL",
+            "model",
             f"lecture-net is fixed at 3 inputs and 2 sigmoid outputs (the lecture's example: "
             f"zoo explain forward); this asks for {given}",
         )

@@ -109,7 +109,18 @@ def input_text(config: Mapping[str, Any], lang: str = "en") -> str:
     return t(key, lang, shape="×".join(str(d) for d in shape), features=features)
 
 
-STATUS_WORDS = ("completed", "stopped_early", "target_reached", "diverged", "interrupted")
+STATUS_WORDS = (
+    "completed",
+    "stopped_early",
+    "target_reached",
+    "diverged",
+    "interrupted",
+    "failed",
+    "killed",
+    "running",
+)
+EXPLAINED = ("diverged", "interrupted", "stopped_early", "target_reached", "failed", "killed")
+COMMENT_CHARS = 400  # what fits the task page; config.json keeps the whole comment
 
 
 def status_word(status: str | None, lang: str = "en") -> str:
@@ -132,15 +143,11 @@ def status_text(run: RunFolder, lang: str = "en") -> str | None:
         "lr": c.get("lr", DASH),
         "patience": c.get("patience", DASH),
         "best": run.best_epoch or DASH,
-        "eval": t(
-            "report.eval.validation" if c.get("validation_size") else "report.eval.test", lang
-        ),
+        "eval": t(f"report.eval.{run.eval_split}", lang),
+        "missing": ", ".join(run.missing()) or DASH,
+        "where": f"{c.get('host', '?')}, pid {c.get('pid', '?')}",
     }
-    key = (
-        status
-        if status in ("diverged", "interrupted", "stopped_early", "target_reached")
-        else "other"
-    )
+    key = status if status in (*EXPLAINED, "running") else "other"
     return t(f"report.status.{key}", lang, **values)
 
 
@@ -200,7 +207,10 @@ def task_paragraph(run: RunFolder, lang: str = "en", variant: str | None = None)
         )
     )
     if c.get("comment"):
-        sentences.append(t("report.task.comment", lang, comment=c["comment"]))
+        comment = str(c["comment"])
+        if len(comment) > COMMENT_CHARS:  # a long one would run over the page's footer
+            comment = comment[:COMMENT_CHARS].rstrip() + "… " + t("report.comment_cut", lang)
+        sentences.append(t("report.task.comment", lang, comment=comment))
     return " ".join(sentences)
 
 

@@ -75,7 +75,7 @@ def pages(run: RunFolder, info: Mapping, images: dict, notes: dict, lang: str, w
 
 
 def write_report(
-    run_dir: str | Path,
+    run_dir: str | Path | RunFolder,
     *,
     lang: str = "en",
     formats: str | Iterable[str] = ("pdf", "png"),
@@ -95,7 +95,7 @@ def write_report(
 
     table(lang)  # an unknown language fails before any work
     chosen = check_formats(formats)
-    run = read_run_folder(run_dir)
+    run = run_dir if isinstance(run_dir, RunFolder) else read_run_folder(run_dir)
     reason = cannot_write(run.path)
     if reason:  # before any figure is drawn
         raise RunFolderError(f"cannot write the report into {run.path} ({reason})")
@@ -121,7 +121,8 @@ def write_report(
                 written.append(path)
         if "pdf" in chosen:
             path = run.path / REPORT
-            key = run.status if run.status in ("diverged", "interrupted") else "other"
+            unfinished = ("diverged", "interrupted", "failed", "killed", "running")
+            key = run.status if run.status in unfinished else "other"
             warning = "" if run.finished else t(f"report.warning.{key}", lang)
             metadata = {
                 "Title": info["title"] or t("report.default_title", lang),

@@ -10,25 +10,18 @@ alone, figures never pile up in pyplot's list, and an unusable $MPLBACKEND does 
 from __future__ import annotations
 
 import contextlib
-import os
-import sys
 import warnings
 from collections.abc import Iterator
+
+from zoo.backend import import_matplotlib
 
 DPI = 150  # every PNG the zoo writes
 RC = {"pdf.fonttype": 42, "font.family": "DejaVu Sans"}  # TrueType: PDF text is extractable
 
 
 def matplotlib():
-    """The matplotlib module, imported even when $MPLBACKEND names no backend it knows."""
-    try:
-        import matplotlib as mpl
-    except ValueError:  # raised by matplotlib's import for a bad MPLBACKEND
-        os.environ.pop("MPLBACKEND", None)
-        for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
-            del sys.modules[name]
-        import matplotlib as mpl
-    return mpl
+    """The matplotlib module (see `zoo.backend.import_matplotlib`: a bad $MPLBACKEND is dropped)."""
+    return import_matplotlib()
 
 
 class Figures:

@@ -76,6 +76,10 @@ def build_model(
         num_classes=data.num_classes if data.task == "classification" else 1,
         **options,
     )
+    if int(model.outputs[0].shape[-1]) != objective.units:  # a builder with fixed outputs
+        objective = Objective.for_model(
+            model, task=data.task, num_classes=data.num_classes, loss=loss
+        )
     return model, objective, normalization
 
 
