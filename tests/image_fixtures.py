@@ -216,11 +216,15 @@ MNIST_FILES = {
 }
 
 
+def idx_header(shape: tuple[int, ...]) -> bytes:
+    """An idx header: magic 0x0000 08 <ndim>, then the sizes as big-endian int32 (any, forged)."""
+    return struct.pack(">HBB", 0, 0x08, len(shape)) + struct.pack(f">{len(shape)}i", *shape)
+
+
 def idx_bytes(array: np.ndarray) -> bytes:
-    """An idx file: magic 0x0000 08 <ndim>, big-endian int32 dims, then the uint8 values."""
+    """An idx file: its header, then the uint8 values."""
     array = np.asarray(array, dtype=np.uint8)
-    header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}i", *array.shape)
-    return header + array.tobytes()
+    return idx_header(array.shape) + array.tobytes()
 
 
 def mnist_split(per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -15,8 +15,10 @@ import http.server
 import io
 import os
 import pickle
+import re
 import tarfile
 import threading
+import tracemalloc
 from pathlib import Path
 
 import image_fixtures as fx
@@ -553,6 +555,59 @@ def test_gzip_cut_short_exits_2(data_dir):
     path.write_bytes(path.read_bytes()[:20])
     result = zoo("info", "mnist", "--data-dir", str(data_dir))
     assert result.exit_code == 2 and "t10k-labels-idx1-ubyte.gz" in result.output
+
+
+IMAGES = "train-images-idx3-ubyte"
+
+
+@pytest.mark.parametrize(
+    "shape, message",
+    [
+        ((2**31 - 1, 28, 28), "more than a gzipped file of"),  # was: Unable to allocate 1.53 TiB
+        ((60, 2**31 - 1, 2**31 - 1), "not 28x28 items"),  # was: array is too big
+        ((0, 28, 28), "impossible sizes in the header (0, 28, 28)"),  # was a TypeError
+        ((60, -28, 28), "impossible sizes"),
+    ],
+)
+def test_idx_header_with_impossible_sizes_exits_2_naming_the_file(data_dir, shape, message):
+    folder = fx.write_mnist_files(data_dir / "mnist")
+    (folder / f"{IMAGES}.gz").write_bytes(gzip.compress(fx.idx_header(shape) + bytes(784)))
+    result = zoo("info", "mnist", "--data-dir", str(data_dir))
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert f"{IMAGES}.gz" in result.output and message in result.output
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [(-784, "truncated (the header (30, 28, 28) announces 23520 bytes"), (1, "more bytes")],
+)
+def test_uncompressed_idx_file_is_checked_against_its_length(data_dir, extra, message):
+    folder = fx.write_mnist_files(data_dir / "mnist")
+    gz = folder / f"{IMAGES}.gz"
+    raw = gzip.decompress(gz.read_bytes())
+    gz.unlink()
+    (folder / IMAGES).write_bytes(raw[:extra] if extra < 0 else raw + bytes(extra))
+    with pytest.raises(DataError, match=re.escape(message)) as err:
+        load_dataset("mnist", data_dir=data_dir)
+    assert str(folder / IMAGES) in str(err.value)
+
+
+def test_gzipped_idx_values_are_read_as_they_come_not_allocated_from_the_header(tmp_path):
+    # A header that a gzip file of this size could just hold (so it is not refused at once),
+    # over 40 kB of values instead of 31 MB: reading must fail having held about 40 kB.
+    payload = fx.idx_header((40_000, 28, 28)) + np.random.default_rng(0).bytes(40_000)
+    path = tmp_path / f"{IMAGES}.gz"
+    path.write_bytes(gzip.compress(payload))
+    assert path.stat().st_size * mnist.MAX_DEFLATE_RATIO > 40_000 * 28 * 28
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataError, match="truncated .40000 of 31360000 bytes"):
+            with gzip.open(path) as file:
+                mnist.read_idx(file, str(path), 3, (28, 28), mnist.room(path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8_000_000  # the chunk buffers of gzip, not the 31 MB the header announces
 
 
 def test_archive_members_are_never_extracted_to_disk(data_dir, tmp_path):

@@ -9,6 +9,7 @@ torchvision keeps it, or DATA_DIR itself) and ``DATA_DIR/fashion-mnist/`` (or
 
 from __future__ import annotations
 
+import math
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -115,24 +116,77 @@ def find_copy(spec: IdxSet, folder: Path) -> Path | None:
     return None
 
 
-def read_idx(file: IO[bytes], source: str, ndim: int) -> np.ndarray:
-    """One idx array of unsigned bytes: magic ``00 00 08 <ndim>``, big-endian sizes, values."""
+# Deflate shrinks data at most about 1032:1, so a gzip file of n bytes holds at most this many
+# times n bytes: a header announcing more cannot be true, whatever the rest of the file says.
+MAX_DEFLATE_RATIO = 1032
+CHUNK = 1 << 22  # bytes of a gzipped file's values decompressed at a time
+
+
+def room(path: Path) -> tuple[int, bool]:
+    """The most bytes reading `path` can give, and whether that is exact (not gzipped)."""
+    size = path.stat().st_size
+    return (size * MAX_DEFLATE_RATIO, False) if path.suffix == ".gz" else (size, True)
+
+
+def read_idx(
+    file: IO[bytes],
+    source: str,
+    ndim: int,
+    item_shape: tuple[int, ...] = (),
+    space: tuple[int, bool] | None = None,
+) -> np.ndarray:
+    """One idx array of unsigned bytes: magic ``00 00 08 <ndim>``, big-endian sizes, values.
+
+    The header's sizes are checked before anything is allocated: no zero sizes, each item of
+    `item_shape` when one is given, and a total that fits ``space = (bytes, exact)``: the
+    file's length, exact for a plain file, an upper bound for a gzipped one (see `room`).
+    A gzipped file's values are then read a chunk at a time, so memory grows only with the
+    bytes really there, never with what a forged header claims.
+    """
     zero, kind, dims = struct.unpack(">HBB", read_exact(file, 4, source))
     if zero != 0 or kind != 0x08 or dims != ndim:
         raise DataError(
             f"{source}: not an idx file of {ndim}-D unsigned bytes "
             f"(header {zero:04x} {kind:02x} {dims:02x})"
         )
+    header = 4 + 4 * ndim
     shape = struct.unpack(f">{ndim}i", read_exact(file, 4 * ndim, source))
-    if min(shape) < 0:
-        raise DataError(f"{source}: negative size in the header {shape}")
-    out = np.empty(shape, dtype=np.uint8)
-    view, filled = memoryview(out).cast("B"), 0
-    while filled < out.nbytes:  # readinto: no second copy of the pixels
-        got = file.readinto(view[filled:])
-        if not got:
-            raise DataError(f"{source}: truncated ({filled} of {out.nbytes} bytes of values)")
-        filled += got
+    if min(shape) <= 0:
+        raise DataError(f"{source}: impossible sizes in the header {shape} (zero or negative)")
+    if item_shape and shape[1:] != item_shape:
+        items = "x".join(map(str, item_shape))
+        raise DataError(f"{source}: the header says {shape}, not {items} items")
+    nbytes = math.prod(shape)
+    if space is not None:
+        available, exact = space[0] - header, space[1]
+        if exact and nbytes > available:
+            raise DataError(
+                f"{source}: truncated (the header {shape} announces {nbytes} bytes of values, "
+                f"the file holds {available})"
+            )
+        if exact and nbytes < available:
+            raise DataError(f"{source}: more bytes than its header {shape} announces")
+        if nbytes > available:
+            raise DataError(
+                f"{source}: the header {shape} announces {nbytes} bytes of values, more than "
+                f"a gzipped file of {space[0] // MAX_DEFLATE_RATIO} bytes can hold"
+            )
+    if space is not None and space[1]:  # the length is known: one buffer, filled in place
+        out = np.empty(shape, dtype=np.uint8)
+        view, filled = memoryview(out).cast("B"), 0
+        while filled < nbytes:  # readinto: no second copy of the pixels
+            got = file.readinto(view[filled:])
+            if not got:
+                raise DataError(f"{source}: truncated ({filled} of {nbytes} bytes of values)")
+            filled += got
+    else:
+        buffer = bytearray()
+        while len(buffer) < nbytes:
+            chunk = file.read(min(CHUNK, nbytes - len(buffer)))
+            if not chunk:
+                raise DataError(f"{source}: truncated ({len(buffer)} of {nbytes} bytes of values)")
+            buffer += chunk
+        out = np.frombuffer(buffer, dtype=np.uint8).reshape(shape)  # writable: a bytearray
     if file.read(1):
         raise DataError(f"{source}: more bytes than its header {shape} announces")
     return out
@@ -142,16 +196,19 @@ def read_set(spec: IdxSet, folder: Path, ids: list[int] | None, hint: str) -> Sp
     arrays = []
     for stem in FILES:
         path = _file(folder, stem)
-        ndim = 3 if "images" in stem else 1
-        arrays.append(read_file(path, lambda f, p=path, n=ndim: read_idx(f, str(p), n), hint))
+        items = (28, 28) if "images" in stem else ()
+
+        def read(file, path=path, items=items):
+            return read_idx(file, str(path), 1 + len(items), items, room(path))
+
+        arrays.append(read_file(path, read, hint))
     out = []
     for (images, labels), split in zip((arrays[:2], arrays[2:]), ("train", "t10k"), strict=True):
-        if images.shape[1:] != (28, 28) or len(images) != len(labels):
+        if len(images) != len(labels):
             raise DataError(
-                f"{folder}: {split} images {images.shape} and labels {labels.shape} "
-                "do not match 28x28 images with one label each; " + hint
+                f"{folder}: {len(images)} {split} images but {len(labels)} labels; " + hint
             )
-        if len(labels) and labels.max() >= len(spec.names):
+        if labels.max() >= len(spec.names):
             raise DataError(f"{folder}: {split} labels go up to {labels.max()}; " + hint)
         x, y = select(images, labels, ids)
         out += [x[..., np.newaxis], y]
