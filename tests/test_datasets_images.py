@@ -16,6 +16,8 @@ import io
 import os
 import pickle
 import re
+import subprocess
+import sys
 import tarfile
 import threading
 import tracemalloc
@@ -28,7 +30,7 @@ from click.testing import CliRunner
 
 from zoo import load_dataset
 from zoo.cli import cli
-from zoo.datasets import cifar, mnist
+from zoo.datasets import archive, cifar, mnist
 from zoo.datasets.archive import RowFilterUnpickler, load_pickle
 from zoo.errors import DataError, OptionError
 
@@ -461,6 +463,82 @@ def test_safe_unpickler_admits_plain_data_only():
             io.BytesIO(b"\x80\x02c_codecs\nencode\nX\x01\x00\x00\x00aX\x03\x00\x00\x00hex\x86R."),
             "x",
         )
+
+
+# A structured dtype whose one field holds Python objects, with flags that say it holds none:
+# NumPy then takes the array's bytes as object pointers (0x4141... here), and reading the
+# element crashes the process. Only the state of the outer dtype is forged.
+OBJECT = fx.Dtype(b"O8", (3, b"|", None, None, None, -1, -1, 63))
+POINTERS = fx.Dtype(b"V8", (3, b"|", None, (b"p",), {b"p": (OBJECT, 0)}, 8, 1, 0))
+# A uint8 dtype told it has fields (of a type that passes on its own)
+POINTERS_U1 = fx.Dtype(b"u1", (3, b"|", None, (b"p",), {b"p": (fx.U1, 0)}, 8, 1, 0))
+
+
+def hostile_batch(dtype: fx.Dtype, data: bytes = b"A" * 8) -> bytes:
+    return fx.py2_pickle({"fine_labels": [0], "data": fx.RawArray((1,), dtype, data)})
+
+
+@pytest.fixture
+def built_arrays(monkeypatch) -> list:
+    """Shapes of the arrays the unpickler builds (the real builder still builds them)."""
+    built, real = [], archive._new_array
+    monkeypatch.setattr(archive, "_new_array", lambda *a: built.append(a[0]) or real(*a))
+    return built
+
+
+def test_forged_dtype_state_really_reads_bytes_as_pointers_in_plain_numpy(tmp_path):
+    script = tmp_path / "check.py"
+    script.write_text(
+        "import pickle, sys\n"
+        "a = pickle.loads(sys.stdin.buffer.read(), encoding='latin1')['data']\n"
+        "print(a.dtype.fields['p'][0].kind, a.dtype.hasobject)\n"  # never a[0]: it would crash
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], input=hostile_batch(POINTERS), capture_output=True
+    )
+    assert done.stdout.split() == [b"O", b"False"], done.stderr  # objects NumPy does not see
+
+
+@pytest.mark.parametrize("keep", [None, ("fine_labels", [0, 1])])
+@pytest.mark.parametrize(
+    "dtype, message",
+    [
+        (POINTERS, "refused numpy.dtype(b'V8')"),
+        (fx.Dtype(b"O8", (3, b"|", None, None, None, -1, -1, 0)), "refused numpy.dtype(b'O8')"),
+        (POINTERS_U1, "refused a forged numpy.dtype state for u1"),
+        (fx.Dtype(b"u1", (3, b"|", None, None, None, -1, -1, 63)), "refused a forged numpy.dtype"),
+        (fx.Dtype(b"u1", (3, b"|", None, None, None, 8, 1, 0)), "refused a forged numpy.dtype"),
+        (
+            fx.Dtype(b"u1", (4, b"|", None, None, None, -1, -1, 0, {})),
+            "refused a forged numpy.dtype",
+        ),
+        (fx.Dtype(b"S8", (3, b"|", None, None, None, 8, 1, 0)), "refused numpy.dtype(b'S8')"),
+    ],
+)
+def test_dtype_other_than_plain_numeric_is_refused_before_any_array_is_built(
+    built_arrays, keep, dtype, message
+):
+    with pytest.raises(DataError, match=re.escape(f"train: {message}")):
+        load_pickle(io.BytesIO(hostile_batch(dtype)), "train", keep)
+    assert built_arrays == []
+    content, _ = load_pickle(io.BytesIO(hostile_batch(fx.U1, b"A")), "train", keep)
+    assert built_arrays == [(1,)] and content["data"].tobytes() == b"A"  # the check can pass
+
+
+def test_plain_dtypes_keep_their_byte_order():
+    big = fx.Dtype(b"i4", (3, b">", None, None, None, -1, -1, 0))
+    content, _ = load_pickle(io.BytesIO(hostile_batch(big, b"\x00\x00\x01\x02")), "x")
+    assert content["data"].dtype.kind == "i" and content["data"].tolist() == [258]
+
+
+def test_archive_with_a_forged_dtype_exits_2_naming_the_member(data_dir, tmp_path):
+    members = fx.cifar100_members()
+    members["train"] = hostile_batch(POINTERS)
+    fx.write_cifar100_archive(data_dir, members)
+    result = zoo("info", "cifar100-3class", "--data-dir", str(data_dir))
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "cifar-100-python.tar.gz:train: refused numpy.dtype(b'V8')" in result.output
+    assert cache_files(tmp_path) == []
 
 
 def test_an_unreadable_archive_is_named_as_such_and_kept_in_the_cache(tmp_path, monkeypatch):
