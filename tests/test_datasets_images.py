@@ -403,6 +403,57 @@ def test_options_a_set_does_not_take_exit_2(cifar100_dir, tmp_path):
     assert result.exit_code == 2 and "does not exist" in result.output
 
 
+def partial_cifar100(data_dir: Path, train: list[int], test: list[int]) -> Path:
+    """A miniature archive holding only some classes (labels as given, in order)."""
+    members = fx.cifar100_members()
+    members["train"] = fx.py2_pickle(fx.cifar100_batch(train, "training batch 1 of 1", 1))
+    members["test"] = fx.py2_pickle(fx.cifar100_batch(test, "testing batch 1 of 1", 2))
+    return fx.write_cifar100_archive(data_dir, members)
+
+
+def test_chosen_classes_without_examples_are_named_with_their_split(data_dir, tmp_path):
+    partial_cifar100(data_dir, train=[0, 0, 1, 1, 2, 2], test=[0, 1])
+    result = zoo("info", "cifar100", "--classes", "1,2,bed", "--data-dir", str(data_dir))
+    assert result.exit_code == 2 and "Traceback" not in result.output  # was: 0/0 rows
+    assert "has no examples of 'bed' [5] in the training split; " in result.output
+    assert "nor of 'baby' [2], 'bed' [5] in the test split" in result.output
+    assert "choose classes= that it holds" in result.output
+    assert cache_files(tmp_path) == []
+    with pytest.raises(DataError, match=r"no examples of 'bed' \[5\], 'bee' \[6\] in the train"):
+        load_dataset("cifar100", classes=[5, 6], data_dir=data_dir)  # was: ZeroDivisionError
+    assert load_dataset("cifar100", classes=[0, 1], data_dir=data_dir).counts() == {
+        "train": [2, 2],
+        "test": [1, 1],
+    }
+
+
+def test_whole_set_of_a_partial_copy_loads_and_info_names_the_missing_classes(data_dir):
+    partial_cifar100(data_dir, train=[0, 1, 2], test=[0, 1, 2])
+    result = zoo("info", "cifar10", "--data-dir", str(data_dir))  # not there: the usual error
+    assert result.exit_code == 2
+    result = zoo("info", "cifar100", "--data-dir", str(data_dir))
+    assert result.exit_code == 0, result.output
+    assert "no train examples of: 3 bear, 4 beaver, 5 bed," in result.output
+    assert "no test examples of: 3 bear," in result.output
+
+
+def test_a_split_with_no_examples_at_all_is_refused(data_dir):
+    partial_cifar100(data_dir, train=[0, 1, 2], test=[])
+    with pytest.raises(DataError, match="no examples of any class in the test split"):
+        load_dataset("cifar100", data_dir=data_dir)
+
+
+def test_mnist_classes_missing_from_the_files_are_named(data_dir):
+    folder = fx.write_mnist_files(data_dir / "mnist")
+    images, labels = fx.mnist_split(2, seed=3)
+    keep = labels < 5  # digits 0..4 only in the test files
+    test_files = {"test_images": images[keep], "test_labels": labels[keep]}
+    for key, array in test_files.items():
+        (folder / fx.MNIST_FILES[key]).write_bytes(gzip.compress(fx.idx_bytes(array)))
+    with pytest.raises(DataError, match=r"MNIST from .* no examples of '8' \[8\] in the test"):
+        load_dataset("mnist", classes="3,8", data_dir=data_dir)
+
+
 def test_truncated_archive_exits_2_and_caches_nothing(cifar100_dir, tmp_path):
     archive = cifar100_dir / "cifar-100-python.tar.gz"
     archive.write_bytes(archive.read_bytes()[:-2000])

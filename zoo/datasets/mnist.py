@@ -18,11 +18,12 @@ from typing import IO
 
 import numpy as np
 
-from zoo.datasets.archive import UnreadableError, read_exact, read_file
+from zoo.datasets.archive import read_exact, read_file
 from zoo.datasets.base import Dataset
-from zoo.datasets.fetch import Remote, check_data_dir, check_source, forget, locate
+from zoo.datasets.fetch import Remote, check_data_dir, check_source
+from zoo.datasets.official import FileSet, load_official
 from zoo.datasets.registry import register_dataset
-from zoo.datasets.subsets import Split, cached_split, fingerprint, resolve_classes, select
+from zoo.datasets.subsets import Split, resolve_classes, select
 from zoo.errors import DataError
 from zoo.models.layers import Normalization
 
@@ -227,29 +228,22 @@ def load_idx_set(spec: IdxSet, name: str, *, classes, data_dir, source: str) -> 
         where = f"TFDS {spec.tfds_name}"
     else:
         ids = resolve_classes(classes, spec.names, spec.title)
-        path, found = locate(
-            lambda d: find_copy(spec, d),
-            list(spec.remotes),
+        split, where = load_official(
+            FileSet(
+                spec.title,
+                spec.remotes,
+                lambda d: find_copy(spec, d),
+                lambda path: [_file(path, stem) for stem in FILES],
+                spec.folders[0],
+            ),
+            cache_name=name,
+            key={"set": name, "classes": ids},
+            what=spec.title,
+            read=lambda path, hint: read_set(spec, path, ids, hint),
             data_dir=folder,
             source=source,
-            title=spec.title,
-            folder=spec.folders[0],
+            chosen=ids is not None,
         )
-        hint = "get good copies from " + " ".join(r.url for r in spec.remotes)
-        if found == "cache":
-            hint = "the damaged copy was removed from the cache; run again to download it"
-        files = [_file(path, stem) for stem in FILES]
-        key = {"set": name, "classes": ids, "files": fingerprint(files)}
-        try:
-            split = cached_split(
-                name, key, lambda: read_set(spec, path, ids, hint), store=ids is not None
-            )
-        except DataError as err:
-            if found == "cache" and not isinstance(err, UnreadableError):
-                for file in files:
-                    forget(file)
-            raise
-        where = f"{path} ({found})"
     chosen = "all" if classes is None else f"{len(split.class_ids)} of {len(spec.names)}"
     return Dataset(
         name=name,

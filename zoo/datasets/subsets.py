@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.datasets.fetch import atomic_path, cache_dir
-from zoo.errors import OptionError
+from zoo.errors import DataError, OptionError
 
 SUBSET_FORMAT = 1  # bump when what is stored changes, so old files are not read
 
@@ -100,6 +100,33 @@ class Split:
     y_test: np.ndarray
     class_names: list[str]
     class_ids: list[int]
+
+
+def check_examples(split: Split, what: str, chosen: bool = True) -> None:
+    """A `DataError` when a split is empty, or when a chosen class has no examples in one.
+
+    A partial or miniature copy of a set may lack classes; a model cannot learn or be scored
+    on a class it never sees. Without `chosen` (the whole set) only an empty split is refused:
+    `Dataset.summary` names the classes missing.
+    """
+    gaps = []
+    for part, y in (("training", split.y_train), ("test", split.y_test)):
+        counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=len(split.class_names))
+        if chosen and (counts == 0).any():
+            empty = [
+                f"{split.class_names[i]!r} [{split.class_ids[i]}]"
+                for i in np.flatnonzero(counts == 0)
+            ]
+            gaps.append(f"{', '.join(empty)} in the {part} split")
+        elif len(y) == 0:
+            gaps.append(f"any class in the {part} split")
+    if gaps:
+        advice = (
+            "choose classes= that it holds, or get the whole set" if chosen else "get the whole set"
+        )
+        raise DataError(
+            f"{what} has no examples of {'; nor of '.join(gaps)} (a partial copy?); {advice}"
+        )
 
 
 def fingerprint(paths: Sequence[Path]) -> list:
