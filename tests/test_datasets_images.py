@@ -13,6 +13,7 @@ import gzip
 import hashlib
 import http.server
 import io
+import json
 import os
 import pickle
 import re
@@ -30,7 +31,7 @@ from click.testing import CliRunner
 
 from zoo import load_dataset
 from zoo.cli import cli
-from zoo.datasets import archive, cifar, mnist
+from zoo.datasets import archive, cache, cifar, mnist
 from zoo.datasets.archive import RowFilterUnpickler, load_pickle
 from zoo.errors import DataError, OptionError
 
@@ -61,8 +62,16 @@ def cifar100_dir(data_dir) -> Path:
 
 
 def cache_files(tmp_path: Path) -> list[str]:
+    """Downloads and subsets in the cache (not the checksum records, see `records`)."""
     root = tmp_path / "cache"
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+    files = (str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+    return sorted(f for f in files if not f.startswith(f"{cache.RECORDS}/"))
+
+
+def records(tmp_path: Path) -> dict[str, dict]:
+    """The cache's checksum records by the file they describe."""
+    found = (tmp_path / "cache" / cache.RECORDS).glob("*.json")
+    return {r["path"]: r for r in (json.loads(p.read_text()) for p in found)}
 
 
 def raw_batch(members: dict[str, bytes], name: str) -> dict:
@@ -227,6 +236,117 @@ def test_a_changed_archive_or_a_broken_npz_is_read_afresh(cifar100_dir, tmp_path
     fx.write_cifar100_archive(cifar100_dir, train_per_class=3)
     os.utime(archive, ns=(1, 1))  # an archive replaced by another one
     assert load_dataset("cifar100-3class", data_dir=cifar100_dir).counts()["train"] == [3, 3, 3]
+
+
+def test_an_npz_changed_since_it_was_written_is_not_trusted(cifar100_dir, tmp_path):
+    first = load_dataset("cifar100-3class", data_dir=cifar100_dir)
+    (npz,) = (tmp_path / "cache" / "subsets").glob("*.npz")
+    assert records(tmp_path)[str(npz)]["sha256"] == hashlib.sha256(npz.read_bytes()).hexdigest()
+    with np.load(npz) as f:
+        forged = {k: f[k] for k in f.files}
+    forged["y_train"] = np.zeros_like(forged["y_train"])  # a valid npz, wrong labels
+    with open(npz, "wb") as out:
+        np.savez(out, **forged)
+    second = load_dataset("cifar100-3class", data_dir=cifar100_dir)
+    np.testing.assert_array_equal(second.y_train, first.y_train)
+
+
+# --- checksums of the files in the cache and the data folder ----------------------------------
+
+
+def count_hashes(monkeypatch, path: Path) -> list:
+    """The hashing passes over `path` (each still hashes: nothing is skipped)."""
+    passes, real = [], cache.hash_file
+    monkeypatch.setattr(
+        cache, "hash_file", lambda p, *a: (passes.append(a) if p == path else 0) or real(p, *a)
+    )
+    return passes
+
+
+def test_download_records_size_and_sha256_and_reuse_hashes_only_a_touched_copy(
+    mirror, tmp_path, monkeypatch
+):
+    load_dataset("cifar100-3class")
+    archive = tmp_path / "cache" / "downloads" / "cifar-100-python.tar.gz"
+    record = records(tmp_path)[str(archive)]
+    assert record["written"] and record["size"] == archive.stat().st_size
+    assert record["sha256"] == hashlib.sha256(archive.read_bytes()).hexdigest()
+    passes = count_hashes(monkeypatch, archive)
+    assert "(cache)" in load_dataset("cifar100", classes=[1, 2]).description
+    assert passes == []  # size and time as recorded: no hashing on a warm load
+    os.utime(archive, ns=(1, 1))  # touched, bytes unchanged: hashed once, then trusted again
+    load_dataset("cifar100", classes=[1, 3])
+    load_dataset("cifar100", classes=[1, 4])
+    assert passes == [("sha256",)] and records(tmp_path)[str(archive)]["mtime_ns"] == 1
+    assert mirror.requests == ["/cifar-100-python.tar.gz"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda b: b + b"\x00",  # another size: refused without hashing
+        lambda b: b[:100] + bytes([b[100] ^ 1]) + b[101:],  # same size, another byte
+    ],
+)
+def test_cached_download_changed_since_is_refused_removed_and_fetched_again(
+    mirror, tmp_path, change
+):
+    load_dataset("cifar100-3class")
+    archive = tmp_path / "cache" / "downloads" / "cifar-100-python.tar.gz"
+    archive.write_bytes(change(archive.read_bytes()))
+    result = zoo("info", "cifar100", "--classes", "1,2")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert f"{archive} changed since it was put in the cache" in result.output
+    assert "removed from the cache: run again to download it" in result.output
+    assert not archive.exists() and str(archive) not in records(tmp_path)
+    assert zoo("info", "cifar100", "--classes", "1,2").exit_code == 0
+    assert mirror.requests == ["/cifar-100-python.tar.gz"] * 2
+
+
+def test_local_archive_unlike_the_published_one_warns_once_per_version(
+    cifar100_dir, capsys, monkeypatch
+):
+    archive = cifar100_dir / "cifar-100-python.tar.gz"
+    md5 = hashlib.md5(archive.read_bytes()).hexdigest()
+    passes = count_hashes(monkeypatch, archive)
+    load_dataset("cifar100-3class", data_dir=cifar100_dir)
+    warning = capsys.readouterr().err
+    assert f"warning: {archive} is not the file published at http://127.0.0.1:9/" in warning
+    assert f"(md5 {md5}, published {cifar.CIFAR100.remote.md5})" in warning
+    load_dataset("cifar100", classes=[3, 4], data_dir=cifar100_dir)  # read again, not hashed
+    assert capsys.readouterr().err == "" and passes == [("md5",)]
+    fx.write_cifar100_archive(cifar100_dir, train_per_class=3)  # another copy: checked again
+    load_dataset("cifar100-3class", data_dir=cifar100_dir)
+    assert "warning: " in capsys.readouterr().err and len(passes) == 2
+
+
+def test_local_archive_with_the_published_md5_loads_without_a_word(
+    cifar100_dir, capsys, monkeypatch
+):
+    publish_md5(
+        monkeypatch,
+        hashlib.md5((cifar100_dir / "cifar-100-python.tar.gz").read_bytes()).hexdigest(),
+    )
+    result = zoo("info", "cifar100-3class", "--data-dir", str(cifar100_dir))
+    assert result.exit_code == 0 and "warning" not in result.output
+
+
+def test_mnist_files_are_each_checked_once_and_unpublished_forms_not_at_all(data_dir, capsys):
+    folder = fx.write_mnist_files(data_dir / "mnist")
+    load_dataset("mnist", data_dir=data_dir)
+    warnings = capsys.readouterr().err.splitlines()
+    assert sorted(w.split()[1] for w in warnings) == sorted(
+        str(folder / f) for f in fx.MNIST_FILES.values()
+    )
+    load_dataset("mnist", classes=[1, 2], data_dir=data_dir)
+    assert capsys.readouterr().err == ""
+    plain = fx.write_mnist_files(data_dir / "plain" / "mnist")
+    for file in plain.iterdir():  # uncompressed: no published checksum to compare with
+        file.with_suffix("").write_bytes(gzip.decompress(file.read_bytes()))
+        file.unlink()
+    data_dir = data_dir / "plain"
+    load_dataset("mnist", data_dir=data_dir)
+    assert capsys.readouterr().err == ""
 
 
 # --- CIFAR-10, MNIST, Fashion-MNIST -----------------------------------------------------------

@@ -1,10 +1,12 @@
 """The path every official file set takes: find a copy, read the chosen classes once, cache them.
 
 CIFAR and MNIST differ in how their files are laid out and read; the rest is shared here.
-`load_official` finds a copy (`fetch.locate`: the data folder, the cache or a download),
-reads it through the loader's own `read` unless the chosen classes are in the subset cache
-(keyed by the files' path, size and time), checks that each chosen class has examples, and
-removes a damaged copy from the cache so the next run downloads a good one.
+`load_official` finds a copy (`fetch.locate`: the data folder, the cache or a download) and
+checks its files (`zoo.datasets.cache`: a file the zoo put in the cache must be as written,
+an official file is compared with its published MD5, once). It reads the copy through the
+loader's own `read` unless the chosen classes are in the subset cache (keyed by the files'
+path, size and time), checks that each chosen class has examples, and removes a damaged
+copy from the cache so the next run downloads a good one.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zoo.datasets.archive import UnreadableError
+from zoo.datasets.cache import check_published, unchanged
 from zoo.datasets.fetch import Remote, forget, locate
 from zoo.datasets.subsets import Split, cached_split, check_examples, fingerprint
 from zoo.errors import DataError
@@ -57,6 +60,7 @@ def load_official(
         folder=fileset.folder,
     )
     files = fileset.files(path)
+    _check_files(files, fileset.remotes)
     downloads = {r.filename for r in fileset.remotes}
     # A copy the zoo can fetch again is removed when damaged; one unpacked by hand is not
     removable = found != "local" and all(f.name in downloads for f in files)
@@ -79,3 +83,21 @@ def load_official(
                 forget(file)
         raise
     return split, where
+
+
+def _check_files(files: list[Path], remotes: tuple[Remote, ...]) -> None:
+    """Refuse a file changed since the zoo cached it; warn once about one not as published."""
+    published = {r.filename: r for r in remotes}
+    for file in files:
+        try:
+            verdict = unchanged(file)
+            if verdict is None and file.name in published:
+                check_published(file, published[file.name].md5, published[file.name].url)
+        except OSError:  # not readable: reading it says so, in the reader's words
+            continue
+        if verdict is False:
+            forget(file)
+            raise DataError(
+                f"{file} changed since it was put in the cache (its size or SHA-256 differs "
+                "from the record); it was removed from the cache: run again to download it"
+            )

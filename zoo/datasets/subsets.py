@@ -13,12 +13,13 @@ import json
 import re
 import zipfile
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from zoo.datasets.fetch import atomic_path, cache_dir
+from zoo.datasets.cache import atomic_path, cache_dir, drop_record, hash_file, remember, unchanged
 from zoo.errors import DataError, OptionError
 
 SUBSET_FORMAT = 1  # bump when what is stored changes, so old files are not read
@@ -146,26 +147,32 @@ def subset_path(dataset: str, key: dict) -> Path:
 def cached_split(dataset: str, key: dict, build: Callable[[], Split], store: bool = True) -> Split:
     """`build()`'s result, saved as .npz under the cache and read back next time.
 
-    A cache file that cannot be read is rebuilt; a new one is written atomically, so a crash
-    never leaves half a file behind. `store=False` (a whole set, as large as the archive) only
-    builds: the cache holds small subsets, not second copies of the official files.
+    A cache file that cannot be read, or that changed since it was written (its size and
+    SHA-256 are recorded, see `zoo.datasets.cache`), is rebuilt; a new one is written
+    atomically, so a crash never leaves half a file behind. `store=False` (a whole set, as
+    large as the archive) only builds: the cache holds small subsets, not second copies of
+    the official files.
     """
     if not store:
         return build()
     path = subset_path(dataset, {**key, "format": SUBSET_FORMAT})
     if path.is_file():
         try:
-            with np.load(path, allow_pickle=False) as f:
-                return Split(
-                    f["x_train"],
-                    f["y_train"],
-                    f["x_test"],
-                    f["y_test"],
-                    [str(n) for n in f["class_names"]],
-                    [int(i) for i in f["class_ids"]],
-                )
+            if unchanged(path):  # else changed since written, or written without a record
+                with np.load(path, allow_pickle=False) as f:
+                    return Split(
+                        f["x_train"],
+                        f["y_train"],
+                        f["x_test"],
+                        f["y_test"],
+                        [str(n) for n in f["class_names"]],
+                        [int(i) for i in f["class_ids"]],
+                    )
         except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError):
+            pass
+        with suppress(OSError):
             path.unlink(missing_ok=True)
+            drop_record(path)
     split = build()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -180,6 +187,8 @@ def cached_split(dataset: str, key: dict, build: Callable[[], Split], store: boo
                     class_names=np.asarray(split.class_names, dtype=str),
                     class_ids=np.asarray(split.class_ids, dtype=np.int64),
                 )
+            digest = hash_file(part, "sha256")
+        remember(path, written=True, **digest)
     except OSError:
         pass  # a read-only or full cache costs speed, not correctness
     return split
