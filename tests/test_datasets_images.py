@@ -547,6 +547,15 @@ def test_chosen_classes_without_examples_are_named_with_their_split(data_dir, tm
     }
 
 
+def test_partial_copy_in_the_cache_is_kept_when_chosen_classes_are_missing(tmp_path):
+    downloads = tmp_path / "cache" / "downloads"
+    downloads.mkdir(parents=True)
+    archive = partial_cifar100(downloads, train=[0, 1], test=[0, 1])  # put there by hand
+    with pytest.raises(DataError, match=r"no examples of 'bed' \[5\]"):
+        load_dataset("cifar100", classes=[0, 5])
+    assert archive.is_file()  # not damaged: not removed
+
+
 def test_whole_set_of_a_partial_copy_loads_and_info_names_the_missing_classes(data_dir):
     partial_cifar100(data_dir, train=[0, 1, 2], test=[0, 1, 2])
     result = zoo("info", "cifar10", "--data-dir", str(data_dir))  # not there: the usual error

@@ -18,7 +18,13 @@ from pathlib import Path
 from zoo.datasets.archive import UnreadableError
 from zoo.datasets.cache import check_published, unchanged
 from zoo.datasets.fetch import Remote, forget, locate
-from zoo.datasets.subsets import Split, cached_split, check_examples, fingerprint
+from zoo.datasets.subsets import (
+    MissingClassesError,
+    Split,
+    cached_split,
+    check_examples,
+    fingerprint,
+)
 from zoo.errors import DataError
 
 
@@ -78,7 +84,7 @@ def load_official(
     try:
         split = cached_split(cache_name, {**key, "files": fingerprint(files)}, build, store=chosen)
     except DataError as err:
-        if removable and not isinstance(err, UnreadableError):
+        if removable and not isinstance(err, UnreadableError | MissingClassesError):
             for file in files:
                 forget(file)
         raise

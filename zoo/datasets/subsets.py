@@ -103,8 +103,12 @@ class Split:
     class_ids: list[int]
 
 
+class MissingClassesError(DataError):
+    """Classes with no examples in a copy: it may be partial, not damaged (it is kept)."""
+
+
 def check_examples(split: Split, what: str, chosen: bool = True) -> None:
-    """A `DataError` when a split is empty, or when a chosen class has no examples in one.
+    """`MissingClassesError` when a split is empty, or a chosen class has no examples in one.
 
     A partial or miniature copy of a set may lack classes; a model cannot learn or be scored
     on a class it never sees. Without `chosen` (the whole set) only an empty split is refused:
@@ -125,7 +129,7 @@ def check_examples(split: Split, what: str, chosen: bool = True) -> None:
         advice = (
             "choose classes= that it holds, or get the whole set" if chosen else "get the whole set"
         )
-        raise DataError(
+        raise MissingClassesError(
             f"{what} has no examples of {'; nor of '.join(gaps)} (a partial copy?); {advice}"
         )
 
