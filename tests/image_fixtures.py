@@ -16,6 +16,7 @@ import io
 import pickle
 import struct
 import tarfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -44,37 +45,70 @@ def _int(value: int) -> bytes:
     return b"J" + struct.pack("<i", value)
 
 
-def _ndarray_head(shape: tuple[int, ...]) -> bytes:
-    """Everything of a pickled uint8 ndarray up to (not including) its data string."""
+@dataclass(frozen=True)
+class Dtype:
+    """``numpy.dtype(spec)`` as a pickle builds it, then sets `state` (NumPy's, or a forgery)."""
+
+    spec: bytes
+    state: tuple
+
+
+U1 = Dtype(b"u1", (3, b"|", None, None, None, -1, -1, 0))  # as the official batches hold it
+
+
+@dataclass(frozen=True)
+class RawArray:
+    """An ndarray pickled from its parts as given, true or not (for hostile files)."""
+
+    shape: tuple[int, ...]
+    dtype: Dtype
+    data: bytes
+
+
+def _ndarray_head(shape: tuple[int, ...], dtype: Dtype = U1) -> bytes:
+    """Everything of a pickled ndarray up to (not including) its data string."""
     dims = b"".join(_int(d) for d in shape)
     shape_op = {1: b"\x85", 2: b"\x86", 3: b"\x87"}.get(len(shape))
     shape_tuple = dims + shape_op if shape_op else b"(" + dims + b"t"
-    dtype = (
-        b"cnumpy\ndtype\n" + _string(b"u1") + b"K\x00K\x01\x87R"
-        b"(K\x03" + _string(b"|") + b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb"
-    )
     return (
         b"cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85"
         + _string(b"b")
         + b"\x87R(K\x01"
         + shape_tuple
-        + dtype
+        + _value(dtype)
         + b"\x89"  # NEWFALSE: not Fortran order
     )
 
 
 def _value(value) -> bytes:
+    if value is None:
+        return b"N"
     if isinstance(value, str):
         return _string(value.encode("latin-1"))
     if isinstance(value, bytes):
         return _string(value)
     if isinstance(value, int):
         return _int(value)
+    if isinstance(value, tuple):
+        return b"(" + b"".join(_value(v) for v in value) + b"t"
+    if isinstance(value, dict):
+        items = b"".join(_value(k) + _value(v) for k, v in value.items())
+        return b"}" + (b"(" + items + b"u" if items else b"")
     if isinstance(value, list):
         out = [b"]"]
         for start in range(0, len(value), 1000):  # cPickle appends in batches of 1000
             out.append(b"(" + b"".join(_value(v) for v in value[start : start + 1000]) + b"e")
         return b"".join(out)
+    if isinstance(value, Dtype):  # dtype(spec, 0, 1), then BUILD with the state
+        return (
+            b"cnumpy\ndtype\n"
+            + _string(value.spec)
+            + b"K\x00K\x01\x87R"
+            + _value(value.state)
+            + b"b"
+        )
+    if isinstance(value, RawArray):
+        return _ndarray_head(value.shape, value.dtype) + _string(value.data) + b"tb"
     if isinstance(value, np.ndarray):
         data = np.ascontiguousarray(value, dtype=np.uint8).tobytes()
         return _ndarray_head(value.shape) + _string(data) + b"tb"
@@ -216,11 +250,15 @@ MNIST_FILES = {
 }
 
 
+def idx_header(shape: tuple[int, ...]) -> bytes:
+    """An idx header: magic 0x0000 08 <ndim>, then the sizes as big-endian int32 (any, forged)."""
+    return struct.pack(">HBB", 0, 0x08, len(shape)) + struct.pack(f">{len(shape)}i", *shape)
+
+
 def idx_bytes(array: np.ndarray) -> bytes:
-    """An idx file: magic 0x0000 08 <ndim>, big-endian int32 dims, then the uint8 values."""
+    """An idx file: its header, then the uint8 values."""
     array = np.asarray(array, dtype=np.uint8)
-    header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}i", *array.shape)
-    return header + array.tobytes()
+    return idx_header(array.shape) + array.tobytes()
 
 
 def mnist_split(per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -13,10 +13,15 @@ import gzip
 import hashlib
 import http.server
 import io
+import json
 import os
 import pickle
+import re
+import subprocess
+import sys
 import tarfile
 import threading
+import tracemalloc
 from pathlib import Path
 
 import image_fixtures as fx
@@ -26,7 +31,7 @@ from click.testing import CliRunner
 
 from zoo import load_dataset
 from zoo.cli import cli
-from zoo.datasets import cifar, mnist
+from zoo.datasets import archive, cache, cifar, mnist
 from zoo.datasets.archive import RowFilterUnpickler, load_pickle
 from zoo.errors import DataError, OptionError
 
@@ -57,8 +62,16 @@ def cifar100_dir(data_dir) -> Path:
 
 
 def cache_files(tmp_path: Path) -> list[str]:
+    """Downloads and subsets in the cache (not the checksum records, see `records`)."""
     root = tmp_path / "cache"
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+    files = (str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+    return sorted(f for f in files if not f.startswith(f"{cache.RECORDS}/"))
+
+
+def records(tmp_path: Path) -> dict[str, dict]:
+    """The cache's checksum records by the file they describe."""
+    found = (tmp_path / "cache" / cache.RECORDS).glob("*.json")
+    return {r["path"]: r for r in (json.loads(p.read_text()) for p in found)}
 
 
 def raw_batch(members: dict[str, bytes], name: str) -> dict:
@@ -223,6 +236,117 @@ def test_a_changed_archive_or_a_broken_npz_is_read_afresh(cifar100_dir, tmp_path
     fx.write_cifar100_archive(cifar100_dir, train_per_class=3)
     os.utime(archive, ns=(1, 1))  # an archive replaced by another one
     assert load_dataset("cifar100-3class", data_dir=cifar100_dir).counts()["train"] == [3, 3, 3]
+
+
+def test_an_npz_changed_since_it_was_written_is_not_trusted(cifar100_dir, tmp_path):
+    first = load_dataset("cifar100-3class", data_dir=cifar100_dir)
+    (npz,) = (tmp_path / "cache" / "subsets").glob("*.npz")
+    assert records(tmp_path)[str(npz)]["sha256"] == hashlib.sha256(npz.read_bytes()).hexdigest()
+    with np.load(npz) as f:
+        forged = {k: f[k] for k in f.files}
+    forged["y_train"] = np.zeros_like(forged["y_train"])  # a valid npz, wrong labels
+    with open(npz, "wb") as out:
+        np.savez(out, **forged)
+    second = load_dataset("cifar100-3class", data_dir=cifar100_dir)
+    np.testing.assert_array_equal(second.y_train, first.y_train)
+
+
+# --- checksums of the files in the cache and the data folder ----------------------------------
+
+
+def count_hashes(monkeypatch, path: Path) -> list:
+    """The hashing passes over `path` (each still hashes: nothing is skipped)."""
+    passes, real = [], cache.hash_file
+    monkeypatch.setattr(
+        cache, "hash_file", lambda p, *a: (passes.append(a) if p == path else 0) or real(p, *a)
+    )
+    return passes
+
+
+def test_download_records_size_and_sha256_and_reuse_hashes_only_a_touched_copy(
+    mirror, tmp_path, monkeypatch
+):
+    load_dataset("cifar100-3class")
+    archive = tmp_path / "cache" / "downloads" / "cifar-100-python.tar.gz"
+    record = records(tmp_path)[str(archive)]
+    assert record["written"] and record["size"] == archive.stat().st_size
+    assert record["sha256"] == hashlib.sha256(archive.read_bytes()).hexdigest()
+    passes = count_hashes(monkeypatch, archive)
+    assert "(cache)" in load_dataset("cifar100", classes=[1, 2]).description
+    assert passes == []  # size and time as recorded: no hashing on a warm load
+    os.utime(archive, ns=(1, 1))  # touched, bytes unchanged: hashed once, then trusted again
+    load_dataset("cifar100", classes=[1, 3])
+    load_dataset("cifar100", classes=[1, 4])
+    assert passes == [("sha256",)] and records(tmp_path)[str(archive)]["mtime_ns"] == 1
+    assert mirror.requests == ["/cifar-100-python.tar.gz"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda b: b + b"\x00",  # another size: refused without hashing
+        lambda b: b[:100] + bytes([b[100] ^ 1]) + b[101:],  # same size, another byte
+    ],
+)
+def test_cached_download_changed_since_is_refused_removed_and_fetched_again(
+    mirror, tmp_path, change
+):
+    load_dataset("cifar100-3class")
+    archive = tmp_path / "cache" / "downloads" / "cifar-100-python.tar.gz"
+    archive.write_bytes(change(archive.read_bytes()))
+    result = zoo("info", "cifar100", "--classes", "1,2")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert f"{archive} changed since it was put in the cache" in result.output
+    assert "removed from the cache: run again to download it" in result.output
+    assert not archive.exists() and str(archive) not in records(tmp_path)
+    assert zoo("info", "cifar100", "--classes", "1,2").exit_code == 0
+    assert mirror.requests == ["/cifar-100-python.tar.gz"] * 2
+
+
+def test_local_archive_unlike_the_published_one_warns_once_per_version(
+    cifar100_dir, capsys, monkeypatch
+):
+    archive = cifar100_dir / "cifar-100-python.tar.gz"
+    md5 = hashlib.md5(archive.read_bytes()).hexdigest()
+    passes = count_hashes(monkeypatch, archive)
+    load_dataset("cifar100-3class", data_dir=cifar100_dir)
+    warning = capsys.readouterr().err
+    assert f"warning: {archive} is not the file published at http://127.0.0.1:9/" in warning
+    assert f"(md5 {md5}, published {cifar.CIFAR100.remote.md5})" in warning
+    load_dataset("cifar100", classes=[3, 4], data_dir=cifar100_dir)  # read again, not hashed
+    assert capsys.readouterr().err == "" and passes == [("md5",)]
+    fx.write_cifar100_archive(cifar100_dir, train_per_class=3)  # another copy: checked again
+    load_dataset("cifar100-3class", data_dir=cifar100_dir)
+    assert "warning: " in capsys.readouterr().err and len(passes) == 2
+
+
+def test_local_archive_with_the_published_md5_loads_without_a_word(
+    cifar100_dir, capsys, monkeypatch
+):
+    publish_md5(
+        monkeypatch,
+        hashlib.md5((cifar100_dir / "cifar-100-python.tar.gz").read_bytes()).hexdigest(),
+    )
+    result = zoo("info", "cifar100-3class", "--data-dir", str(cifar100_dir))
+    assert result.exit_code == 0 and "warning" not in result.output
+
+
+def test_mnist_files_are_each_checked_once_and_unpublished_forms_not_at_all(data_dir, capsys):
+    folder = fx.write_mnist_files(data_dir / "mnist")
+    load_dataset("mnist", data_dir=data_dir)
+    warnings = capsys.readouterr().err.splitlines()
+    assert sorted(w.split()[1] for w in warnings) == sorted(
+        str(folder / f) for f in fx.MNIST_FILES.values()
+    )
+    load_dataset("mnist", classes=[1, 2], data_dir=data_dir)
+    assert capsys.readouterr().err == ""
+    plain = fx.write_mnist_files(data_dir / "plain" / "mnist")
+    for file in plain.iterdir():  # uncompressed: no published checksum to compare with
+        file.with_suffix("").write_bytes(gzip.decompress(file.read_bytes()))
+        file.unlink()
+    data_dir = data_dir / "plain"
+    load_dataset("mnist", data_dir=data_dir)
+    assert capsys.readouterr().err == ""
 
 
 # --- CIFAR-10, MNIST, Fashion-MNIST -----------------------------------------------------------
@@ -399,6 +523,66 @@ def test_options_a_set_does_not_take_exit_2(cifar100_dir, tmp_path):
     assert result.exit_code == 2 and "does not exist" in result.output
 
 
+def partial_cifar100(data_dir: Path, train: list[int], test: list[int]) -> Path:
+    """A miniature archive holding only some classes (labels as given, in order)."""
+    members = fx.cifar100_members()
+    members["train"] = fx.py2_pickle(fx.cifar100_batch(train, "training batch 1 of 1", 1))
+    members["test"] = fx.py2_pickle(fx.cifar100_batch(test, "testing batch 1 of 1", 2))
+    return fx.write_cifar100_archive(data_dir, members)
+
+
+def test_chosen_classes_without_examples_are_named_with_their_split(data_dir, tmp_path):
+    partial_cifar100(data_dir, train=[0, 0, 1, 1, 2, 2], test=[0, 1])
+    result = zoo("info", "cifar100", "--classes", "1,2,bed", "--data-dir", str(data_dir))
+    assert result.exit_code == 2 and "Traceback" not in result.output  # was: 0/0 rows
+    assert "has no examples of 'bed' [5] in the training split; " in result.output
+    assert "nor of 'baby' [2], 'bed' [5] in the test split" in result.output
+    assert "choose classes= that it holds" in result.output
+    assert cache_files(tmp_path) == []
+    with pytest.raises(DataError, match=r"no examples of 'bed' \[5\], 'bee' \[6\] in the train"):
+        load_dataset("cifar100", classes=[5, 6], data_dir=data_dir)  # was: ZeroDivisionError
+    assert load_dataset("cifar100", classes=[0, 1], data_dir=data_dir).counts() == {
+        "train": [2, 2],
+        "test": [1, 1],
+    }
+
+
+def test_partial_copy_in_the_cache_is_kept_when_chosen_classes_are_missing(tmp_path):
+    downloads = tmp_path / "cache" / "downloads"
+    downloads.mkdir(parents=True)
+    archive = partial_cifar100(downloads, train=[0, 1], test=[0, 1])  # put there by hand
+    with pytest.raises(DataError, match=r"no examples of 'bed' \[5\]"):
+        load_dataset("cifar100", classes=[0, 5])
+    assert archive.is_file()  # not damaged: not removed
+
+
+def test_whole_set_of_a_partial_copy_loads_and_info_names_the_missing_classes(data_dir):
+    partial_cifar100(data_dir, train=[0, 1, 2], test=[0, 1, 2])
+    result = zoo("info", "cifar10", "--data-dir", str(data_dir))  # not there: the usual error
+    assert result.exit_code == 2
+    result = zoo("info", "cifar100", "--data-dir", str(data_dir))
+    assert result.exit_code == 0, result.output
+    assert "no train examples of: 3 bear, 4 beaver, 5 bed," in result.output
+    assert "no test examples of: 3 bear," in result.output
+
+
+def test_a_split_with_no_examples_at_all_is_refused(data_dir):
+    partial_cifar100(data_dir, train=[0, 1, 2], test=[])
+    with pytest.raises(DataError, match="no examples of any class in the test split"):
+        load_dataset("cifar100", data_dir=data_dir)
+
+
+def test_mnist_classes_missing_from_the_files_are_named(data_dir):
+    folder = fx.write_mnist_files(data_dir / "mnist")
+    images, labels = fx.mnist_split(2, seed=3)
+    keep = labels < 5  # digits 0..4 only in the test files
+    test_files = {"test_images": images[keep], "test_labels": labels[keep]}
+    for key, array in test_files.items():
+        (folder / fx.MNIST_FILES[key]).write_bytes(gzip.compress(fx.idx_bytes(array)))
+    with pytest.raises(DataError, match=r"MNIST from .* no examples of '8' \[8\] in the test"):
+        load_dataset("mnist", classes="3,8", data_dir=data_dir)
+
+
 def test_truncated_archive_exits_2_and_caches_nothing(cifar100_dir, tmp_path):
     archive = cifar100_dir / "cifar-100-python.tar.gz"
     archive.write_bytes(archive.read_bytes()[:-2000])
@@ -459,6 +643,82 @@ def test_safe_unpickler_admits_plain_data_only():
             io.BytesIO(b"\x80\x02c_codecs\nencode\nX\x01\x00\x00\x00aX\x03\x00\x00\x00hex\x86R."),
             "x",
         )
+
+
+# A structured dtype whose one field holds Python objects, with flags that say it holds none:
+# NumPy then takes the array's bytes as object pointers (0x4141... here), and reading the
+# element crashes the process. Only the state of the outer dtype is forged.
+OBJECT = fx.Dtype(b"O8", (3, b"|", None, None, None, -1, -1, 63))
+POINTERS = fx.Dtype(b"V8", (3, b"|", None, (b"p",), {b"p": (OBJECT, 0)}, 8, 1, 0))
+# A uint8 dtype told it has fields (of a type that passes on its own)
+POINTERS_U1 = fx.Dtype(b"u1", (3, b"|", None, (b"p",), {b"p": (fx.U1, 0)}, 8, 1, 0))
+
+
+def hostile_batch(dtype: fx.Dtype, data: bytes = b"A" * 8) -> bytes:
+    return fx.py2_pickle({"fine_labels": [0], "data": fx.RawArray((1,), dtype, data)})
+
+
+@pytest.fixture
+def built_arrays(monkeypatch) -> list:
+    """Shapes of the arrays the unpickler builds (the real builder still builds them)."""
+    built, real = [], archive._new_array
+    monkeypatch.setattr(archive, "_new_array", lambda *a: built.append(a[0]) or real(*a))
+    return built
+
+
+def test_forged_dtype_state_really_reads_bytes_as_pointers_in_plain_numpy(tmp_path):
+    script = tmp_path / "check.py"
+    script.write_text(
+        "import pickle, sys\n"
+        "a = pickle.loads(sys.stdin.buffer.read(), encoding='latin1')['data']\n"
+        "print(a.dtype.fields['p'][0].kind, a.dtype.hasobject)\n"  # never a[0]: it would crash
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], input=hostile_batch(POINTERS), capture_output=True
+    )
+    assert done.stdout.split() == [b"O", b"False"], done.stderr  # objects NumPy does not see
+
+
+@pytest.mark.parametrize("keep", [None, ("fine_labels", [0, 1])])
+@pytest.mark.parametrize(
+    "dtype, message",
+    [
+        (POINTERS, "refused numpy.dtype(b'V8')"),
+        (fx.Dtype(b"O8", (3, b"|", None, None, None, -1, -1, 0)), "refused numpy.dtype(b'O8')"),
+        (POINTERS_U1, "refused a forged numpy.dtype state for u1"),
+        (fx.Dtype(b"u1", (3, b"|", None, None, None, -1, -1, 63)), "refused a forged numpy.dtype"),
+        (fx.Dtype(b"u1", (3, b"|", None, None, None, 8, 1, 0)), "refused a forged numpy.dtype"),
+        (
+            fx.Dtype(b"u1", (4, b"|", None, None, None, -1, -1, 0, {})),
+            "refused a forged numpy.dtype",
+        ),
+        (fx.Dtype(b"S8", (3, b"|", None, None, None, 8, 1, 0)), "refused numpy.dtype(b'S8')"),
+    ],
+)
+def test_dtype_other_than_plain_numeric_is_refused_before_any_array_is_built(
+    built_arrays, keep, dtype, message
+):
+    with pytest.raises(DataError, match=re.escape(f"train: {message}")):
+        load_pickle(io.BytesIO(hostile_batch(dtype)), "train", keep)
+    assert built_arrays == []
+    content, _ = load_pickle(io.BytesIO(hostile_batch(fx.U1, b"A")), "train", keep)
+    assert built_arrays == [(1,)] and content["data"].tobytes() == b"A"  # the check can pass
+
+
+def test_plain_dtypes_keep_their_byte_order():
+    big = fx.Dtype(b"i4", (3, b">", None, None, None, -1, -1, 0))
+    content, _ = load_pickle(io.BytesIO(hostile_batch(big, b"\x00\x00\x01\x02")), "x")
+    assert content["data"].dtype.kind == "i" and content["data"].tolist() == [258]
+
+
+def test_archive_with_a_forged_dtype_exits_2_naming_the_member(data_dir, tmp_path):
+    members = fx.cifar100_members()
+    members["train"] = hostile_batch(POINTERS)
+    fx.write_cifar100_archive(data_dir, members)
+    result = zoo("info", "cifar100-3class", "--data-dir", str(data_dir))
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "cifar-100-python.tar.gz:train: refused numpy.dtype(b'V8')" in result.output
+    assert cache_files(tmp_path) == []
 
 
 def test_an_unreadable_archive_is_named_as_such_and_kept_in_the_cache(tmp_path, monkeypatch):
@@ -553,6 +813,59 @@ def test_gzip_cut_short_exits_2(data_dir):
     path.write_bytes(path.read_bytes()[:20])
     result = zoo("info", "mnist", "--data-dir", str(data_dir))
     assert result.exit_code == 2 and "t10k-labels-idx1-ubyte.gz" in result.output
+
+
+IMAGES = "train-images-idx3-ubyte"
+
+
+@pytest.mark.parametrize(
+    "shape, message",
+    [
+        ((2**31 - 1, 28, 28), "more than a gzipped file of"),  # was: Unable to allocate 1.53 TiB
+        ((60, 2**31 - 1, 2**31 - 1), "not 28x28 items"),  # was: array is too big
+        ((0, 28, 28), "impossible sizes in the header (0, 28, 28)"),  # was a TypeError
+        ((60, -28, 28), "impossible sizes"),
+    ],
+)
+def test_idx_header_with_impossible_sizes_exits_2_naming_the_file(data_dir, shape, message):
+    folder = fx.write_mnist_files(data_dir / "mnist")
+    (folder / f"{IMAGES}.gz").write_bytes(gzip.compress(fx.idx_header(shape) + bytes(784)))
+    result = zoo("info", "mnist", "--data-dir", str(data_dir))
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert f"{IMAGES}.gz" in result.output and message in result.output
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [(-784, "truncated (the header (30, 28, 28) announces 23520 bytes"), (1, "more bytes")],
+)
+def test_uncompressed_idx_file_is_checked_against_its_length(data_dir, extra, message):
+    folder = fx.write_mnist_files(data_dir / "mnist")
+    gz = folder / f"{IMAGES}.gz"
+    raw = gzip.decompress(gz.read_bytes())
+    gz.unlink()
+    (folder / IMAGES).write_bytes(raw[:extra] if extra < 0 else raw + bytes(extra))
+    with pytest.raises(DataError, match=re.escape(message)) as err:
+        load_dataset("mnist", data_dir=data_dir)
+    assert str(folder / IMAGES) in str(err.value)
+
+
+def test_gzipped_idx_values_are_read_as_they_come_not_allocated_from_the_header(tmp_path):
+    # A header that a gzip file of this size could just hold (so it is not refused at once),
+    # over 40 kB of values instead of 31 MB: reading must fail having held about 40 kB.
+    payload = fx.idx_header((40_000, 28, 28)) + np.random.default_rng(0).bytes(40_000)
+    path = tmp_path / f"{IMAGES}.gz"
+    path.write_bytes(gzip.compress(payload))
+    assert path.stat().st_size * mnist.MAX_DEFLATE_RATIO > 40_000 * 28 * 28
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataError, match="truncated .40000 of 31360000 bytes"):
+            with gzip.open(path) as file:
+                mnist.read_idx(file, str(path), 3, (28, 28), mnist.room(path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8_000_000  # the chunk buffers of gzip, not the 31 MB the header announces
 
 
 def test_archive_members_are_never_extracted_to_disk(data_dir, tmp_path):

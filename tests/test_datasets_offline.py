@@ -254,6 +254,22 @@ def test_zoo_info_prints_sizes_and_class_counts():
     assert result.exit_code == 0 and "regression" in result.output and "target:" in result.output
 
 
+def test_zoo_info_names_classes_without_examples():
+    from zoo.datasets.base import Dataset
+
+    data = Dataset(
+        "tiny",
+        np.zeros((3, 2)),
+        np.array([0, 1, 1]),
+        np.zeros((1, 2)),
+        np.array([1]),
+        ["a", "b", "c"],
+    )
+    lines = data.summary().splitlines()
+    assert "  no train examples of: 2 c" in lines
+    assert "  no test examples of: 0 a, 2 c" in lines
+
+
 @pytest.mark.parametrize(
     "args, expected",
     [

@@ -2,7 +2,9 @@
 
 A pickle can run any code while it loads, so CIFAR files never meet `pickle.load`. The
 `SafeUnpickler` admits only what the official batches hold: dicts, lists, strings, bytes,
-numbers and NumPy arrays. Everything else is refused with a `DataError` before it is called.
+numbers and NumPy arrays of plain numeric dtypes, whose parts are checked before NumPy sees
+them (`PlainDtype`, `PendingArray`). Everything else is refused with a `DataError` before it
+is called.
 Tar members are streamed from the archive without touching the disk, so names like
 ``../../etc/passwd`` in a hostile archive mean nothing.
 """
@@ -27,22 +29,129 @@ from zoo.errors import DataError
 _RECONSTRUCT = np.ndarray((0,), np.uint8).__reduce__()[0]
 _FROMBUFFER = np.arange(1, dtype=np.uint8).__reduce_ex__(5)[0]
 
+# The dtypes an array in a CIFAR file may have, as NumPy pickles them (kind and size; the byte
+# order travels in the state): the official pixels are uint8; re-saved copies may hold ints,
+# floats or booleans. Never objects, structures, strings or subarrays.
+PLAIN_DTYPES = frozenset("b1 i1 i2 i4 i8 u1 u2 u4 u8 f2 f4 f8".split())
+
+
+class RefusedError(DataError):
+    """Something in a pickle that the official files never hold (named without the file)."""
+
 
 def _latin1_bytes(text: str, encoding: str = "utf-8") -> bytes:
     """``_codecs.encode`` as Python 3 uses it to pickle bytes at protocol 2, and nothing more."""
     if encoding.replace("_", "-").lower() not in ("latin1", "latin-1") or not isinstance(text, str):
-        raise DataError(f"refused _codecs.encode with {encoding!r}: only latin-1 text is data")
+        raise RefusedError(f"refused _codecs.encode with {encoding!r}: only latin-1 text is data")
     return text.encode("latin-1")
+
+
+def _text(value: Any) -> Any:
+    return value.decode("latin-1") if isinstance(value, bytes) else value
+
+
+class PlainDtype:
+    """What ``numpy.dtype(spec, align, copy)`` gives in a pickle: a plain numeric dtype or nothing.
+
+    NumPy pickles a dtype as that call followed by a state (byte order, field names, fields,
+    sizes, flags) that `numpy.dtype.__setstate__` takes as it comes. A forged state can make a
+    structured dtype with object fields whose flags deny them, and an array built with it
+    reads raw bytes as object pointers. So the spec must be one of `PLAIN_DTYPES`, the state
+    must be exactly that dtype's own (only its byte order may differ), and NumPy never sees
+    the state: `.dtype` is ``numpy.dtype(spec)`` in that byte order.
+    """
+
+    __slots__ = ("dtype",)
+
+    def __init__(self, spec: Any, align: Any = False, copy: Any = True):
+        if _text(spec) not in PLAIN_DTYPES:
+            raise RefusedError(
+                f"refused numpy.dtype({spec!r}): the official files hold only plain numeric "
+                "arrays (no objects, structures or strings)"
+            )
+        self.dtype = np.dtype(_text(spec))
+
+    def __setstate__(self, state: Any) -> None:
+        own = self.dtype.__reduce__()[2]  # (3, "|", None, None, None, -1, -1, 0) and the like
+        order = _text(state[1]) if isinstance(state, tuple) and len(state) == len(own) else None
+        if order not in ("<", ">", "|", "=") or state[0] != own[0] or state[2:] != own[2:]:
+            raise RefusedError(
+                f"refused a forged numpy.dtype state for {self.dtype.str[1:]} ({state!r:.200}): "
+                "only the state NumPy itself writes for a plain dtype is data"
+            )
+        if order in "<>":
+            self.dtype = self.dtype.newbyteorder(order)
+
+
+def _shape(value: Any) -> bool:
+    return isinstance(value, tuple) and all(type(d) is int and d >= 0 for d in value)
+
+
+def _new_array(shape: tuple[int, ...], dtype: np.dtype, fortran: bool, data: bytes) -> np.ndarray:
+    """An array of checked parts, built the way NumPy's own unpickling builds it (no copy)."""
+    array = _RECONSTRUCT(np.ndarray, (0,), b"b")
+    array.__setstate__((1, shape, dtype, fortran, data))
+    return array
+
+
+class PendingArray:
+    """What ``_reconstruct(ndarray, ...)`` gives in a pickle: an array built once its state is
+    checked (`load_pickle` puts `.array` in its place). Nothing is allocated before that."""
+
+    __slots__ = ("array",)
+
+    def __init__(self) -> None:
+        self.array: np.ndarray | None = None
+
+    def __setstate__(self, state: Any) -> None:
+        if isinstance(state, tuple) and len(state) == 4:  # very old NumPy wrote no version
+            state = (1, *state)
+        if not (
+            isinstance(state, tuple)
+            and len(state) == 5
+            and state[0] == 1
+            and _shape(state[1])
+            and isinstance(state[2], PlainDtype)
+            and isinstance(state[3], bool)
+            and isinstance(state[4], bytes | bytearray)
+        ):
+            raise RefusedError("refused an ndarray state that is not plain numeric data")
+        _, shape, dtype, fortran, data = state
+        self.array = _new_array(shape, dtype.dtype, fortran, data)
+
+
+class _NdarrayName:
+    """``numpy.ndarray`` in a pickle: a name `_reconstruct` takes, never a thing to call."""
+
+
+_NDARRAY = _NdarrayName()
+
+
+def _reconstruct(subtype: Any, shape: Any = (0,), typecode: Any = b"b") -> PendingArray:
+    if subtype is not _NDARRAY:
+        raise RefusedError("refused numpy's _reconstruct of anything but numpy.ndarray")
+    return PendingArray()
+
+
+def _frombuffer(buffer: Any, dtype: Any, shape: Any, order: Any) -> np.ndarray:
+    if not (
+        isinstance(buffer, bytes | bytearray | pickle.PickleBuffer)
+        and isinstance(dtype, PlainDtype)
+        and _shape(shape)
+        and _text(order) in ("C", "F")
+    ):
+        raise RefusedError("refused numpy's _frombuffer of anything but plain numeric data")
+    return _FROMBUFFER(buffer, dtype.dtype, shape, _text(order))
 
 
 ALLOWED_GLOBALS: dict[tuple[str, str], Any] = {
     ("_codecs", "encode"): _latin1_bytes,
-    ("numpy.core.multiarray", "_reconstruct"): _RECONSTRUCT,
-    ("numpy._core.multiarray", "_reconstruct"): _RECONSTRUCT,
-    ("numpy.core.numeric", "_frombuffer"): _FROMBUFFER,
-    ("numpy._core.numeric", "_frombuffer"): _FROMBUFFER,
-    ("numpy", "ndarray"): np.ndarray,
-    ("numpy", "dtype"): np.dtype,
+    ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
+    ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
+    ("numpy.core.numeric", "_frombuffer"): _frombuffer,
+    ("numpy._core.numeric", "_frombuffer"): _frombuffer,
+    ("numpy", "ndarray"): _NDARRAY,
+    ("numpy", "dtype"): PlainDtype,
 }
 
 # What a damaged archive raises on the way out of tarfile, gzip and zlib (BadGzipFile is an
@@ -142,7 +251,8 @@ class RowFilterUnpickler(pickle._Unpickler):  # the pure-Python twin, whose opco
         if len(state) != 4 or not isinstance(state[1], tuple) or len(state[1]) != 2:
             return None
         rows, width = state[1]
-        if rows * width != size or state[2] != np.dtype(np.uint8) or state[3] is not False:
+        dtype = state[2].dtype if isinstance(state[2], PlainDtype) else None
+        if rows * width != size or dtype != np.dtype(np.uint8) or state[3] is not False:
             return None
         items = self.metastack[-1] if self.metastack else []  # the dict's keys and values
         for key, value in zip(items[::2], items[1::2], strict=False):
@@ -154,8 +264,15 @@ class RowFilterUnpickler(pickle._Unpickler):  # the pure-Python twin, whose opco
         return None
 
 
-def _as_str(value: Any) -> Any:
-    return value.decode("latin-1") if isinstance(value, bytes) else value
+def _plain(value: Any, source: str) -> Any:
+    """A value of the unpickled dict as the loaders see it: str for bytes, arrays built."""
+    if isinstance(value, list):
+        return [_text(v) for v in value]
+    if isinstance(value, PendingArray):
+        if value.array is None:
+            raise DataError(f"{source}: an array without its data")
+        return value.array
+    return _text(value)
 
 
 def load_pickle(
@@ -177,16 +294,15 @@ def load_pickle(
         else:
             unpickler = RowFilterUnpickler(file, source, *keep)
         obj = unpickler.load()
+    except RefusedError as err:
+        raise DataError(f"{source}: {err}") from None
     except DataError:
         raise
     except PICKLE_ERRORS as err:
         raise DataError(f"{source}: cannot read the pickle ({_reason(err)})") from None
     if not isinstance(obj, dict):
         raise DataError(f"{source}: expected a dict, found {type(obj).__name__}")
-    content = {
-        _as_str(key): [_as_str(v) for v in value] if isinstance(value, list) else _as_str(value)
-        for key, value in obj.items()
-    }
+    content = {_text(key): _plain(value, source) for key, value in obj.items()}
     return content, getattr(unpickler, "kept", None)
 
 

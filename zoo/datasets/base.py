@@ -72,6 +72,10 @@ class Dataset:
                 f"{i} {name} [{ids[i]}]" if renumbered else f"{i} {name}"
                 for i, name in enumerate(self.class_names)
             ]
+            for split, per_class in counts.items():
+                empty = [labels[i] for i, n in enumerate(per_class) if n == 0]
+                if empty:  # a partial copy of a set, or a tiny generated one
+                    lines.append(f"  no {split} examples of: {', '.join(empty)}")
             width = max(len(label) for label in labels + ["class"]) + 2
             lines.append(f"  {'class':<{width}} {'train':>7} {'test':>7}")
             for i, label in enumerate(labels):

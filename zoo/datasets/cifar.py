@@ -20,11 +20,12 @@ from typing import IO, Any
 
 import numpy as np
 
-from zoo.datasets.archive import UnreadableError, load_pickle, read_file, read_tar_members
+from zoo.datasets.archive import load_pickle, read_file, read_tar_members
 from zoo.datasets.base import Dataset
-from zoo.datasets.fetch import Remote, check_data_dir, check_source, forget, locate
+from zoo.datasets.fetch import Remote, check_data_dir, check_source
+from zoo.datasets.official import FileSet, load_official
 from zoo.datasets.registry import register_dataset
-from zoo.datasets.subsets import Split, cached_split, fingerprint, resolve_classes, select
+from zoo.datasets.subsets import Split, resolve_classes, select
 from zoo.errors import DataError, OptionError
 from zoo.models.layers import Normalization
 
@@ -115,6 +116,11 @@ def find_copy(layout: Layout, folder: Path) -> Path | None:
     if all((folder / m).is_file() for m in layout.members):
         return folder
     return None
+
+
+def copy_files(layout: Layout, path: Path) -> list[Path]:
+    """The files of a copy `find_copy` found: the archive, or the members there are."""
+    return [path] if path.is_file() else [path / m for m in layout.members if (path / m).exists()]
 
 
 def _batch_arrays(batch: dict[str, Any], key: str, k: int, source: str, kept=None):
@@ -215,9 +221,7 @@ def load_cifar(
     folder = check_data_dir(data_dir)
     check_source(source)
     known = layout.labels[label][2]
-    resolve_classes(
-        classes, known, _what(layout, label)
-    )  # a typo fails before any file is looked for
+    resolve_classes(classes, known, _what(layout, label))  # a typo fails before any file is read
     if source == "tfds":
         from zoo.datasets.tfds_source import load_tfds
 
@@ -225,38 +229,21 @@ def load_cifar(
         split = load_tfds(layout.tfds_name, tfds_label, classes, known, folder, layout.title)
         where = f"TFDS {layout.tfds_name}"
     else:
-        path, found = locate(
-            lambda d: find_copy(layout, d),
-            [layout.remote],
+        split, where = load_official(
+            FileSet(
+                layout.title,
+                (layout.remote,),
+                lambda d: find_copy(layout, d),
+                lambda path: copy_files(layout, path),
+            ),
+            cache_name=layout.tfds_name,
+            key={"layout": layout.folder, "label": label, "classes": _key(classes)},
+            what=_what(layout, label),
+            read=lambda path, hint: read_cifar(layout, path, label, classes, hint),
             data_dir=folder,
             source=source,
-            title=layout.title,
-            folder="",
+            chosen=classes is not None,
         )
-        hint = f"get a good copy from {layout.remote.url}"
-        if found == "cache":
-            hint = "the damaged copy was removed from the cache; run again to download it"
-        files = (
-            [path] if path.is_file() else [path / m for m in layout.members if (path / m).exists()]
-        )
-        key = {
-            "layout": layout.folder,
-            "label": label,
-            "classes": _key(classes),
-            "files": fingerprint(files),
-        }
-        try:
-            split = cached_split(
-                layout.tfds_name,
-                key,
-                lambda: read_cifar(layout, path, label, classes, hint),
-                store=classes is not None,
-            )
-        except DataError as err:
-            if found == "cache" and not isinstance(err, UnreadableError):
-                forget(path)
-            raise
-        where = f"{path} ({found})"
     count = len(split.class_ids)
     chosen = "all" if classes is None else f"{count} of {len(known)}"
     labels = f", {label} labels" if len(layout.labels) > 1 else ""

@@ -5,7 +5,8 @@
 1. ``data_dir`` (``--data-dir`` / ``$ZOO_DATA_DIR``), where the user keeps the official files;
 2. the cache, ``$ZOO_CACHE/downloads`` (default ``~/.cache/zoo``);
 3. the official address, downloaded with a progress bar into a temporary file in the cache,
-   checked against the published checksum and renamed only when whole and verified.
+   checked against the published checksum and renamed only when whole and verified; its
+   size and SHA-256 are recorded (`zoo.datasets.cache`) so a later change is noticed.
 
 ``source="local"`` stops after step 2 and never touches the network; ``source="download"``
 skips step 1. Every failure is a `DataError` that says which file to put where and its address.
@@ -19,23 +20,17 @@ import contextlib
 import hashlib
 import os
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from zoo.datasets.cache import atomic_path, cache_dir, drop_record, remember
 from zoo.errors import DataError, OptionError
 
 SOURCES = ("auto", "local", "download", "tfds")
 CHUNK = 1 << 20
 TIMEOUT_S = 30
-
-
-def cache_dir() -> Path:
-    """``$ZOO_CACHE`` or ``~/.cache/zoo`` (not created here)."""
-    return Path(os.environ.get("ZOO_CACHE") or Path.home() / ".cache" / "zoo").expanduser()
 
 
 @dataclass(frozen=True)
@@ -129,7 +124,7 @@ def _download(remote: Remote, target: Path, quiet: bool) -> Path:
 
     url = remote.url
     with atomic_path(target) as part:
-        digest = hashlib.md5()
+        digest, sha256 = hashlib.md5(), hashlib.sha256()
         try:
             with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:
                 total = int(response.headers.get("Content-Length") or 0)
@@ -139,6 +134,7 @@ def _download(remote: Remote, target: Path, quiet: bool) -> Path:
                     while chunk := response.read(CHUNK):
                         out.write(chunk)
                         digest.update(chunk)
+                        sha256.update(chunk)
                         received += len(chunk)
                         progress.update(received)
                 progress.close(received)
@@ -152,24 +148,9 @@ def _download(remote: Remote, target: Path, quiet: bool) -> Path:
                 f"the download of {url} has a checksum mismatch (md5 {digest.hexdigest()}, "
                 f"published {remote.md5}) and was not kept"
             )
+    # Recorded so that a later change to the cached copy is noticed (see zoo.datasets.cache)
+    remember(target, written=True, md5=digest.hexdigest(), sha256=sha256.hexdigest())
     return target
-
-
-@contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """A temporary path next to `target`, renamed onto it only if the block succeeds.
-
-    An exception, Ctrl-C included, removes the temporary file: the cache never holds a
-    half-written or unverified file under its real name.
-    """
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    os.close(fd)
-    part = Path(name)
-    try:
-        yield part
-        os.replace(part, target)
-    finally:
-        part.unlink(missing_ok=True)
 
 
 class Progress:
@@ -249,3 +230,4 @@ def forget(path: Path) -> None:
     """Remove a cached file found to be damaged, so the next run fetches a good one."""
     if path.is_file() and cache_dir().resolve() in path.resolve().parents:
         path.unlink(missing_ok=True)
+        drop_record(path)

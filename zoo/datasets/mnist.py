@@ -9,6 +9,7 @@ torchvision keeps it, or DATA_DIR itself) and ``DATA_DIR/fashion-mnist/`` (or
 
 from __future__ import annotations
 
+import math
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,11 +18,12 @@ from typing import IO
 
 import numpy as np
 
-from zoo.datasets.archive import UnreadableError, read_exact, read_file
+from zoo.datasets.archive import read_exact, read_file
 from zoo.datasets.base import Dataset
-from zoo.datasets.fetch import Remote, check_data_dir, check_source, forget, locate
+from zoo.datasets.fetch import Remote, check_data_dir, check_source
+from zoo.datasets.official import FileSet, load_official
 from zoo.datasets.registry import register_dataset
-from zoo.datasets.subsets import Split, cached_split, fingerprint, resolve_classes, select
+from zoo.datasets.subsets import Split, resolve_classes, select
 from zoo.errors import DataError
 from zoo.models.layers import Normalization
 
@@ -115,24 +117,77 @@ def find_copy(spec: IdxSet, folder: Path) -> Path | None:
     return None
 
 
-def read_idx(file: IO[bytes], source: str, ndim: int) -> np.ndarray:
-    """One idx array of unsigned bytes: magic ``00 00 08 <ndim>``, big-endian sizes, values."""
+# Deflate shrinks data at most about 1032:1, so a gzip file of n bytes holds at most this many
+# times n bytes: a header announcing more cannot be true, whatever the rest of the file says.
+MAX_DEFLATE_RATIO = 1032
+CHUNK = 1 << 22  # bytes of a gzipped file's values decompressed at a time
+
+
+def room(path: Path) -> tuple[int, bool]:
+    """The most bytes reading `path` can give, and whether that is exact (not gzipped)."""
+    size = path.stat().st_size
+    return (size * MAX_DEFLATE_RATIO, False) if path.suffix == ".gz" else (size, True)
+
+
+def read_idx(
+    file: IO[bytes],
+    source: str,
+    ndim: int,
+    item_shape: tuple[int, ...] = (),
+    space: tuple[int, bool] | None = None,
+) -> np.ndarray:
+    """One idx array of unsigned bytes: magic ``00 00 08 <ndim>``, big-endian sizes, values.
+
+    The header's sizes are checked before anything is allocated: no zero sizes, each item of
+    `item_shape` when one is given, and a total that fits ``space = (bytes, exact)``: the
+    file's length, exact for a plain file, an upper bound for a gzipped one (see `room`).
+    A gzipped file's values are then read a chunk at a time, so memory grows only with the
+    bytes really there, never with what a forged header claims.
+    """
     zero, kind, dims = struct.unpack(">HBB", read_exact(file, 4, source))
     if zero != 0 or kind != 0x08 or dims != ndim:
         raise DataError(
             f"{source}: not an idx file of {ndim}-D unsigned bytes "
             f"(header {zero:04x} {kind:02x} {dims:02x})"
         )
+    header = 4 + 4 * ndim
     shape = struct.unpack(f">{ndim}i", read_exact(file, 4 * ndim, source))
-    if min(shape) < 0:
-        raise DataError(f"{source}: negative size in the header {shape}")
-    out = np.empty(shape, dtype=np.uint8)
-    view, filled = memoryview(out).cast("B"), 0
-    while filled < out.nbytes:  # readinto: no second copy of the pixels
-        got = file.readinto(view[filled:])
-        if not got:
-            raise DataError(f"{source}: truncated ({filled} of {out.nbytes} bytes of values)")
-        filled += got
+    if min(shape) <= 0:
+        raise DataError(f"{source}: impossible sizes in the header {shape} (zero or negative)")
+    if item_shape and shape[1:] != item_shape:
+        items = "x".join(map(str, item_shape))
+        raise DataError(f"{source}: the header says {shape}, not {items} items")
+    nbytes = math.prod(shape)
+    if space is not None:
+        available, exact = space[0] - header, space[1]
+        if exact and nbytes > available:
+            raise DataError(
+                f"{source}: truncated (the header {shape} announces {nbytes} bytes of values, "
+                f"the file holds {available})"
+            )
+        if exact and nbytes < available:
+            raise DataError(f"{source}: more bytes than its header {shape} announces")
+        if nbytes > available:
+            raise DataError(
+                f"{source}: the header {shape} announces {nbytes} bytes of values, more than "
+                f"a gzipped file of {space[0] // MAX_DEFLATE_RATIO} bytes can hold"
+            )
+    if space is not None and space[1]:  # the length is known: one buffer, filled in place
+        out = np.empty(shape, dtype=np.uint8)
+        view, filled = memoryview(out).cast("B"), 0
+        while filled < nbytes:  # readinto: no second copy of the pixels
+            got = file.readinto(view[filled:])
+            if not got:
+                raise DataError(f"{source}: truncated ({filled} of {nbytes} bytes of values)")
+            filled += got
+    else:
+        buffer = bytearray()
+        while len(buffer) < nbytes:
+            chunk = file.read(min(CHUNK, nbytes - len(buffer)))
+            if not chunk:
+                raise DataError(f"{source}: truncated ({len(buffer)} of {nbytes} bytes of values)")
+            buffer += chunk
+        out = np.frombuffer(buffer, dtype=np.uint8).reshape(shape)  # writable: a bytearray
     if file.read(1):
         raise DataError(f"{source}: more bytes than its header {shape} announces")
     return out
@@ -142,16 +197,19 @@ def read_set(spec: IdxSet, folder: Path, ids: list[int] | None, hint: str) -> Sp
     arrays = []
     for stem in FILES:
         path = _file(folder, stem)
-        ndim = 3 if "images" in stem else 1
-        arrays.append(read_file(path, lambda f, p=path, n=ndim: read_idx(f, str(p), n), hint))
+        items = (28, 28) if "images" in stem else ()
+
+        def read(file, path=path, items=items):
+            return read_idx(file, str(path), 1 + len(items), items, room(path))
+
+        arrays.append(read_file(path, read, hint))
     out = []
     for (images, labels), split in zip((arrays[:2], arrays[2:]), ("train", "t10k"), strict=True):
-        if images.shape[1:] != (28, 28) or len(images) != len(labels):
+        if len(images) != len(labels):
             raise DataError(
-                f"{folder}: {split} images {images.shape} and labels {labels.shape} "
-                "do not match 28x28 images with one label each; " + hint
+                f"{folder}: {len(images)} {split} images but {len(labels)} labels; " + hint
             )
-        if len(labels) and labels.max() >= len(spec.names):
+        if labels.max() >= len(spec.names):
             raise DataError(f"{folder}: {split} labels go up to {labels.max()}; " + hint)
         x, y = select(images, labels, ids)
         out += [x[..., np.newaxis], y]
@@ -170,29 +228,22 @@ def load_idx_set(spec: IdxSet, name: str, *, classes, data_dir, source: str) -> 
         where = f"TFDS {spec.tfds_name}"
     else:
         ids = resolve_classes(classes, spec.names, spec.title)
-        path, found = locate(
-            lambda d: find_copy(spec, d),
-            list(spec.remotes),
+        split, where = load_official(
+            FileSet(
+                spec.title,
+                spec.remotes,
+                lambda d: find_copy(spec, d),
+                lambda path: [_file(path, stem) for stem in FILES],
+                spec.folders[0],
+            ),
+            cache_name=name,
+            key={"set": name, "classes": ids},
+            what=spec.title,
+            read=lambda path, hint: read_set(spec, path, ids, hint),
             data_dir=folder,
             source=source,
-            title=spec.title,
-            folder=spec.folders[0],
+            chosen=ids is not None,
         )
-        hint = "get good copies from " + " ".join(r.url for r in spec.remotes)
-        if found == "cache":
-            hint = "the damaged copy was removed from the cache; run again to download it"
-        files = [_file(path, stem) for stem in FILES]
-        key = {"set": name, "classes": ids, "files": fingerprint(files)}
-        try:
-            split = cached_split(
-                name, key, lambda: read_set(spec, path, ids, hint), store=ids is not None
-            )
-        except DataError as err:
-            if found == "cache" and not isinstance(err, UnreadableError):
-                for file in files:
-                    forget(file)
-            raise
-        where = f"{path} ({found})"
     chosen = "all" if classes is None else f"{len(split.class_ids)} of {len(spec.names)}"
     return Dataset(
         name=name,

@@ -13,13 +13,14 @@ import json
 import re
 import zipfile
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from zoo.datasets.fetch import atomic_path, cache_dir
-from zoo.errors import OptionError
+from zoo.datasets.cache import atomic_path, cache_dir, drop_record, hash_file, remember, unchanged
+from zoo.errors import DataError, OptionError
 
 SUBSET_FORMAT = 1  # bump when what is stored changes, so old files are not read
 
@@ -102,6 +103,37 @@ class Split:
     class_ids: list[int]
 
 
+class MissingClassesError(DataError):
+    """Classes with no examples in a copy: it may be partial, not damaged (it is kept)."""
+
+
+def check_examples(split: Split, what: str, chosen: bool = True) -> None:
+    """`MissingClassesError` when a split is empty, or a chosen class has no examples in one.
+
+    A partial or miniature copy of a set may lack classes; a model cannot learn or be scored
+    on a class it never sees. Without `chosen` (the whole set) only an empty split is refused:
+    `Dataset.summary` names the classes missing.
+    """
+    gaps = []
+    for part, y in (("training", split.y_train), ("test", split.y_test)):
+        counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=len(split.class_names))
+        if chosen and (counts == 0).any():
+            empty = [
+                f"{split.class_names[i]!r} [{split.class_ids[i]}]"
+                for i in np.flatnonzero(counts == 0)
+            ]
+            gaps.append(f"{', '.join(empty)} in the {part} split")
+        elif len(y) == 0:
+            gaps.append(f"any class in the {part} split")
+    if gaps:
+        advice = (
+            "choose classes= that it holds, or get the whole set" if chosen else "get the whole set"
+        )
+        raise MissingClassesError(
+            f"{what} has no examples of {'; nor of '.join(gaps)} (a partial copy?); {advice}"
+        )
+
+
 def fingerprint(paths: Sequence[Path]) -> list:
     """What identifies a source copy cheaply: path, size and modification time of each file."""
     out = []
@@ -119,26 +151,32 @@ def subset_path(dataset: str, key: dict) -> Path:
 def cached_split(dataset: str, key: dict, build: Callable[[], Split], store: bool = True) -> Split:
     """`build()`'s result, saved as .npz under the cache and read back next time.
 
-    A cache file that cannot be read is rebuilt; a new one is written atomically, so a crash
-    never leaves half a file behind. `store=False` (a whole set, as large as the archive) only
-    builds: the cache holds small subsets, not second copies of the official files.
+    A cache file that cannot be read, or that changed since it was written (its size and
+    SHA-256 are recorded, see `zoo.datasets.cache`), is rebuilt; a new one is written
+    atomically, so a crash never leaves half a file behind. `store=False` (a whole set, as
+    large as the archive) only builds: the cache holds small subsets, not second copies of
+    the official files.
     """
     if not store:
         return build()
     path = subset_path(dataset, {**key, "format": SUBSET_FORMAT})
     if path.is_file():
         try:
-            with np.load(path, allow_pickle=False) as f:
-                return Split(
-                    f["x_train"],
-                    f["y_train"],
-                    f["x_test"],
-                    f["y_test"],
-                    [str(n) for n in f["class_names"]],
-                    [int(i) for i in f["class_ids"]],
-                )
+            if unchanged(path):  # else changed since written, or written without a record
+                with np.load(path, allow_pickle=False) as f:
+                    return Split(
+                        f["x_train"],
+                        f["y_train"],
+                        f["x_test"],
+                        f["y_test"],
+                        [str(n) for n in f["class_names"]],
+                        [int(i) for i in f["class_ids"]],
+                    )
         except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError):
+            pass
+        with suppress(OSError):
             path.unlink(missing_ok=True)
+            drop_record(path)
     split = build()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -153,6 +191,8 @@ def cached_split(dataset: str, key: dict, build: Callable[[], Split], store: boo
                     class_names=np.asarray(split.class_names, dtype=str),
                     class_ids=np.asarray(split.class_ids, dtype=np.int64),
                 )
+            digest = hash_file(part, "sha256")
+        remember(path, written=True, **digest)
     except OSError:
         pass  # a read-only or full cache costs speed, not correctness
     return split

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.datasets.subsets import Split, resolve_classes
+from zoo.datasets.subsets import Split, check_examples, resolve_classes
 from zoo.errors import DataError
 
 
@@ -84,4 +84,6 @@ def load_tfds(
         arrays.append(np.concatenate(images) if images else np.zeros((0, *shape), np.uint8))
         arrays.append(np.concatenate(labels) if labels else np.zeros(0, np.int64))
     chosen = ids if ids is not None else list(range(len(names)))
-    return Split(*arrays, [names[i] for i in chosen], chosen)
+    split = Split(*arrays, [names[i] for i in chosen], chosen)
+    check_examples(split, f"{title} from TFDS {name}", ids is not None)
+    return split
