@@ -961,10 +961,10 @@ def test_sample_grid_takes_grey_images_and_caps_the_rows(tmp_path):
         save_sample_grid(images, np.arange(3), ["a"], tmp_path / "x.png")
 
 
-def test_option_errors_name_the_flag():
+def test_option_errors_name_the_python_argument():
     with pytest.raises(OptionError) as err:
         load_dataset("mnist", classes=["7"], data_dir=None)
-    assert err.value.option == "--classes"
+    assert err.value.option == "classes"
 
 
 def test_library_loaders_look_in_zoo_data_dir(tmp_path, monkeypatch):

@@ -203,21 +203,21 @@ def test_sigmoid_1d_targets_scatter_around_the_sigmoid_with_sd_005():
 @pytest.mark.parametrize(
     "name, options, flag",
     [
-        ("circle", {"samples": 3}, "--samples"),
-        ("noisy-xor", {"samples": 0}, "--samples"),
-        ("gaussians", {"noise": -0.1}, "--noise"),
-        ("sigmoid-1d", {"noise": -1.0}, "--noise"),
-        ("spiral", {"noise": 0.6}, "--noise"),
-        ("digits", {"seed": -1}, "--seed"),
-        ("moons", {"seed": -5}, "--seed"),
+        ("circle", {"samples": 3}, "samples"),
+        ("noisy-xor", {"samples": 0}, "samples"),
+        ("gaussians", {"noise": -0.1}, "noise"),
+        ("sigmoid-1d", {"noise": -1.0}, "noise"),
+        ("spiral", {"noise": 0.6}, "noise"),
+        ("digits", {"seed": -1}, "seed"),
+        ("moons", {"seed": -5}, "seed"),
         ("iris", {"samples": 10}, "samples"),
-        ("gaussians", {"noise": float("nan")}, "--noise"),  # would train on NaN points
-        ("moons", {"noise": float("inf")}, "--noise"),
-        ("sigmoid-1d", {"noise": 1e300}, "--noise"),  # overflows float32 targets
-        ("gaussians", {"samples": 10**11}, "--samples"),  # would exhaust memory
+        ("gaussians", {"noise": float("nan")}, "noise"),  # would train on NaN points
+        ("moons", {"noise": float("inf")}, "noise"),
+        ("sigmoid-1d", {"noise": 1e300}, "noise"),  # overflows float32 targets
+        ("gaussians", {"samples": 10**11}, "samples"),  # would exhaust memory
     ],
 )
-def test_impossible_options_raise_option_error_naming_the_flag(name, options, flag):
+def test_impossible_options_raise_option_error_naming_the_argument(name, options, flag):
     with pytest.raises(OptionError) as err:
         load_dataset(name, **options)
     assert err.value.option == flag

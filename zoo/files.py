@@ -31,7 +31,14 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     path = Path(path)
     if path.is_dir():  # put there by hand: bad input rather than a failing disk
         raise ZooError(f"cannot write {path}: a folder of that name is in the way")
-    part = path.with_name(f".{path.stem}.part{path.suffix}")
+    try:  # a name of its own: two processes writing the same file never share one
+        fd, name = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.stem}.", suffix=f".part{path.suffix}"
+        )
+        os.close(fd)
+    except OSError as err:
+        raise WriteError(path, err.strerror or str(err)) from None
+    part = Path(name)
     try:
         yield part
         os.replace(part, path)

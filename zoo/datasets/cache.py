@@ -19,10 +19,10 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
+
+from zoo.files import atomic_path
 
 CHUNK = 1 << 20
 RECORDS = "checksums"  # the folder of records under the cache
@@ -31,23 +31,6 @@ RECORDS = "checksums"  # the folder of records under the cache
 def cache_dir() -> Path:
     """``$ZOO_CACHE`` or ``~/.cache/zoo`` (not created here)."""
     return Path(os.environ.get("ZOO_CACHE") or Path.home() / ".cache" / "zoo").expanduser()
-
-
-@contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """A temporary path next to `target`, renamed onto it only if the block succeeds.
-
-    An exception, Ctrl-C included, removes the temporary file: the cache never holds a
-    half-written or unverified file under its real name.
-    """
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    os.close(fd)
-    part = Path(name)
-    try:
-        yield part
-        os.replace(part, target)
-    finally:
-        part.unlink(missing_ok=True)
 
 
 def hash_file(path: Path, *algorithms: str) -> dict[str, str]:

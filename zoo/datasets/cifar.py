@@ -217,7 +217,7 @@ def load_cifar(
 ) -> Dataset:
     """The loader behind `cifar10`, `cifar100` and `cifar100-3class`."""
     if label not in layout.labels:
-        raise OptionError("--label", f"{label!r} is not one of {', '.join(layout.labels)}")
+        raise OptionError("label", f"{label!r} is not one of {', '.join(layout.labels)}")
     folder = check_data_dir(data_dir)
     check_source(source)
     known = layout.labels[label][2]

@@ -25,8 +25,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from zoo.datasets.cache import atomic_path, cache_dir, drop_record, remember
+from zoo.datasets.cache import cache_dir, drop_record, remember
 from zoo.errors import DataError, OptionError
+from zoo.files import atomic_path
 
 SOURCES = ("auto", "local", "download", "tfds")
 CHUNK = 1 << 20
@@ -51,13 +52,13 @@ class Remote:
 
 def check_source(source: str) -> str:
     if source not in SOURCES:
-        raise OptionError("--source", f"{source!r} is not one of {', '.join(SOURCES)}")
+        raise OptionError("source", f"{source!r} is not one of {', '.join(SOURCES)}")
     return source
 
 
 def check_data_dir(data_dir: str | os.PathLike | None) -> Path | None:
     """The data folder as a Path (`$ZOO_DATA_DIR` when none is given); a missing one is said so."""
-    option = "--data-dir"
+    option = "data_dir"
     if data_dir is None or str(data_dir) == "":
         data_dir, option = os.environ.get("ZOO_DATA_DIR"), "ZOO_DATA_DIR"
         if not data_dir:
@@ -81,7 +82,7 @@ def where_to_put(title: str, remotes: list[Remote], folder: str, data_dir: Path 
         f"in {data_dir / folder if folder else data_dir}"
         if data_dir
         else (
-            f"in a folder{' under ' + folder if folder else ''} and pass it with --data-dir "
+            f"in a folder{' under ' + folder if folder else ''} and pass it as `data_dir=` "
             "(or set ZOO_DATA_DIR)"
         )
     )

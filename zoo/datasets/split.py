@@ -15,7 +15,7 @@ from zoo.errors import OptionError
 def make_rng(seed: int) -> np.random.Generator:
     """A numpy Generator for a user-given seed; a negative seed is an `--seed` error."""
     if seed < 0:
-        raise OptionError("--seed", f"must be 0 or more, got {seed}")
+        raise OptionError("seed", f"must be 0 or more, got {seed}")
     return np.random.default_rng(seed)
 
 

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.datasets.cache import atomic_path, cache_dir, drop_record, hash_file, remember, unchanged
+from zoo.datasets.cache import cache_dir, drop_record, hash_file, remember, unchanged
 from zoo.errors import DataError, OptionError
+from zoo.files import atomic_path
 
 SUBSET_FORMAT = 1  # bump when what is stored changes, so old files are not read
 
@@ -42,7 +43,7 @@ def resolve_classes(
     >>> resolve_classes(["apple", 7], ["apple", "bee", "otter"], "a set")
     Traceback (most recent call last):
     ...
-    zoo.errors.OptionError: --classes: index 7 is out of range for a set (0..2)
+    zoo.errors.OptionError: classes: index 7 is out of range for a set (0..2)
     """
     if classes is None:
         return None
@@ -53,10 +54,10 @@ def resolve_classes(
     for item in classes:
         index = _one_class(item, names, lookup, what)
         if index in ids:
-            raise OptionError("--classes", f"class {names[index]!r} is given twice")
+            raise OptionError("classes", f"class {names[index]!r} is given twice")
         ids.append(index)
     if len(ids) < 2:
-        raise OptionError("--classes", f"give two or more classes (got {len(ids)}), e.g. 0,55,58")
+        raise OptionError("classes", f"give two or more classes (got {len(ids)}), e.g. 0,55,58")
     return ids
 
 
@@ -69,12 +70,12 @@ def _one_class(item: int | str, names: Sequence[str], lookup: dict[str, int], wh
         index = int(text)
         if not 0 <= index < len(names):
             raise OptionError(
-                "--classes", f"index {index} is out of range for {what} (0..{len(names) - 1})"
+                "classes", f"index {index} is out of range for {what} (0..{len(names) - 1})"
             )
         return index
     close = difflib.get_close_matches(_canonical(text), list(lookup), n=3, cutoff=0.6)
     hint = f"; did you mean {', '.join(names[lookup[c]] for c in close)}?" if close else ""
-    raise OptionError("--classes", f"no class {text!r} in {what}{hint}")
+    raise OptionError("classes", f"no class {text!r} in {what}{hint}")
 
 
 def select(

@@ -31,19 +31,19 @@ BINARY_CLASSES = ["0", "1"]
 def _check(samples: int, noise: float, max_noise: float | None = None) -> None:
     if samples < MIN_SAMPLES:
         raise OptionError(
-            "--samples", f"need at least {MIN_SAMPLES} to split into train and test, got {samples}"
+            "samples", f"need at least {MIN_SAMPLES} to split into train and test, got {samples}"
         )
     if samples > MAX_SAMPLES:
-        raise OptionError("--samples", f"at most {MAX_SAMPLES:,} points, got {samples:,}")
+        raise OptionError("samples", f"at most {MAX_SAMPLES:,} points, got {samples:,}")
     if not 0 <= noise <= MAX_NOISE:  # NaN fails this too
         raise OptionError(
-            "--noise",
+            "noise",
             f"must be a number in 0..{MAX_NOISE:g} (beyond that the points are noise alone), "
             f"got {noise}",
         )
     if max_noise is not None and noise > max_noise:
         raise OptionError(
-            "--noise",
+            "noise",
             f"the Playground's noise is a fraction 0..{max_noise} (its slider's 0..50 %), "
             f"got {noise}",
         )

@@ -71,7 +71,7 @@ def load_tfds(
             raise DataError(
                 f"TFDS has no prepared {name} in {where} ({str(err).splitlines()[0]}); prepare "
                 f"it with `tfds build {name}{' --data_dir ' + str(data_dir) if data_dir else ''}`"
-                " or use --source local with the official files"
+                " or use `source=local` with the official files"
             ) from None
         ds = ds.map(pick)
         if ids is not None:
