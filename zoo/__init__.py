@@ -5,6 +5,9 @@
     >>> model = create_model("mlp", input_shape=data.input_shape, num_classes=data.num_classes)
     >>> run = train("mlp", "digits", epochs=30, out="reports")   # names or objects
 
+In a Jupyter notebook `train` redraws its curves as it goes, and runs, run folders
+(`open_run`), datasets and the final table (`compare`) show themselves as HTML.
+
 Nothing heavy is imported here: TensorFlow loads when a model is built or trained.
 """
 
@@ -30,15 +33,42 @@ def train(model: Any, dataset: Any, **options: Any):
     return _train(model, dataset, **options)
 
 
+def open_run(path: Any):
+    """The run folder at `path`, read; in a notebook it shows its status, hyperparameters,
+    reports and figures. See `zoo.notebook.open_run`."""
+    from zoo.notebook import open_run as _open_run
+
+    return _open_run(path)
+
+
+def show(run: Any, name: str, lang: str | None = None):
+    """Show one figure of a run's report in the notebook ("confusion_matrix",
+    "learning_curves", "samples", ...). See `zoo.notebook.show`."""
+    from zoo.notebook import show as _show
+
+    return _show(run, name, lang)
+
+
+def compare(runs: Any, lang: str = "en"):
+    """The lab's final table of `runs` (Runs or run folders), as `zoo compare` makes it:
+    HTML in a notebook, `.to_markdown()`, `.to_csv()`. See `zoo.notebook.compare`."""
+    from zoo.notebook import compare as _compare
+
+    return _compare(runs, lang)
+
+
 __all__ = [
     "Dataset",
     "Normalization",
     "ZooError",
+    "compare",
     "create_model",
     "list_datasets",
     "list_models",
     "load_dataset",
+    "open_run",
     "register_dataset",
     "register_model",
+    "show",
     "train",
 ]

@@ -55,6 +55,12 @@ class Dataset:
             for split, y in (("train", self.y_train), ("test", self.y_test))
         }
 
+    def _repr_html_(self) -> str:
+        """How a notebook shows the dataset: sizes, class counts, examples of each class."""
+        from zoo.datasets.preview import dataset_html
+
+        return dataset_html(self, classification=self.task == CLASSIFICATION)
+
     def summary(self) -> str:
         """Sizes, and class counts per split, as `zoo info` prints them."""
         shape = "x".join(str(d) for d in self.input_shape)

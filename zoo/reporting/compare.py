@@ -300,3 +300,8 @@ def write_comparison(
             text = {"md": markdown, "tex": latex}.get(fmt)
             write_text(table_path, text(runs, lang) if text else csv_text(runs))
     return markdown(runs, lang), [table_path, figure_path]
+
+
+def final_table(runs: Sequence[RunFolder], lang: str = "en") -> tuple[list[str], list[list[str]]]:
+    """The table's header and cells as text, as the Markdown, LaTeX and PDF tables show them."""
+    return _header(lang), _cells(runs, lang)

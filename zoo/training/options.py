@@ -67,6 +67,7 @@ class TrainOptions:
     mixed_precision: bool = False
     distribute: str | None = None
     quiet: bool = False
+    live: bool | None = None  # notebook curves (zoo.notebook.live); None: shown unless quiet
     out: str | None = "reports"
     comment: str | None = None
     author: str | None = None

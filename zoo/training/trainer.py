@@ -39,6 +39,17 @@ class Run:
     def best_epoch(self) -> int | None:
         return self.metrics.get("best_epoch")
 
+    def _repr_html_(self) -> str:
+        """How a notebook shows the run: status, hyperparameters, reports, figures."""
+        from zoo.notebook.runs import run_html
+
+        return run_html(self)
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:  # IPython's text: one line
+        from zoo.notebook.runs import run_line
+
+        printer.text(run_line(self))
+
 
 def split_options(model, dataset, options: dict[str, Any]):
     """Route each option to the trainer, the model builder or the dataset loader."""
@@ -111,7 +122,8 @@ def train(model: Any, dataset: Any, **options: Any) -> Run:
     "multiworker" (tf.distribute).
     Output: `out` (folder under which the run folder is made, default "reports"; None writes
     nothing), `report` (report.pdf and figures, default True), `lang` "en" | "ru", `comment`,
-    `author`, `group`, `variant`, `title` (the report's title page), `quiet`.
+    `author`, `group`, `variant`, `title` (the report's title page), `quiet`, `live` (in a
+    Jupyter notebook: curves and a progress bar redrawn in place; None: unless quiet).
 
     Returns a `Run`: `status` ("completed", "stopped_early", "target_reached", "diverged",
     "interrupted"), `history`, `metrics` (scikit-learn's reports), `model`, `folder`.
@@ -230,7 +242,10 @@ class Trainer:
         if opts.out is not None:
             writer = RunWriter(create_run_folder(opts.out, self.model_name, data.name))
             self.config = writer.start(self.config)
-        self.progress = Progress(epochs, quiet=opts.quiet)
+        from zoo.notebook.live import live_display
+
+        display = live_display(opts.live, quiet=opts.quiet, epochs=epochs, config=self.config)
+        self.progress = Progress(epochs, quiet=opts.quiet, display=display)
         try:
             history, status, reason = self._loop(runner, model, steps, epochs, scope)
         except BaseException as err:  # a crash: the folder says so before the traceback
