@@ -128,3 +128,12 @@ def check_activation(activation: str) -> str:
     if activation not in ACTIVATIONS:
         raise OptionError("activation", f"{activation!r} is not one of {', '.join(ACTIVATIONS)}")
     return activation
+
+
+def canonical_options(options: dict) -> dict:
+    """Builder options in one spelling, so that records compare: `hidden` 10, "10" and (10,)
+    are all (10,)."""
+    out = dict(options)
+    if out.get("hidden") is not None:
+        out["hidden"] = check_units(out["hidden"])
+    return out

@@ -302,6 +302,9 @@ def write_comparison(
     return markdown(runs, lang), [table_path, figure_path]
 
 
-def final_table(runs: Sequence[RunFolder], lang: str = "en") -> tuple[list[str], list[list[str]]]:
-    """The table's header and cells as text, as the Markdown, LaTeX and PDF tables show them."""
-    return _header(lang), _cells(runs, lang)
+def final_table(
+    runs: Sequence[RunFolder], lang: str = "en", wrap: bool = False
+) -> tuple[list[str], list[list[str]]]:
+    """The table's header and cells as text, as the Markdown, LaTeX and PDF tables show them
+    (`wrap`: two lines per long cell, for a page)."""
+    return _header(lang), _cells(runs, lang, wrap)

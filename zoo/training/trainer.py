@@ -12,6 +12,7 @@ import numpy as np
 from zoo import interrupts
 from zoo.datasets import Dataset, dataset_options, load_dataset
 from zoo.errors import OptionError, WriteError
+from zoo.models.layers import canonical_options
 from zoo.models.registry import MODELS
 from zoo.objective import Objective
 from zoo.registry import canonical
@@ -158,7 +159,7 @@ class Trainer:
         from zoo.training.build import holdout
 
         self.model_arg, self.data, self.opts, self.backend = model, data, opts, backend
-        self.model_opts = {k: v for k, v in model_opts.items() if v is not None}
+        self.model_opts = canonical_options({k: v for k, v in model_opts.items() if v is not None})
         self.model_name = (
             canonical(model) if isinstance(model, str) else getattr(model, "name", "model")
         )

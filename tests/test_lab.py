@@ -1,0 +1,119 @@
+"""`zoo lab 1`: the variant's classes, the three tasks in one folder, the lab's report."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from zoo.cli import cli
+from zoo.errors import OptionError
+from zoo.lab.variant import Rule, group_number, variant_classes
+
+
+def zoo(*args):
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    return result.exit_code, result.output
+
+
+def pdf_text(path) -> str:
+    from pypdf import PdfReader
+
+    return " ".join(page.extract_text() for page in PdfReader(path).pages).replace("\n", " ")
+
+
+def test_the_variant_rule_gives_the_issues_example():
+    classes = variant_classes(group=2, variant=5)
+    assert [(c.index, c.name) for c in classes] == [(9, "bottle"), (35, "girl"), (55, "otter")]
+    assert variant_classes(2, 5, "guimc")[2].index == 90
+    assert variant_classes(2, 5, "foreign")[2].index == 93
+    assert [c.index for c in variant_classes(2, 5, rule=Rule(4, 17, 42))] == [6, 22, 47]
+
+
+def test_a_group_name_gives_its_last_number():
+    assert group_number("ИУ5-21М") == 21 and group_number("3") == 3
+    with pytest.raises(OptionError, match="no number"):
+        group_number("ИУ")
+
+
+@pytest.mark.parametrize(
+    ("group", "variant", "department", "words"),
+    [
+        (95, 5, "iu5", "outside CIFAR-100's 0..99"),  # 95 + 7 = 102
+        (2, 60, "iu5", "outside"),  # 60 + 50 = 110
+        (28, 5, "iu5", "the same class twice"),  # 28 + 7 = 35 = 5 + 30
+        (2, 60, "guimc", "the same class twice"),  # 60 + 30 = 90 = GUIMC's class
+    ],
+)
+def test_a_variant_outside_the_classes_or_repeating_one_names_the_rule(
+    group, variant, department, words
+):
+    with pytest.raises(OptionError, match=words):
+        variant_classes(group, variant, department)
+    code, out = zoo("lab", "1", "--group", group, "--variant", variant, "--department", department)
+    assert code == 2 and words in out and "group" in out
+
+
+@pytest.fixture(scope="module")
+def lab_folder(tmp_path_factory):
+    from image_fixtures import write_cifar100_archive
+
+    data = tmp_path_factory.mktemp("data")
+    write_cifar100_archive(data, train_per_class=50, test_per_class=10)
+    folder = tmp_path_factory.mktemp("lab") / "lab1"
+    code, out = zoo(
+        "lab", "1", "--group", "2", "--variant", "5", "--data-dir", data, "--out", folder,
+        "--epochs", "3", "--author", "Иванов И. И.", "-q",
+    )  # fmt: skip
+    assert code == 0, out
+    assert "9 bottle, 35 girl, 55 otter" in out
+    return folder, data
+
+
+def test_zoo_lab_1_writes_every_task_and_a_report_with_the_variant(lab_folder):
+    folder, _ = lab_folder
+    lab = json.loads((folder / "lab.json").read_text(encoding="utf-8"))
+    assert [c["index"] for c in lab["classes"]] == [9, 35, 55]
+    assert (folder / "task1" / "manual-regression.json").is_file()
+    (task2,) = (folder / "task2").iterdir()
+    config = json.loads((task2 / "config.json").read_text())
+    assert config["dataset"] == "noisy-xor" and config["loss"] == "bce"
+    assert config["model_options"]["hidden"] == [16]  # as the CLI's --hidden 16 records it
+    (base,) = (folder / "runs").iterdir()
+    config = json.loads((base / "config.json").read_text())
+    assert config["class_ids"] == [9, 35, 55] and config["lr"] == 0.005
+    text = pdf_text(folder / "report.pdf")
+    for words in ("Лабораторная работа №1", "Иванов И. И.", "bottle", "girl", "otter"):
+        assert words in text, words
+    for words in ("1. Регрессия", "2. Бинарная классификация", "3. Полносвязная сеть"):
+        assert words in text, words
+    assert "Итоговая таблица" in text and "базовый вариант" in text
+
+
+def test_more_runs_in_the_folder_join_the_table_and_the_facts(lab_folder):
+    folder, data = lab_folder
+    base = json.loads(next((folder / "runs").iterdir()).joinpath("config.json").read_text())
+    common = ["train", "mlp", "cifar100", "--classes", "9,35,55", "--data-dir", data, "-q"]
+    common += ["--lr", "0.005", "--out", folder / "runs", "--lang", "ru"]
+    code, out = zoo(*common, "--hidden", "10", "--batch-size", "64", "--iterations",
+                    base["iterations"], "--comment", "батч 64")  # fmt: skip
+    assert code == 0, out
+    code, out = zoo(*common, "--hidden", "32", "--batch-size", "128", "--epochs", "3",
+                    "--comment", "32 нейрона")  # fmt: skip
+    assert code == 0, out
+    code, out = zoo("lab", "1", "--report-only", folder)
+    assert code == 0, out
+    text = pdf_text(folder / "report.pdf")
+    assert "батч 64" in text and "32 нейрона" in text
+    assert "батч 128" in text and "батч 64" in text  # the batch-size pair, side by side
+    assert "Нет двух запусков, различающихся только размером батча" not in text
+    assert "Нет двух запусков, различающихся только скрытыми слоями" not in text
+
+
+def test_report_only_refuses_another_variants_folder(lab_folder):
+    folder, _ = lab_folder
+    code, out = zoo("lab", "1", "--report-only", folder, "--variant", "6")
+    assert code == 2 and "variant 5" in out
+    code, out = zoo("lab", "1", "--group", "2", "--variant", "5", "--out", folder)
+    assert code == 2 and "already holds a lab" in out

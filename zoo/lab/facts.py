@@ -1,0 +1,219 @@
+"""What the runs of task 3 show, question by question, as numbers: never invented prose.
+
+The lab's self-study questions ask what the accuracies say, whether the model overfits, what
+a larger batch with the same number of updates changes, what a lower rate with more updates
+changes, and what other network sizes give. Each answer here is a fact read from the run
+folders (a class's F1, the epoch of the lowest test loss, two runs side by side) or a note
+that the folder holds no run that answers it yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from zoo.i18n import t
+from zoo.reporting.describe import percent
+from zoo.reporting.model_table import network_string
+from zoo.runfolder import RunFolder
+
+# What makes two runs "the same configuration" but for the fields a comparison varies
+SAME = (
+    "model",
+    "dataset",
+    "dataset_options",
+    "model_options",
+    "mode",
+    "optimizer",
+    "momentum",
+    "loss",
+    "head",
+    "normalize",
+    "seed",
+    "validation",
+    "patience",
+    "lr",
+    "batch_size",
+    "epochs",
+    "iterations",
+)
+VARIES = {
+    "batch": ("batch_size", "epochs"),  # with the same number of updates
+    "lr": ("lr", "epochs", "iterations"),  # a lower rate, more updates
+    "hidden": ("model_options",),  # other layer sizes, all else equal
+}
+
+
+@dataclass
+class Pair:
+    kind: str
+    first: RunFolder
+    second: RunFolder
+
+
+def _options(config: dict) -> dict:
+    return {k: v for k, v in (config.get("model_options") or {}).items() if k != "hidden"}
+
+
+def _data(config: dict) -> dict:
+    """The data's identity: not where its files were read from."""
+    options = config.get("dataset_options") or {}
+    return {k: v for k, v in options.items() if k not in ("data_dir", "source")}
+
+
+def _key(config: dict, kind: str) -> tuple:
+    varied = VARIES[kind]
+    values: list[Any] = []
+    for name in SAME:
+        if name in varied:
+            if name == "model_options":  # only `hidden` may differ
+                values.append(repr(sorted(_options(config).items())))
+            continue
+        value = _data(config) if name == "dataset_options" else config.get(name)
+        values.append(repr(sorted(value.items()) if isinstance(value, dict) else value))
+    return tuple(values)
+
+
+def _differs(kind: str, a: dict, b: dict) -> bool:
+    if kind == "batch":
+        return a.get("batch_size") != b.get("batch_size") and a.get("iterations") == b.get(
+            "iterations"
+        )
+    if kind == "lr":
+        if a.get("lr") == b.get("lr"):
+            return False
+        low, high = (a, b) if a["lr"] < b["lr"] else (b, a)
+        return (low.get("iterations") or 0) > (high.get("iterations") or 0)
+    hidden = [(c.get("model_options") or {}).get("hidden") for c in (a, b)]
+    return hidden[0] != hidden[1]
+
+
+def pairs(runs: Sequence[RunFolder], kind: str) -> list[Pair]:
+    """Runs that differ only in what `kind` varies ("batch", "lr" or "hidden")."""
+    found = []
+    for i, a in enumerate(runs):
+        for b in runs[i + 1 :]:
+            if _key(a.config, kind) == _key(b.config, kind) and _differs(kind, a.config, b.config):
+                found.append(Pair(kind, a, b))
+    return found
+
+
+def class_extremes(run: RunFolder) -> tuple[tuple[str, float], tuple[str, float]] | None:
+    """(best class, its test F1), (worst class, its test F1)."""
+    report = run.report("test") or {}
+    scores = [
+        (name, float(report[name]["f1-score"]))
+        for name in run.class_names
+        if isinstance(report.get(name), dict) and report[name].get("f1-score") is not None
+    ]
+    if not scores:
+        return None
+    ordered = sorted(scores, key=lambda item: item[1])
+    return ordered[-1], ordered[0]
+
+
+def _number(value, digits: int = 4) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def _gap(run: RunFolder) -> float | None:
+    train, test = run.accuracy("train"), run.accuracy("test")
+    return None if train is None or test is None else train - test
+
+
+def side_by_side(pair: Pair, lang: str) -> str:
+    """One line per run: what varies and what came of it."""
+    lines = []
+    for run in (pair.first, pair.second):
+        c = run.config
+        lines.append(
+            t(
+                "lab.fact.side",
+                lang,
+                run=run.name,
+                network=network_string(c.get("layers") or []),
+                lr=c.get("lr"),
+                batch=c.get("batch_size"),
+                epochs=c.get("epochs_run", c.get("epochs")),
+                iterations=c.get("iterations"),
+                test=percent(run.accuracy("test")),
+                train=percent(run.accuracy("train")),
+                best=run.best_epoch or "—",
+                loss=_number((run.report("test") or {}).get("loss")),
+            )
+        )
+    return "\n".join(lines)
+
+
+def answers(runs: Sequence[RunFolder], lang: str) -> list[tuple[str, list[str]]]:
+    """(question, facts) for each self-study question, in the lab's order."""
+    base = runs[0] if runs else None
+    out: list[tuple[str, list[str]]] = []
+
+    facts = []
+    for run in runs:
+        extremes = class_extremes(run)
+        if extremes is None:
+            continue
+        (best, best_f1), (worst, worst_f1) = extremes
+        facts.append(
+            t(
+                "lab.fact.classes",
+                lang,
+                run=run.name,
+                test=percent(run.accuracy("test")),
+                train=percent(run.accuracy("train")),
+                best=best,
+                best_f1=_number(best_f1),
+                worst=worst,
+                worst_f1=_number(worst_f1),
+            )
+        )
+    out.append((t("lab.q1", lang), facts or [t("lab.fact.none", lang)]))
+
+    facts = []
+    for run in runs:
+        val = run.column("val_loss")
+        best = run.best_epoch
+        if best is None or not len(val):
+            continue
+        epochs = run.column("epoch")
+        at_best = float(val[epochs == best][0]) if (epochs == best).any() else None
+        facts.append(
+            t(
+                "lab.fact.overfit",
+                lang,
+                run=run.name,
+                best=best,
+                epochs=int(epochs[-1]),
+                at_best=_number(at_best),
+                at_end=_number(float(val[-1])),
+                gap=percent(_gap(run)),
+            )
+        )
+    out.append((t("lab.q2", lang), facts or [t("lab.fact.none", lang)]))
+
+    for kind, question in (("batch", "lab.q3"), ("lr", "lab.q4"), ("hidden", "lab.q5")):
+        found = pairs(runs, kind)
+        facts = [side_by_side(pair, lang) for pair in found]
+        out.append((t(question, lang), facts or [t(f"lab.fact.no_{kind}", lang)]))
+
+    facts = []
+    if base is not None and base.accuracy("test") is not None:
+        for run in runs[1:]:
+            accuracy = run.accuracy("test")
+            if accuracy is None:
+                continue
+            facts.append(
+                t(
+                    "lab.fact.versus_base",
+                    lang,
+                    run=run.name,
+                    comment=run.config.get("comment") or "—",
+                    change=f"{100 * (accuracy - base.accuracy('test')):+.2f}",
+                    test=percent(accuracy),
+                )
+            )
+    out.append((t("lab.q6", lang), facts or [t("lab.fact.only_base", lang)]))
+    return out

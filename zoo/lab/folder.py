@@ -1,0 +1,109 @@
+"""A lab folder: what `zoo lab` writes, read back for the report.
+
+    LABDIR/
+      lab.json        the variant: group, variant, department, the classes and how the rule
+                      gave them; the author and title of the report
+      task1/          task 1: the 1->64->1 regression with hand-derived gradients (figure, JSON)
+      task2/          task 2: a run folder, the lab's MLP on noisy XOR with binary cross-entropy
+      runs/           task 3: one run folder per variant of the FC network on the variant's
+                      classes; the base variant first, then whatever `zoo train --out
+                      LABDIR/runs` adds
+      report.pdf      the lab report: title page, the task, a section per task, the final table
+                      and the facts behind each self-study question
+
+`write_lab_report(LABDIR)` rebuilds report.pdf from the folder alone (`--report-only`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from zoo.errors import OptionError, RunFolderError
+from zoo.files import read_json
+from zoo.lab.variant import Rule, variant_classes
+from zoo.runfolder import CONFIG, RunFolder, read_run_folder
+
+LAB_FILE = "lab.json"
+TASK1, TASK2, RUNS = "task1", "task2", "runs"
+
+
+@dataclass
+class Lab:
+    """lab.json: who, which variant, which classes; what the report's title page shows."""
+
+    lab: int
+    group: str
+    variant: int
+    department: str
+    classes: list[dict[str, Any]]
+    rule: dict[str, Any]
+    lang: str = "ru"
+    author: str | None = None
+    title: str | None = None
+    created: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%S"))
+
+    @property
+    def class_ids(self) -> list[int]:
+        return [int(c["index"]) for c in self.classes]
+
+
+def read_lab(folder: str | Path) -> Lab:
+    path = Path(folder) / LAB_FILE
+    if not path.is_file():
+        raise RunFolderError(f"{folder} is not a lab folder: it has no {LAB_FILE}")
+    try:
+        data = read_json(path)
+        return Lab(**data)
+    except (ValueError, TypeError) as err:
+        raise RunFolderError(f"{path} is not what `zoo lab` writes: {err}") from None
+
+
+def lab_runs(folder: Path, task: str = RUNS) -> list[RunFolder]:
+    """The run folders of a task, oldest first (the base variant is the first of task 3)."""
+    parent = Path(folder) / task
+    if not parent.is_dir():
+        return []
+    found = [read_run_folder(p) for p in parent.iterdir() if (p / CONFIG).is_file()]
+    return sorted(found, key=lambda run: (str(run.config.get("created") or ""), run.name))
+
+
+def new_lab(
+    *,
+    group: str,
+    variant: int,
+    group_number: int | None = None,
+    department: str = "iu5",
+    rule: Rule | None = None,
+    lang: str = "ru",
+    author: str | None = None,
+    title: str | None = None,
+) -> Lab:
+    rule = rule or Rule()
+    number = group if group_number is None else group_number
+    classes = variant_classes(number, variant, department, rule)
+    return Lab(
+        lab=1,
+        group=str(group),
+        variant=int(variant),
+        department=department,
+        classes=[dataclasses.asdict(c) for c in classes],
+        rule=dataclasses.asdict(rule),
+        lang=lang,
+        author=author,
+        title=title,
+    )
+
+
+def check_same_variant(lab: Lab, group: str | None, variant: int | None, folder: Path) -> None:
+    """A lab folder belongs to one variant: another one is refused, naming both."""
+    if variant is not None and int(variant) != lab.variant:
+        raise OptionError(
+            "variant",
+            f"{folder} holds variant {lab.variant} (group {lab.group}), not {variant}",
+        )
+    if group is not None and str(group) != lab.group:
+        raise OptionError("group", f"{folder} holds group {lab.group}, not {group}")

@@ -1,0 +1,127 @@
+"""`zoo lab 1`: the three tasks of lab 1 for a student's variant, in one lab folder
+(see zoo/lab/folder.py for what the folder holds)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from zoo.errors import OptionError
+from zoo.files import free_path, write_json
+from zoo.lab.folder import LAB_FILE, RUNS, TASK1, TASK2, Lab, new_lab
+from zoo.lab.variant import Rule
+
+# The lab's settings: task 2 (noisy XOR, an MLP with 16 hidden neurons, binary cross-entropy)
+# and task 3 (FC(10)-ReLU-FC(3), SGD lr 0.005, batch 128, 250 epochs)
+TASK2_OPTIONS = {"hidden": 16, "head": "sigmoid", "loss": "bce", "lr": 0.1, "epochs": 100}
+TASK3_OPTIONS = {"hidden": 10, "lr": 0.005, "batch_size": 128, "epochs": 250}
+
+
+def prepare_folder(out: str | Path | None, lab: Lab, create: bool = True) -> Path:
+    """A new lab folder: `out`, or reports/lab1-<group>-v<variant> (numbered when taken);
+    `create=False` only checks that it can be one."""
+    if out is None:
+        slug = "".join(ch if ch.isalnum() else "-" for ch in lab.group).strip("-") or "group"
+        folder = free_path(Path("reports") / f"lab1-{slug}-v{lab.variant}")
+    else:
+        folder = Path(out)
+        if (folder / LAB_FILE).exists():
+            raise OptionError(
+                "out",
+                f"{folder} already holds a lab; add runs with `zoo train ... --out "
+                f"{folder / RUNS}` and rebuild its report with `report_only=True`",
+            )
+        if folder.is_dir() and any(folder.iterdir()):
+            raise OptionError("out", f"{folder} already holds files; choose an empty folder")
+    if not create:
+        return folder
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OptionError("out", f"cannot make folder {str(folder)!r}: {err.strerror}") from None
+    return folder
+
+
+def _stop_if_interrupted(run) -> None:
+    """A task stopped by a signal stops the lab: its folder keeps what was done."""
+    if run.status == "interrupted":
+        import signal
+
+        from zoo.interrupts import Interrupted
+
+        raise Interrupted(getattr(signal, run.config.get("stop_signal") or "SIGINT"))
+
+
+def run_lab1(
+    *,
+    group: str,
+    variant: int,
+    group_number: int | None = None,
+    department: str = "iu5",
+    rule: Rule | None = None,
+    data_dir: str | None = None,
+    source: str | None = None,
+    out: str | Path | None = None,
+    lang: str = "ru",
+    author: str | None = None,
+    title: str | None = None,
+    epochs: int | None = None,
+    quiet: bool = False,
+    echo=print,
+) -> Path:
+    """Run the three tasks of lab 1 for a variant into a new lab folder; write its report.
+
+    The variant's classes are worked out (and checked) first and the CIFAR-100 files read
+    before anything trains, so a bad variant or missing data costs nothing. `epochs` replaces
+    the base variant's 250 epochs (a quick try). Returns the lab folder.
+    """
+    import zoo
+    from zoo.explain import manual_regression as task1
+    from zoo.explain.output import write_json as write_example_json
+    from zoo.i18n import t
+
+    lab = new_lab(
+        group=group,
+        variant=variant,
+        group_number=group_number,
+        department=department,
+        rule=rule,
+        lang=lang,
+        author=author,
+        title=title,
+    )
+    names = ", ".join(f"{c['index']} {c['name']}" for c in lab.classes)
+    echo(t("lab.classes_line", lang, group=group, variant=variant, classes=names))
+    prepare_folder(out, lab, create=False)  # a taken folder fails before the data is read
+    data = zoo.load_dataset(
+        "cifar100", classes=[str(i) for i in lab.class_ids], data_dir=data_dir, source=source
+    )
+    folder = prepare_folder(out, lab)
+    write_json(folder / LAB_FILE, dataclasses.asdict(lab))
+    common = {"lang": lang, "quiet": quiet, "author": author, "group": str(group)}
+    common["variant"] = str(variant)
+
+    echo(t("lab.running", lang, task=1))
+    from zoo.backend import start_backend
+
+    start_backend()  # task 1 checks its gradients with TensorFlow: start it quietly
+    result = task1.manual_regression()
+    (folder / TASK1).mkdir(exist_ok=True)
+    task1.plot(result, folder / TASK1, "png", lang)
+    write_example_json(folder / TASK1, "manual-regression", result)
+
+    echo(t("lab.running", lang, task=2))
+    comment = t("lab.task2_comment", lang)
+    run = zoo.train(
+        "mlp", "noisy-xor", out=str(folder / TASK2), comment=comment, **TASK2_OPTIONS, **common
+    )
+    _stop_if_interrupted(run)
+    echo(t("lab.running", lang, task=3))
+    options = {**TASK3_OPTIONS, **({"epochs": epochs} if epochs else {})}
+    comment = t("lab.base_comment", lang)
+    run = zoo.train("mlp", data, out=str(folder / RUNS), comment=comment, **options, **common)
+    _stop_if_interrupted(run)
+    from zoo.lab.report import write_lab_report
+
+    write_lab_report(folder, lang=lang)
+    return folder
