@@ -18,6 +18,7 @@ COMMANDS = {
     "compare": "zoo.cli.report:compare",
     "explain": "zoo.cli.explain:explain",
     "lr-find": "zoo.cli.explain:lr_find",
+    "export": "zoo.cli.export:export",
 }
 
 HELP = {
@@ -29,6 +30,7 @@ HELP = {
     "compare": "Put several runs in one table (the lab's final table).",
     "explain": "The lecture's worked examples, step by step.",
     "lr-find": "Sweep the learning rate and suggest one.",
+    "export": "Write a run's model as ONNX, LiteRT or a SavedModel, checked.",
 }
 
 
