@@ -223,14 +223,14 @@ def test_a_run_with_no_stored_examples_is_checked_on_random_inputs_and_says_so(t
     assert exported.outputs == 3 and not exported.logits  # tabular: probabilities by default
 
 
-def test_export_help_imports_no_tensorflow():
+def test_export_and_serve_help_import_no_tensorflow():
     code = (
         "import sys\nfrom zoo.cli import main\n"
-        "for command in ('export',):\n"
+        "for command in ('export', 'serve'):\n"
         "    try:\n        main([command, '--help'])\n"
         "    except SystemExit:\n        pass\n"
         "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().endswith("False False"), out.stdout
-    assert "--dynamic-batch" in out.stdout
+    assert "--dynamic-batch" in out.stdout and "--port" in out.stdout

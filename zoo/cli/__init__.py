@@ -19,6 +19,7 @@ COMMANDS = {
     "explain": "zoo.cli.explain:explain",
     "lr-find": "zoo.cli.explain:lr_find",
     "export": "zoo.cli.export:export",
+    "serve": "zoo.cli.serve:serve",
 }
 
 HELP = {
@@ -31,6 +32,7 @@ HELP = {
     "explain": "The lecture's worked examples, step by step.",
     "lr-find": "Sweep the learning rate and suggest one.",
     "export": "Write a run's model as ONNX, LiteRT or a SavedModel, checked.",
+    "serve": "A local web page to try image and tabular runs side by side.",
 }
 
 
