@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +46,6 @@ class Exported:
     available: int
     inputs: str  # where the inputs came from, in words
     difference: float  # the largest |exported - Keras| over the checked outputs
-    notes: list[str] = field(default_factory=list)
 
     @property
     def course_contract(self) -> bool:
@@ -88,10 +87,10 @@ class Exported:
             else str(self.checked)
         )
         lines.append(
-            f"checked with {self.runtime} on {sample} inputs, {self.inputs}: largest difference "
-            f"from Keras {self.difference:.2g} (allowed {TOLERANCE:g})"
+            f"checked with {self.runtime} on {sample} inputs: largest difference from Keras "
+            f"{self.difference:.2g} (allowed {TOLERANCE:g})"
         )
-        lines.extend(f"note: {note}" for note in self.notes)
+        lines.append(f"  inputs: {self.inputs}")
         return "\n".join(lines)
 
 
@@ -207,7 +206,6 @@ def export_run(
     batch = None if dynamic_batch else 1
     model = run.load_model()
     objective = run.objective
-    notes: list[str] = []
     original = model_outputs(model, x)  # before the head's activation may be switched off
     with export_model(model, objective, run.input_shape, logits=logits) as exporting:
         reference = predict(exporting, x)
@@ -262,7 +260,6 @@ def export_run(
         available=len(inputs),
         inputs=inputs.source,
         difference=difference,
-        notes=notes,
     )
 
 
