@@ -293,6 +293,23 @@ def test_a_picture_of_any_size_is_stretched_to_the_sets_size(page, models, tmp_p
     assert "wide.png, scaled to 32x32x3" in page.text_content("section.group .source")
 
 
+def test_a_picture_dropped_on_the_page_is_answered_like_a_chosen_one(page, models):
+    pixels = np.random.default_rng(9).integers(0, 256, size=(32, 32, 3), dtype=np.uint8)
+    dropped = page.evaluate_handle(
+        """bytes => {
+            const transfer = new DataTransfer();
+            const file = new File([new Uint8Array(bytes)], "dropped.png", {type: "image/png"});
+            transfer.items.add(file);
+            return transfer;
+        }""",
+        list(png(pixels)),
+    )
+    page.dispatch_event("body", "drop", {"dataTransfer": dropped})
+    wait_shown(page, 0, 0)
+    assert_answers(page, models, pixels)
+    assert "dropped.png" in page.text_content("section.group .source")
+
+
 def test_a_random_test_image_shows_its_true_class(page, models, runs):
     from zoo.datasets import load_dataset
 
