@@ -167,6 +167,38 @@ def test_uploads_over_the_limit_or_not_images_are_refused_and_the_server_goes_on
     assert request(server, "GET", "/api/runs")[0] == 200
 
 
+def test_a_busy_port_a_folder_that_is_no_run_and_a_missing_pillow_are_said_at_once(
+    tmp_path, monkeypatch
+):
+    from click.testing import CliRunner
+    from run_fixtures import make_run_folder
+
+    from zoo.cli import cli
+
+    folder = make_run_folder(tmp_path, "image", with_model=True)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(cli, ["serve", str(folder), "--port", str(port)])
+    assert result.exit_code == 2 and f"{port} is in use; choose another --port" in result.output
+    result = CliRunner().invoke(cli, ["serve", str(tmp_path)])
+    assert result.exit_code == 2 and "is not a run folder" in result.output
+    monkeypatch.setitem(sys.modules, "PIL", None)  # as if Pillow were not installed
+    result = CliRunner().invoke(cli, ["serve", str(folder)])
+    assert result.exit_code == 2
+    assert "needs pillow, which is not installed: pip install 'zoo[serve]'" in result.output
+
+
+def test_listening_beyond_this_machine_is_said_to_mean_anyone_on_the_network():
+    from zoo.serve.server import exposure_warning
+
+    for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2"):
+        assert exposure_warning(host) is None
+    warning = exposure_warning("0.0.0.0")
+    assert "any machine that can reach this one" in warning and "no password" in warning
+
+
 # --- in the browser ---------------------------------------------------------------------------
 
 

@@ -234,9 +234,18 @@ def export_run(
                 raise ExportError(
                     f"{spec.title} cannot hold model {model.name!r}: {type(err).__name__}: {first}"
                 ) from None
-            with held_back():
-                runner = spec.read(part)
-                difference = _compare(runner, x, reference, batch)
+            try:
+                with held_back():
+                    runner = spec.read(part)
+                    difference = _compare(runner, x, reference, batch)
+            except ZooError:
+                raise
+            except Exception as err:  # written, yet its own runtime cannot run it
+                first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+                raise ExportError(
+                    f"{spec.runtime_version()} cannot run the {spec.title} file written for "
+                    f"{run.path}: {type(err).__name__}: {first}; nothing was written"
+                ) from None
             if not difference <= TOLERANCE:
                 raise ExportError(
                     f"the {spec.title} export of {run.path} disagrees with the Keras model: "

@@ -271,25 +271,30 @@ class Server(ThreadingHTTPServer):
     allow_reuse_address = True
 
 
-def bind(app: App, host: str, port: int) -> Server:
-    """The listening server; OptionError naming --host or --port when it cannot listen."""
+def bind(host: str, port: int) -> Server:
+    """The listening socket, bound before any model loads so that a port in use is said at
+    once; OptionError naming --host or --port when it cannot listen. `attach` gives it the
+    page to serve."""
     server_class = Server
     if ":" in host.strip("[]"):
         server_class = type("Server6", (Server,), {"address_family": socket.AF_INET6})
     try:
-        server = server_class((host.strip("[]"), port), make_handler(app, None))
+        return server_class((host.strip("[]"), port), BaseHTTPRequestHandler)
     except OSError as err:
         if err.errno == errno.EADDRINUSE:
             raise OptionError("port", f"{port} is in use; choose another `port=`") from None
         if err.errno in (errno.EACCES, errno.EPERM):
             raise OptionError("port", f"{port} needs privileges; choose one above 1023") from None
         raise OptionError("host", f"cannot listen on {host!r}: {err.strerror or err}") from None
-    real_port = server.server_address[1]
+
+
+def attach(server: Server, app: App, host: str) -> None:
+    """Serve `app` from now on; on a loopback address only for this machine's host names."""
+    allowed = None
     if is_loopback(host):
-        names = {host, "localhost", "127.0.0.1", "[::1]"}
-        allowed = {f"{name}:{real_port}" for name in names}
-        server.RequestHandlerClass = make_handler(app, allowed)
-    return server
+        port = server.server_address[1]
+        allowed = {f"{name}:{port}" for name in ("localhost", "127.0.0.1", "[::1]", host)}
+    server.RequestHandlerClass = make_handler(app, allowed)
 
 
 def url_of(host: str, port: int) -> str:
@@ -304,12 +309,13 @@ def run_server(run_dirs, host: str, port: int, *, ready=None) -> None:
     from zoo.serve import EXTRA
     from zoo.serve.runs import load_runs, serve_runs
 
-    runs = load_runs(run_dirs)  # a bad folder is said before Keras starts
-    require(("PIL",), "zoo serve", EXTRA)
-    start_backend()
-    served, groups = serve_runs(runs)
-    server = bind(App(served, groups), host, port)
+    runs = load_runs(run_dirs)  # a bad folder, a missing package or a busy port is said
+    require(("PIL",), "zoo serve", EXTRA)  # before Keras starts
+    server = bind(host, port)
     try:
+        start_backend()
+        served, groups = serve_runs(runs)
+        attach(server, App(served, groups), host)
         warning = exposure_warning(host)
         if warning:
             print(warning, file=sys.stderr)
