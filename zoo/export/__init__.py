@@ -19,14 +19,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from zoo.runfolder.format import EXPORTS
+from zoo.export.options import EXTRA, FORMATS, TOLERANCE
 
 if TYPE_CHECKING:  # pragma: no cover
     from zoo.export.exporter import Exported
-
-FORMATS = tuple(EXPORTS)  # the choice list of `fmt=` and of `zoo export --format`
-EXTRA = "export"  # `pip install 'zoo[export]'` brings what the formats need
-TOLERANCE = 1e-4  # the largest difference between the exported file and Keras that passes
 
 
 def export_run(run_dir, fmt: str = "onnx", **options) -> Exported:

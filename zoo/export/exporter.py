@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 
 from zoo.errors import ExportError, OptionError, RunFolderError, ZooError
-from zoo.export import EXTRA, FORMATS, TOLERANCE
 from zoo.export.extras import require
 from zoo.export.formats import FORMAT_SPECS, Format, held_back
 from zoo.export.inputs import RunInputs, run_inputs
@@ -21,6 +20,7 @@ from zoo.export.model import (
     predict,
     softmax_matches,
 )
+from zoo.export.options import EXTRA, FORMATS, TOLERANCE
 from zoo.files import atomic_folder, atomic_path, write_text
 from zoo.objective import model_outputs
 from zoo.runfolder import EXPORTS, LABELS_SUFFIX, RunFolder, read_run_folder

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-HOST = "127.0.0.1"  # this machine only; see `zoo.serve.server.exposure_warning`
-PORT = 8000
-EXTRA = "serve"
+from zoo.serve.options import HOST, PORT
 
 
 def serve(

@@ -306,7 +306,7 @@ def run_server(run_dirs, host: str, port: int, *, ready=None) -> None:
     """Load the runs, listen, serve until a signal; the socket is closed whatever happens."""
     from zoo.backend import start_backend
     from zoo.export.extras import require
-    from zoo.serve import EXTRA
+    from zoo.serve.options import EXTRA
     from zoo.serve.runs import load_runs, serve_runs
 
     runs = load_runs(run_dirs)  # a bad folder, a missing package or a busy port is said
