@@ -61,3 +61,20 @@ class WriteError(ZooError, OSError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class ExportError(ZooError):
+    """A model that cannot be exported, or whose exported file disagrees with it."""
+
+
+class MissingExtraError(ZooError):
+    """A command needs packages of an extra that is not installed (`pip install 'zoo[x]'`)."""
+
+    def __init__(self, what: str, modules: list[str], extra: str):
+        listed = ", ".join(modules)
+        super().__init__(
+            f"{what} needs {listed}, which {'is' if len(modules) == 1 else 'are'} not "
+            f"installed: pip install 'zoo[{extra}]'"
+        )
+        self.modules = modules
+        self.extra = extra

@@ -109,3 +109,34 @@ def cannot_write(folder: str | Path) -> str | None:
             return None
     except OSError as err:
         return err.strerror or str(err)
+
+
+@contextmanager
+def atomic_folder(path: str | Path) -> Iterator[Path]:
+    """`atomic_path` for a folder (a SavedModel): filled under a temporary name beside `path`,
+    then renamed onto it; a folder already there is replaced only after the new one is whole."""
+    import shutil
+
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise WriteError(path, "a file of that name is in the way")
+    part = path.with_name(f".{path.name}.part")
+    old = path.with_name(f".{path.name}.old")
+    try:
+        shutil.rmtree(part, ignore_errors=True)
+        yield part
+        if path.exists():
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(path, old)
+            try:
+                os.replace(part, path)
+            except OSError:
+                os.replace(old, path)  # the previous folder stays, whole
+                raise
+        else:
+            os.replace(part, path)
+    except OSError as err:
+        raise WriteError(path, err.strerror or str(err)) from None
+    finally:
+        shutil.rmtree(part, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)

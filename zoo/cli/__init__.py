@@ -19,6 +19,8 @@ COMMANDS = {
     "explain": "zoo.cli.explain:explain",
     "lr-find": "zoo.cli.explain:lr_find",
     "lab": "zoo.cli.lab:lab",
+    "export": "zoo.cli.export:export",
+    "serve": "zoo.cli.serve:serve",
 }
 
 HELP = {
@@ -31,6 +33,8 @@ HELP = {
     "explain": "The lecture's worked examples, step by step.",
     "lr-find": "Sweep the learning rate and suggest one.",
     "lab": "Run a whole lab for your variant and write its report.",
+    "export": "Write a run's model as ONNX, LiteRT or a SavedModel, checked.",
+    "serve": "A local web page to try image and tabular runs side by side.",
 }
 
 

@@ -20,6 +20,10 @@ DATA = "data.npz"  # what the figures need of the data (2-D points, sample image
 MODEL = "model.keras"  # the trained model; scaling inside, so it takes raw inputs
 REPORT = "report.pdf"
 FILES = (CONFIG, HISTORY, METRICS, REPORT_TEXT, PREDICTIONS, DATA, MODEL, REPORT)
+# `zoo export`'s default outputs, by format: the model for other runtimes, scaling inside.
+# Each has its class names beside it in `<name without suffix>.labels.txt`.
+EXPORTS = {"onnx": "model.onnx", "litert": "model.tflite", "savedmodel": "saved_model"}
+LABELS_SUFFIX = ".labels.txt"
 
 HISTORY_COLUMNS = (
     "epoch",

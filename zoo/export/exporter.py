@@ -1,0 +1,282 @@
+"""`export_run`: a run's model written in one format, checked with that format's runtime."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from zoo.errors import ExportError, OptionError, RunFolderError, ZooError
+from zoo.export.extras import require
+from zoo.export.formats import FORMAT_SPECS, Format, held_back
+from zoo.export.inputs import RunInputs, run_inputs
+from zoo.export.model import (
+    INPUT,
+    OUTPUT,
+    default_logits,
+    export_model,
+    predict,
+    softmax_matches,
+)
+from zoo.export.options import EXTRA, FORMATS, TOLERANCE
+from zoo.files import atomic_folder, atomic_path, write_text
+from zoo.objective import model_outputs
+from zoo.runfolder import EXPORTS, LABELS_SUFFIX, RunFolder, read_run_folder
+
+CHECK_LIMIT = 1000  # test inputs compared at most (the first ones): enough to catch a bad op
+COURSE_SHAPE = (32, 32, 3)  # what the course's ONNX page feeds: [1, 32, 32, 3]
+
+
+@dataclass
+class Exported:
+    """What `export_run` wrote and how it was checked."""
+
+    path: Path
+    labels: Path | None
+    fmt: str
+    logits: bool
+    batch: int | None  # None: any batch size
+    input_shape: tuple[int, ...]
+    outputs: int
+    pixels: bool  # image inputs holding raw pixel values 0-255
+    runtime: str
+    checked: int
+    available: int
+    inputs: str  # where the inputs came from, in words
+    difference: float  # the largest |exported - Keras| over the checked outputs
+
+    @property
+    def course_contract(self) -> bool:
+        """Whether the file is what the course's ONNX page reads as it is."""
+        return (
+            self.fmt == "onnx"
+            and self.logits
+            and self.batch == 1
+            and self.pixels
+            and self.input_shape == COURSE_SHAPE
+        )
+
+    def describe(self) -> str:
+        """The lines `zoo export` prints."""
+        batch = "batch" if self.batch is None else str(self.batch)
+        shape = ", ".join([batch, *map(str, self.input_shape)])
+        layout = " in NHWC order" if len(self.input_shape) == 3 else ""
+        values = f"pixel values 0-255{layout}" if self.pixels else "raw inputs, scaling inside"
+        if self.logits:
+            what = "logits, one per class (softmax gives the probabilities)"
+        elif self.labels is None:
+            what = "the predicted value"
+        else:
+            what = "probabilities, one per class"
+        lines = [
+            f"wrote {self.path} ({FORMAT_SPECS[self.fmt].title})",
+            f"  input  {INPUT!r}  float32 [{shape}]: {values}",
+            f"  output {OUTPUT!r} float32 [{batch}, {self.outputs}]: {what}",
+        ]
+        if self.labels is not None:
+            lines.append(f"  class names in output order: {self.labels}")
+        if self.course_contract:
+            lines.append(
+                "  this is what the course's ONNX page reads (names, shape, 0-255, logits)"
+            )
+        sample = (
+            f"{self.checked} of {self.available}"
+            if self.checked < self.available
+            else str(self.checked)
+        )
+        lines.append(
+            f"checked with {self.runtime} on {sample} inputs: largest difference from Keras "
+            f"{self.difference:.2g} (allowed {TOLERANCE:g})"
+        )
+        lines.append(f"  inputs: {self.inputs}")
+        return "\n".join(lines)
+
+
+def labels_path(out: Path) -> Path:
+    """Where the class names go: beside the export, named after it."""
+    stem = out.name if not out.suffix else out.stem
+    return out.with_name(stem + LABELS_SUFFIX)
+
+
+def _labels_text(run: RunFolder) -> str:
+    return "".join(f"{name}\n" for name in run.class_names)
+
+
+def _target(run: RunFolder, spec: Format, out, force: bool) -> Path:
+    """The path to write, checked before any work: nothing of the user's is replaced."""
+    if out is None:
+        path = run.path / EXPORTS[spec.name]
+    else:
+        path = Path(out)
+        if not spec.folder and path.is_dir():  # a folder: the file goes in, named after the run
+            path = path / f"{run.name}{spec.suffix}"
+        if spec.suffix and path.suffix != spec.suffix:
+            raise OptionError(
+                "out", f"{spec.title} files end in {spec.suffix}, unlike {str(path)!r}"
+            )
+    if spec.folder:
+        if path.exists() and not path.is_dir():
+            raise OptionError("out", f"{str(path)!r} is a file; a SavedModel is a folder")
+        if path.is_dir() and any(path.iterdir()):
+            if not (path / "saved_model.pb").is_file():
+                raise OptionError("out", f"{str(path)!r} is a folder that is not a SavedModel")
+            if not force:
+                raise OptionError(
+                    "out", f"{str(path)!r} already exists; choose another name or pass `force=True`"
+                )
+    elif path.exists() and not force:
+        raise OptionError(
+            "out", f"{str(path)!r} already exists; choose another name or pass `force=True`"
+        )
+    labels = labels_path(path)
+    if run.is_classification and labels.exists() and not force:
+        try:
+            same = labels.read_text(encoding="utf-8") == _labels_text(run)
+        except (OSError, UnicodeDecodeError):
+            same = False
+        if not same:
+            raise OptionError(
+                "out", f"{str(labels)!r} already exists with other content; pass `force=True`"
+            )
+    return path
+
+
+def _compare(runner, x: np.ndarray, reference: np.ndarray, batch: int | None) -> float:
+    step = 1 if batch == 1 else 256
+    parts = [
+        np.asarray(runner(np.ascontiguousarray(x[i : i + step]))) for i in range(0, len(x), step)
+    ]
+    got = np.concatenate(parts) if parts else np.zeros_like(reference)
+    if got.shape != reference.shape:
+        raise ExportError(
+            f"the exported model's output has shape {got.shape[1:]}, Keras's {reference.shape[1:]}"
+        )
+    same_nan = np.isnan(got) & np.isnan(reference)
+    difference = np.where(same_nan, 0.0, np.abs(got.astype(np.float64) - reference))
+    worst = float(np.max(difference)) if difference.size else 0.0
+    return worst if math.isfinite(worst) else math.inf
+
+
+def export_run(
+    run_dir,
+    fmt: str = "onnx",
+    *,
+    out=None,
+    logits: bool | None = None,
+    dynamic_batch: bool = False,
+    force: bool = False,
+) -> Exported:
+    """Write the run's model as `fmt` ("onnx", "litert", "savedmodel") and check it.
+
+    `out`: the file (a folder for "savedmodel"; an existing folder takes a file named after
+    the run); default: in the run folder (model.onnx, model.tflite, saved_model). A labels
+    file, the class names one per line in output order, goes beside it.
+    `logits`: the pre-softmax (or pre-sigmoid) outputs; default True for ONNX of an image
+    classifier, which is what the course's page reads, else the model's own outputs.
+    `dynamic_batch`: any batch size; by default the batch dimension is 1.
+    `force`: replace an export already there.
+
+    The written file is loaded with its own runtime and its outputs on the run's test
+    inputs (`zoo.export.inputs`) are compared with the Keras model's; a difference above
+    `TOLERANCE` raises ExportError and leaves nothing under the name. Needs Keras on
+    TensorFlow and, for ONNX and LiteRT, the `export` extra.
+    """
+    if fmt not in FORMATS:
+        raise OptionError("fmt", f"{fmt!r} is not one of {', '.join(FORMATS)}")
+    spec = FORMAT_SPECS[fmt]
+    run = read_run_folder(run_dir)
+    if run.model_path is None:
+        raise RunFolderError(f"{run.path} has no model to export (the run saved none)")
+    path = _target(run, spec, out, force)
+    if logits is None:
+        logits = default_logits(fmt, run.is_image, run.is_classification)
+
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        raise ExportError(
+            f"exporting to {spec.title} traces the model with TensorFlow, so Keras must run on "
+            f"tensorflow, not {keras.backend.backend()} (set KERAS_BACKEND=tensorflow)"
+        )
+    require(spec.modules, f"exporting to {spec.title}", EXTRA)
+    inputs = run_inputs(run)
+    x = np.asarray(inputs.x[:CHECK_LIMIT], dtype="float32")
+    batch = None if dynamic_batch else 1
+    model = run.load_model()
+    objective = run.objective
+    original = model_outputs(model, x)  # before the head's activation may be switched off
+    with export_model(model, objective, run.input_shape, logits=logits) as exporting:
+        reference = predict(exporting, x)
+        if logits and objective.head != "linear" and len(x):
+            # the logits must be what the head turns into the run's answers
+            squash = objective.head
+            gap = softmax_matches(reference, original, squash)
+            if gap > TOLERANCE:
+                raise ExportError(
+                    f"the logits taken from {model.name!r} do not give its probabilities back "
+                    f"({squash} differs by {gap:.2g}); export its probabilities instead"
+                )
+        import tensorflow as tf
+
+        signature = tf.TensorSpec([batch, *run.input_shape], tf.float32, name=INPUT)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        writing = atomic_folder(path) if spec.folder else atomic_path(path)
+        with writing as part:
+            try:
+                with held_back():
+                    spec.write(exporting, part, signature)
+            except ZooError:
+                raise
+            except Exception as err:  # a converter refusing an op of the user's model
+                first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+                raise ExportError(
+                    f"{spec.title} cannot hold model {model.name!r}: {type(err).__name__}: {first}"
+                ) from None
+            try:
+                with held_back():
+                    runner = spec.read(part)
+                    difference = _compare(runner, x, reference, batch)
+            except ZooError:
+                raise
+            except Exception as err:  # written, yet its own runtime cannot run it
+                first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+                raise ExportError(
+                    f"{spec.runtime_version()} cannot run the {spec.title} file written for "
+                    f"{run.path}: {type(err).__name__}: {first}; nothing was written"
+                ) from None
+            if not difference <= TOLERANCE:
+                raise ExportError(
+                    f"the {spec.title} export of {run.path} disagrees with the Keras model: "
+                    f"outputs differ by up to {difference:.2g} (allowed {TOLERANCE:g}) on "
+                    f"{len(x)} inputs, {inputs.source}; nothing was written"
+                )
+    labels = None
+    if run.is_classification:
+        labels = write_text(labels_path(path), _labels_text(run))
+    return Exported(
+        path=path,
+        labels=labels,
+        fmt=fmt,
+        logits=logits,
+        batch=batch,
+        input_shape=run.input_shape,
+        outputs=int(reference.shape[-1]) if reference.ndim == 2 else 1,
+        pixels=_raw_pixels(run, inputs),
+        runtime=spec.runtime_version(),
+        checked=len(x),
+        available=len(inputs),
+        inputs=inputs.source,
+        difference=difference,
+    )
+
+
+def _raw_pixels(run: RunFolder, inputs: RunInputs) -> bool:
+    """Image inputs holding 0-255: uint8 images, or a model that scales by 1/255 inside."""
+    if not run.is_image:
+        return False
+    if inputs.x.dtype == np.uint8:
+        return True
+    scale = (run.config.get("normalization") or {}).get("scale")
+    return isinstance(scale, int | float) and abs(scale * 255 - 1) < 1e-6

@@ -1,0 +1,87 @@
+"""Uploaded pictures: refused when too big or not an image, else scaled to a set's size."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+UPLOAD_LIMIT = 5 * 1024 * 1024  # bytes: any photo a phone takes fits; more is refused
+PIXEL_LIMIT = 40_000_000  # a small file can still unpack into a huge image (a "bomb")
+
+
+class Refused(Exception):
+    """A request the page answers with a message: `status` is the HTTP status."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def too_big(size: int) -> Refused:
+    return Refused(
+        413, f"The file is {megabytes(size)}; this page takes images up to "
+        f"{megabytes(UPLOAD_LIMIT)}."
+    )  # fmt: skip
+
+
+def decode(data: bytes, shape: tuple[int, ...]) -> np.ndarray:
+    """The picture in `data` as uint8 pixels of `shape` ((H, W), (H, W, 1) or (H, W, 3)),
+    stretched to the set's size as the course's page draws a picture onto its canvas.
+
+    Refused (413) over UPLOAD_LIMIT bytes or PIXEL_LIMIT pixels, (415) for what Pillow
+    cannot read as an image.
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if len(data) > UPLOAD_LIMIT:
+        raise too_big(len(data))
+    if not data:
+        raise Refused(400, "The file is empty.")
+    not_image = Refused(
+        415, "That file is not an image this page can read (PNG, JPEG, GIF, BMP, WebP...)."
+    )
+    try:
+        image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError:
+        raise Refused(413, "The image has too many pixels for this page.") from None
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise not_image from None
+    with image:
+        width, height = image.size
+        if width * height > PIXEL_LIMIT:
+            raise Refused(
+                413, f"The image is {width}x{height} pixels; this page takes up to "
+                f"{PIXEL_LIMIT // 1_000_000} million."
+            )  # fmt: skip
+        try:
+            image = ImageOps.exif_transpose(image)  # a phone's photo the right way up
+            channels = shape[2] if len(shape) == 3 else 1
+            image = image.convert("RGB" if channels == 3 else "L")
+            image = image.resize((shape[1], shape[0]), Image.Resampling.BILINEAR)
+            pixels = np.asarray(image, dtype=np.uint8)
+        except (OSError, ValueError, Image.DecompressionBombError):
+            raise not_image from None
+    return pixels.reshape(shape)
+
+
+def shift(pixels: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    """`pixels` moved `dx` right and `dy` down; the uncovered border is black (0).
+
+    The page does the same in JavaScript; this is the reference the tests hold it to.
+    """
+    h, w = pixels.shape[:2]
+    out = np.zeros_like(pixels)
+    if abs(dx) >= w or abs(dy) >= h:
+        return out
+    src_y = slice(max(0, -dy), h - max(0, dy))
+    src_x = slice(max(0, -dx), w - max(0, dx))
+    dst_y = slice(max(0, dy), h - max(0, -dy))
+    dst_x = slice(max(0, dx), w - max(0, -dx))
+    out[dst_y, dst_x] = pixels[src_y, src_x]
+    return out

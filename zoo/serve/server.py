@@ -1,0 +1,327 @@
+"""The HTTP side of `zoo serve`: a fixed table of routes, nothing read from disk by a path
+the browser sends, uploads refused with a message, and a server that stops on Ctrl-C.
+
+Routes: GET / (the page), /app.js, /style.css, /api/runs, /api/random?group=N or ?run=N;
+POST /api/image (a picture's bytes), /api/predict (JSON). Everything else is 404.
+"""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import json
+import socket
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from urllib.parse import parse_qs, urlsplit
+
+import numpy as np
+
+from zoo.errors import OptionError
+from zoo.serve.images import UPLOAD_LIMIT, Refused, decode, megabytes, too_big
+from zoo.serve.runs import ImageGroup, ServedRun
+
+STATIC = {  # the only files served: route -> (file in zoo/serve/static, content type)
+    "/": ("index.html", "text/html; charset=utf-8"),
+    "/app.js": ("app.js", "text/javascript; charset=utf-8"),
+    "/style.css": ("style.css", "text/css; charset=utf-8"),
+}
+JSON_LIMIT = 1024 * 1024  # bytes of a /api/predict request: a 32x32x3 image is ~12 KB
+DRAIN_LIMIT = 64 * 1024 * 1024  # an oversized upload is read and dropped up to here, so the
+# browser gets the refusal instead of a reset connection; beyond it the connection is closed
+TIMEOUT_S = 30  # a client that stops sending is dropped, not waited for
+HEADERS = {
+    # Only this server's own files: the page can load nothing from the internet.
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def exposure_warning(host: str) -> str | None:
+    """What binding to `host` means, when it is more than this machine."""
+    if is_loopback(host):
+        return None
+    return (
+        f"zoo serve: listening on {host}: any machine that can reach this one on the network "
+        "can open the page, upload files and run the models; there is no password and no "
+        "encryption. Leave out --host (127.0.0.1) to keep it to this machine."
+    )
+
+
+class App:
+    """The page's answers, apart from HTTP: a request in, (status, type, bytes) out."""
+
+    def __init__(self, runs: list[ServedRun], groups: list[ImageGroup]):
+        self.runs = runs
+        self.groups = groups
+        self.rng = np.random.default_rng()
+
+    # -- helpers ---------------------------------------------------------------------------
+    @staticmethod
+    def json(data, status: int = 200) -> tuple[int, str, bytes]:
+        return status, "application/json", json.dumps(data).encode("utf-8")
+
+    def _index(self, query: dict, key: str, items: list):
+        values = query.get(key)
+        try:
+            return items[int(values[0])] if values else None
+        except (ValueError, IndexError):
+            raise Refused(404, f"No {key} of that number.") from None
+
+    def _group(self, number) -> ImageGroup:
+        if type(number) is not int or not 0 <= number < len(self.groups):  # True is no group
+            raise Refused(404, "No image group of that number.")
+        return self.groups[number]
+
+    def _run(self, number) -> ServedRun:
+        if type(number) is not int or not 0 <= number < len(self.runs):
+            raise Refused(404, "No run of that number.")
+        return self.runs[number]
+
+    # -- routes ----------------------------------------------------------------------------
+    def get(self, path: str, query: dict) -> tuple[int, str, bytes]:
+        if path in STATIC:
+            name, kind = STATIC[path]
+            return 200, kind, resources.files("zoo.serve").joinpath("static", name).read_bytes()
+        if path == "/api/runs":
+            return self.json(
+                {
+                    "runs": [r.describe() for r in self.runs],
+                    "groups": [g.describe() for g in self.groups],
+                    "tabular": [r.id for r in self.runs if not r.is_image],
+                    "upload_limit": UPLOAD_LIMIT,
+                }
+            )
+        if path == "/api/random":
+            group = self._index(query, "group", self.groups)
+            if group is not None:
+                return self.json(self._random(group.runs[0]))
+            run = self._index(query, "run", self.runs)
+            if run is not None:
+                return self.json(self._random(run))
+            raise Refused(400, "Say which group or run.")
+        raise Refused(404, "Not found.")
+
+    def _random(self, run: ServedRun) -> dict:
+        found = run.example(self.rng)
+        x = found.pop("x")
+        if run.is_image:
+            found["pixels"] = np.clip(np.round(x), 0, 255).astype(int).ravel().tolist()
+        else:
+            values = np.ravel(x)
+            if values.dtype == np.float32:  # 6.3, not 6.300000190734863: the same float32
+                found["features"] = [float(str(v)) for v in values]
+            else:
+                found["features"] = [float(v) for v in values]
+        return found
+
+    def upload(self, data: bytes) -> tuple[int, str, bytes]:
+        """The picture as each image group's pixels."""
+        groups = [g for g in self.groups if g.uploads]
+        if not groups:
+            raise Refused(400, "None of these runs takes pictures.")
+        pixels = {str(g.id): decode(data, g.shape).ravel().tolist() for g in groups}
+        return self.json({"pixels": pixels})
+
+    def predict(self, request) -> tuple[int, str, bytes]:
+        if not isinstance(request, dict):
+            raise Refused(400, "Expected a JSON object.")
+        if "group" in request:
+            group = self._group(request["group"])
+            x = group.pixels(request.get("pixels"))
+            answers = [{"run": r.id, **r.answer(x)} for r in group.runs]
+            return self.json({"answers": answers})
+        run = self._run(request.get("run"))
+        if run.is_image:
+            raise Refused(400, "Send pictures to an image run's group.")
+        x = _features(request.get("features"), run.shape)
+        return self.json({"answers": [{"run": run.id, **run.answer(x)}]})
+
+
+def _features(values, shape: tuple[int, ...]) -> np.ndarray:
+    size = int(np.prod(shape))
+    if not isinstance(values, list) or len(values) != size:
+        raise Refused(400, f"Expected {size} feature values.")
+    try:
+        x = np.array([float(v) for v in values], dtype=np.float64)
+    except (TypeError, ValueError):
+        raise Refused(400, "Every field needs a number.") from None
+    if not np.all(np.isfinite(x)) or np.any(np.abs(x) > 1e30):
+        raise Refused(400, "Every field needs a finite number.")
+    return x.reshape(shape)
+
+
+def make_handler(app: App, allowed_hosts: set[str] | None):
+    """The request handler class bound to `app`. `allowed_hosts`: the Host headers accepted
+    (None: any), so that a web site cannot reach a loopback server through DNS rebinding."""
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "zoo"
+        sys_version = ""
+        timeout = TIMEOUT_S
+
+        def log_message(self, format, *args):  # noqa: A002 - the base class's name
+            pass  # a terminal line per request is noise; refusals are on the page
+
+        def _send(self, status: int, kind: str, body: bytes, close: bool = False) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            for key, value in HEADERS.items():
+                self.send_header(key, value)
+            if close:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def _refuse(self, refused: Refused, close: bool = False) -> None:
+            self._send(*App.json({"error": refused.message}, refused.status), close=close)
+
+        def _checked(self) -> tuple[str, dict] | None:
+            if allowed_hosts is not None and self.headers.get("Host", "") not in allowed_hosts:
+                self._refuse(Refused(403, "Unknown host name."), close=True)
+                return None
+            origin = self.headers.get("Origin")
+            if origin is not None and allowed_hosts is not None:
+                if urlsplit(origin).netloc not in allowed_hosts:
+                    self._refuse(Refused(403, "Requests from other sites are refused."), True)
+                    return None
+            parts = urlsplit(self.path)
+            return parts.path, parse_qs(parts.query)
+
+        def _answer(self, work) -> None:
+            try:
+                self._send(*work())
+            except Refused as refused:
+                self._refuse(refused)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            except Exception as err:  # a bug: the page says so, the server keeps serving
+                print(f"zoo serve: {type(err).__name__}: {err}", file=sys.stderr)
+                self._refuse(Refused(500, "The server failed on this request (a bug)."))
+
+        def do_GET(self):  # noqa: N802 - the base class's name
+            checked = self._checked()
+            if checked is not None:
+                self._answer(lambda: app.get(*checked))
+
+        do_HEAD = do_GET  # noqa: N815
+
+        def _body(self, limit: int) -> bytes:
+            length = self.headers.get("Content-Length")
+            if length is None or not length.isdigit():
+                raise Refused(411, "The request has no length.")
+            size = int(length)
+            if size > limit:
+                if size <= DRAIN_LIMIT:  # read it, so the browser hears the refusal
+                    left = size
+                    while left > 0:
+                        chunk = self.rfile.read(min(left, 1 << 20))
+                        if not chunk:
+                            break
+                        left -= len(chunk)
+                else:
+                    self.close_connection = True
+                raise (
+                    too_big(size)
+                    if limit == UPLOAD_LIMIT
+                    else Refused(413, f"The request is over {megabytes(limit)}.")
+                )
+            return self.rfile.read(size)
+
+        def do_POST(self):  # noqa: N802 - the base class's name
+            checked = self._checked()
+            if checked is None:
+                return
+            path, _ = checked
+
+            def work():
+                if path == "/api/image":
+                    return app.upload(self._body(UPLOAD_LIMIT))
+                if path == "/api/predict":
+                    try:
+                        request = json.loads(self._body(JSON_LIMIT))
+                    except (ValueError, UnicodeDecodeError):
+                        raise Refused(400, "Expected JSON.") from None
+                    return app.predict(request)
+                raise Refused(404, "Not found.")
+
+            self._answer(work)
+
+    return Handler
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True  # Ctrl-C does not wait for a slow client
+    allow_reuse_address = True
+
+
+def bind(host: str, port: int) -> Server:
+    """The listening socket, bound before any model loads so that a port in use is said at
+    once; OptionError naming --host or --port when it cannot listen. `attach` gives it the
+    page to serve."""
+    server_class = Server
+    if ":" in host.strip("[]"):
+        server_class = type("Server6", (Server,), {"address_family": socket.AF_INET6})
+    try:
+        return server_class((host.strip("[]"), port), BaseHTTPRequestHandler)
+    except OSError as err:
+        if err.errno == errno.EADDRINUSE:
+            raise OptionError("port", f"{port} is in use; choose another `port=`") from None
+        if err.errno in (errno.EACCES, errno.EPERM):
+            raise OptionError("port", f"{port} needs privileges; choose one above 1023") from None
+        raise OptionError("host", f"cannot listen on {host!r}: {err.strerror or err}") from None
+
+
+def attach(server: Server, app: App, host: str) -> None:
+    """Serve `app` from now on; on a loopback address only for this machine's host names."""
+    allowed = None
+    if is_loopback(host):
+        port = server.server_address[1]
+        allowed = {f"{name}:{port}" for name in ("localhost", "127.0.0.1", "[::1]", host)}
+    server.RequestHandlerClass = make_handler(app, allowed)
+
+
+def url_of(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return f"http://{shown}:{port}/"
+
+
+def run_server(run_dirs, host: str, port: int, *, ready=None) -> None:
+    """Load the runs, listen, serve until a signal; the socket is closed whatever happens."""
+    from zoo.backend import start_backend
+    from zoo.export.extras import require
+    from zoo.serve.options import EXTRA
+    from zoo.serve.runs import load_runs, serve_runs
+
+    runs = load_runs(run_dirs)  # a bad folder, a missing package or a busy port is said
+    require(("PIL",), "zoo serve", EXTRA)  # before Keras starts
+    server = bind(host, port)
+    try:
+        start_backend()
+        served, groups = serve_runs(runs)
+        attach(server, App(served, groups), host)
+        warning = exposure_warning(host)
+        if warning:
+            print(warning, file=sys.stderr)
+        url = url_of(host, server.server_address[1])
+        if ready is not None:
+            ready(url)
+        server.serve_forever(poll_interval=0.5)
+    finally:
+        server.server_close()
