@@ -190,9 +190,7 @@ def curve_sentences(run: RunFolder, lang: str) -> list[str]:
     sentences = [describe.status_text(run, lang)] if not run.finished else []
     val = run.column("val_loss")
     best = run.best_epoch
-    eval_name = t(
-        "report.eval.validation" if run.config.get("validation") else "report.eval.test", lang
-    )
+    eval_name = t(f"report.eval.{run.eval_split}", lang)
     if best and np.isfinite(val).any():
         epochs = run.column("epoch")
         best_loss = (
