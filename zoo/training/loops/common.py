@@ -61,6 +61,22 @@ def correct_count(objective, y_true, outputs):
     return ops.sum(ops.cast(ops.equal(predicted, actual), "float32"))
 
 
+def added_losses(losses):
+    """The model's own losses (weight penalties, `add_loss` terms) as `fit` adds them to the
+    loss: each summed and taken in float32; None for a model that has none.
+
+    keras.ops: works inside any backend's graph. `losses` is `model.losses` right after the
+    call (TensorFlow), or what `stateless_call(..., return_losses=True)` returned.
+    """
+    from keras import ops
+
+    total = None
+    for loss in losses or ():
+        term = ops.sum(ops.cast(loss, "float32"))
+        total = term if total is None else total + term
+    return total
+
+
 def as_float(value) -> float | None:
     return None if value is None else float(np.asarray(value))
 
@@ -77,13 +93,18 @@ class EpochRunner:
         self.n_eval = int(n_eval)
         self.classify = objective.task == "classification"
 
-    def evaluation(self, y_eval, outputs) -> dict:
-        """Loss and accuracy of the evaluation outputs (keras.ops: inside any backend's graph)."""
+    def evaluation(self, y_eval, outputs, losses=None) -> dict:
+        """Loss and accuracy of the evaluation outputs (keras.ops: inside any backend's graph).
+
+        `losses`: the model's own losses from the evaluation call; as in `fit`'s val_loss,
+        they are part of the loss (a weight penalty counts on the test set too)."""
         from keras import ops
 
         outputs = ops.cast(outputs, "float32")
+        loss = ops.cast(self.loss_fn(y_eval, outputs), "float32")
+        extra = added_losses(losses)
         return {
-            "val_loss": ops.cast(self.loss_fn(y_eval, outputs), "float32"),
+            "val_loss": loss if extra is None else loss + extra,
             "val_accuracy": correct_count(self.objective, y_eval, outputs) / float(self.n_eval),
         }
 

@@ -12,7 +12,13 @@ from functools import partial
 
 import numpy as np
 
-from zoo.training.loops.common import EpochResult, EpochRunner, correct_count, tall_kernels
+from zoo.training.loops.common import (
+    EpochResult,
+    EpochRunner,
+    added_losses,
+    correct_count,
+    tall_kernels,
+)
 
 
 class JaxEpochRunner(EpochRunner):
@@ -43,12 +49,16 @@ class JaxEpochRunner(EpochRunner):
     def _loss_and_outputs(self, trainable, non_trainable, xb, yb):
         import jax.numpy as jnp
 
-        outputs, non_trainable = self.model.stateless_call(
-            trainable, non_trainable, xb.astype(jnp.float32), training=True
+        outputs, non_trainable, losses = self.model.stateless_call(
+            trainable, non_trainable, xb.astype(jnp.float32), training=True, return_losses=True
         )
         # Under a bfloat16 policy the loss is still taken in float32.
         outputs = outputs.astype(jnp.float32)
-        return self.loss_fn(yb, outputs).astype(jnp.float32), (outputs, non_trainable)
+        loss = self.loss_fn(yb, outputs).astype(jnp.float32)
+        # `fit`'s loss: the model's own losses (weight penalties, add_loss terms) added
+        extra = added_losses(losses)
+        loss = loss if extra is None else loss + extra
+        return loss, (outputs, non_trainable)
 
     def _gradients(self, trainable, non_trainable, xb, yb):
         import jax
@@ -110,10 +120,14 @@ class JaxEpochRunner(EpochRunner):
         result = {"loss": loss_sum / seen, "accuracy": correct / seen}
         if eval_data is not None:
             x_eval, y_eval = eval_data
-            outputs, _ = self.model.stateless_call(
-                trainable, non_trainable, x_eval.astype(jnp.float32), training=False
+            outputs, _, losses = self.model.stateless_call(
+                trainable,
+                non_trainable,
+                x_eval.astype(jnp.float32),
+                training=False,
+                return_losses=True,
             )
-            result.update(self.evaluation(y_eval, outputs))
+            result.update(self.evaluation(y_eval, outputs, losses))
         return (trainable, non_trainable, opt_vars), result
 
     def _program(self, steps: int):
