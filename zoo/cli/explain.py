@@ -230,6 +230,47 @@ def lr(factors, epochs, out, fmt, lang, seed):
 
 
 @explain.command()
+@click.option("--steps", type=click.IntRange(min=1), default=300, show_default=True)
+@click.option(
+    "--lr",
+    type=click.FloatRange(min=0, min_open=True),
+    default=0.1,
+    show_default=True,
+    help="Learning rate of SGD, momentum and Nesterov.",
+)
+@click.option(
+    "--adaptive-lr",
+    type=click.FloatRange(min=0, min_open=True),
+    default=0.05,
+    show_default=True,
+    help="Learning rate of RMSprop and Adam.",
+)
+@click.option(
+    "--momentum",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=0.9,
+    show_default=True,
+    help="μ of momentum and Nesterov.",
+)
+@click.option(
+    "--target",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=1e-3,
+    show_default=True,
+    help="Count the steps until the excess error is this fraction of its start.",
+)
+@output_options("optimizers")
+def optimizers(steps, lr, adaptive_lr, momentum, target, out, fmt, lang, seed):
+    """SGD, momentum, Nesterov, RMSprop and Adam on dataset-1 and on a narrow valley."""
+    from zoo.explain import optimizers as module
+
+    result = module.optimizers(
+        steps=steps, lr=lr, adaptive_lr=adaptive_lr, momentum=momentum, target=target, seed=seed
+    )
+    finish(module, result, "optimizers", out, fmt, lang)
+
+
+@explain.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
 @click.option(
     "--points",
