@@ -110,6 +110,8 @@ def explain():
       zoo explain forward
       zoo explain backprop --target 0.9 --lr 0.5
       zoo explain lr --lang ru --format pdf
+      zoo explain overfitting --lang ru
+      zoo explain optimizers
       zoo explain landscape reports/mlp-gaussians-20261127-101500
     """
 
@@ -227,6 +229,69 @@ def lr(factors, epochs, out, fmt, lang, seed):
 
     result = module.learning_rates(factors=factors, epochs=epochs, seed=seed)
     finish(module, result, "lr", out, fmt, lang)
+
+
+def _widths(ctx, param, value):
+    """ "0,2,8,32" -> (0, 2, 8, 32): whole numbers only."""
+    if value is None:
+        return None
+    try:
+        # an empty part ("0,,8") is a typo, not a width fewer
+        return tuple(int(v) for v in value.replace(" ", "").split(","))
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a list of whole numbers like 0,2,8,32"
+        ) from None
+
+
+@explain.command()
+@click.option("--points", type=click.IntRange(min=8), default=30, show_default=True)
+@click.option(
+    "--noise",
+    type=click.FloatRange(min=0),
+    default=0.4,
+    show_default=True,
+    help="Noise sd of noisy-xor.",
+)
+@click.option(
+    "--widths",
+    callback=_widths,
+    default="0,1,2,4,8,16,32,64,128",
+    show_default=True,
+    help="Hidden neurons of each network (0: logistic regression).",
+)
+@click.option(
+    "--draws",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="Training sets to average over.",
+)
+@click.option("--steps", type=click.IntRange(min=1), default=3000, show_default=True)
+@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=0.03, show_default=True)
+@click.option("--l2", type=click.FloatRange(min=0), default=0.01, show_default=True)
+@click.option(
+    "--dropout", type=click.FloatRange(0, 1, max_open=True), default=0.5, show_default=True
+)
+@click.option(
+    "--patience",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Steps without a lower held-out loss before early stopping.",
+)
+@output_options("overfitting")
+def overfitting(
+    points, noise, widths, draws, steps, lr, l2, dropout, patience, out, fmt, lang, seed
+):
+    """Train and test error against capacity (the U), then the largest net with each cure."""
+    from zoo.explain import overfitting as module
+
+    result = module.overfitting(
+        points=points, noise=noise, widths=widths, draws=draws, steps=steps, lr=lr, l2=l2,
+        dropout=dropout, patience=patience, seed=seed,
+    )  # fmt: skip
+    finish(module, result, "overfitting", out, fmt, lang)
 
 
 @explain.command()
