@@ -37,13 +37,13 @@ SCENES = 6  # smooth colour scenes per lab class
 # and one change at a time, then the changes that helped together
 RUNS = (
     ([], "base: the lab's settings"),
-    (["--l2", "0.01"], "L2 0.01"),
+    (["--l2", "0.1"], "L2 0.1"),
+    (["--l2", "0.3"], "L2 0.3"),
     (["--dropout", "0.2"], "dropout 0.2"),
-    (["--patience", "20"], "early stopping, patience 20"),
-    (["--lr-schedule", "cosine"], "cosine schedule"),
-    (["--optimizer", "adamw", "--lr", "0.001"], "AdamW 0.001"),
-    (["--hidden", "64", "--dropout", "0.5"], "wider, dropout 0.5"),
-    (["--l2", "0.01", "--lr-schedule", "cosine", "--patience", "20"], "L2 + cosine + early stop"),
+    (["--patience", "20"], "early stopping"),
+    (["--lr-schedule", "cosine", "--l2", "0.3"], "L2 0.3, cosine"),
+    (["--hidden", "64", "--dropout", "0.5", "--l2", "0.1"], "wider, dropout 0.5, L2 0.1"),
+    (["--optimizer", "adamw", "--lr", "0.001", "--weight-decay", "0.5"], "AdamW, decay 0.5"),
 )
 
 

@@ -16,6 +16,7 @@ from zoo.cli.common import (
     dataset_option_decorators,
 )
 from zoo.i18n import languages
+from zoo.training.options import OPTIMIZERS
 
 
 def _floats(count: tuple[int, ...]):
@@ -389,7 +390,7 @@ def landscape(run_dir, points, span, split, max_examples, out, fmt, lang, seed):
     help="Mini-batches at most (the run stops when the loss explodes).",
 )
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
-@click.option("--optimizer", type=click.Choice(["sgd", "adam"]), default="sgd", show_default=True)
+@click.option("--optimizer", type=click.Choice(OPTIMIZERS), default="sgd", show_default=True)
 @click.option("--hidden", help="Hidden layer sizes, e.g. 10 or 64,32 (models that have them).")
 @click.option("--activation", type=click.Choice(["relu", "sigmoid", "tanh"]))
 @click.option("--head", type=click.Choice(["softmax", "sigmoid", "linear"]))

@@ -59,6 +59,7 @@ class Row:
     l1: str
     dropout: str
     weight_decay: float | None
+    patience: int | None
     train_accuracy: float | None
     test_accuracy: float | None
     best_epoch: int | None
@@ -89,6 +90,7 @@ def compare_rows(runs: Sequence[RunFolder]) -> list[Row]:
                 lr_schedule=str(c.get("lr_schedule") or "constant"),
                 **_penalties(c),
                 weight_decay=c.get("weight_decay"),
+                patience=c.get("patience"),
                 train_accuracy=run.accuracy("train"),
                 test_accuracy=run.accuracy("test"),
                 best_epoch=run.best_epoch,

@@ -126,6 +126,8 @@ def tuning(config: Mapping[str, Any]) -> dict[str, str]:
     out.update({k: _values(v) for k, v in regularization(config).items()})
     if (config.get("lr_schedule") or "constant") != "constant":
         out.update({k: number(v) for k, v in schedule_parts(config).items()})
+    if config.get("patience"):  # early stopping: a regulariser too
+        out["patience"] = number(config["patience"])
     return out
 
 
