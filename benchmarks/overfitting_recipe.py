@@ -84,7 +84,10 @@ def write_archive(folder: Path, seed: int = 0) -> Path:
             rows = np.flatnonzero(labels == fine)
             data[rows] = lab_images(np.full(len(rows), k), scenes, rng)
         members[name] = fx.py2_pickle(fx.cifar100_batch(labels, batch_label, data=data))
-    meta = {"fine_label_names": fx.CIFAR100_FINE_NAMES, "coarse_label_names": fx.CIFAR100_COARSE_NAMES}
+    meta = {
+        "fine_label_names": fx.CIFAR100_FINE_NAMES,
+        "coarse_label_names": fx.CIFAR100_COARSE_NAMES,
+    }
     members["meta"] = fx.py2_pickle(meta)
     folder.mkdir(parents=True, exist_ok=True)
     with tarfile.open(path, "w:gz", compresslevel=1) as tar:
@@ -97,7 +100,12 @@ def write_archive(folder: Path, seed: int = 0) -> Path:
 
 
 def zoo(*args: str, env: dict) -> str:
-    command = [sys.executable, "-c", "import sys; from zoo.cli import main; main(sys.argv[1:])", *args]
+    command = [
+        sys.executable,
+        "-c",
+        "import sys; from zoo.cli import main; main(sys.argv[1:])",
+        *args,
+    ]
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"zoo {' '.join(args)} failed:\n{done.stdout}\n{done.stderr[-3000:]}")
