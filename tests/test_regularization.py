@@ -396,3 +396,55 @@ def test_compare_lists_the_new_hyperparameters(regularised_run, tmp_path):
         "cosine",
     )
     assert float(row["weight_decay"]) == pytest.approx(0.004)
+
+
+JAX_SCHEDULES = """
+import json, sys
+sys.path.insert(0, {tests!r})
+import keras
+import test_regularization as t
+import zoo
+assert keras.backend.backend() == "jax"
+gaps = {{}}
+data, (model, reference) = t.blobs(seed=4), t.twin_models()
+run = zoo.train(model, data, shuffle=False, batch_size=8, epochs=10, lr=0.8, out=None,
+                quiet=True, lr_schedule="plateau", lr_step=1, lr_decay=0.5, l2=None)
+callback = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=1)
+fit = t.fit_reference(reference, data, optimizer=keras.optimizers.SGD(0.8), batch_size=8,
+                      epochs=10, callbacks=[callback])
+gaps["plateau"] = t.gap(model.get_weights(), reference.get_weights())
+gaps["plateau_rates"] = max(abs(a["lr"] - b) for a, b in zip(run.history, fit["learning_rate"]))
+gaps["cuts"] = len(set(row["lr"] for row in run.history))
+data, (model, reference) = t.blobs(), t.twin_models()
+zoo.train(model, data, shuffle=False, batch_size=16, epochs=5, lr=0.3, optimizer="adam",
+          lr_schedule="cosine", warmup=1, out=None, quiet=True)
+schedule = keras.optimizers.schedules.CosineDecay(0.0, 16, warmup_target=0.3, warmup_steps=4)
+t.fit_reference(reference, data, optimizer=keras.optimizers.Adam(schedule), batch_size=16,
+                epochs=5)
+gaps["cosine"] = t.gap(model.get_weights(), reference.get_weights())
+print(json.dumps(gaps))
+"""
+
+
+def test_schedules_and_plateau_train_as_fit_on_jax_too():
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if importlib.util.find_spec("jax") is None:
+        pytest.skip("jax is not installed (pip install 'zoo[jax]')")
+    tests = str(Path(__file__).parent)
+    done = subprocess.run(
+        [sys.executable, "-c", JAX_SCHEDULES.format(tests=tests)],
+        env={**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    gaps = json.loads(done.stdout.strip().splitlines()[-1])
+    assert gaps["cuts"] > 2  # the rate variable, cut between epochs, reached the updates
+    assert gaps["plateau"] < TOLERANCE and gaps["cosine"] < TOLERANCE
+    assert gaps["plateau_rates"] < 1e-6

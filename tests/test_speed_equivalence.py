@@ -440,6 +440,33 @@ def assert_dropout(out: dict) -> None:
     assert out["rate_0_gap"] == 0.0
 
 
+def test_a_penalty_of_a_users_own_on_a_tall_kernel_trains_as_under_fit():
+    # not a sum over the elements: the loop keeps the kernel as it is (see `tall_kernels`)
+    import keras
+
+    class ColumnNorms(keras.regularizers.Regularizer):
+        def __call__(self, w):
+            return 0.05 * keras.ops.sum(keras.ops.sqrt(keras.ops.sum(w * w, axis=0)))
+
+    objective, build, data = _penalised()
+    x, y = data[0], data[1]
+
+    def own():
+        model = build()
+        model.layers[0].kernel.regularizer = ColumnNorms()
+        return model
+
+    model, reference = own(), own()
+    runner = make_runner(model, objective, data, batch_size=16, jit=True)
+    assert runner.flip is not None and not runner.flip[0]  # the 6x5 kernel stays upright
+    reference.compile(optimizer=_optimizer("sgd"), loss=objective.keras_loss())
+    for _ in range(2):
+        result = runner.epoch(np.arange(len(x), dtype=np.int32), 4)
+        fit = reference.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0).history
+        assert abs(result.loss - fit["loss"][-1]) < TOLERANCE
+    assert _gap(model.get_weights(), reference.get_weights()) < TOLERANCE
+
+
 def test_the_penalty_check_notices_a_loop_without_penalties():
     # the same check against a model whose penalties the loop would have ignored
     import keras

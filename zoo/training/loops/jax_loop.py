@@ -17,6 +17,7 @@ from zoo.training.loops.common import (
     EpochRunner,
     added_losses,
     correct_count,
+    flipped_penalties,
     tall_kernels,
 )
 
@@ -46,12 +47,14 @@ class JaxEpochRunner(EpochRunner):
         self.flip = tall_kernels(model) if on_cpu else None
 
     # -- the traced program ----------------------------------------------------------------
-    def _loss_and_outputs(self, trainable, non_trainable, xb, yb):
+    def _loss_and_outputs(self, trainable, non_trainable, xb, yb, params_t=None):
         import jax.numpy as jnp
 
         outputs, non_trainable, losses = self.model.stateless_call(
             trainable, non_trainable, xb.astype(jnp.float32), training=True, return_losses=True
         )
+        if params_t is not None:  # the tall kernels' penalties on their transposes
+            losses = flipped_penalties(self.model, losses, params_t, self.flip)
         # Under a bfloat16 policy the loss is still taken in float32.
         outputs = outputs.astype(jnp.float32)
         loss = self.loss_fn(yb, outputs).astype(jnp.float32)
@@ -70,7 +73,7 @@ class JaxEpochRunner(EpochRunner):
 
         def loss_of_transposed(params_t, non_trainable, xb, yb):
             params = [p.T if f else p for p, f in zip(params_t, flip, strict=True)]
-            return self._loss_and_outputs(params, non_trainable, xb, yb)
+            return self._loss_and_outputs(params, non_trainable, xb, yb, params_t)
 
         params_t = [p.T if f else p for p, f in zip(trainable, flip, strict=True)]
         grad_fn = jax.value_and_grad(loss_of_transposed, has_aux=True)

@@ -9,6 +9,7 @@ from zoo.training.loops.common import (
     EpochRunner,
     added_losses,
     correct_count,
+    flipped_penalties,
     tall_kernels,
 )
 
@@ -86,6 +87,7 @@ class TFEpochRunner(EpochRunner):
             outputs, non_trainable, losses = model.stateless_call(
                 params, non_trainable, x, training=True, return_losses=True
             )
+            losses = flipped_penalties(model, losses, params_t, flip)
             outputs = tf.cast(outputs, tf.float32)
             loss = _with(tf.cast(self.loss_fn(yb, outputs), tf.float32), losses)
             scaled = self.optimizer.scale_loss(loss)
