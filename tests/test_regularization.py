@@ -360,7 +360,7 @@ def test_the_report_shows_the_regularisation_the_schedule_and_the_gap(regularise
     training = " ".join(pages[4].split())
     for text in (
         "ADAMW",
-        "L2 0.001 on the kernels",
+        "L2 0.001 (kernels)",
         "dropout 0.2",
         "weight decay 0.004",
         "cosine: down to 0 by the last update",
