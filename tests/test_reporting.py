@@ -149,18 +149,18 @@ def image_report(tmp_path_factory):
 
 def test_english_report_has_its_pages_in_order_with_classes_and_accuracies(image_report):
     folder, out, pages = image_report
-    assert len(pages) == PAGES == 8
+    assert len(pages) == PAGES == 9
     text = "\n".join(pages)
     positions = [text.index(title) for title in EN_SECTIONS]
     assert positions == sorted(positions)
     for name in ("apple", "otter", "pickup_truck"):
-        assert name in pages[1] and name in pages[5]
+        assert name in pages[1] and name in pages[6]
     assert "apple (0), otter (55), pickup_truck (58)" in " ".join(pages[1].split())
     metrics = metrics_of(folder)
     for split in ("train", "test"):
-        assert f"{metrics[split]['accuracy']:.4f}" in pages[5]
-        assert f"{metrics[split]['macro avg']['f1-score']:.4f}" in pages[5]
-    assert "Precision" in pages[5] and "Support" in pages[5]
+        assert f"{metrics[split]['accuracy']:.4f}" in pages[6]
+        assert f"{metrics[split]['macro avg']['f1-score']:.4f}" in pages[6]
+    assert "Precision" in pages[6] and "Support" in pages[6]
     assert "FC(10), FC(3)" in pages[3] and "1930" in pages[3] and "1963" in pages[3]
     assert f"Best epoch: {metrics['best_epoch']}" in pages[4]
     assert "report." not in text  # every text key has an English text
@@ -213,7 +213,7 @@ def test_russian_report_on_two_dimensional_data_speaks_russian(tmp_path):
     for term in RU_SECTIONS + RU_TERMS + ["class_a", "class_b", "class_c", "Вариант 7"]:
         assert term in text, term
     assert "Task" not in text and "Precision" not in text and "report." not in text
-    assert f"{metrics_of(folder)['test']['accuracy']:.4f}" in pages[5]
+    assert f"{metrics_of(folder)['test']['accuracy']:.4f}" in pages[6]
     assert_real_figure(folder / "decision_boundary.png")
     assert_real_figure(folder / "data_points.png")
 
@@ -226,7 +226,11 @@ def test_figures_drawn_for_a_russian_report_are_labelled_in_russian(tmp_path):
     assert figures["learning_curves"].axes[0].get_xlabel() == "Эпоха"
     assert figures["confusion_matrix"].axes[0].get_ylabel() == "Истинный класс"
     assert figures["data_overview"].axes[0].get_title() == "Число примеров по классам"
-    assert notes == {"first_layer_weights": "model.keras отсутствует: веса нарисовать нельзя."}
+    assert notes == {
+        "first_layer_weights": "model.keras отсутствует: веса нарисовать нельзя.",
+        "learning_rate": "Скорость обучения весь запуск была равна 0.005 (без расписания).",
+    }
+    assert figures["generalization_gap"].axes[0].get_xlabel() == "Эпоха"
 
 
 def test_a_diverged_run_gets_an_honest_report_marked_on_every_page(tmp_path):
@@ -239,8 +243,8 @@ def test_a_diverged_run_gets_an_honest_report_marked_on_every_page(tmp_path):
     assert len(pages) == PAGES
     assert all("DIVERGED RUN" in page for page in pages)
     assert "diverged at epoch 3" in pages[0]
-    assert "metrics.json is missing" in pages[5]
-    assert "model.keras is missing" in pages[7]
+    assert "metrics.json is missing" in pages[6]
+    assert "model.keras is missing" in pages[8]
     assert_real_figure(folder / "learning_curves.png")
     assert not (folder / "confusion_matrix.png").exists()
 
@@ -250,8 +254,8 @@ def test_a_regression_report_gives_the_errors(tmp_path):
     write_report(folder, formats="pdf")
     pages = pdf_pages(folder / "report.pdf")
     mse = metrics_of(folder)["test"]["mse"]
-    assert len(pages) == PAGES and "MSE" in pages[5] and f"{mse:.6g}" in pages[5]
-    assert "Predicted against true values" in pages[6]
+    assert len(pages) == PAGES and "MSE" in pages[6] and f"{mse:.6g}" in pages[6]
+    assert "Predicted against true values" in pages[7]
     assert not list(folder.glob("*.png"))  # only the PDF was asked for
 
 
@@ -473,8 +477,8 @@ def test_a_trained_run_is_reported_from_its_folder(tmp_path):
     pages = pdf_pages(run.folder / "report.pdf")
     assert len(pages) == PAGES
     accuracy = json.loads((run.folder / "metrics.json").read_text())["test"]["accuracy"]
-    assert f"{accuracy:.4f}" in pages[5]
-    assert "Разделяющая граница" in pages[7] or "кружки" in pages[7]
+    assert f"{accuracy:.4f}" in pages[6]
+    assert "Разделяющая граница" in pages[8] or "кружки" in pages[8]
     assert_real_figure(run.folder / "decision_boundary.png")
     code, out = zoo("compare", run.folder)
     assert code == 0 and "| e2e |" in out

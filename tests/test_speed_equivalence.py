@@ -196,6 +196,148 @@ def check_batch_norm(jit: bool = True) -> dict:
     return {"weights and statistics": _gap(model.get_weights(), reference.get_weights())}
 
 
+def _penalised(seed: int = 7, dropout: float | None = None):
+    """Data, objective and a builder of identical small models with L1 and L2 kernel penalties
+    and an `add_loss` term (or, with `dropout`, a Dropout layer and no penalties)."""
+    import keras
+
+    from zoo.objective import Objective
+
+    class ActivityPenalty(keras.layers.Layer):
+        """Adds 0.01 · mean(x²) of what passes through: an `add_loss` term that depends on
+        the batch (a mean, so fit's batched val_loss and a whole-set one agree)."""
+
+        def call(self, x):
+            self.add_loss(0.01 * keras.ops.mean(keras.ops.square(x)))
+            return x
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(70, 6)).astype("float32")
+    y = (np.argmax(x[:, :3] + 0.5 * rng.normal(size=(70, 3)), axis=1)).astype("int32")
+    objective = Objective.create(head="softmax", task="classification", num_classes=3)
+
+    def build(rate=dropout):
+        keras.utils.set_random_seed(seed)
+        if rate is None:
+            middle = [
+                keras.layers.Dense(
+                    5,
+                    activation="relu",
+                    kernel_regularizer=keras.regularizers.L1L2(l1=0.01, l2=0.02),
+                ),
+                ActivityPenalty(),
+            ]
+            top = {"kernel_regularizer": keras.regularizers.L2(0.05)}
+        else:
+            middle = [keras.layers.Dense(5, activation="relu"), keras.layers.Dropout(rate)]
+            top = {}
+        return keras.Sequential(
+            [keras.Input((6,)), *middle, keras.layers.Dense(3, activation="softmax", **top)]
+        )
+
+    return objective, build, (x[:50], y[:50], x[50:], y[50:])
+
+
+def check_penalties_minibatch(jit: bool = True) -> dict:
+    """Penalised epochs against `fit(shuffle=False)`: weights, loss and val_loss (both with
+    the penalties, as fit reports them), accuracies."""
+    objective, build, data = _penalised()
+    x, y, x_eval, y_eval = data
+    model, reference = build(), build()
+    runner = make_runner(model, objective, data, batch_size=16, jit=jit)
+    reference.compile(
+        optimizer=_optimizer("sgd"), loss=objective.keras_loss(), metrics=["accuracy"]
+    )
+    gaps = {}
+    for _ in range(3):
+        result = runner.epoch(np.arange(len(x), dtype=np.int32), 4)
+        fit = reference.fit(
+            x, y, batch_size=16, epochs=1, shuffle=False, verbose=0,
+            validation_data=(x_eval, y_eval),
+        ).history  # fmt: skip
+        for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
+            gaps[key] = max(gaps.get(key, 0.0), abs(getattr(result, key) - fit[key][-1]))
+    gaps["weights"] = _gap(model.get_weights(), reference.get_weights())
+    return gaps
+
+
+def check_penalties_sample(optimizer: str = "adam", jit: bool = True) -> dict:
+    """Penalised per-sample epochs against single-example `train_on_batch` steps."""
+    objective, build, data = _penalised()
+    x, y = data[0], data[1]
+    model, reference = build(), build()
+    runner = make_runner(model, objective, data, batch_size=1, jit=jit, optimizer=optimizer)
+    reference.compile(optimizer=_optimizer(optimizer), loss=objective.keras_loss())
+    order = np.random.default_rng(3).permutation(len(x)).astype(np.int32)
+    result = runner.epoch(order, len(x))
+    losses = [float(reference.train_on_batch(x[i : i + 1], y[i : i + 1])) for i in order]
+    return {
+        "weights": _gap(model.get_weights(), reference.get_weights()),
+        "loss": abs(result.loss - float(np.mean(losses))),
+    }
+
+
+def check_dropout(jit: bool = True) -> dict:
+    """Dropout runs in training mode in the updates and in evaluation mode in the test loss.
+
+    At a learning rate of 0 nothing moves, so with the training set as the test set an
+    epoch's training loss and its test loss differ only by the dropout masks. Returns
+    `mode_difference` (large with dropout 0.5), `mask_change` (the masks change from epoch
+    to epoch), `eval_gap` (the test loss against Keras's `evaluate`) and `rate_0_gap` (a
+    Dropout(0) layer trains exactly like none: weights after two epochs at a real rate).
+    """
+    import keras
+
+    objective, build, data = _penalised(dropout=0.5)
+    x, y = data[0], data[1]
+    model = build()
+    frozen = keras.optimizers.SGD(learning_rate=0.0)
+    runner = make_runner(model, objective, (x, y, x, y), batch_size=10, jit=jit, optimizer=frozen)
+    first = runner.epoch(np.arange(len(x), dtype=np.int32), 5)
+    second = runner.epoch(np.arange(len(x), dtype=np.int32), 5)
+    model.compile(loss=objective.keras_loss())
+    evaluated = float(model.evaluate(x, y, batch_size=len(x), verbose=0))
+    out = {
+        "mode_difference": abs(first.loss - first.val_loss),
+        "mask_change": abs(first.loss - second.loss),
+        "eval_gap": abs(first.val_loss - evaluated),
+    }
+    weights = []
+    for rate in (0.0, None):  # Dropout(0) against no layer at all (and no penalties)
+        model = build(rate) if rate is not None else _without_dropout(build)
+        runner = make_runner(model, objective, data, batch_size=16, jit=jit)
+        for _ in range(2):
+            runner.epoch(np.arange(len(x), dtype=np.int32), 4)
+        weights.append(model.get_weights())
+    out["rate_0_gap"] = _gap(*weights)
+    return out
+
+
+def _without_dropout(build):
+    """The model `build(0.0)` makes with its Dropout layer taken out (same weights)."""
+    import keras
+
+    with_layer = build(0.0)
+    layers = [layer for layer in with_layer.layers if not isinstance(layer, keras.layers.Dropout)]
+    return keras.Sequential([keras.Input((6,)), *layers])
+
+
+def make_runner(model, objective, data, *, batch_size: int, jit: bool, optimizer="sgd"):
+    from zoo.training.loops import make_epoch_runner
+    from zoo.training.loops.common import XLA_MIN_UPDATES
+
+    if isinstance(optimizer, str):
+        optimizer = _optimizer(optimizer)
+    return make_epoch_runner(
+        model,
+        optimizer,
+        objective,
+        *data,
+        batch_size=batch_size,
+        planned_updates=XLA_MIN_UPDATES if jit else 1,
+    )
+
+
 def check_all() -> dict:
     """Every check with its default arguments (what the JAX subprocess runs)."""
     return {
@@ -207,6 +349,8 @@ def check_all() -> dict:
         "full-batch": check_minibatch("softmax", batch_size=50),
         "short-epoch": check_short_epoch(),
         "batch-norm": check_batch_norm(),
+        "penalties-minibatch": check_penalties_minibatch(),
+        "penalties-sample": check_penalties_sample(),
     }
 
 
@@ -271,6 +415,76 @@ def test_a_layer_xla_cannot_compile_falls_back_to_a_plain_graph():
     for start in range(0, 20, 5):
         reference.train_on_batch(x[start : start + 5], y[start : start + 5])
     assert _gap(model.get_weights(), reference.get_weights()) < TOLERANCE
+
+
+@pytest.mark.parametrize("jit", [True, False])
+def test_penalties_and_add_loss_train_as_under_fit(jit):
+    gaps = check_penalties_minibatch(jit)
+    assert_close(gaps)
+
+
+@pytest.mark.parametrize(("optimizer", "jit"), [("adam", True), ("sgd", False)])
+def test_penalised_per_sample_steps_match_train_on_batch(optimizer, jit):
+    assert_close(check_penalties_sample(optimizer, jit))
+
+
+@pytest.mark.parametrize("jit", [True, False])
+def test_dropout_trains_in_training_mode_and_is_evaluated_without_it(jit):
+    assert_dropout(check_dropout(jit))
+
+
+def assert_dropout(out: dict) -> None:
+    assert out["mode_difference"] > 0.01  # half the hidden units dropped: another loss
+    assert out["mask_change"] > 1e-4  # new masks every step, not one mask for ever
+    assert out["eval_gap"] < TOLERANCE
+    assert out["rate_0_gap"] == 0.0
+
+
+def test_a_penalty_of_a_users_own_on_a_tall_kernel_trains_as_under_fit():
+    # not a sum over the elements: the loop keeps the kernel as it is (see `tall_kernels`)
+    import keras
+
+    class ColumnNorms(keras.regularizers.Regularizer):
+        def __call__(self, w):
+            return 0.05 * keras.ops.sum(keras.ops.sqrt(keras.ops.sum(w * w, axis=0)))
+
+    objective, build, data = _penalised()
+    x, y = data[0], data[1]
+
+    def own():
+        model = build()
+        model.layers[0].kernel.regularizer = ColumnNorms()
+        return model
+
+    model, reference = own(), own()
+    runner = make_runner(model, objective, data, batch_size=16, jit=True)
+    assert runner.flip is not None and not runner.flip[0]  # the 6x5 kernel stays upright
+    reference.compile(optimizer=_optimizer("sgd"), loss=objective.keras_loss())
+    for _ in range(2):
+        result = runner.epoch(np.arange(len(x), dtype=np.int32), 4)
+        fit = reference.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0).history
+        assert abs(result.loss - fit["loss"][-1]) < TOLERANCE
+    assert _gap(model.get_weights(), reference.get_weights()) < TOLERANCE
+
+
+def test_the_penalty_check_notices_a_loop_without_penalties():
+    # the same check against a model whose penalties the loop would have ignored
+    import keras
+
+    objective, build, data = _penalised()
+    x, y = data[0], data[1]
+    bare = build()
+    for layer in bare.layers:
+        if isinstance(layer, keras.layers.Dense):
+            layer.kernel_regularizer = None
+            layer.kernel.regularizer = None
+    model = build()
+    runner = make_runner(bare, objective, data, batch_size=16, jit=False)
+    reference = model
+    reference.compile(optimizer=_optimizer("sgd"), loss=objective.keras_loss())
+    runner.epoch(np.arange(len(x), dtype=np.int32), 4)
+    reference.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    assert _gap(bare.get_weights(), reference.get_weights()) > 10 * TOLERANCE
 
 
 def test_the_check_notices_a_different_order():
@@ -353,8 +567,9 @@ import json, numpy as np, tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 import zoo
+# with an L2 penalty: each replica adds its share, so that it counts once, as on one device
 runs = {kind: zoo.train("mlp", "gaussians", batch_size=15, epochs=3, momentum=0.5, seed=4,
-                        distribute=kind, out=None, quiet=True)
+                        l2=0.05, distribute=kind, out=None, quiet=True)
         for kind in (None, "mirrored", "multiworker")}
 plain = runs[None]
 print(json.dumps({str(kind): {
@@ -397,12 +612,14 @@ def test_jax_compiled_epochs_match_keras_on_jax():
     code = (
         f"import sys, json; sys.path.insert(0, {str(ROOT / 'tests')!r}); "
         "import test_speed_equivalence as t, keras; assert keras.backend.backend() == 'jax'; "
-        "print(json.dumps(t.check_all()))"
+        "print(json.dumps({'gaps': t.check_all(), 'dropout': t.check_dropout()}))"
     )
-    gaps = _python(code, {"KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"})
-    assert len(gaps) == 8 and "batch-norm" in gaps and "full-batch" in gaps
+    out = _python(code, {"KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"})
+    gaps = out["gaps"]
+    assert len(gaps) == 10 and "batch-norm" in gaps and "penalties-minibatch" in gaps
     for name, check in gaps.items():
         assert_close({f"{name}/{key}": gap for key, gap in check.items()})
+    assert_dropout(out["dropout"])
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from zoo.cli.common import (
     dataset_option_decorators,
 )
 from zoo.i18n import languages
+from zoo.training.options import OPTIMIZERS
 
 
 def _floats(count: tuple[int, ...]):
@@ -110,6 +111,8 @@ def explain():
       zoo explain forward
       zoo explain backprop --target 0.9 --lr 0.5
       zoo explain lr --lang ru --format pdf
+      zoo explain overfitting --lang ru
+      zoo explain optimizers
       zoo explain landscape reports/mlp-gaussians-20261127-101500
     """
 
@@ -229,6 +232,110 @@ def lr(factors, epochs, out, fmt, lang, seed):
     finish(module, result, "lr", out, fmt, lang)
 
 
+def _widths(ctx, param, value):
+    """ "0,2,8,32" -> (0, 2, 8, 32): whole numbers only."""
+    if value is None:
+        return None
+    try:
+        # an empty part ("0,,8") is a typo, not a width fewer
+        return tuple(int(v) for v in value.replace(" ", "").split(","))
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a list of whole numbers like 0,2,8,32"
+        ) from None
+
+
+@explain.command()
+@click.option("--points", type=click.IntRange(min=8), default=30, show_default=True)
+@click.option(
+    "--noise",
+    type=click.FloatRange(min=0),
+    default=0.4,
+    show_default=True,
+    help="Noise sd of noisy-xor.",
+)
+@click.option(
+    "--widths",
+    callback=_widths,
+    default="0,1,2,4,8,16,32,64,128",
+    show_default=True,
+    help="Hidden neurons of each network (0: logistic regression).",
+)
+@click.option(
+    "--draws",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="Training sets to average over.",
+)
+@click.option("--steps", type=click.IntRange(min=1), default=3000, show_default=True)
+@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=0.03, show_default=True)
+@click.option("--l2", type=click.FloatRange(min=0), default=0.01, show_default=True)
+@click.option(
+    "--dropout", type=click.FloatRange(0, 1, max_open=True), default=0.5, show_default=True
+)
+@click.option(
+    "--patience",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Steps without a lower held-out loss before early stopping.",
+)
+@output_options("overfitting")
+def overfitting(
+    points, noise, widths, draws, steps, lr, l2, dropout, patience, out, fmt, lang, seed
+):
+    """Train and test error against capacity (the U), then the largest net with each cure."""
+    from zoo.explain import overfitting as module
+
+    result = module.overfitting(
+        points=points, noise=noise, widths=widths, draws=draws, steps=steps, lr=lr, l2=l2,
+        dropout=dropout, patience=patience, seed=seed,
+    )  # fmt: skip
+    finish(module, result, "overfitting", out, fmt, lang)
+
+
+@explain.command()
+@click.option("--steps", type=click.IntRange(min=1), default=300, show_default=True)
+@click.option(
+    "--lr",
+    type=click.FloatRange(min=0, min_open=True),
+    default=0.1,
+    show_default=True,
+    help="Learning rate of SGD, momentum and Nesterov.",
+)
+@click.option(
+    "--adaptive-lr",
+    type=click.FloatRange(min=0, min_open=True),
+    default=0.05,
+    show_default=True,
+    help="Learning rate of RMSprop and Adam.",
+)
+@click.option(
+    "--momentum",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=0.9,
+    show_default=True,
+    help="μ of momentum and Nesterov.",
+)
+@click.option(
+    "--target",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=1e-3,
+    show_default=True,
+    help="Count the steps until the excess error is this fraction of its start.",
+)
+@output_options("optimizers")
+def optimizers(steps, lr, adaptive_lr, momentum, target, out, fmt, lang, seed):
+    """SGD, momentum, Nesterov, RMSprop and Adam on dataset-1 and on a narrow valley."""
+    from zoo.explain import optimizers as module
+
+    result = module.optimizers(
+        steps=steps, lr=lr, adaptive_lr=adaptive_lr, momentum=momentum, target=target, seed=seed
+    )
+    finish(module, result, "optimizers", out, fmt, lang)
+
+
 @explain.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
 @click.option(
@@ -283,7 +390,7 @@ def landscape(run_dir, points, span, split, max_examples, out, fmt, lang, seed):
     help="Mini-batches at most (the run stops when the loss explodes).",
 )
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
-@click.option("--optimizer", type=click.Choice(["sgd", "adam"]), default="sgd", show_default=True)
+@click.option("--optimizer", type=click.Choice(OPTIMIZERS), default="sgd", show_default=True)
 @click.option("--hidden", help="Hidden layer sizes, e.g. 10 or 64,32 (models that have them).")
 @click.option("--activation", type=click.Choice(["relu", "sigmoid", "tanh"]))
 @click.option("--head", type=click.Choice(["softmax", "sigmoid", "linear"]))

@@ -10,7 +10,20 @@ from zoo.errors import EXIT_DIVERGED
 from zoo.i18n import languages
 from zoo.models.layers import ACTIVATIONS, HEADS
 from zoo.objective import LOSSES
-from zoo.training.options import DEVICES, DISTRIBUTE, MODES, NORMALIZE, OPTIMIZERS
+from zoo.training.options import DEVICES, DISTRIBUTE, MODES, NORMALIZE, OPTIMIZERS, SCHEDULES
+
+
+def _dropout(ctx, param, value):
+    from zoo.errors import OptionError
+    from zoo.models.layers import parse_rates
+
+    if value is None:
+        return None
+    try:
+        rates = parse_rates(value)  # the rule the builders apply, as a usage error
+    except OptionError as err:
+        raise click.BadParameter(err.message) from None
+    return rates[0] if len(rates) == 1 else rates
 
 
 def _hidden(ctx, param, value):
@@ -46,9 +59,65 @@ def _hidden(ctx, param, value):
     help="Learning rate [default: 0.01, or the dataset's preset].",
 )
 @click.option(
-    "--momentum", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True
+    "--momentum",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=0.0,
+    show_default=True,
+    help="Momentum (sgd, rmsprop).",
 )
 @click.option("--optimizer", type=click.Choice(OPTIMIZERS), default="sgd", show_default=True)
+@click.option("--nesterov", is_flag=True, help="Nesterov's momentum (sgd with --momentum).")
+@click.option(
+    "--weight-decay",
+    type=click.FloatRange(min=0),
+    help="Decoupled weight decay: w -= lr·decay·w each step (sgd, adamw [default: 0.004], "
+    "rmsprop, adagrad).",
+)
+@click.option(
+    "--clip-norm",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Rescale the gradient when its norm (all weights together) is larger than this.",
+)
+@click.option(
+    "--lr-schedule",
+    type=click.Choice(SCHEDULES),
+    default="constant",
+    show_default=True,
+    help="step: x --lr-decay every --lr-step epochs; exponential: smoothly, x --lr-decay per "
+    "--lr-step epochs; cosine: to 0 over the run after --warmup epochs; plateau: x --lr-decay "
+    "after --lr-step epochs without a lower test loss.",
+)
+@click.option(
+    "--lr-decay",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    help="Factor of each cut (step, exponential, plateau) [default: 0.1].",
+)
+@click.option(
+    "--lr-step",
+    type=click.IntRange(min=1),
+    help="Epochs per cut (step [default: a third of the run], exponential [default: the run]); "
+    "plateau: epochs without improvement [default: 10].",
+)
+@click.option(
+    "--warmup",
+    type=click.IntRange(min=0),
+    help="Epochs of linear warm-up from 0 to --lr (cosine) [default: 0].",
+)
+@click.option(
+    "--l2",
+    type=click.FloatRange(min=0),
+    help="L2 penalty l2·Σw² on every kernel (registered models).",
+)
+@click.option(
+    "--l1",
+    type=click.FloatRange(min=0),
+    help="L1 penalty l1·Σ|w| on every kernel (registered models).",
+)
+@click.option(
+    "--dropout",
+    callback=_dropout,
+    help="Dropout rate after every hidden layer, or one per hidden layer: 0.2 or 0.2,0.5 (mlp).",
+)
 @click.option(
     "--loss",
     type=click.Choice(LOSSES),
@@ -155,6 +224,7 @@ def train(
       zoo train mlp digits
       zoo train mlp gaussians --mode sample --epochs 20
       zoo train mlp cifar100-3class --hidden 10 --lr 0.005 --batch-size 128 --epochs 250
+      zoo train mlp digits --l2 1e-3 --dropout 0.2 --lr-schedule cosine --optimizer adamw
       zoo train logistic iris --mode batch --iterations 500 --comment "full batch"
     """
     import zoo

@@ -1,7 +1,9 @@
-"""Pieces every builder shares: input scaling inside the model, and output heads."""
+"""Pieces every builder shares: input scaling inside the model, output heads, and the
+regularisation a builder adds (weight penalties on its kernels, dropout after hidden layers)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -95,12 +97,15 @@ def output_units(head: str, num_classes: int) -> int:
     return 1 if num_classes <= 2 else num_classes
 
 
-def output_layer(x, head: str, num_classes: int, **dense_options):
+def output_layer(
+    x, head: str, num_classes: int, *, l1: float = 0.0, l2: float = 0.0, **dense_options
+):
     import keras
 
     head = check_head(head)
     activation = None if head == "linear" else head
     units = output_units(head, num_classes)
+    dense_options.setdefault("kernel_regularizer", kernel_penalty(l1, l2))
     return keras.layers.Dense(units, activation=activation, name="output", **dense_options)(x)
 
 
@@ -137,3 +142,91 @@ def canonical_options(options: dict) -> dict:
     if out.get("hidden") is not None:
         out["hidden"] = check_units(out["hidden"])
     return out
+def check_penalty(value, option: str) -> float:
+    """A weight penalty's coefficient: a finite number, zero or more (0: no penalty)."""
+    if value is None:
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise OptionError(option, f"must be a finite number, zero or more, got {value!r}")
+    if value < 0:
+        raise OptionError(option, f"a penalty cannot be negative, got {value}")
+    return float(value)
+
+
+def kernel_penalty(l1: float | None = 0.0, l2: float | None = 0.0):
+    """The regulariser every kernel of a builder gets: `l1`·Σ|w| + `l2`·Σw² (Keras's `L1L2`,
+    no ½ in front of the square), or None when both are 0.
+
+    One helper for every layer kind (Dense now, convolutions later): a builder passes it as
+    `kernel_regularizer=`. Biases are not penalised, as in Keras's own examples.
+    """
+    l1, l2 = check_penalty(l1, "l1"), check_penalty(l2, "l2")
+    if not (l1 or l2):
+        return None
+    import keras
+
+    return keras.regularizers.L1L2(l1=l1, l2=l2)
+
+
+def dropout_rates(dropout, layers: int) -> tuple[float, ...]:
+    """One dropout rate per hidden layer, from 0.2, (0.2, 0.5) or "0.2,0.5"; each in [0, 1).
+
+    A single rate applies after every hidden layer; a list names each layer's rate and must
+    have one per hidden layer.
+    """
+    if dropout is None:
+        return (0.0,) * layers
+    if isinstance(dropout, str):
+        values = parse_rates(dropout)
+    elif isinstance(dropout, int | float) and not isinstance(dropout, bool):
+        values = (float(dropout),)
+    else:
+        try:
+            values = tuple(float(v) for v in dropout)
+        except (TypeError, ValueError):
+            raise OptionError(
+                "dropout", f"{dropout!r} is not a rate like 0.2 or a list like 0.2,0.5"
+            ) from None
+    for rate in values:
+        if not (math.isfinite(rate) and 0 <= rate < 1):
+            raise OptionError(
+                "dropout", f"a rate is a fraction of the neurons, in [0, 1), got {rate:g}"
+            )
+    if len(values) == 1 and layers != 1:
+        if values[0] and not layers:
+            raise OptionError("dropout", "the model has no hidden layer to drop neurons from")
+        values *= layers
+    if len(values) != layers:
+        raise OptionError(
+            "dropout",
+            f"{len(values)} rates for {layers} hidden layer{'s' if layers != 1 else ''}: "
+            "give one rate for all or one per hidden layer",
+        )
+    return values
+
+
+def parse_rates(text: str) -> tuple[float, ...]:
+    """ "0.2" -> (0.2,), "0.2,0.5" -> (0.2, 0.5); each a rate in [0, 1)."""
+    try:
+        # an empty part ("0.2,,0.5") is a typo, not a layer without dropout
+        values = tuple(float(p) for p in text.replace(" ", "").split(","))
+    except ValueError:
+        raise OptionError(
+            "dropout", f"{text!r} is not a rate like 0.2 or a list like 0.2,0.5"
+        ) from None
+    for rate in values:
+        if not (math.isfinite(rate) and 0 <= rate < 1):
+            raise OptionError(
+                "dropout", f"a rate is a fraction of the neurons, in [0, 1), got {rate:g}"
+            )
+    return values
+
+
+def dropout_layer(x, rate: float, name: str):
+    """`Dropout(rate)` after `x`; no layer at all for 0, so a model without dropout is the
+    same model whether it was asked for `dropout=0` or not."""
+    if not rate:
+        return x
+    import keras
+
+    return keras.layers.Dropout(rate, name=name)(x)

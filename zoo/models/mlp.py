@@ -2,24 +2,48 @@
 
 from __future__ import annotations
 
-from zoo.models.layers import check_activation, check_units, input_block, output_layer
+from zoo.models.layers import (
+    check_activation,
+    check_units,
+    dropout_layer,
+    dropout_rates,
+    input_block,
+    kernel_penalty,
+    output_layer,
+)
 from zoo.models.registry import register_model
 
 
 @register_model
 def mlp(
-    input_shape, num_classes, *, hidden=(10,), activation="relu", head="softmax", normalization=None
+    input_shape,
+    num_classes,
+    *,
+    hidden=(10,),
+    activation="relu",
+    head="softmax",
+    l1=0.0,
+    l2=0.0,
+    dropout=0.0,
+    normalization=None,
 ):
     """Fully connected network; `hidden` lists the hidden layer sizes.
 
     `mlp((32, 32, 3), 3, hidden=(10,))` is the lab's network: flatten, FC(10), ReLU, FC(3).
+    `l1`, `l2`: penalties on every kernel (the output layer's too); `dropout`: a rate after
+    every hidden layer, or one per hidden layer (`(0.2, 0.5)` or "0.2,0.5").
     """
     import keras
 
     hidden = check_units(hidden)
     activation = check_activation(activation)
+    rates = dropout_rates(dropout, len(hidden))
+    penalty = kernel_penalty(l1, l2)
     inputs, x = input_block(input_shape, normalization)
-    for i, units in enumerate(hidden, start=1):
-        x = keras.layers.Dense(units, activation=activation, name=f"hidden_{i}")(x)
-    outputs = output_layer(x, head, num_classes)
+    for i, (units, rate) in enumerate(zip(hidden, rates, strict=True), start=1):
+        x = keras.layers.Dense(
+            units, activation=activation, kernel_regularizer=penalty, name=f"hidden_{i}"
+        )(x)
+        x = dropout_layer(x, rate, name=f"dropout_{i}")
+    outputs = output_layer(x, head, num_classes, l1=l1, l2=l2)
     return keras.Model(inputs, outputs, name="mlp")

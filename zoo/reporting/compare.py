@@ -52,6 +52,14 @@ class Row:
     epochs: int | None
     epochs_run: int | None
     iterations: int | None
+    optimizer: str
+    momentum: float | None
+    lr_schedule: str
+    l2: str
+    l1: str
+    dropout: str
+    weight_decay: float | None
+    patience: int | None
     train_accuracy: float | None
     test_accuracy: float | None
     best_epoch: int | None
@@ -77,6 +85,12 @@ def compare_rows(runs: Sequence[RunFolder]) -> list[Row]:
                 epochs=c.get("epochs"),
                 epochs_run=c.get("epochs_run"),
                 iterations=c.get("iterations"),
+                optimizer=str(c.get("optimizer") or ""),
+                momentum=c.get("momentum"),
+                lr_schedule=str(c.get("lr_schedule") or "constant"),
+                **_penalties(c),
+                weight_decay=c.get("weight_decay"),
+                patience=c.get("patience"),
                 train_accuracy=run.accuracy("train"),
                 test_accuracy=run.accuracy("test"),
                 best_epoch=run.best_epoch,
@@ -87,6 +101,24 @@ def compare_rows(runs: Sequence[RunFolder]) -> list[Row]:
     return rows
 
 
+def _penalties(config) -> dict[str, str]:
+    """l2, l1, dropout as the model was built ("0.2/0.5" for one rate per layer; "" none)."""
+    found = describe.regularization(config)
+    return {k: "/".join(f"{v:g}" for v in found.get(k, ())) for k in ("l2", "l1", "dropout")}
+
+
+def _wrap(text: str, width: int = 46) -> str:
+    """A long "a = 1, b = 2, ..." cell on several lines of about `width` characters."""
+    lines, line = [], ""
+    for part in text.split(", "):
+        if line and len(line) + 2 + len(part) > width:
+            lines.append(line + ",")
+            line = part
+        else:
+            line = f"{line}, {part}" if line else part
+    return "\n".join([*lines, line])
+
+
 def _cells(runs: Sequence[RunFolder], lang: str, wrap: bool = False) -> list[list[str]]:
     """The lab's columns as text: #, network, hyperparameters, accuracy, best epoch, comment."""
     out = []
@@ -94,7 +126,7 @@ def _cells(runs: Sequence[RunFolder], lang: str, wrap: bool = False) -> list[lis
         hyper = describe.hyperparameters_short(run.config, lang)
         result = describe.result_short(run, lang)
         if wrap:  # two lines per cell keep the PDF table on the page
-            hyper = hyper.replace(", batch_size", ",\nbatch_size")
+            hyper = _wrap(hyper)
             result = result.replace(", ", ",\n", 1)
         comment = row.comment or describe.DASH
         if not run.finished:  # an unfinished run is marked as such in its row

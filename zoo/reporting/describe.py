@@ -67,7 +67,8 @@ def epochs_text(config: Mapping[str, Any]) -> str:
 
 
 def hyperparameters_short(config: Mapping[str, Any], lang: str = "en") -> str:
-    """The lab table's hyperparameter cell: "regime = ..., lr = ..., batch_size = ..."."""
+    """The lab table's hyperparameter cell: "regime = ..., lr = ..., batch_size = ...", then
+    what differs from plain SGD at a constant rate (optimizer, penalties, schedule)."""
     parts = [
         f"{t('report.regime', lang)} = {regime_name(config.get('mode'), lang)}",
         f"lr = {number(config.get('lr'))}",
@@ -75,7 +76,93 @@ def hyperparameters_short(config: Mapping[str, Any], lang: str = "en") -> str:
         f"epochs = {epochs_text(config)}",
         f"iterations = {number(config.get('iterations'))}",
     ]
+    return ", ".join(parts + [f"{k} = {v}" for k, v in tuning(config).items()])
+
+
+def _values(values: list[float]) -> str:
+    return "/".join(number(v) for v in values)
+
+
+def regularization(config: Mapping[str, Any]) -> dict[str, list[float]]:
+    """The model's penalties and dropout as built (from its layers), and the weight decay:
+    {"l2": [0.001], "dropout": [0.2, 0.5], "weight_decay": [0.004]}; only what is there."""
+    layers = config.get("layers") or []
+    found: dict[str, list[float]] = {}
+    for key in ("l2", "l1"):
+        values = sorted({float(x[key]) for x in layers if isinstance(x.get(key), int | float)})
+        if values:
+            found[key] = values
+    rates = [float(x["rate"]) for x in layers if isinstance(x.get("rate"), int | float)]
+    if rates:
+        found["dropout"] = rates
+    if config.get("weight_decay"):
+        found["weight_decay"] = [float(config["weight_decay"])]
+    return found
+
+
+def schedule_parts(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The schedule and the options it took: {"lr_schedule": "step", "lr_decay": 0.1, ...}."""
+    kind = config.get("lr_schedule") or "constant"
+    parts: dict[str, Any] = {"lr_schedule": kind}
+    if kind == "cosine" and config.get("warmup"):
+        parts["warmup"] = config["warmup"]
+    if kind in ("step", "exponential", "plateau"):
+        parts.update(lr_decay=config.get("lr_decay"), lr_step=config.get("lr_step"))
+    return parts
+
+
+def tuning(config: Mapping[str, Any]) -> dict[str, str]:
+    """What sets a run apart from plain SGD at a constant rate, as option = value texts."""
+    out = {}
+    optimizer = config.get("optimizer") or "sgd"
+    if optimizer != "sgd":
+        out["optimizer"] = str(optimizer)
+    if config.get("momentum"):
+        out["momentum"] = number(config["momentum"])
+    if config.get("nesterov"):
+        out["nesterov"] = "True"
+    if config.get("clip_norm"):
+        out["clip_norm"] = number(config["clip_norm"])
+    out.update({k: _values(v) for k, v in regularization(config).items()})
+    if (config.get("lr_schedule") or "constant") != "constant":
+        out.update({k: number(v) for k, v in schedule_parts(config).items()})
+    if config.get("patience"):  # early stopping: a regulariser too
+        out["patience"] = number(config["patience"])
+    return out
+
+
+def optimizer_text(config: Mapping[str, Any], lang: str = "en") -> str:
+    """ "SGD, momentum 0.9, Nesterov, gradient norm ≤ 1" in `lang`."""
+    parts = [str(config.get("optimizer") or DASH).upper()]
+    if config.get("momentum"):
+        parts.append(t("report.opt.momentum", lang, value=number(config["momentum"])))
+    if config.get("nesterov"):
+        parts.append(t("report.opt.nesterov", lang))
+    if config.get("clip_norm"):
+        parts.append(t("report.opt.clip_norm", lang, value=number(config["clip_norm"])))
     return ", ".join(parts)
+
+
+def regularization_text(config: Mapping[str, Any], lang: str = "en") -> str:
+    """ "L2 0.001 on the kernels, dropout 0.2, weight decay 0.004" in `lang`, or "none"."""
+    found = regularization(config)
+    if not found:
+        return t("report.reg.none", lang)
+    return ", ".join(t(f"report.reg.{k}", lang, value=_values(v)) for k, v in found.items())
+
+
+def schedule_text(config: Mapping[str, Any], lang: str = "en") -> str:
+    """The learning-rate schedule in words: "step: × 0.1 every 10 epochs"."""
+    parts = schedule_parts(config)
+    values = {k: number(v) for k, v in parts.items()}
+    kind = parts["lr_schedule"]
+    key = f"report.schedule.{kind}"
+    if t(key, lang) == key:  # a schedule this version has no words for
+        key = "report.schedule.other"
+    text = t(key, lang, kind=kind, **values)
+    if kind == "cosine" and parts.get("warmup"):
+        text += t("report.schedule.warmup", lang, warmup=values["warmup"])
+    return text
 
 
 def percent(value: float | None) -> str:
@@ -231,9 +318,11 @@ def hyperparameter_rows(config: Mapping[str, Any], lang: str = "en") -> list[lis
         ("steps_per_epoch", number(c.get("steps_per_epoch"))),
         ("epochs", epochs_text(c)),
         ("iterations", number(c.get("iterations"))),
-        ("optimizer", str(c.get("optimizer", DASH)).upper()),
+        ("optimizer", optimizer_text(c, lang)),
         ("lr", number(c.get("lr"))),
+        ("lr_schedule", schedule_text(c, lang)),
         ("momentum", number(c.get("momentum"))),
+        ("regularization", regularization_text(c, lang)),
         ("loss", loss_name(c.get("loss"), lang)),
         ("head", str(c.get("head") or DASH)),
         ("seed", number(c.get("seed"))),

@@ -62,6 +62,70 @@ def learning_curves(
     return fig
 
 
+def rate_changes(history: Sequence[dict]) -> bool:
+    """Whether the learning rate in the history moved (a schedule or a plateau cut)."""
+    rates = _column(history, "lr")
+    rates = rates[np.isfinite(rates)]
+    return rates.size > 1 and not np.allclose(rates, rates[0], rtol=1e-6, atol=0)
+
+
+def learning_rate_curve(history: Sequence[dict], *, lang: str = "en", log: bool = True):
+    """The rate each epoch's updates used (its mean over the epoch), per epoch; on a log axis
+    when `log` and the rate falls more than tenfold (a cosine reads better on a linear one)."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    epochs, rates = _column(history, "epoch"), _column(history, "lr")
+    ax.plot(epochs, rates, color="tab:green", marker="." if len(epochs) <= 60 else None)
+    finite = rates[np.isfinite(rates) & (rates > 0)]
+    if log and finite.size and finite.max() / finite.min() > 10:
+        ax.set_yscale("log")
+    ax.set_xlabel(t("common.epoch", lang))
+    ax.set_ylabel(t("report.lr_axis", lang))
+    ax.set_title(t("report.lr_title", lang))
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def generalization_gap(
+    history: Sequence[dict],
+    *,
+    best_epoch: int | None = None,
+    lang: str = "en",
+    eval_label: str = "common.test",
+):
+    """Per epoch: train − test accuracy and test − train loss (how much worse the model
+    does on data it has not seen), the best epoch marked."""
+    plt = pyplot()
+    epochs = _column(history, "epoch")
+    eval_name = t(eval_label, lang).lower()
+    panels = []
+    acc_gap = _column(history, "accuracy") - _column(history, "val_accuracy")
+    if np.isfinite(acc_gap).any():
+        panels.append((acc_gap, t("report.gap_axis_accuracy", lang, eval=eval_name)))
+    loss_gap = _column(history, "val_loss") - _column(history, "loss")
+    panels.append((loss_gap, t("report.gap_axis_loss", lang, eval=eval_name)))
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 3.6), squeeze=False)
+    for ax, (gap, label) in zip(axes[0], panels, strict=True):
+        ax.plot(epochs, gap, color="tab:purple")
+        ax.axhline(0.0, color="black", linewidth=0.8)
+        if best_epoch:
+            ax.axvline(
+                best_epoch,
+                color="grey",
+                linestyle="--",
+                linewidth=1,
+                label=t("common.best_epoch", lang, epoch=best_epoch),
+            )
+            ax.legend()
+        ax.set_xlabel(t("common.epoch", lang))
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    fig.suptitle(t("report.gap_title", lang))
+    fig.tight_layout()
+    return fig
+
+
 def confusion_matrix_figure(
     matrix: Sequence[Sequence[int]],
     class_names: Sequence[str],

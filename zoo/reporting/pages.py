@@ -28,6 +28,8 @@ CAPTIONS = (
     "misclassified",
     "decision_boundary",
     "regression_fit",
+    "generalization_gap",
+    "learning_rate",
 )  # figures explained under them
 MANY_CLASSES = 25  # beyond this, per-class rows stay in classification_report.txt
 
@@ -183,6 +185,50 @@ def training_page(page: Page, run: RunFolder, images: dict, notes: dict, lang: s
     show(page, "learning_curves", images, notes, max_height=4.0)
     for sentence in curve_sentences(run, lang):
         page.text(sentence)
+
+
+def generalization_page(page: Page, run: RunFolder, images: dict, notes: dict, lang: str) -> None:
+    """The train − test gap over the epochs and the learning rate each epoch used."""
+    heading(page, "training", lang, part=t("report.gap_part", lang))
+    for name in FIGURE_GROUPS["generalization"]:
+        show(page, name, images, notes, max_height=3.6)
+        if name in images and name in CAPTIONS:
+            page.text(t(f"report.caption.{name}", lang), size=9, color="0.25")
+    for sentence in gap_sentences(run, lang):
+        page.text(sentence)
+
+
+def gap_sentences(run: RunFolder, lang: str) -> list[str]:
+    """The gap at the best epoch and at the last one, from the history."""
+    epochs = run.column("epoch")
+    loss_gap = run.column("val_loss") - run.column("loss")
+    acc_gap = run.column("accuracy") - run.column("val_accuracy")
+    eval_name = t(f"report.eval.{run.eval_split}", lang)
+    sentences = []
+    for key, epoch in (("report.gap_best", run.best_epoch), ("report.gap_last", None)):
+        rows = np.flatnonzero(epochs == epoch) if epoch else np.arange(len(epochs))[-1:]
+        if not rows.size or not np.isfinite(loss_gap[rows[0]]):
+            continue
+        i = rows[0]
+        accuracy = (
+            t("report.gap_points", lang, points=f"{100 * acc_gap[i]:.1f}", eval=eval_name)
+            if np.isfinite(acc_gap[i])
+            else ""
+        )
+        sentences.append(
+            t(
+                key,
+                lang,
+                epoch=int(epochs[i]),
+                eval=eval_name,
+                loss=f"{loss_gap[i]:.4f}",
+                accuracy=accuracy,
+            )
+        )
+    last = loss_gap[np.isfinite(loss_gap)]
+    if last.size and last[-1] < 0:
+        sentences.append(t("report.gap_negative", lang))
+    return sentences
 
 
 def curve_sentences(run: RunFolder, lang: str) -> list[str]:

@@ -1,9 +1,10 @@
 """report.pdf: the lab report a student hands in, rebuilt from a run folder alone.
 
-Eight A4 pages, always in this order, whatever the run: title; 1 task; 2 data; 3 model;
-4 training; 5 results (classification reports), 5 results (confusion matrices, or predicted
-against true values); 6 insight. What a folder lacks (a diverged run has no metrics) is said
-where it would be, and every page of an unfinished run carries a warning.
+Nine A4 pages, always in this order, whatever the run: title; 1 task; 2 data; 3 model;
+4 training (hyperparameters, learning curves), 4 training (the generalisation gap, the
+learning rate); 5 results (classification reports), 5 results (confusion matrices, or
+predicted against true values); 6 insight. What a folder lacks (a diverged run has no
+metrics) is said where it would be, and every page of an unfinished run carries a warning.
 
     >>> write_report("reports/mlp-cifar100-3class-20261127-101500", lang="ru")  # doctest: +SKIP
     [PosixPath('reports/.../report.pdf'), PosixPath('reports/.../learning_curves.png'), ...]
@@ -22,6 +23,7 @@ from zoo.reporting.layout import Page, figure_png, png_image
 from zoo.reporting.pages import (
     data_page,
     figure_page,
+    generalization_page,
     model_page,
     results_page,
     task_page,
@@ -33,7 +35,7 @@ from zoo.reporting.report_figures import SampleGrid, report_figures
 from zoo.runfolder import REPORT, RunFolder, read_run_folder
 
 FORMATS = ("pdf", "png", "svg")
-PAGES = 8
+PAGES = 9
 
 
 def check_formats(formats: str | Iterable[str]) -> list[str]:
@@ -59,6 +61,7 @@ def _pages(run, info, images, notes, lang):
         lambda p: data_page(p, run, images, notes, lang),
         lambda p: model_page(p, run, lang),
         lambda p: training_page(p, run, images, notes, lang),
+        lambda p: generalization_page(p, run, images, notes, lang),
         lambda p: results_page(p, run, lang),
         lambda p: figure_page(p, run, "results", "confusion", images, notes, lang, part=second),
         lambda p: figure_page(p, run, "insight", "insight", images, notes, lang),

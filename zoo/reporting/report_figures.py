@@ -24,6 +24,7 @@ SAMPLES = "samples"
 FIGURE_GROUPS = {  # report page -> the figures shown on it
     "data": ("data_overview", "target_distribution", SAMPLES, "data_points"),
     "training": ("learning_curves",),
+    "generalization": ("generalization_gap", "learning_rate"),
     "confusion": ("confusion_matrix_train", "confusion_matrix", "predicted_vs_true"),
     "insight": (
         "first_layer_weights",
@@ -183,6 +184,27 @@ def _insight_figures(run: RunFolder, lang: str, out: dict, notes: dict, model=No
         )
 
 
+def _training_figures(run: RunFolder, lang: str, out: dict, notes: dict) -> None:
+    """The generalisation gap over the epochs, and the learning rate when it moved."""
+    if not run.history:
+        notes["generalization_gap"] = t("report.missing.history", lang)
+        return
+    if np.isfinite(run.column("val_loss")).any():
+        out["generalization_gap"] = figures.generalization_gap(
+            run.history, best_epoch=run.best_epoch, lang=lang, eval_label=_eval_label(run)
+        )
+    else:
+        notes["generalization_gap"] = t("report.missing.gap", lang)
+    if figures.rate_changes(run.history):
+        log = run.config.get("lr_schedule") != "cosine"
+        out["learning_rate"] = figures.learning_rate_curve(run.history, lang=lang, log=log)
+    else:
+        rates = run.column("lr")
+        rate = rates[np.isfinite(rates)]
+        value = f"{rate[0]:g}" if rate.size else "—"
+        notes["learning_rate"] = t("report.constant_rate", lang, lr=value)
+
+
 def report_figures(run: RunFolder, lang: str = "en", model=None) -> tuple[dict, dict[str, str]]:
     """(figures by file stem, notes by file stem for what cannot be drawn).
 
@@ -197,6 +219,7 @@ def report_figures(run: RunFolder, lang: str = "en", model=None) -> tuple[dict, 
         )
     else:
         notes["learning_curves"] = t("report.missing.history", lang)
+    _training_figures(run, lang, out, notes)
     _result_figures(run, lang, out, notes)
     _insight_figures(run, lang, out, notes, model)
     return out, notes

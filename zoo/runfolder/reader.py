@@ -52,6 +52,8 @@ CONFIG_TYPES: dict[str, tuple[type, ...]] = {
         ("patience", "target_loss", "validation", "train_seconds", "diverged_epoch", "pid"),
         _NUMBER,
     ),
+    **dict.fromkeys(("weight_decay", "clip_norm", "lr_decay", "lr_step", "warmup"), _NUMBER),
+    "lr_schedule": _TEXT,
     "format": _NUMBER,
     **dict.fromkeys(("class_names", "class_ids", "input_shape", "layers"), (list,)),
     **dict.fromkeys(("dataset_options", "model_options", "normalization", "versions"), (dict,)),

@@ -140,7 +140,8 @@ class RunWriter:
 
 
 def describe_layers(model) -> list[dict]:
-    """Per layer: type, output shape, parameters; Dense adds neurons, inputs, weights, biases."""
+    """Per layer: type, output shape, parameters; Dense adds neurons, inputs, weights, biases;
+    a kernel penalty adds `l1` and `l2`, a Dropout layer its `rate`."""
     rows = []
     for layer in model.layers:
         if type(layer).__name__ == "InputLayer":
@@ -164,6 +165,12 @@ def describe_layers(model) -> list[dict]:
                 biases=int(kernel[1]) if layer.use_bias else 0,
                 activation=getattr(layer.activation, "__name__", str(layer.activation)),
             )
+        penalty = getattr(layer, "kernel_regularizer", None)
+        if penalty is not None:
+            config = penalty.get_config()
+            row.update({k: float(config[k]) for k in ("l1", "l2") if config.get(k)})
+        if row["type"] == "Dropout":
+            row["rate"] = float(layer.rate)
         rows.append(row)
     return rows
 

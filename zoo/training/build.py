@@ -83,14 +83,49 @@ def build_model(
     return model, objective, normalization
 
 
-def make_optimizer(name: str, lr: float, momentum: float = 0.0, loss_scaling: bool = False):
-    """The Keras optimizer `name` ("sgd" or "adam"); loss scaling for float16 training."""
+def make_optimizer(
+    name: str,
+    lr,
+    momentum: float = 0.0,
+    loss_scaling: bool = False,
+    *,
+    nesterov: bool = False,
+    weight_decay: float = 0.0,
+    clip_norm: float | None = None,
+):
+    """The Keras optimizer `name` (one of `OPTIMIZERS`) at rate `lr` (a float or a Keras
+    schedule); loss scaling for float16 training.
+
+    `weight_decay` is decoupled (Keras applies w ← w − lr·decay·w after the step, as AdamW
+    does; biases included); `clip_norm` rescales the whole gradient when its norm is larger
+    (Keras's `global_clipnorm`). A bad name or value is an OptionError naming it.
+    """
     import keras
 
+    from zoo.training.options import TrainOptions
+
+    checked = TrainOptions(
+        optimizer=name,
+        momentum=momentum,
+        nesterov=nesterov,
+        weight_decay=weight_decay or None,
+        clip_norm=clip_norm,
+    )
+    checked.check()
+    common = {"learning_rate": lr, "global_clipnorm": clip_norm}
+    decay = weight_decay or None  # Keras wants None, not 0, for "no decay"
     if name == "adam":
-        optimizer = keras.optimizers.Adam(learning_rate=lr)
+        optimizer = keras.optimizers.Adam(**common)
+    elif name == "adamw":
+        optimizer = keras.optimizers.AdamW(weight_decay=weight_decay, **common)
+    elif name == "rmsprop":
+        optimizer = keras.optimizers.RMSprop(momentum=momentum, weight_decay=decay, **common)
+    elif name == "adagrad":
+        optimizer = keras.optimizers.Adagrad(weight_decay=decay, **common)
     else:
-        optimizer = keras.optimizers.SGD(learning_rate=lr, momentum=momentum)
+        optimizer = keras.optimizers.SGD(
+            momentum=momentum, nesterov=nesterov, weight_decay=decay, **common
+        )
     if loss_scaling:
         # float16 gradients underflow without loss scaling; bfloat16 (JAX) needs none
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)

@@ -20,7 +20,18 @@ MODES = {
     "stochastic": "sample",
     "per-sample": "sample",
 }
-OPTIMIZERS = ("sgd", "adam")
+OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
+WITH_MOMENTUM = ("sgd", "rmsprop")  # the others keep moments of their own, or none
+ADAMW_DECAY = 0.004  # Keras's default for AdamW, used when `weight_decay` is not given
+SCHEDULES = ("constant", "step", "exponential", "cosine", "plateau")
+# The options each schedule takes (`lr_decay`, `lr_step`: epochs; `warmup`: epochs)
+SCHEDULE_OPTIONS = {
+    "constant": (),
+    "step": ("lr_decay", "lr_step"),
+    "exponential": ("lr_decay", "lr_step"),
+    "cosine": ("warmup",),
+    "plateau": ("lr_decay", "lr_step"),
+}
 DEVICES = ("auto", "cpu", "gpu")
 DISTRIBUTE = ("mirrored", "multiworker")
 NORMALIZE = ("dataset", "train", "none")
@@ -55,6 +66,13 @@ class TrainOptions:
     lr: float | None = None
     momentum: float = 0.0
     optimizer: str = "sgd"
+    nesterov: bool = False
+    weight_decay: float | None = None
+    clip_norm: float | None = None
+    lr_schedule: str = "constant"
+    lr_decay: float | None = None
+    lr_step: int | None = None
+    warmup: int | None = None
     loss: str | None = None
     seed: int = 0
     target_loss: float | None = None
@@ -108,14 +126,8 @@ class TrainOptions:
             isinstance(self.lr, int | float) and math.isfinite(self.lr) and self.lr > 0
         ):
             raise OptionError("lr", f"the learning rate must be a positive number, got {self.lr}")
-        if not 0 <= self.momentum < 1:
-            raise OptionError("momentum", f"must be in [0, 1), got {self.momentum}")
-        if self.optimizer not in OPTIMIZERS:
-            raise OptionError(
-                "optimizer", f"{self.optimizer!r} is not one of {', '.join(OPTIMIZERS)}"
-            )
-        if self.optimizer == "adam" and self.momentum:
-            raise OptionError("momentum", "applies to sgd; adam keeps its own moments")
+        self._check_optimizer()
+        self._check_schedule()
         if self.target_loss is not None and not 0 <= self.target_loss < math.inf:
             # an infinite target is "reached" by any loss: the run would stop after one epoch
             raise OptionError(
@@ -139,6 +151,71 @@ class TrainOptions:
             raise OptionError(
                 "distribute", f"{self.distribute!r} is not one of {', '.join(DISTRIBUTE)}"
             )
+
+    def _check_optimizer(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise OptionError(
+                "optimizer", f"{self.optimizer!r} is not one of {', '.join(OPTIMIZERS)}"
+            )
+        if not (_number(self.momentum) and 0 <= self.momentum < 1):
+            raise OptionError("momentum", f"must be in [0, 1), got {self.momentum}")
+        if self.momentum and self.optimizer not in WITH_MOMENTUM:
+            raise OptionError(
+                "momentum",
+                f"applies to {' and '.join(WITH_MOMENTUM)}; {self.optimizer} keeps its own moments",
+            )
+        if self.nesterov and self.optimizer != "sgd":
+            raise OptionError("nesterov", f"applies to sgd with momentum, not {self.optimizer}")
+        if self.nesterov and not self.momentum:
+            raise OptionError("nesterov", "Nesterov's step is a momentum method: give `momentum=`")
+        if self.weight_decay is not None:
+            if not (_number(self.weight_decay) and self.weight_decay >= 0):
+                raise OptionError(
+                    "weight_decay",
+                    f"must be a finite number, zero or more, got {self.weight_decay}",
+                )
+            if self.optimizer == "adam" and self.weight_decay:
+                raise OptionError(
+                    "weight_decay", "Adam with decoupled weight decay is `optimizer='adamw'`"
+                )
+        if self.clip_norm is not None and not (_number(self.clip_norm) and self.clip_norm > 0):
+            raise OptionError(
+                "clip_norm", f"the largest gradient norm must be positive, got {self.clip_norm}"
+            )
+
+    def _check_schedule(self) -> None:
+        if self.lr_schedule not in SCHEDULES:
+            raise OptionError(
+                "lr_schedule", f"{self.lr_schedule!r} is not one of {', '.join(SCHEDULES)}"
+            )
+        takes = SCHEDULE_OPTIONS[self.lr_schedule]
+        for name in ("lr_decay", "lr_step", "warmup"):
+            if getattr(self, name) is not None and name not in takes:
+                users = [k for k, v in SCHEDULE_OPTIONS.items() if name in v]
+                raise OptionError(
+                    name,
+                    f"the {self.lr_schedule} schedule takes no {name}; it applies to "
+                    + " and ".join(f"`lr_schedule={k}`" for k in users),
+                )
+        if self.lr_decay is not None and not (_number(self.lr_decay) and 0 < self.lr_decay < 1):
+            raise OptionError(
+                "lr_decay", f"the factor that lowers the rate, in (0, 1), got {self.lr_decay}"
+            )
+        if self.lr_step is not None and not (_whole(self.lr_step) and self.lr_step >= 1):
+            raise OptionError(
+                "lr_step", f"must be a whole number of epochs, 1 or more, got {self.lr_step}"
+            )
+        if self.warmup is not None and not (_whole(self.warmup) and self.warmup >= 0):
+            raise OptionError(
+                "warmup", f"must be a whole number of epochs, 0 or more, got {self.warmup}"
+            )
+
+    @property
+    def decay(self) -> float:
+        """The decoupled weight decay the optimizer applies (AdamW's default when not given)."""
+        if self.weight_decay is not None:
+            return float(self.weight_decay)
+        return ADAMW_DECAY if self.optimizer == "adamw" else 0.0
 
     def with_defaults(self, defaults: dict[str, Any]) -> TrainOptions:
         """A dataset's `train_defaults` where these options are None (a preset, trusted)."""
@@ -168,3 +245,11 @@ class TrainOptions:
         if self.iterations is not None:
             return batch, steps, math.ceil(self.iterations / steps)
         return batch, steps, self.epochs or DEFAULT_EPOCHS
+
+
+def _number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

@@ -20,6 +20,8 @@ from zoo.runfolder import RunWriter, create_run_folder, eval_split
 from zoo.training.options import TrainOptions
 from zoo.training.progress import Progress
 
+BUILDER_REGULARIZATION = ("l1", "l2", "dropout")  # builder options, not the trainer's
+
 
 @dataclass
 class Run:
@@ -66,6 +68,12 @@ def split_options(model, dataset, options: dict[str, Any]):
         elif key in data_keys:
             data_opts[key] = value
         elif value is not None:
+            if key in BUILDER_REGULARIZATION and not isinstance(model, str):
+                raise OptionError(
+                    key,
+                    "applies to a registered model, whose builder adds it; give your own "
+                    "model's layers a kernel_regularizer or Dropout (the loops add their losses)",
+                )
             if isinstance(model, str):
                 takes = sorted(model_keys - {"normalization"})
                 listed = ", ".join(f"`{k}=`" for k in takes) or "none"
@@ -108,8 +116,18 @@ def train(model: Any, dataset: Any, **options: Any) -> Run:
     "full-batch": one update per epoch) or "sample" ("sgd", "stochastic", "per-sample": one
     per example); `batch_size` (minibatch, default 32); `epochs` (default 100) or
     `iterations` (total updates; the last epoch stops short).
-    Optimisation: `lr` (default 0.01), `optimizer` "sgd" | "adam", `momentum` (sgd), `loss`
-    "crossentropy" | "bce" | "mse" (default: follows the head), `seed` (weights and order).
+    Optimisation: `lr` (default 0.01), `optimizer` "sgd" | "adam" | "adamw" | "rmsprop" |
+    "adagrad", `momentum` (sgd, rmsprop), `nesterov` (sgd with momentum), `weight_decay`
+    (decoupled: sgd, adamw (default 0.004), rmsprop, adagrad), `clip_norm` (the largest norm
+    of the whole gradient), `loss` "crossentropy" | "bce" | "mse" (default: follows the
+    head), `seed` (weights and order).
+    Schedule: `lr_schedule` "constant" | "step" | "exponential" | "cosine" | "plateau";
+    `lr_decay` (the factor, default 0.1) and `lr_step` (epochs: per decay; for plateau the
+    epochs without a lower test loss) for step, exponential and plateau; `warmup` (epochs of
+    linear rise) for cosine. The history's `lr` is the mean rate of each epoch's updates.
+    Regularisation (registered models; the builder adds it): `l2`, `l1` (penalties on every
+    kernel), `dropout` (a rate after each hidden layer, or one per layer: (0.2, 0.5)).
+    A model's own penalties and `add_loss` terms are part of the loss, as in `fit`.
     Stopping: `target_loss`, `patience` (epochs without a lower test or validation loss; the
     best weights are restored), `validation` (a fraction of the training set held out to
     draw the curves instead of the test set).
@@ -201,6 +219,7 @@ class Trainer:
         from zoo.training.build import make_optimizer
         from zoo.training.loops import make_epoch_runner
         from zoo.training.record import run_config
+        from zoo.training.schedules import Schedule
 
         opts, data = self.opts, self.data
         seed_everything(opts.seed, self.backend)
@@ -222,7 +241,16 @@ class Trainer:
         with scope, precision_policy(opts.mixed_precision, self.backend):
             model, objective = self._build()
             loss_scaling = opts.mixed_precision and self.backend == "tensorflow"
-            optimizer = make_optimizer(opts.optimizer, opts.lr, opts.momentum, loss_scaling)
+            self.schedule = Schedule.plan(opts, steps, epochs)
+            optimizer = make_optimizer(
+                opts.optimizer,
+                self.schedule.keras(),
+                opts.momentum,
+                loss_scaling,
+                nesterov=opts.nesterov,
+                weight_decay=opts.decay,
+                clip_norm=opts.clip_norm,
+            )
             x_eval, y_eval = (
                 (self.x_val, self.y_val) if self.x_val is not None else (data.x_test, data.y_test)
             )
@@ -248,7 +276,7 @@ class Trainer:
         display = live_display(opts.live, quiet=opts.quiet, epochs=epochs, config=self.config)
         self.progress = Progress(epochs, quiet=opts.quiet, display=display)
         try:
-            history, status, reason = self._loop(runner, model, steps, epochs, scope)
+            history, status, reason = self._loop(runner, model, optimizer, steps, epochs, scope)
         except BaseException as err:  # a crash: the folder says so before the traceback
             if writer is not None:
                 reason = f"{type(err).__name__}: {err}"
@@ -261,8 +289,11 @@ class Trainer:
         if reason:  # the reason a run stopped is shown even when quiet
             self.progress.message(reason, always=status != "completed")
 
-    def _loop(self, runner, model, steps, epochs, scope):
-        opts = self.opts
+    def _loop(self, runner, model, optimizer, steps, epochs, scope):
+        from zoo.training.schedules import Plateau, current_rate, float32_text
+
+        opts, schedule = self.opts, self.schedule
+        plateau = Plateau(schedule.decay, schedule.every) if schedule.kind == "plateau" else None
         rng = np.random.default_rng(opts.seed)
         n = len(self.data.x_train)
         budget = opts.iterations
@@ -276,6 +307,11 @@ class Trainer:
                 for epoch in range(1, epochs + 1):
                     order = rng.permutation(n) if opts.shuffle else np.arange(n)
                     todo = steps if budget is None else min(steps, budget - done)
+                    # the rate of this epoch's updates, before they move it
+                    if schedule.per_update:
+                        rate = float32_text(np.mean(schedule.rates(done, todo)))
+                    else:
+                        rate = float32_text(current_rate(optimizer))
                     start = time.perf_counter()
                     with scope:
                         result = runner.epoch(order.astype(np.int32), todo)
@@ -288,7 +324,7 @@ class Trainer:
                         "accuracy": result.accuracy,
                         "val_loss": result.val_loss,
                         "val_accuracy": result.val_accuracy,
-                        "lr": opts.lr,
+                        "lr": rate,
                         "seconds": seconds,
                     }
                     history.append(row)
@@ -301,7 +337,7 @@ class Trainer:
                         status, self.diverged_epoch = "diverged", epoch
                         reason = (
                             f"the loss became {result.loss} at epoch {epoch}: the learning rate "
-                            f"{opts.lr} is too large"
+                            f"{rate} is too large"
                         )
                         break
                     if opts.target_loss is not None and result.loss <= opts.target_loss:
@@ -311,6 +347,11 @@ class Trainer:
                             f"at epoch {epoch}"
                         )
                         break
+                    if plateau is not None:
+                        cut = plateau.new_rate(result.val_loss, rate)
+                        if cut is not None:
+                            with scope:
+                                optimizer.learning_rate = cut
                     if opts.patience is not None and result.val_loss is not None:
                         if result.val_loss < best_loss:
                             best_loss, best_weights, since_best = (

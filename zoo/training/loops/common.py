@@ -39,8 +39,39 @@ def tall_kernels(model) -> list[bool] | None:
     to the transposed kernels and transposes the gradients back, which halves the lab's
     epoch. The function and its gradients are the same, up to float summation order.
     """
-    flip = [len(v.shape) == 2 and v.shape[0] > v.shape[1] for v in model.trainable_variables]
+    flip = [
+        len(v.shape) == 2 and v.shape[0] > v.shape[1] and _transposable(v.regularizer)
+        for v in model.trainable_variables
+    ]
     return flip if any(flip) else None
+
+
+def _transposable(regularizer) -> bool:
+    """Whether a kernel's penalty is the same on its transpose (none, L1, L2, L1L2: sums of
+    |w| and w²); a kernel with any other penalty is left as it is."""
+    if regularizer is None:
+        return True
+    from keras import regularizers
+
+    return type(regularizer) in (regularizers.L1, regularizers.L2, regularizers.L1L2)
+
+
+def flipped_penalties(model, losses, params_t, flip) -> list:
+    """`losses` from `stateless_call` with the penalties of the kernels computed again on the
+    transposed kernels the gradient is taken against (see `tall_kernels`).
+
+    Keras computes a kernel's penalty on the very tensor the layer multiplies by; through it,
+    the penalty's gradient would meet the product's in the kernel's own layout and bring back
+    the slow product (an L2 penalty doubled the lab's epoch). Keras appends the weight
+    penalties last, one per penalised variable in `trainable_variables` order; the penalties
+    allowed on flipped kernels are sums over the elements, the same on the transpose.
+    """
+    variables = model.trainable_variables
+    penalised = [(v, p) for v, p in zip(variables, params_t, strict=True) if v.regularizer]
+    if not any(f and v.regularizer for v, f in zip(variables, flip, strict=True)):
+        return losses
+    own = list(losses)[: len(losses) - len(penalised)]
+    return own + [v.regularizer(p) for v, p in penalised]
 
 
 def correct_count(objective, y_true, outputs):
@@ -61,6 +92,22 @@ def correct_count(objective, y_true, outputs):
     return ops.sum(ops.cast(ops.equal(predicted, actual), "float32"))
 
 
+def added_losses(losses):
+    """The model's own losses (weight penalties, `add_loss` terms) as `fit` adds them to the
+    loss: each summed and taken in float32; None for a model that has none.
+
+    keras.ops: works inside any backend's graph. `losses` is `model.losses` right after the
+    call (TensorFlow), or what `stateless_call(..., return_losses=True)` returned.
+    """
+    from keras import ops
+
+    total = None
+    for loss in losses or ():
+        term = ops.sum(ops.cast(loss, "float32"))
+        total = term if total is None else total + term
+    return total
+
+
 def as_float(value) -> float | None:
     return None if value is None else float(np.asarray(value))
 
@@ -77,13 +124,18 @@ class EpochRunner:
         self.n_eval = int(n_eval)
         self.classify = objective.task == "classification"
 
-    def evaluation(self, y_eval, outputs) -> dict:
-        """Loss and accuracy of the evaluation outputs (keras.ops: inside any backend's graph)."""
+    def evaluation(self, y_eval, outputs, losses=None) -> dict:
+        """Loss and accuracy of the evaluation outputs (keras.ops: inside any backend's graph).
+
+        `losses`: the model's own losses from the evaluation call; as in `fit`'s val_loss,
+        they are part of the loss (a weight penalty counts on the test set too)."""
         from keras import ops
 
         outputs = ops.cast(outputs, "float32")
+        loss = ops.cast(self.loss_fn(y_eval, outputs), "float32")
+        extra = added_losses(losses)
         return {
-            "val_loss": ops.cast(self.loss_fn(y_eval, outputs), "float32"),
+            "val_loss": loss if extra is None else loss + extra,
             "val_accuracy": correct_count(self.objective, y_eval, outputs) / float(self.n_eval),
         }
 

@@ -12,7 +12,14 @@ from functools import partial
 
 import numpy as np
 
-from zoo.training.loops.common import EpochResult, EpochRunner, correct_count, tall_kernels
+from zoo.training.loops.common import (
+    EpochResult,
+    EpochRunner,
+    added_losses,
+    correct_count,
+    flipped_penalties,
+    tall_kernels,
+)
 
 
 class JaxEpochRunner(EpochRunner):
@@ -40,15 +47,21 @@ class JaxEpochRunner(EpochRunner):
         self.flip = tall_kernels(model) if on_cpu else None
 
     # -- the traced program ----------------------------------------------------------------
-    def _loss_and_outputs(self, trainable, non_trainable, xb, yb):
+    def _loss_and_outputs(self, trainable, non_trainable, xb, yb, params_t=None):
         import jax.numpy as jnp
 
-        outputs, non_trainable = self.model.stateless_call(
-            trainable, non_trainable, xb.astype(jnp.float32), training=True
+        outputs, non_trainable, losses = self.model.stateless_call(
+            trainable, non_trainable, xb.astype(jnp.float32), training=True, return_losses=True
         )
+        if params_t is not None:  # the tall kernels' penalties on their transposes
+            losses = flipped_penalties(self.model, losses, params_t, self.flip)
         # Under a bfloat16 policy the loss is still taken in float32.
         outputs = outputs.astype(jnp.float32)
-        return self.loss_fn(yb, outputs).astype(jnp.float32), (outputs, non_trainable)
+        loss = self.loss_fn(yb, outputs).astype(jnp.float32)
+        # `fit`'s loss: the model's own losses (weight penalties, add_loss terms) added
+        extra = added_losses(losses)
+        loss = loss if extra is None else loss + extra
+        return loss, (outputs, non_trainable)
 
     def _gradients(self, trainable, non_trainable, xb, yb):
         import jax
@@ -60,7 +73,7 @@ class JaxEpochRunner(EpochRunner):
 
         def loss_of_transposed(params_t, non_trainable, xb, yb):
             params = [p.T if f else p for p, f in zip(params_t, flip, strict=True)]
-            return self._loss_and_outputs(params, non_trainable, xb, yb)
+            return self._loss_and_outputs(params, non_trainable, xb, yb, params_t)
 
         params_t = [p.T if f else p for p, f in zip(trainable, flip, strict=True)]
         grad_fn = jax.value_and_grad(loss_of_transposed, has_aux=True)
@@ -110,10 +123,14 @@ class JaxEpochRunner(EpochRunner):
         result = {"loss": loss_sum / seen, "accuracy": correct / seen}
         if eval_data is not None:
             x_eval, y_eval = eval_data
-            outputs, _ = self.model.stateless_call(
-                trainable, non_trainable, x_eval.astype(jnp.float32), training=False
+            outputs, _, losses = self.model.stateless_call(
+                trainable,
+                non_trainable,
+                x_eval.astype(jnp.float32),
+                training=False,
+                return_losses=True,
             )
-            result.update(self.evaluation(y_eval, outputs))
+            result.update(self.evaluation(y_eval, outputs, losses))
         return (trainable, non_trainable, opt_vars), result
 
     def _program(self, steps: int):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from zoo.training.loops.common import EpochResult, EpochRunner, correct_count
+from zoo.training.loops.common import EpochResult, EpochRunner, added_losses, correct_count
 
 
 class DistributedEpochRunner(EpochRunner):
@@ -12,6 +12,8 @@ class DistributedEpochRunner(EpochRunner):
 
     Every replica takes its slice of the batch and divides its summed loss by the whole
     batch's size; the optimizer sums the replicas' gradients, which makes the batch mean.
+    The model's own losses (weight penalties) are the same on every replica: each adds its
+    1/replicas share, so that they count once, as on one device.
     """
 
     def __init__(self, strategy, model, optimizer, objective, x, y, x_eval, y_eval, *, batch_size):
@@ -48,6 +50,11 @@ class DistributedEpochRunner(EpochRunner):
             loss_sum = tf.cast(self.sum_loss(yb, outputs), tf.float32)
             # over the whole batch: the replicas' gradients add up to the batch mean's
             loss = loss_sum / tf.cast(size, tf.float32)
+            extra = added_losses(self.model.losses)
+            if extra is not None:
+                share = extra / replicas
+                loss += share
+                loss_sum += share * tf.cast(size, tf.float32)  # the epoch's mean adds it once
         self.optimizer.apply(tape.gradient(loss, variables), variables)
         correct = correct_count(self.objective, yb, outputs) if self.classify else 0.0
         return loss_sum, tf.cast(correct, tf.float32)
@@ -66,7 +73,7 @@ class DistributedEpochRunner(EpochRunner):
         result = {"loss": total_loss / seen, "accuracy": total_correct / seen}
         if self.has_eval:
             outputs = self.model(tf.cast(self.x_eval, tf.float32), training=False)
-            result.update(self.evaluation(self.y_eval, outputs))
+            result.update(self.evaluation(self.y_eval, outputs, self.model.losses))
         return result
 
     def epoch(self, order: np.ndarray, steps: int) -> EpochResult:

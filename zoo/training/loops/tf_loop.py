@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from zoo.training.loops.common import EpochResult, EpochRunner, correct_count, tall_kernels
+from zoo.training.loops.common import (
+    EpochResult,
+    EpochRunner,
+    added_losses,
+    correct_count,
+    flipped_penalties,
+    tall_kernels,
+)
 
 
 class TFEpochRunner(EpochRunner):
@@ -53,14 +60,17 @@ class TFEpochRunner(EpochRunner):
         self._epoch = tf.function(self._epoch_graph, jit_compile=jit_compile)
 
     def _gradients(self, xb, yb):
-        """The batch's loss, the outputs and the gradients of the trainable variables."""
+        """The batch's loss, the outputs and the gradients of the trainable variables.
+
+        The loss is `fit`'s: the objective's batch mean plus the model's own losses (weight
+        penalties, `add_loss` terms), with dropout and the like in training mode."""
         import tensorflow as tf
 
         model, x = self.model, tf.cast(xb, tf.float32)
         if self.flip is None:
             with tf.GradientTape() as tape:
                 outputs = tf.cast(model(x, training=True), tf.float32)
-                loss = tf.cast(self.loss_fn(yb, outputs), tf.float32)
+                loss = _with(tf.cast(self.loss_fn(yb, outputs), tf.float32), model.losses)
                 # A loss-scaling optimizer (mixed_float16) scales here; others return the loss.
                 scaled = self.optimizer.scale_loss(loss)
             return loss, outputs, tape.gradient(scaled, model.trainable_variables)
@@ -74,9 +84,12 @@ class TFEpochRunner(EpochRunner):
         with tf.GradientTape() as tape:
             tape.watch(params_t)
             params = [tf.transpose(p) if f else p for p, f in zip(params_t, flip, strict=True)]
-            outputs, non_trainable = model.stateless_call(params, non_trainable, x, training=True)
+            outputs, non_trainable, losses = model.stateless_call(
+                params, non_trainable, x, training=True, return_losses=True
+            )
+            losses = flipped_penalties(model, losses, params_t, flip)
             outputs = tf.cast(outputs, tf.float32)
-            loss = tf.cast(self.loss_fn(yb, outputs), tf.float32)
+            loss = _with(tf.cast(self.loss_fn(yb, outputs), tf.float32), losses)
             scaled = self.optimizer.scale_loss(loss)
         for variable, value in zip(model.non_trainable_variables, non_trainable, strict=True):
             variable.assign(value)  # e.g. batch-norm statistics, dropout seeds
@@ -113,7 +126,7 @@ class TFEpochRunner(EpochRunner):
         result = {"loss": total_loss / seen, "accuracy": total_correct / seen}
         if self.has_eval:
             outputs = self.model(tf.cast(self.x_eval, tf.float32), training=False)
-            result.update(self.evaluation(self.y_eval, outputs))
+            result.update(self.evaluation(self.y_eval, outputs, self.model.losses))
         return result
 
     def _call(self, order, steps: int):
@@ -137,6 +150,12 @@ class TFEpochRunner(EpochRunner):
             self._compile(False)
             out = self._call(order, int(steps))
         return self.result(out)
+
+
+def _with(loss, losses):
+    """`loss` plus the model's own `losses` (see `added_losses`)."""
+    extra = added_losses(losses)
+    return loss if extra is None else loss + extra
 
 
 def _xla_barrier():
