@@ -137,10 +137,13 @@ def check_activation(activation: str) -> str:
 
 def canonical_options(options: dict) -> dict:
     """Builder options in one spelling, so that records compare: `hidden` 10, "10" and (10,)
-    are all (10,)."""
+    are all (10,); `dropout` "0.2" is 0.2."""
     out = dict(options)
     if out.get("hidden") is not None:
         out["hidden"] = check_units(out["hidden"])
+    if isinstance(out.get("dropout"), str):  # "0.2" is 0.2, "0.2,0.5" is (0.2, 0.5)
+        rates = parse_rates(out["dropout"])
+        out["dropout"] = rates[0] if len(rates) == 1 else rates
     return out
 def check_penalty(value, option: str) -> float:
     """A weight penalty's coefficient: a finite number, zero or more (0: no penalty)."""
