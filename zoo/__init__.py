@@ -30,6 +30,19 @@ def train(model: Any, dataset: Any, **options: Any):
     return _train(model, dataset, **options)
 
 
+def sweep(model: Any, dataset: Any = None, **options: Any):
+    """Train a grid of configurations over several seeds; write a sweep folder with the final
+    table (mean ± sd over seeds), figures and report.pdf. Returns a `SweepResult`. See
+    `zoo.experiments.sweep` for the options.
+
+    >>> result = sweep("mlp", "digits", grid={"hidden": [5, 10, 32]}, seeds=3, epochs=20)
+    ...                                                                 # doctest: +SKIP
+    """
+    from zoo.experiments import sweep as _sweep
+
+    return _sweep(model, dataset, **options)
+
+
 __all__ = [
     "Dataset",
     "Normalization",
@@ -40,5 +53,6 @@ __all__ = [
     "load_dataset",
     "register_dataset",
     "register_model",
+    "sweep",
     "train",
 ]
