@@ -129,6 +129,11 @@ def _variants(ctx, items: tuple[str, ...]) -> list[dict]:
     type=click.IntRange(min=1),
     help="Local worker processes [default: one per core].",
 )
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    help="Threads of each local worker [default: the cores shared out among the workers].",
+)
 @click.option("--executor", type=click.Choice(EXECUTORS), default="local", show_default=True)
 @click.option(
     "--address",
@@ -171,6 +176,7 @@ def sweep(
     variants,
     seeds,
     jobs,
+    threads,
     executor,
     address,
     storage,
@@ -221,6 +227,7 @@ def sweep(
             seeds=seeds,
             out=out,
             jobs=jobs,
+            threads=threads,
             executor=executor,
             address=address,
             storage=storage,

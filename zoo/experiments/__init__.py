@@ -36,6 +36,7 @@ def sweep(
     seeds: int | Iterable[int] | None = None,
     out: str | Path | None = None,
     jobs: int | None = None,
+    threads: int | None = None,
     executor: str = "local",
     address: str | None = None,
     storage: str | Path | None = None,
@@ -59,7 +60,8 @@ def sweep(
     `out`: the sweep folder (default reports/sweep-MODEL-DATASET-SWEPT; a sweep file's own
     name, or the folder of a sweep.toml). Running the same spec into the same folder resumes
     it: finished (and diverged) runs are kept, the others are trained again. `jobs`: local
-    worker processes (default: one per core); `executor="ray"` sends each run to the Ray
+    worker processes (default: one per core), each with `threads` threads (default: the
+    cores shared out among them); `executor="ray"` sends each run to the Ray
     cluster at `address` (default $RAY_ADDRESS, else a Ray started here), and the run folders
     come back into `out`, or go through `storage`, a folder every node sees. `tensorboard`:
     event files in every run folder. `lang`: of the report and the tables; `run_reports`: a
@@ -104,6 +106,7 @@ def sweep(
         spec,
         out=out,
         jobs=jobs,
+        threads=threads,
         executor=executor,
         address=address,
         storage=storage,

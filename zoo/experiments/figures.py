@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -77,7 +78,8 @@ def test_loss_curves(summary: SweepSummary, lang: str = "en"):
         mean = _nanmean(matrix)
         ax.plot(epochs, mean, color=color, linewidth=1.5, label=_label(row))
         if len(runs) > 1:
-            with np.errstate(all="ignore"):
+            with warnings.catch_warnings():  # epochs no seed reached give NaN: no band there
+                warnings.simplefilter("ignore", RuntimeWarning)
                 low, high = np.nanmin(matrix, axis=0), np.nanmax(matrix, axis=0)
             ax.fill_between(epochs, low, high, color=color, alpha=0.18, linewidth=0)
         positive.extend(v for v in matrix[np.isfinite(matrix)].ravel() if v > 0)

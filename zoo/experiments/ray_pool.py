@@ -18,9 +18,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from zoo.errors import OptionError
+from zoo.experiments.worker import CPUS_PER_RUN
 
 CONNECT_SECONDS = 5.0
-CPUS_PER_RUN = 1  # a small model trains best on one core; Ray runs as many as there are cores
 
 
 def ray_job(job: dict) -> dict:

@@ -22,6 +22,7 @@ from zoo.errors import OptionError, ZooError
 from zoo.experiments.folder import RUNS, SPEC_FILE, WORKER_LOG, Lock, is_sweep_folder
 from zoo.experiments.spec import MAX_RUNS, SweepSpec, load_spec
 from zoo.experiments.summary import Outcome, SweepSummary, summarize
+from zoo.experiments.worker import CPUS_PER_RUN
 from zoo.files import read_json, write_text
 from zoo.runfolder import CONFIG, RunFolder
 from zoo.runfolder.format import FINISHED
@@ -189,6 +190,7 @@ def run_sweep(
     *,
     out: str | Path | None = None,
     jobs: int | None = None,
+    threads: int | None = None,
     executor: str = "local",
     address: str | None = None,
     storage: str | Path | None = None,
@@ -213,8 +215,13 @@ def run_sweep(
                 raise OptionError(name, "applies to `executor='ray'`")
     elif jobs is not None:
         raise OptionError("jobs", "Ray gives each run a core of the cluster; set no `jobs=`")
-    if jobs is not None and (not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1):
-        raise OptionError("jobs", f"must be a whole number of processes, at least 1, got {jobs!r}")
+    for name, value in (("jobs", jobs), ("threads", threads)):
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or value < 1
+        ):
+            raise OptionError(name, f"must be a whole number, at least 1, got {value!r}")
+    if executor == "ray" and threads not in (None, CPUS_PER_RUN):
+        raise OptionError("threads", f"a Ray task trains on {CPUS_PER_RUN} core; set no `threads=`")
     planned = spec.runs()
     if len(planned) > MAX_RUNS and not yes:
         confs = len(spec.configurations())
@@ -268,7 +275,8 @@ def run_sweep(
                 from zoo.experiments.local import LocalPool, cores, threads_per_worker
 
                 workers = min(jobs or cores(), len(todo))
-                pool = LocalPool(workers, threads_per_worker(workers), folder / WORKER_LOG)
+                per_worker = threads or threads_per_worker(workers)
+                pool = LocalPool(workers, per_worker, folder / WORKER_LOG)
                 where = f"{workers} worker process{'es' if workers > 1 else ''}"
             else:
                 where = "the Ray cluster"

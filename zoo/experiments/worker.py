@@ -22,6 +22,7 @@ from typing import Any
 
 from zoo.errors import OptionError, ZooError
 
+CPUS_PER_RUN = 1  # of a Ray task: a small model trains best on one core, runs side by side
 _started: dict[str, Any] = {}
 _datasets: dict[str, Any] = {}
 
