@@ -278,6 +278,27 @@ def test_a_sweep_writes_its_folder_and_records_the_runs_that_diverged(local_swee
     assert (out / "heatmap_hidden_lr.png").is_file()
 
 
+def test_stacked_runs_match_a_lone_run_up_to_rounding(local_sweep):
+    import zoo
+
+    run_dir = local_sweep[0] / "runs" / "hidden=5,lr=0.05,seed=1"
+    config = json.loads((run_dir / "config.json").read_text())
+    # trained as one program with the other configurations of seed 1, two of which diverged
+    assert sorted(config["stacked_with"]) == [
+        "hidden=3,lr=0.05,seed=1",
+        "hidden=3,lr=1000000000.0,seed=1",
+        "hidden=5,lr=1000000000.0,seed=1",
+    ]
+    lone = zoo.train("mlp", "gaussians", hidden=5, lr=0.05, epochs=2, seed=1, out=None, quiet=True)
+    history = read_csv(run_dir / "history.csv")
+    assert len(history) == len(lone.history) == 2
+    for row, lone_row in zip(history, lone.history, strict=True):
+        for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            assert float(row[key]) == pytest.approx(lone_row[key], rel=1e-5), key
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["test"]["accuracy"] == pytest.approx(lone.metrics["test"]["accuracy"])
+
+
 def test_every_run_writes_tensorboard_event_files(local_sweep):
     from tensorflow.core.util import event_pb2
 

@@ -160,6 +160,13 @@ def _variants(ctx, items: tuple[str, ...]) -> list[dict]:
 )
 @click.option("--run-reports", is_flag=True, help="A report.pdf in every run folder too.")
 @click.option(
+    "--stack/--no-stack",
+    default=True,
+    show_default=True,
+    help="Train MLP runs that differ only in --hidden, --lr and --momentum together, as one "
+    "program (same numbers up to float rounding, several times faster).",
+)
+@click.option(
     "--lab-variant",
     envvar="ZOO_VARIANT",
     help="Lab variant, for the title page (also $ZOO_VARIANT).",
@@ -183,6 +190,7 @@ def sweep(
     out,
     tensorboard,
     run_reports,
+    stack,
     lab_variant,
     yes,
     quiet,
@@ -234,6 +242,7 @@ def sweep(
             tensorboard=tensorboard,
             lang=lang,
             run_reports=run_reports,
+            stack=stack,
             quiet=quiet,
             yes=yes,
             **options,

@@ -43,6 +43,7 @@ def sweep(
     tensorboard: bool = True,
     lang: str = "en",
     run_reports: bool = False,
+    stack: bool = True,
     quiet: bool = False,
     yes: bool = False,
     **options: Any,
@@ -65,8 +66,10 @@ def sweep(
     cluster at `address` (default $RAY_ADDRESS, else a Ray started here), and the run folders
     come back into `out`, or go through `storage`, a folder every node sees. `tensorboard`:
     event files in every run folder. `lang`: of the report and the tables; `run_reports`: a
-    report.pdf in every run folder too; `quiet`: no progress line; `yes`: allow more than
-    `MAX_RUNS` runs.
+    report.pdf in every run folder too; `stack`: MLP runs that differ only in layer sizes,
+    learning rate and momentum train together as one program (`zoo.experiments.stack`: much
+    faster for small networks; the numbers equal lone runs' up to float rounding); `quiet`:
+    no progress line; `yes`: allow more than `MAX_RUNS` runs.
 
     Returns a `SweepResult` (`folder`, `summary`, `rows`, `best`, `unfinished`, `trained`,
     `markdown()`). Raises `OptionError` naming a bad option before anything trains; a run that
@@ -113,6 +116,7 @@ def sweep(
         tensorboard=tensorboard,
         lang=lang,
         run_reports=run_reports,
+        stack=stack,
         quiet=quiet,
         yes=yes,
     )

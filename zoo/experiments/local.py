@@ -161,8 +161,7 @@ class LocalPool:
         self.workers.remove(worker)
         worker.close()
         self._start()
-        reason = f"the worker process died ({how}) while training this run"
-        return {"name": worker.job.get("name"), "status": "failed", "reason": reason}
+        return {"status": "failed", "reason": f"the worker process died ({how}) while training"}
 
     def busy(self) -> list[Worker]:
         return [w for w in self.workers if w.job is not None]

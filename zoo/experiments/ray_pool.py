@@ -24,24 +24,24 @@ CONNECT_SECONDS = 5.0
 
 
 def ray_job(job: dict) -> dict:
-    """The task: check or train one job in a Ray worker process."""
+    """The task: check one configuration, or train a stack job in a Ray worker process."""
     from zoo.experiments import worker
 
     job = {**job, "threads": CPUS_PER_RUN}
-    if job["kind"] == "check":
-        return worker.check(job)
-    if job.get("out"):  # shared storage: the folder is written where the sweep can read it
-        return worker.train(job)
+    if job["kind"] == "check" or job.get("storage"):  # storage: written where the sweep reads
+        return worker.do(job)
     scratch = tempfile.mkdtemp(prefix="zoo-run-")
     try:
-        answer = worker.train({**job, "out": scratch})
-        folder = Path(scratch) / job["name"]
-        if folder.is_dir():
-            answer["files"] = {
-                str(path.relative_to(folder)): path.read_bytes()
-                for path in sorted(folder.rglob("*"))
-                if path.is_file()
-            }
+        members = [{**member, "out": scratch} for member in job["members"]]
+        answer = worker.do({**job, "members": members})
+        for run in answer["answers"]:
+            folder = Path(scratch) / run["name"]
+            if folder.is_dir():
+                run["files"] = {
+                    str(path.relative_to(folder)): path.read_bytes()
+                    for path in sorted(folder.rglob("*"))
+                    if path.is_file()
+                }
         return answer
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -101,8 +101,11 @@ class RayPool:
     ) -> None:
         for job in jobs:
             sent = dict(job)
-            if job["kind"] == "train":
-                sent["out"] = str(self.storage) if self.storage else None
+            if job["kind"] == "stack" and self.storage is not None:
+                sent["storage"] = True
+                sent["members"] = [{**m, "out": str(self.storage)} for m in job["members"]]
+                for member in job["members"]:  # what an earlier attempt left there
+                    shutil.rmtree(self.storage / member["name"], ignore_errors=True)
             self.pending[self.task.remote(sent)] = job
         self._drain(on_answer, tick)
 
@@ -119,17 +122,18 @@ class RayPool:
 
     def _answer(self, ref, job: dict) -> dict:
         ray = self.ray
-        name = job.get("name")
         try:
             answer = ray.get(ref)
         except ray.exceptions.TaskCancelledError:
-            return {"name": name, "status": "interrupted", "reason": "cancelled", "seconds": 0}
+            return {"status": "interrupted", "reason": "cancelled"}
         except ray.exceptions.RayError as err:
             first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            reason = f"the Ray task failed: {type(err).__name__}: {first}"
-            return {"name": name, "status": "failed", "reason": reason, "seconds": 0}
-        if job["kind"] == "train":
-            self._bring_back(name, answer)
+            return {
+                "status": "failed",
+                "reason": f"the Ray task failed: {type(err).__name__}: {first}",
+            }
+        for run in answer.get("answers", []):
+            self._bring_back(run["name"], run)
         return answer
 
     def _bring_back(self, name: str, answer: dict) -> None:

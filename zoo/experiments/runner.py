@@ -197,6 +197,7 @@ def run_sweep(
     tensorboard: bool = True,
     lang: str = "en",
     run_reports: bool = False,
+    stack: bool = True,
     quiet: bool = False,
     yes: bool = False,
     stream: TextIO | None = None,
@@ -271,10 +272,11 @@ def run_sweep(
         trained = 0
         interrupted = None
         if todo:
+            train_jobs = _stack_jobs(spec, todo, folder, stack, tensorboard, run_reports, lang)
             if pool is None:
                 from zoo.experiments.local import LocalPool, cores, threads_per_worker
 
-                workers = min(jobs or cores(), len(todo))
+                workers = min(jobs or cores(), len(train_jobs))
                 per_worker = threads or threads_per_worker(workers)
                 pool = LocalPool(workers, per_worker, folder / WORKER_LOG)
                 where = f"{workers} worker process{'es' if workers > 1 else ''}"
@@ -289,31 +291,24 @@ def run_sweep(
                 if (folder / RUNS / run.name).exists():
                     shutil.rmtree(folder / RUNS / run.name)
             before = f", {skipped} finished before" if skipped else ""
+            together = sum(len(job["names"]) for job in train_jobs if len(job["names"]) > 1)
+            stacked = f" ({together} in stacks trained together)" if together else ""
             progress.message(
                 f"sweep: {len(planned)} runs ({len(spec.configurations())} configurations × "
-                f"{len(spec.seeds)} seeds){before}; training {len(todo)} on {where}"
+                f"{len(spec.seeds)} seeds){before}; training {len(todo)}{stacked} on {where}"
             )
-            train_jobs = [
-                _job(
-                    "train",
-                    spec,
-                    {"report": run_reports, "lang": lang, **run.configuration.options},
-                    run.seed,
-                    name=run.name,
-                    out=str(folder / RUNS),
-                    tensorboard=tensorboard,
-                )
-                for run in todo
-            ]
 
             def on_answer(job: dict, answer: dict) -> None:
                 nonlocal trained
-                trained += 1
-                status = answer.get("status", "failed")
-                if not (folder / RUNS / job["name"]).is_dir():
-                    known[job["name"]] = (status, answer.get("reason"))
-                note = job["name"] if status in FINISHED else f"{job['name']}: {status}"
-                progress.ended(failed=status not in (*FINISHED, "interrupted"), note=note)
+                # a stack job answers for each run; a worker that died, for all of them
+                runs = answer.get("answers") or [{**answer, "name": n} for n in job["names"]]
+                for run in runs:
+                    trained += 1
+                    name, status = run["name"], run.get("status", "failed")
+                    if not (folder / RUNS / name).is_dir():
+                        known[name] = (status, run.get("reason"))
+                    note = name if status in FINISHED else f"{name}: {status}"
+                    progress.ended(failed=status not in (*FINISHED, "interrupted"), note=note)
 
             try:
                 pool.map(train_jobs, on_answer, progress.redraw)
@@ -354,6 +349,33 @@ def run_sweep(
     if interrupted is not None:
         raise interrupts.Interrupted(interrupted)
     return result
+
+
+def _stack_jobs(spec, todo, folder, stack, tensorboard, run_reports, lang) -> list[dict]:
+    """One job per stack of runs that train together (each run alone when `stack` is off)."""
+    from zoo.experiments.stack import plan_stacks, stack_key
+
+    members = [
+        _job(
+            "train",
+            spec,
+            {"report": run_reports, "lang": lang, **run.configuration.options},
+            run.seed,
+            name=run.name,
+            out=str(folder / RUNS),
+            tensorboard=tensorboard,
+        )
+        for run in todo
+    ]
+    keys = [stack_key(spec.model, spec.dataset, m["options"]) if stack else None for m in members]
+    return [
+        {
+            "kind": "stack",
+            "names": [members[i]["name"] for i in group],
+            "members": [members[i] for i in group],
+        }
+        for group in plan_stacks(keys)
+    ]
 
 
 def _check(pool, checks: dict[str, dict]) -> None:

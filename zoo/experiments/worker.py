@@ -177,6 +177,40 @@ def _forget_models() -> None:
         gc.collect()
 
 
+def train_stack(job: dict) -> dict:
+    """Train the runs of a stack job together (see `zoo.experiments.stack`), or one by one
+    when they cannot share one program. {"answers": [one answer per run]}."""
+    members = [{**member, "threads": job.get("threads")} for member in job["members"]]
+    if len(members) > 1:
+        from zoo.experiments.stack import CannotStack, train_together
+
+        try:
+            return {"answers": train_together(members)}
+        except CannotStack as err:
+            print(f"zoo: training {len(members)} runs one by one: {err}", file=sys.stderr)
+        except KeyboardInterrupt as err:
+            from zoo import interrupts
+
+            interrupts.acknowledge()
+            reason = f"interrupted by {_signal_name(err)}"
+            return {"answers": [_stopped(m, reason) for m in members]}
+    answers: list[dict] = []
+    for member in members:
+        if answers and answers[-1]["status"] == "interrupted":  # Ctrl-C stops the rest too
+            answers.append(_stopped(member, answers[-1]["reason"]))
+        else:
+            answers.append(train(member))
+    return {"answers": answers}
+
+
+def _stopped(job: dict, reason: str | None) -> dict:
+    return {"name": job["name"], "status": "interrupted", "reason": reason, "seconds": 0.0}
+
+
 def do(job: dict) -> dict:
-    """Run one job of either kind."""
-    return check(job) if job["kind"] == "check" else train(job)
+    """Run one job: "check", "train" (one run) or "stack" (runs trained together)."""
+    if job["kind"] == "check":
+        return check(job)
+    if job["kind"] == "stack":
+        return train_stack(job)
+    return train(job)
