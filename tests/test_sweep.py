@@ -356,7 +356,8 @@ def test_ctrl_c_keeps_what_finished_and_the_next_run_resumes(tmp_path):
     import zoo
 
     out = tmp_path / "sweep"
-    args = ["mlp", "gaussians", "--grid", "hidden=3,5", "--seeds", "2", "--epochs", "200"]
+    # three stacks (one per seed) on two workers: the third starts when the first ends
+    args = ["mlp", "gaussians", "--grid", "hidden=3,5", "--seeds", "3", "--epochs", "200"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     code = "from zoo.cli import main; main()"
     sweep = subprocess.Popen(
@@ -389,9 +390,9 @@ def test_ctrl_c_keeps_what_finished_and_the_next_run_resumes(tmp_path):
     assert "completed" in statuses and set(statuses) - {"completed"}, statuses
     assert (out / "summary.md").is_file()
     finished_before = statuses.count("completed")
-    result = zoo.sweep(*args[:2], grid={"hidden": [3, 5]}, seeds=2, epochs=200, out=out, quiet=True)
-    assert result.trained == 4 - finished_before and result.skipped == finished_before
-    assert [o.status for o in result.summary.outcomes] == ["completed"] * 4
+    result = zoo.sweep(*args[:2], grid={"hidden": [3, 5]}, seeds=3, epochs=200, out=out, quiet=True)
+    assert result.trained == 6 - finished_before and result.skipped == finished_before
+    assert [o.status for o in result.summary.outcomes] == ["completed"] * 6
 
 
 # -- the same sweep on a real Ray cluster -----------------------------------------------------

@@ -186,7 +186,10 @@ def metrics_against(summary: SweepSummary, name: str, lang: str = "en"):
     positive = [x for x in xs_all if x > 0]
     for ax, metric in zip(axes, summary.metrics, strict=True):
         if positive and len(positive) == len(xs_all) and max(positive) / min(positive) > 20:
+            from matplotlib.ticker import ScalarFormatter
+
             ax.set_xscale("log")
+            ax.xaxis.set_major_formatter(ScalarFormatter())
         ax.set_xlabel(flag_name(name))
         ax.set_ylabel(_metric_name(metric, lang))
         ax.grid(alpha=0.3)
@@ -205,7 +208,8 @@ def _metric_name(metric: str, lang: str) -> str:
 
 def time_to_target(summary: SweepSummary, lang: str = "en"):
     """Seconds of training each configuration took to first reach the same training loss:
-    the spec's `target_loss`, else the lowest loss that every finished run reached."""
+    the spec's `target_loss`, else the lowest loss that every finished run reached. The first
+    epoch counts as long as a typical one: its compile time is not the regime's."""
     target = summary.spec.options.get("target_loss")
     runs = [run for row in summary.rows for run in row.runs]
     if target is None:
@@ -219,6 +223,8 @@ def time_to_target(summary: SweepSummary, lang: str = "en"):
         times = []
         for run in row.runs:
             loss, seconds = run.column("loss"), np.nan_to_num(run.column("seconds"))
+            if len(seconds) > 1:  # the first epoch's seconds include compiling the program
+                seconds[0] = float(np.median(seconds[1:]))
             reached = np.flatnonzero(loss <= target)
             if reached.size:
                 times.append(float(np.sum(seconds[: reached[0] + 1])))
@@ -320,7 +326,10 @@ def sweep_figures(summary: SweepSummary, lang: str = "en") -> dict:
             fig = time_to_target(summary, lang)
             if fig is not None:
                 figs["time_to_target"] = fig
-        if len(summary.swept) == 2:
+        if len(summary.swept) == 2 and all(
+            len(_distinct(row.configuration.values.get(name) for row in summary.rows)) > 1
+            for name in summary.swept
+        ):
             a, b = summary.swept
             figs[f"heatmap_{flag_name(a)}_{flag_name(b)}"] = heatmap(summary, lang)
     return figs

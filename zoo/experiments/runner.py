@@ -15,7 +15,7 @@ import shutil
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from zoo import interrupts
 from zoo.errors import OptionError, ZooError
@@ -185,29 +185,7 @@ def _prepare(folder: Path, spec: SweepSpec) -> bool:
     return folder.is_dir()
 
 
-def run_sweep(
-    spec: SweepSpec,
-    *,
-    out: str | Path | None = None,
-    jobs: int | None = None,
-    threads: int | None = None,
-    executor: str = "local",
-    address: str | None = None,
-    storage: str | Path | None = None,
-    tensorboard: bool = True,
-    lang: str = "en",
-    run_reports: bool = False,
-    stack: bool = True,
-    quiet: bool = False,
-    yes: bool = False,
-    stream: TextIO | None = None,
-) -> SweepResult:
-    """Run (or resume) `spec` into the folder `out`; see `zoo.sweep` for the arguments."""
-    from zoo.experiments.progress import SweepProgress
-    from zoo.experiments.report import write_outputs
-    from zoo.i18n import table
-
-    table(lang)
+def _check_settings(executor, jobs, threads, address, storage) -> None:
     if executor not in EXECUTORS:
         raise OptionError("executor", f"{executor!r} is not one of {', '.join(EXECUTORS)}")
     if executor == "local":
@@ -223,6 +201,31 @@ def run_sweep(
             raise OptionError(name, f"must be a whole number, at least 1, got {value!r}")
     if executor == "ray" and threads not in (None, CPUS_PER_RUN):
         raise OptionError("threads", f"a Ray task trains on {CPUS_PER_RUN} core; set no `threads=`")
+
+
+def run_sweep(
+    spec: SweepSpec,
+    *,
+    out: str | Path | None = None,
+    jobs: int | None = None,
+    threads: int | None = None,
+    executor: str = "local",
+    address: str | None = None,
+    storage: str | Path | None = None,
+    tensorboard: bool = True,
+    lang: str = "en",
+    run_reports: bool = False,
+    stack: bool = True,
+    quiet: bool = False,
+    yes: bool = False,
+) -> SweepResult:
+    """Run (or resume) `spec` into the folder `out`; see `zoo.sweep` for the arguments."""
+    from zoo.experiments.progress import SweepProgress
+    from zoo.experiments.report import write_outputs
+    from zoo.i18n import table
+
+    table(lang)
+    _check_settings(executor, jobs, threads, address, storage)
     planned = spec.runs()
     if len(planned) > MAX_RUNS and not yes:
         confs = len(spec.configurations())
@@ -233,6 +236,7 @@ def run_sweep(
         )
     checks = check_configurations(spec)
     folder = Path(out) if out is not None else default_folder(spec)
+    existed = _prepare(folder, spec)
     pool = None
     if executor == "ray":  # an unreachable cluster is bad input: said before any folder is made
         from zoo.experiments.ray_pool import RayPool
@@ -247,7 +251,6 @@ def run_sweep(
                     "storage", f"cannot make {str(shared)!r}: {err.strerror}"
                 ) from None
         pool = RayPool(address, folder / RUNS, shared)
-    existed = _prepare(folder, spec)
     lock = Lock(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -267,7 +270,7 @@ def run_sweep(
         statuses = {run.name: _status(folder / RUNS / run.name) for run in planned}
         todo = [run for run in planned if statuses[run.name] not in FINAL]
         skipped = len(planned) - len(todo)
-        progress = SweepProgress(len(planned), skipped, quiet=quiet, stream=stream)
+        progress = SweepProgress(len(planned), skipped, quiet=quiet)
         known: dict[str, tuple[str, str]] = {}
         trained = 0
         interrupted = None
