@@ -178,3 +178,8 @@ class RayPool:
                     pass
         self.pending.clear()
         self.ray.shutdown()
+        if self.storage is not None:  # every run folder came home: the sweep's folder there goes
+            try:
+                self.storage.rmdir()
+            except OSError:  # not empty (a run still there) or already gone
+                pass
