@@ -134,17 +134,17 @@ def prepare(jobs: list[dict]) -> list[Member]:
     """Each member's data, options, Trainer and model (built as `train` builds it, from its
     seed); CannotStack unless they can share one program."""
     from zoo.backend import resolve_device, seed_everything
-    from zoo.experiments import worker
+    from zoo.experiments.process import job_inputs, start
     from zoo.training.build import build_model
     from zoo.training.options import TrainOptions
     from zoo.training.trainer import Trainer
 
     members = []
     for job in jobs:
-        backend = worker.start(job["options"].get("backend"), job.get("threads"))
+        backend = start(job["options"].get("backend"), job.get("threads"))
         if backend != "tensorflow":
             raise CannotStack(f"the {backend} backend")
-        data, train_opts, model_opts = worker._split(job)
+        data, train_opts, model_opts = job_inputs(job)
         given = TrainOptions(**train_opts, out=job["out"], run_name=job["name"], quiet=True)
         given.check()
         opts = given.with_defaults(data.train_defaults)

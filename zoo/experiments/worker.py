@@ -1,19 +1,19 @@
-"""What a worker does, in a local process or a Ray task: start Keras once, keep each data set
-it loaded, and train one run after another.
+"""What a worker does, in a local process or a Ray task: check a configuration, train one
+run, or train a stack of runs together; `zoo.experiments.process` keeps Keras started and the
+data sets loaded between jobs.
 
 A job is plain data (picklable, the same for every executor):
     {"kind": "check" | "train", "model": "mlp", "dataset": "digits",
      "options": {...every option of the run, its seed too...},
      "name": "hidden=5,seed=0", "out": "<folder holding the run folders>",
      "tensorboard": True}
-and so is the answer: {"name", "status", "reason", "seconds"} (plus "error" for a check that
-failed, and "files" when the run folder travels back to another machine).
+or {"kind": "stack", "names": [...], "members": [train jobs]}; an answer is plain data too:
+{"name", "status", "reason", "seconds"} for a run ({"answers": [...]} for a stack, "files"
+when a run folder travels back from another machine), {"error": ...} for a failed check.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 import time
 import traceback
@@ -21,59 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from zoo.errors import OptionError, ZooError
+from zoo.experiments.process import job_inputs, start
 
 CPUS_PER_RUN = 1  # of a Ray task: a small model trains best on one core, runs side by side
-_started: dict[str, Any] = {}
-_datasets: dict[str, Any] = {}
-
-
-def limit_threads(threads: int) -> None:
-    """Threads of this process's numerical libraries: set before they start, so that `jobs`
-    workers of `threads` each fill the cores without fighting over them."""
-    n = str(max(1, int(threads)))
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[name] = n
-    os.environ["TF_NUM_INTRAOP_THREADS"] = n
-    os.environ["TF_NUM_INTEROP_THREADS"] = "1" if n == "1" else "2"
-    if n == "1":  # XLA's CPU client (JAX) runs its own pool otherwise
-        flags = os.environ.get("XLA_FLAGS", "")
-        if "xla_cpu_multi_thread_eigen" not in flags:
-            os.environ["XLA_FLAGS"] = (flags + " --xla_cpu_multi_thread_eigen=false").strip()
-
-
-def start(backend: str | None, threads: int | None) -> str:
-    """Keras on `backend`, TensorFlow limited to `threads` (once per process)."""
-    if "backend" in _started:
-        return _started["backend"]
-    from zoo.backend import start_backend
-
-    if threads and "tensorflow" not in sys.modules:
-        limit_threads(threads)
-    name = start_backend(backend)
-    if threads and "tensorflow" in sys.modules:
-        import tensorflow as tf
-
-        try:
-            tf.config.threading.set_intra_op_parallelism_threads(threads)
-            tf.config.threading.set_inter_op_parallelism_threads(1 if threads == 1 else 2)
-        except RuntimeError:  # TensorFlow already ran an op here: its pools are fixed
-            pass
-    _started["backend"] = name
-    return name
-
-
-def _split(job: dict):
-    """(the data set, training options, model options) of a job; each data set is loaded once
-    per process, however many runs train on it."""
-    from zoo.training.trainer import _load, split_options
-
-    options = dict(job["options"])
-    data_seed = options.pop("data_seed", None)
-    train_opts, model_opts, data_opts = split_options(job["model"], job["dataset"], options)
-    key = json.dumps([job["dataset"], data_opts, data_seed], sort_keys=True, default=str)
-    if key not in _datasets:
-        _datasets[key] = _load(job["dataset"], data_opts, data_seed)
-    return _datasets[key], train_opts, model_opts
 
 
 def check(job: dict) -> dict:
@@ -84,7 +34,7 @@ def check(job: dict) -> dict:
         from zoo.training.build import build_model, holdout
         from zoo.training.options import TrainOptions
 
-        data, train_opts, model_opts = _split(job)
+        data, train_opts, model_opts = job_inputs(job)
         opts = TrainOptions(**train_opts)
         opts.check()
         opts = opts.with_defaults(data.train_defaults)
@@ -108,7 +58,7 @@ def train(job: dict) -> dict:
         from zoo.runfolder import TENSORBOARD, eval_split
         from zoo.training.trainer import train as train_run
 
-        data, train_opts, model_opts = _split(job)
+        data, train_opts, model_opts = job_inputs(job)
         if job.get("tensorboard"):
             from zoo.experiments.tensorboard import EventLog
 
