@@ -356,7 +356,7 @@ def run_sweep(
 
 def _stack_jobs(spec, todo, folder, stack, tensorboard, run_reports, lang) -> list[dict]:
     """One job per stack of runs that train together (each run alone when `stack` is off)."""
-    from zoo.experiments.stack import plan_stacks, stack_key
+    from zoo.experiments.stack_plan import plan_stacks, stack_key
 
     members = [
         _job(
