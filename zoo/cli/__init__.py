@@ -11,6 +11,7 @@ from zoo.cli.common import ZooGroup
 
 COMMANDS = {
     "train": "zoo.cli.train:train",
+    "sweep": "zoo.cli.sweep:sweep",
     "models": "zoo.cli.listing:models",
     "datasets": "zoo.cli.listing:datasets",
     "info": "zoo.cli.listing:info",
@@ -25,6 +26,7 @@ COMMANDS = {
 
 HELP = {
     "train": "Train a model on a dataset and write a run folder.",
+    "sweep": "Train a grid of configurations over seeds; the final table (mean ± sd).",
     "models": "List the registered models.",
     "datasets": "List the registered datasets.",
     "info": "Print a dataset's sizes and class counts.",
@@ -66,6 +68,7 @@ def cli():
     Examples:
       zoo train mlp digits
       zoo train mlp cifar100-3class --hidden 10 --lr 0.005 --batch-size 128 --epochs 250
+      zoo sweep mlp digits --grid hidden=5,10,32 --seeds 3 --epochs 20
       zoo models
       zoo report reports/mlp-digits-20261127-101500 --lang ru
     """

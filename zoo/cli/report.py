@@ -100,15 +100,27 @@ def report(run_dir, lang, formats, author, group, variant, title):
 @click.option("--force", is_flag=True, help="Replace the file --out names if it exists.")
 def compare(run_dirs, fmt, out, lang, force):
     """Print and write the lab's final table over several runs, and their test-loss curves.
+    A sweep folder gives its summary: a row per configuration, mean ± sd over seeds.
 
     \b
     Examples:
       zoo compare reports/mlp-cifar100-3class-*
+      zoo compare reports/sweep-mlp-digits-hidden --format pdf
       zoo compare RUN_A RUN_B --format tex --out report/table.tex --lang ru
     """
+    from zoo.experiments.folder import is_sweep_folder
     from zoo.reporting.compare import write_comparison
     from zoo.runfolder import read_run_folder
 
+    if any(is_sweep_folder(d) for d in run_dirs):  # its own summary: mean ± sd over seeds
+        if len(run_dirs) > 1:
+            raise click.UsageError("a sweep folder is compared on its own: zoo compare SWEEP_DIR")
+        from zoo.experiments.report import write_sweep_comparison
+
+        text, paths = write_sweep_comparison(run_dirs[0], fmt=fmt, out=out, lang=lang or "en")
+        click.echo(text, nl=False)
+        click.echo(t("report.written", lang or "en", paths="".join(f"\n  {p}" for p in paths)))
+        return
     if lang is None:
         lang = _trained_lang(read_run_folder(run_dirs[0])) if run_dirs else "en"
     text, paths = write_comparison(run_dirs, fmt=fmt, out=out, lang=lang, force=force)

@@ -24,6 +24,7 @@ from zoo.runfolder.format import (
     PREDICTIONS,
     REPORT,
     REPORT_TEXT,
+    TENSORBOARD,
     best_epoch,
     eval_split,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "REPORT",
     "REPORT_TEXT",
     "RunFolder",
+    "TENSORBOARD",
     "RunWriter",
     "best_epoch",
     "create_run_folder",

@@ -19,6 +19,7 @@ PREDICTIONS = "predictions.npz"  # p_/pred_/y_ per split: the model's outputs an
 DATA = "data.npz"  # what the figures need of the data (2-D points, sample images)
 MODEL = "model.keras"  # the trained model; scaling inside, so it takes raw inputs
 REPORT = "report.pdf"
+TENSORBOARD = "tensorboard"  # event files for TensorBoard, one folder per split (sweeps)
 FILES = (CONFIG, HISTORY, METRICS, REPORT_TEXT, PREDICTIONS, DATA, MODEL, REPORT)
 # `zoo export`'s default outputs, by format: the model for other runtimes, scaling inside.
 # Each has its class names beside it in `<name without suffix>.labels.txt`.

@@ -25,12 +25,23 @@ from zoo.runfolder import format as fmt
 CONFIG_RESERVE = 256 * 1024  # bytes set aside for the final config.json
 
 
-def create_run_folder(out: str | Path, model_name: str, dataset_name: str) -> Path:
-    """`out/<model>-<dataset>-<timestamp>`, with `-2`, `-3`... if that name is taken."""
+def create_run_folder(
+    out: str | Path, model_name: str, dataset_name: str, name: str | None = None
+) -> Path:
+    """`out/<model>-<dataset>-<timestamp>`, with `-2`, `-3`... if that name is taken.
+
+    `name`: exactly `out/<name>`, which must not exist yet (a sweep names its runs).
+    """
     out = Path(out)
     stem = f"{model_name}-{dataset_name}-{time.strftime('%Y%m%d-%H%M%S')}"
     try:
         out.mkdir(parents=True, exist_ok=True)
+        if name is not None:
+            try:
+                (out / name).mkdir()
+            except FileExistsError:
+                raise OptionError("run_name", f"{str(out / name)!r} already exists") from None
+            return out / name
         for n in range(1, 1000):
             folder = out / (stem if n == 1 else f"{stem}-{n}")
             try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -94,6 +95,8 @@ class TrainOptions:
     title: str | None = None
     report: bool = True  # report.pdf and its figures in the run folder
     lang: str = "en"
+    run_name: str | None = None  # the run folder's name under `out` (default: model-data-time)
+    on_epoch: Callable[[dict], Any] | None = None  # called with each epoch's history row
 
     @classmethod
     def names(cls) -> set[str]:
@@ -147,6 +150,10 @@ class TrainOptions:
             raise OptionError("lang", f"{self.lang!r} is not one of {', '.join(languages())}")
         if self.device not in DEVICES:
             raise OptionError("device", f"{self.device!r} is not one of {', '.join(DEVICES)}")
+        if self.run_name is not None and (
+            not self.run_name.strip(". ") or any(c in self.run_name for c in "/\\\0")
+        ):
+            raise OptionError("run_name", f"{self.run_name!r} is not a folder name")
         if self.distribute is not None and self.distribute not in DISTRIBUTE:
             raise OptionError(
                 "distribute", f"{self.distribute!r} is not one of {', '.join(DISTRIBUTE)}"

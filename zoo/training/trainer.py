@@ -142,7 +142,9 @@ def train(model: Any, dataset: Any, **options: Any) -> Run:
     Output: `out` (folder under which the run folder is made, default "reports"; None writes
     nothing), `report` (report.pdf and figures, default True), `lang` "en" | "ru", `comment`,
     `author`, `group`, `variant`, `title` (the report's title page), `quiet`, `live` (in a
-    Jupyter notebook: curves and a progress bar redrawn in place; None: unless quiet).
+    Jupyter notebook: curves and a progress bar redrawn in place; None: unless quiet),
+    `run_name` (the folder's exact name under `out`), `on_epoch` (called with each epoch's
+    history row).
 
     Returns a `Run`: `status` ("completed", "stopped_early", "target_reached", "diverged",
     "interrupted"), `history`, `metrics` (scikit-learn's reports), `model`, `folder`.
@@ -269,7 +271,8 @@ class Trainer:
         self.config = run_config(self, model, objective, batch, steps, epochs, device_name)
         writer = None
         if opts.out is not None:
-            writer = RunWriter(create_run_folder(opts.out, self.model_name, data.name))
+            folder = create_run_folder(opts.out, self.model_name, data.name, name=opts.run_name)
+            writer = RunWriter(folder)
             self.config = writer.start(self.config)
         from zoo.notebook.live import live_display
 
@@ -329,6 +332,8 @@ class Trainer:
                     }
                     history.append(row)
                     self.progress.update(row)
+                    if opts.on_epoch is not None:  # e.g. TensorBoard's event files
+                        opts.on_epoch(row)
                     if interrupts.pending():  # swallowed inside a library: still a stop
                         raise interrupts.Interrupted(interrupts.pending())
                     if not np.isfinite(result.loss) or (

@@ -1,0 +1,185 @@
+"""Ray: each job is a task on an existing cluster (`zoo[ray]`); run folders come back here.
+
+A task trains on its node's local disk and returns the run folder's files, which are written
+into the sweep folder on this machine; with `storage` (a folder every node and this machine
+see) the task writes there and only the folder is moved. Ray reuses its worker processes, so
+each imports TensorFlow and loads a data set once, as a local worker does.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from zoo.errors import OptionError
+from zoo.experiments.worker import CPUS_PER_RUN
+
+CONNECT_SECONDS = 5.0
+
+
+def ray_job(job: dict) -> dict:
+    """The task: check one configuration, or train a stack job in a Ray worker process."""
+    from zoo.experiments import worker
+
+    job = {**job, "threads": CPUS_PER_RUN}
+    if job["kind"] == "check" or job.get("storage"):  # storage: written where the sweep reads
+        return worker.do(job)
+    scratch = tempfile.mkdtemp(prefix="zoo-run-")
+    try:
+        members = [{**member, "out": scratch} for member in job["members"]]
+        answer = worker.do({**job, "members": members})
+        for run in answer["answers"]:
+            folder = Path(scratch) / run["name"]
+            if folder.is_dir():
+                run["files"] = {
+                    str(path.relative_to(folder)): path.read_bytes()
+                    for path in sorted(folder.rglob("*"))
+                    if path.is_file()
+                }
+        return answer
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def check_address(address: str) -> None:
+    """OptionError naming `address` unless something listens there (before Ray's own retries,
+    which take a minute to give up)."""
+    if address in ("auto", "local"):
+        return
+    parts = urlsplit(address if "://" in address else f"ray://{address}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host, port = None, None
+    if not host or not port:
+        raise OptionError("address", f"{address!r} is not host:port (the head node's address)")
+    try:
+        socket.create_connection((host, port), timeout=CONNECT_SECONDS).close()
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise OptionError(
+            "address", f"no Ray cluster answers at {address} ({reason}); is `ray start` running?"
+        ) from None
+
+
+def import_ray():
+    try:
+        import ray
+    except ImportError:
+        raise OptionError("executor", "ray is not installed here: pip install 'zoo[ray]'") from None
+    return ray
+
+
+class RayPool:
+    """The executor interface of `LocalPool` over Ray tasks."""
+
+    def __init__(self, address: str | None, runs: Path, storage: Path | None = None):
+        ray = import_ray()
+        if address:
+            check_address(address)
+        self.runs, self.storage, self.ray = runs, storage, ray
+        try:
+            ray.init(address=address, logging_level="ERROR", log_to_driver=False)
+        except (ConnectionError, RuntimeError, ValueError) as err:
+            where = address or os.environ.get("RAY_ADDRESS") or "a local Ray instance"
+            first = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise OptionError("address", f"cannot connect to Ray at {where}: {first}") from None
+        self.task = ray.remote(num_cpus=CPUS_PER_RUN, max_retries=0)(ray_job)
+        self.pending: dict = {}
+
+    def map(
+        self,
+        jobs: list[dict],
+        on_answer: Callable[[dict, dict], None],
+        tick: Callable[[], None] = lambda: None,
+    ) -> None:
+        for job in jobs:
+            sent = dict(job)
+            if job["kind"] == "stack" and self.storage is not None:
+                sent["storage"] = True
+                sent["members"] = [{**m, "out": str(self.storage)} for m in job["members"]]
+                for member in job["members"]:  # what an earlier attempt left there
+                    shutil.rmtree(self.storage / member["name"], ignore_errors=True)
+            self.pending[self.task.remote(sent)] = job
+        self._drain(on_answer, tick)
+
+    def _drain(self, on_answer, tick, deadline: float | None = None) -> None:
+        ray = self.ray
+        while self.pending:
+            if deadline is not None and time.monotonic() > deadline:
+                return
+            done, _ = ray.wait(list(self.pending), num_returns=1, timeout=1.0)
+            for ref in done:
+                job = self.pending.pop(ref)
+                on_answer(job, self._answer(ref, job))
+            tick()
+
+    def _answer(self, ref, job: dict) -> dict:
+        ray = self.ray
+        try:
+            answer = ray.get(ref)
+        except ray.exceptions.TaskCancelledError:
+            return {"status": "interrupted", "reason": "cancelled"}
+        except ray.exceptions.RayError as err:
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            return {
+                "status": "failed",
+                "reason": f"the Ray task failed: {type(err).__name__}: {first}",
+            }
+        for run in answer.get("answers", []):
+            self._bring_back(run["name"], run)
+        return answer
+
+    def _bring_back(self, name: str, answer: dict) -> None:
+        """The run folder into runs/NAME on this machine, whole or not at all."""
+        files = answer.pop("files", None)
+        source = self.storage / name if self.storage else None
+        if files is None and (source is None or not source.is_dir()):
+            return
+        part = self.runs / f".{name}.part"
+        target = self.runs / name
+        shutil.rmtree(part, ignore_errors=True)
+        if files is not None:
+            for relative, data in files.items():
+                path = part / relative
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+        else:
+            shutil.copytree(source, part)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(part, target)
+        if source is not None:
+            shutil.rmtree(source, ignore_errors=True)
+
+    def interrupt(self, signum: int = 0) -> None:
+        """Cancel every task not yet answered; running ones mark their runs interrupted."""
+        for ref in list(self.pending):
+            try:
+                self.ray.cancel(ref)
+            except Exception:  # noqa: BLE001 (already finished, or the cluster is gone)
+                pass
+
+    def finish(self, on_answer, tick=lambda: None) -> None:
+        self._drain(on_answer, tick, deadline=time.monotonic() + 60)
+
+    def close(self, kill: bool = False) -> None:
+        if kill:
+            for ref in list(self.pending):
+                try:
+                    self.ray.cancel(ref, force=True)
+                except Exception:  # noqa: BLE001
+                    pass
+        self.pending.clear()
+        self.ray.shutdown()
+        if self.storage is not None:  # every run folder came home: the sweep's folder there goes
+            try:
+                self.storage.rmdir()
+            except OSError:  # not empty (a run still there) or already gone
+                pass

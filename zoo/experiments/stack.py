@@ -1,0 +1,428 @@
+"""Runs trained together: MLPs that differ only in their layer sizes, learning rate and
+momentum (the same data, regime, order of examples and everything else) train as one
+compiled program, each still written as its own run folder.
+
+The lab's network is a thin matrix product: a batch of 128 images of 3,072 values against
+ten hidden units. Reading the batch and scaling it costs more than the product, so runs side
+by side cost far less than each alone (benchmarks/sweep_speed.py). Here the members' first
+layers become one wide layer of all their units (the batch is read and scaled once), the
+layers after it stay each member's own, and each member's loss, gradients and SGD update are
+exactly its own: the block of weights of one member never meets another's. Every member
+starts from the very weights `zoo train` would draw for it (its seed, its builder) and sees
+the batches in the same order; what differs is the float summation order of the wider
+product, so a member's numbers equal a lone run's up to rounding.
+
+Which runs share a stack is planned by `zoo.experiments.stack_plan`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from zoo.experiments.stack_plan import ALONE_OPTIONS
+
+
+class CannotStack(Exception):
+    """These runs cannot train as one program; they train one by one instead."""
+
+
+@dataclass
+class Member:
+    """One run of a stack: its job, its own Trainer (for the run folder) and model."""
+
+    job: dict
+    trainer: Any
+    model: Any
+    objective: Any
+    dense: list = field(default_factory=list)  # its Dense layers, first to last
+    history: list = field(default_factory=list)
+    status: str = "completed"
+    reason: str | None = None
+    writer: Any = None
+    events: Any = None
+    alive: bool = True
+
+
+def _dense_chain(model) -> tuple[int, list]:
+    """(index of the first Dense layer, the Dense layers); CannotStack for other models."""
+    layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+    first = next((i for i, layer in enumerate(layers) if type(layer).__name__ == "Dense"), None)
+    if first is None:
+        raise CannotStack("no Dense layer")
+    if any(layer.trainable_weights for layer in layers[:first]):
+        raise CannotStack("trainable layers before the first Dense layer")
+    dense = layers[first:]
+    if any(type(layer).__name__ != "Dense" for layer in dense):
+        raise CannotStack("layers other than Dense after the first Dense layer")
+    return first, dense
+
+
+def _same(members: list[Member], what: str, get) -> None:
+    values = [get(m) for m in members]
+    if any(v != values[0] for v in values[1:]):
+        raise CannotStack(f"the members differ in {what}")
+
+
+def prepare(jobs: list[dict]) -> list[Member]:
+    """Each member's data, options, Trainer and model (built as `train` builds it, from its
+    seed); CannotStack unless they can share one program."""
+    from zoo.backend import resolve_device, seed_everything
+    from zoo.experiments.process import job_inputs, start
+    from zoo.training.build import build_model
+    from zoo.training.options import TrainOptions
+    from zoo.training.trainer import Trainer
+
+    members = []
+    for job in jobs:
+        backend = start(job["options"].get("backend"), job.get("threads"))
+        if backend != "tensorflow":
+            raise CannotStack(f"the {backend} backend")
+        data, train_opts, model_opts = job_inputs(job)
+        given = TrainOptions(**train_opts, out=job["out"], run_name=job["name"], quiet=True)
+        given.check()
+        opts = given.with_defaults(data.train_defaults)
+        trainer = Trainer(job["model"], data, opts, model_opts, backend)
+        seed_everything(opts.seed, backend)
+        scope, _ = resolve_device(opts.device, backend)
+        with scope:
+            model, objective, trainer.normalization = build_model(
+                job["model"],
+                trainer.data,
+                loss=opts.loss,
+                normalize=opts.normalize,
+                model_options=trainer.model_opts,
+            )
+        trainer.diverged_epoch = None
+        member = Member(job, trainer, model, objective)
+        _, member.dense = _dense_chain(model)
+        members.append(member)
+    first = members[0]
+    n = len(first.trainer.data.x_train)
+    _same(members, "data", lambda m: id(m.trainer.data))
+    _same(members, "regime", lambda m: (m.trainer.opts.plan(n), m.trainer.opts.iterations))
+    _same(members, "order", lambda m: (m.trainer.opts.seed, m.trainer.opts.shuffle))
+    _same(members, "objective", lambda m: (m.objective.loss, m.objective.head, m.objective.units))
+    _same(members, "scaling", lambda m: m.trainer.normalization)
+    _same(members, "depth", lambda m: len(m.dense))
+    _same(
+        members,
+        "activations",
+        lambda m: [getattr(d.activation, "__name__", str(d.activation)) for d in m.dense],
+    )
+    _same(members, "device", lambda m: m.trainer.opts.device)
+    for m in members:
+        opts = m.trainer.opts
+        if opts.optimizer != "sgd" or any(getattr(opts, name) for name in ALONE_OPTIONS):
+            raise CannotStack("an option that trains alone")
+    return members
+
+
+class StackRunner:
+    """One compiled epoch for every member: the shared input scaling and wide first layer,
+    then each member's own layers, losses and SGD updates."""
+
+    def __init__(self, members: list[Member], batch_size: int, planned_updates: int):
+        import keras
+        import tensorflow as tf
+
+        from zoo.training.loops.common import correct_count, worth_compiling
+
+        self.members = members
+        first = members[0]
+        data = first.trainer.data
+        objective = first.objective
+        self.objective, self.correct_count = objective, correct_count
+        self.loss_fn = objective.keras_loss()
+        self.classify = objective.task == "classification"
+        start, _ = _dense_chain(first.model)
+        layers = [layer for layer in first.model.layers if type(layer).__name__ != "InputLayer"]
+        first_dense = layers[start]
+        # the scaling (Rescaling, Normalization, Flatten) is every member's: run it once
+        self.scale = keras.Model(first.model.inputs, first_dense.input)
+        self.n, self.batch_size = len(data.x_train), min(batch_size, len(data.x_train))
+        self.full_steps = self.n // self.batch_size
+        self.x = tf.constant(data.x_train)
+        self.y = tf.constant(objective.encode(data.y_train))
+        self.x_eval = tf.constant(data.x_test)
+        self.y_eval = tf.constant(objective.encode(data.y_test))
+        self.n_eval = len(data.x_test)
+        # the wide first layer, kept transposed: XLA:CPU's product for the gradient of a tall
+        # kernel is slow, that of its transpose fast (see loops.common.tall_kernels)
+        kernels = [np.asarray(m.dense[0].kernel) for m in members]
+        self.widths = [k.shape[1] for k in kernels]
+        self.w1t = tf.Variable(np.concatenate([k.T for k in kernels]), name="w1t")
+        self.b1 = tf.Variable(np.concatenate([np.asarray(m.dense[0].bias) for m in members]))
+        self.rest = [
+            [
+                (tf.Variable(np.asarray(d.kernel)), tf.Variable(np.asarray(d.bias)))
+                for d in m.dense[1:]
+            ]
+            for m in members
+        ]
+        self.activations = [d.activation for d in first.dense]
+        lr = [float(m.trainer.opts.lr) for m in members]
+        momentum = [float(m.trainer.opts.momentum) for m in members]
+        self.lr = tf.Variable(np.array(lr, dtype="float32"), trainable=False)
+        self.momentum = np.array(momentum, dtype="float32")
+        self.use_momentum = bool(np.any(self.momentum))
+        self.velocity = None
+        if self.use_momentum:
+            self.velocity = [tf.Variable(tf.zeros_like(v)) for v in self.variables()]
+        jit = worth_compiling(planned_updates, self.batch_size, data.x_train)
+        self._epoch = tf.function(self._epoch_graph, jit_compile=jit)
+
+    def variables(self) -> list:
+        return [self.w1t, self.b1] + [v for layers in self.rest for pair in layers for v in pair]
+
+    def _outputs(self, x):
+        """Every member's outputs for the same (raw) inputs."""
+        import tensorflow as tf
+
+        h = self.scale(tf.cast(x, tf.float32), training=False)
+        wide = self.activations[0](tf.matmul(h, self.w1t, transpose_b=True) + self.b1)
+        outputs = []
+        for part, layers in zip(tf.split(wide, self.widths, axis=1), self.rest, strict=True):
+            for (kernel, bias), activation in zip(layers, self.activations[1:], strict=True):
+                part = activation(tf.matmul(part, kernel) + bias)
+            outputs.append(tf.cast(part, tf.float32))
+        return outputs
+
+    def _step(self, xb, yb, totals):
+        import tensorflow as tf
+
+        variables = self.variables()
+        with tf.GradientTape() as tape:
+            outputs = self._outputs(xb)
+            losses = [tf.cast(self.loss_fn(yb, out), tf.float32) for out in outputs]
+            total = tf.add_n(losses)
+        grads = tape.gradient(total, variables)
+        self._update(variables, grads)
+        size = tf.cast(tf.shape(xb)[0], tf.float32)
+        loss_sums, correct = totals
+        loss_sums = loss_sums + tf.stack(losses) * size
+        if self.classify:
+            right = tf.stack([self.correct_count(self.objective, yb, o) for o in outputs])
+            correct = correct + right
+        return loss_sums, correct
+
+    def _rates(self):
+        """Per variable: the learning rate (and momentum) of its member(s), shaped to it."""
+        import tensorflow as tf
+
+        k = len(self.members)
+        lr_rows = tf.repeat(self.lr, self.widths)
+        rates = [lr_rows[:, None], lr_rows]
+        momenta = [
+            np.repeat(self.momentum, self.widths)[:, None],
+            np.repeat(self.momentum, self.widths),
+        ]
+        for i in range(k):
+            for _ in self.rest[i]:
+                rates += [self.lr[i], self.lr[i]]
+                momenta += [self.momentum[i], self.momentum[i]]
+        return rates, momenta
+
+    def _update(self, variables, grads) -> None:
+        """Keras's SGD, member by member: w -= lr g, or m = momentum m - lr g; w += m."""
+        rates, momenta = self._rates()
+        for j, (variable, grad, lr) in enumerate(zip(variables, grads, rates, strict=True)):
+            if self.use_momentum:
+                velocity = self.velocity[j]
+                velocity.assign(velocity * momenta[j] - grad * lr)
+                variable.assign_add(velocity)
+            else:
+                variable.assign_sub(grad * lr)
+
+    def _epoch_graph(self, order, full_steps, with_rest: bool):
+        import tensorflow as tf
+
+        k = len(self.members)
+        bs, full = self.batch_size, self.full_steps
+        totals = (tf.zeros(k), tf.zeros(k))
+        seen = tf.constant(0.0)
+        if bs == self.n:
+            totals = self._step(self.x, self.y, totals)
+            seen += float(self.n)
+        else:
+            batches = tf.reshape(order[: full * bs], (full, bs))
+            for step in tf.range(full_steps):
+                idx = batches[step]
+                totals = self._step(tf.gather(self.x, idx), tf.gather(self.y, idx), totals)
+            seen += tf.cast(full_steps * bs, tf.float32)
+            if with_rest:
+                idx = order[full * bs :]
+                totals = self._step(tf.gather(self.x, idx), tf.gather(self.y, idx), totals)
+                seen += tf.cast(tf.shape(idx)[0], tf.float32)
+        loss_sums, correct = totals
+        result = {"loss": loss_sums / seen, "accuracy": correct / seen}
+        outputs = self._outputs(self.x_eval)
+        result["val_loss"] = tf.stack(
+            [tf.cast(self.loss_fn(self.y_eval, o), tf.float32) for o in outputs]
+        )
+        if self.classify:
+            right = [self.correct_count(self.objective, self.y_eval, o) for o in outputs]
+            result["val_accuracy"] = tf.stack(right) / float(self.n_eval)
+        return result
+
+    def epoch(self, order: np.ndarray, steps: int) -> dict[str, np.ndarray]:
+        import tensorflow as tf
+
+        full_steps = min(steps, self.full_steps)
+        out = self._epoch(
+            tf.constant(order, dtype=tf.int32),
+            tf.constant(full_steps, dtype=tf.int32),
+            steps > self.full_steps,
+        )
+        return {key: np.asarray(value, dtype=float) for key, value in out.items()}
+
+    def stop(self, i: int) -> None:
+        """Member `i` takes no more updates (it diverged): its rate becomes zero."""
+        lr = self.lr.numpy()
+        lr[i] = 0.0
+        self.lr.assign(lr)
+
+    def write_back(self) -> None:
+        """Each member's trained weights into its own Keras model."""
+        w1t, b1 = self.w1t.numpy(), self.b1.numpy()
+        start = 0
+        for member, width, layers in zip(self.members, self.widths, self.rest, strict=True):
+            first = member.dense[0]
+            first.kernel.assign(w1t[start : start + width].T)
+            first.bias.assign(b1[start : start + width])
+            start += width
+            for dense, (kernel, bias) in zip(member.dense[1:], layers, strict=True):
+                dense.kernel.assign(kernel.numpy())
+                dense.bias.assign(bias.numpy())
+
+
+def train_together(jobs: list[dict]) -> list[dict]:
+    """Train the runs of `jobs` as one program; one answer per job, as `worker.train` gives.
+
+    CannotStack (before any run folder is made) when they cannot share one.
+    """
+    from zoo import interrupts
+    from zoo.backend import resolve_device
+    from zoo.runfolder import TENSORBOARD, RunWriter, create_run_folder
+    from zoo.training.record import run_config
+
+    started = time.perf_counter()
+    try:
+        members = prepare(jobs)
+        first = members[0]
+        opts, data = first.trainer.opts, first.trainer.data
+        n = len(data.x_train)
+        batch, steps, epochs = opts.plan(n)
+        scope, device_name = resolve_device(opts.device, first.trainer.backend)
+        with scope:
+            runner = StackRunner(members, batch, steps * epochs)
+    except CannotStack:
+        raise
+    except Exception as err:  # anything before a folder is made: the runs go one by one
+        raise CannotStack(f"{type(err).__name__}: {err}") from err
+    names = [m.job["name"] for m in members]
+    for member in members:
+        trainer = member.trainer
+        config = run_config(
+            trainer, member.model, member.objective, batch, steps, epochs, device_name
+        )
+        config["stacked_with"] = [name for name in names if name != member.job["name"]]
+        trainer.config = config
+        folder = create_run_folder(
+            trainer.opts.out, trainer.model_name, data.name, name=trainer.opts.run_name
+        )
+        member.writer = RunWriter(folder)
+        trainer.config = member.writer.start(trainer.config)
+        if member.job.get("tensorboard"):
+            from zoo.experiments.tensorboard import EventLog
+            from zoo.runfolder import eval_split
+
+            member.events = EventLog(folder / TENSORBOARD, eval_split(trainer.config))
+    rng = np.random.default_rng(opts.seed)
+    budget, done = opts.iterations, 0
+    interrupts.acknowledge()
+    try:
+        for epoch in range(1, epochs + 1):
+            order = rng.permutation(n) if opts.shuffle else np.arange(n)
+            todo = steps if budget is None else min(steps, budget - done)
+            tick = time.perf_counter()
+            with scope:
+                out = runner.epoch(order.astype(np.int32), todo)
+            seconds = time.perf_counter() - tick
+            done += todo
+            live = [i for i, m in enumerate(members) if m.alive]
+            for i in live:
+                member = members[i]
+                row = {
+                    "epoch": epoch,
+                    "iterations": done,
+                    "loss": float(out["loss"][i]),
+                    "accuracy": float(out["accuracy"][i]) if runner.classify else None,
+                    "val_loss": float(out["val_loss"][i]),
+                    "val_accuracy": float(out["val_accuracy"][i]) if runner.classify else None,
+                    "lr": member.trainer.opts.lr,
+                    "seconds": seconds / len(live),  # its share of the stack's epoch
+                }
+                member.history.append(row)
+                if member.events is not None:
+                    member.events(row)
+                if not (np.isfinite(row["loss"]) and np.isfinite(row["val_loss"])):
+                    member.alive, member.status = False, "diverged"
+                    member.trainer.diverged_epoch = epoch
+                    member.reason = (
+                        f"the loss became {row['loss']} at epoch {epoch}: the learning rate "
+                        f"{member.trainer.opts.lr} is too large"
+                    )
+                    runner.stop(i)
+            if interrupts.pending():
+                raise interrupts.Interrupted(interrupts.pending())
+            if not any(m.alive for m in members):
+                break
+    except KeyboardInterrupt as err:
+        interrupts.acknowledge()
+        name = interrupts.Interrupted(interrupts.signal_of(err)).name
+        for member in members:
+            if member.alive:
+                member.status = "interrupted"
+                member.reason = f"interrupted by {name} during epoch {len(member.history) + 1}"
+                member.trainer.config["stop_signal"] = name
+    except Exception as err:  # the folders say so, and every member is a failed run
+        reason = f"{type(err).__name__}: {err}"
+        for member in members:
+            with interrupts.deferred():
+                member.writer.finish(
+                    {**member.trainer.config, "status": "failed", "stop_reason": reason}
+                )
+            member.writer.discard_reserve()
+        seconds = (time.perf_counter() - started) / len(members)
+        return [
+            {"name": m.job["name"], "status": "failed", "reason": reason, "seconds": seconds}
+            for m in members
+        ]
+    finally:
+        for member in members:
+            if member.events is not None:
+                member.events.close()
+    runner.write_back()
+    answers = []
+    for member in members:
+        trainer = member.trainer
+        answer = {"name": member.job["name"], "status": member.status, "reason": member.reason}
+        try:
+            run = trainer._finish(
+                member.model,
+                member.objective,
+                member.history,
+                member.status,
+                member.reason,
+                member.writer,
+            )
+            answer.update(status=run.status, reason=run.config.get("stop_reason"))
+        except Exception as err:  # noqa: BLE001 (this member failed; the others are written)
+            answer.update(status="failed", reason=f"{type(err).__name__}: {err}")
+        answer["seconds"] = (time.perf_counter() - started) / len(members)
+        answers.append(answer)
+    return answers
