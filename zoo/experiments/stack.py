@@ -308,6 +308,7 @@ def train_together(jobs: list[dict]) -> list[dict]:
     from zoo.backend import resolve_device
     from zoo.runfolder import TENSORBOARD, RunWriter, create_run_folder
     from zoo.training.record import run_config
+    from zoo.training.schedules import Schedule
 
     started = time.perf_counter()
     try:
@@ -326,6 +327,7 @@ def train_together(jobs: list[dict]) -> list[dict]:
     names = [m.job["name"] for m in members]
     for member in members:
         trainer = member.trainer
+        trainer.schedule = Schedule.plan(trainer.opts, steps, epochs)  # constant: see stack_plan
         config = run_config(
             trainer, member.model, member.objective, batch, steps, epochs, device_name
         )
