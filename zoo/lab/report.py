@@ -16,6 +16,7 @@ from zoo.i18n import t, table
 from zoo.lab.facts import answers
 from zoo.lab.folder import LAB_FILE, RUNS, TASK1, TASK2, Lab, lab_runs, read_lab
 from zoo.reporting import describe
+from zoo.reporting.compare import WIDTHS as TABLE_WIDTHS
 from zoo.reporting.compare import final_table
 from zoo.reporting.layout import Page, png_image
 from zoo.reporting.model_table import count_rows
@@ -189,7 +190,7 @@ def _final_table(pages: Pages, runs: list[RunFolder], lang: str) -> None:
         page.note(t("lab.no_runs", lang))
         return
     header, cells = final_table(runs, lang, wrap=True)
-    page.table(cells, header, widths=(0.3, 1.6, 3.4, 2, 1.1, 2), size=8)
+    page.table(cells, header, widths=TABLE_WIDTHS, size=7.5)
     for i, run in enumerate(runs, start=1):
         page.text(f"{i}. {run.name}", size=7, color="0.35")
 
