@@ -169,7 +169,7 @@ COLUMNS = (
     "best_epoch",
     "comment",
 )
-WIDTHS = (0.3, 1.7, 3.0, 1.7, 1.3, 0.8, 0.8, 1.6)  # of a landscape page, in COLUMNS order
+WIDTHS = (0.3, 1.7, 2.7, 1.6, 1.3, 0.95, 1.1, 1.35)  # of a landscape page, in COLUMNS order
 
 
 def _header(lang: str) -> list[str]:
