@@ -274,7 +274,7 @@ def _pdf(runs: Sequence[RunFolder], path: Path, lang: str, figure_image) -> None
         plt.close(page.fig)
 
 
-def _default_folder(runs: Sequence[RunFolder]) -> Path:
+def common_folder(runs: Sequence[RunFolder]) -> Path:
     """The folder holding the runs (their common parent), where the table goes by default."""
     parents = sorted({str(run.path.resolve().parent) for run in runs})
     try:
@@ -296,7 +296,7 @@ def output_paths(
     A file named by `out` is replaced only with `force`; nothing is written into a run folder.
     """
     if out is None or Path(out).is_dir() or not Path(out).suffix:
-        folder = _default_folder(runs) if out is None else Path(out)
+        folder = common_folder(runs) if out is None else Path(out)
         table_path = next(
             folder / f"{stem}.{fmt}"
             for stem in (STEM if n == 1 else f"{STEM}-{n}" for n in range(1, 100_000))
