@@ -25,7 +25,7 @@ from zoo.files import free_path, refuse_overwrite, write_bytes, write_json
 from zoo.i18n import t, table
 from zoo.reporting.model_table import network_string, totals
 from zoo.reporting.plot import DPI, drawing, pyplot
-from zoo.runfolder import RunFolder, read_run_folder
+from zoo.runfolder import CONFIG, RunFolder, read_run_folder
 
 STEM = "shift"
 MAX_SHIFT = 32
@@ -203,7 +203,7 @@ def write_shift(
     folder = common_folder(runs) if out is None else Path(out)
     if folder.exists() and not folder.is_dir():
         raise OptionError("out", f"{str(folder)!r} is a file; give a folder")
-    if (folder / "config.json").exists():
+    if (folder / CONFIG).exists():
         raise OptionError("out", f"{str(folder)!r} is a run folder: its files are the run's own")
     names = (f"{STEM}.json", f"{STEM}_curves.png", f"{STEM}_heatmaps.png")
     if out is None:  # numbered like comparison-2.md: an earlier result is kept
