@@ -14,6 +14,7 @@ one figure) and shift_heatmaps.png (accuracy over the (dx, dy) grid, one map per
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -152,7 +153,7 @@ def heatmaps_figure(result: dict, lang: str = "en"):
     for ax, (i, run) in zip(axes[0], enumerate(runs, start=1), strict=True):
         edges = (-m - 0.5, m + 0.5, m + 0.5, -m - 0.5)  # dx left to right, dy top to bottom
         image = ax.imshow(np.asarray(run["accuracy"]), extent=edges, vmin=0, vmax=1, cmap="viridis")
-        ax.set_title(_label(i, run), fontsize=7)
+        ax.set_title(textwrap.fill(_label(i, run), 48), fontsize=7)
         ax.set_xlabel("dx")
         ax.set_ylabel("dy")
     fig.colorbar(image, ax=axes[0].tolist(), shrink=0.85, label=t("shift.accuracy", lang))
@@ -160,24 +161,35 @@ def heatmaps_figure(result: dict, lang: str = "en"):
     return fig
 
 
-def summary(result: dict, lang: str = "en") -> str:
-    """A Markdown table: per run, accuracy unshifted, at ±max along x and y, and the mean."""
+def summary_rows(result: dict, lang: str = "en") -> tuple[list[str], list[list[str]]]:
+    """Header and rows: per run, accuracy unshifted, at -max / +max along x and y, the mean."""
     m = result["max_shift"]
     keys = ("run", "network", "params", "unshifted", "x", "y", "mean")
     header = [t(f"shift.col.{k}", lang, max=m) for k in keys]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for i, run in enumerate(result["runs"], start=1):
-        ends = lambda curve: f"{100 * curve[0]:.1f}% / {100 * curve[-1]:.1f}%"  # noqa: E731
-        cells = [
-            f"{i}. {run['comment'] or run['model']}",
-            run["network"],
-            str(run["params"]),
+
+    def ends(curve):
+        return f"{100 * curve[0]:.1f}% / {100 * curve[-1]:.1f}%"
+
+    rows = [
+        [
+            f"{i}. {run.get('comment') or run.get('model')}",
+            run.get("network", ""),
+            str(run.get("params")),
             f"{100 * run['unshifted']:.1f}%",
             ends(run["x_curve"]),
             ends(run["y_curve"]),
             f"{100 * run['mean']:.1f}%",
         ]
-        lines.append("| " + " | ".join(cells) + " |")
+        for i, run in enumerate(result["runs"], start=1)
+    ]
+    return header, rows
+
+
+def summary(result: dict, lang: str = "en") -> str:
+    """`summary_rows` as a Markdown table, then which folder each run is."""
+    header, rows = summary_rows(result, lang)
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cells) + " |" for cells in rows]
     lines += [""] + [f"{i}. {run['run']}" for i, run in enumerate(result["runs"], start=1)]
     return "\n".join(lines) + "\n"
 
