@@ -19,10 +19,17 @@ accuracy after the last epoch.
     python benchmarks/train_speed.py --backend jax --device gpu
     python benchmarks/train_speed.py --quick          # a smoke run: few epochs
     python benchmarks/train_speed.py --regularised    # only the L2 + dropout rows
+    python benchmarks/train_speed.py --cnn            # only lab 2's convolutional network
 
 The regularised rows train the lab configuration with `--l2 1e-4 --dropout 0.2` (the penalty
 and dropout inside the compiled epochs) against `fit` of the same model, and compare total
 training time, first epoch included (target: at least 8x plain fit on TensorFlow).
+
+The --cnn rows train lab 2's example network (`zoo train cnn`: Conv 32 5x5/4 pad 2, Conv 64
+3x3 pad 1, AvgPool 4, Dense 3; 21,699 parameters) with lab 2's settings (SGD lr 0.005,
+momentum 0.9, batch 128, 500 epochs) against `fit` of the same model from the same weights,
+and the two other regimes with the same network; total training time, first epoch included
+(target: at least 3x plain fit on TensorFlow for the lab configuration, never slower).
 """
 
 from __future__ import annotations
@@ -286,9 +293,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--regularised", action="store_true", help="only the L2 + dropout rows (lab config)"
     )
+    parser.add_argument("--cnn", action="store_true", help="only lab 2's convolutional rows")
+    parser.add_argument("--repeats", type=int, default=3, help="--cnn: runs of the short rows")
     args = parser.parse_args(argv)
     if args.regularised:
         return regularised_main(args)
+    if args.cnn:
+        return cnn_main(args)
 
     here = "jax" if args.backend == "jax" else "tensorflow"
     os.environ["KERAS_BACKEND"] = here  # before anything imports keras
@@ -481,6 +492,181 @@ def regularised_main(args) -> int:
         print(json.dumps(rows))
     else:
         print(regularised_table(rows))
+    return 0
+
+
+# -- lab 2: the convolutional network --------------------------------------------------------
+LAB2 = {"lr": 0.005, "momentum": 0.9}
+CNN_REGIMES = (  # (name, zoo mode, batch size, epochs, quick epochs, runs: "repeat" or 1)
+    ("lab 2: batch 128", "minibatch", 128, 500, 3, 1),
+    ("per-sample", "sample", 1, 2, 1, None),
+    ("full batch", "batch", None, 50, 3, None),
+)
+CNN_TARGET = {"lab 2: batch 128": 3}  # x plain fit on TensorFlow; every row: never slower
+
+
+def _cnn_fit(data, batch_size: int, epochs: int, device: str) -> tuple[list[float], dict]:
+    """Plain `fit` of the zoo's cnn (same builder, same seed, so the same initial weights)."""
+    import keras
+
+    from zoo.backend import resolve_device
+    from zoo.models.registry import create_model
+
+    class EpochClock(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.seconds = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(time.perf_counter() - self.start)
+
+    scope, _ = resolve_device(device, keras.backend.backend())
+    with scope:
+        keras.utils.set_random_seed(0)
+        model = create_model(
+            "cnn", input_shape=data.input_shape, num_classes=3, normalization=data.normalization
+        )
+        model.compile(
+            optimizer=keras.optimizers.SGD(learning_rate=LAB2["lr"], momentum=LAB2["momentum"]),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        clock = EpochClock()
+        history = model.fit(
+            data.x_train,
+            data.y_train,
+            batch_size=batch_size,
+            epochs=epochs,
+            validation_data=(data.x_test, data.y_test),
+            callbacks=[clock],
+            verbose=0,
+        ).history
+    return clock.seconds, {"loss": history["loss"][-1], "val_accuracy": history["val_accuracy"][-1]}
+
+
+def _cnn_zoo(data, mode: str, batch_size: int | None, epochs: int, device: str):
+    import zoo
+
+    run = zoo.train(
+        "cnn", data, mode=mode, batch_size=batch_size if mode == "minibatch" else None,
+        epochs=epochs, device=device, out=None, quiet=True, seed=0, **LAB2,
+    )  # fmt: skip
+    last = run.history[-1]
+    seconds = [row["seconds"] for row in run.history]
+    return seconds, {"loss": last["loss"], "val_accuracy": last["val_accuracy"]}, run.config
+
+
+def cnn_rows(backend: str, device: str, quick: bool, repeats: int) -> list[dict]:
+    """Keras fit and the zoo, lab 2's network, each regime: total seconds (the median of
+    `repeats` runs for the short regimes, one run of the lab configuration)."""
+    data = make_data()
+    n = len(data.x_train)
+    rows = []
+    for name, mode, batch, epochs, quick_epochs, runs in CNN_REGIMES:
+        epochs = quick_epochs if quick else epochs
+        runs = runs or (1 if quick else repeats)
+        fit_batch = batch or n
+        for label in ("Keras fit", "zoo"):
+            totals, firsts = [], []
+            for _ in range(runs):
+                if label == "zoo":
+                    seconds, last, config = _cnn_zoo(data, mode, batch, epochs, device)
+                    device_name = config["device"]
+                else:
+                    seconds, last = _cnn_fit(data, fit_batch, epochs, device)
+                totals.append(float(sum(seconds)))
+                firsts.append(seconds[0])
+            rows.append(
+                {
+                    "regime": name,
+                    "backend": backend,
+                    "trainer": label,
+                    "epochs": epochs,
+                    "runs": runs,
+                    "total_s": float(np.median(totals)),
+                    "first_epoch_s": float(np.median(firsts)),
+                    "loss": last["loss"],
+                    "val_accuracy": last["val_accuracy"],
+                    "device": device_name if label == "zoo" else None,
+                }
+            )
+            print(
+                f"  {backend:<10} cnn {name:<17} {label:<10} {rows[-1]['total_s']:8.2f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+    return rows
+
+
+def cnn_table(rows: list[dict]) -> str:
+    """Total training time of each row against fit on its backend and on TensorFlow."""
+    fit = {(r["regime"], r["backend"]): r["total_s"] for r in rows if r["trainer"] == "Keras fit"}
+    head = (
+        f"{'regime':<17} {'backend':<10} {'trainer':<10} {'epochs':>6} {'total s':>8} "
+        f"{'1st ep s':>8} {'x fit':>7} {'x TF fit':>8}  {'loss':>7} {'test acc':>8}  target"
+    )
+    lines = [
+        "lab 2's CNN (21,699 parameters), SGD lr 0.005 momentum 0.9: total training time, "
+        "first epoch included (short regimes: median of the runs)",
+        head,
+        "-" * len(head),
+    ]
+    for r in rows:
+        ratio = fit[(r["regime"], r["backend"])] / r["total_s"]
+        tf_fit = fit.get((r["regime"], "tensorflow"))
+        vs_tf = tf_fit / r["total_s"] if tf_fit else None
+        verdict = ""
+        if r["trainer"] == "zoo":
+            checks = [(">=1x own fit", ratio >= 1)]
+            need = CNN_TARGET.get(r["regime"])
+            if need and vs_tf is not None:
+                checks.append((f">={need}x TF fit", vs_tf >= need))
+            verdict = ", ".join(f"{text}: {'met' if ok else 'MISSED'}" for text, ok in checks)
+        lines.append(
+            f"{r['regime']:<17} {r['backend']:<10} {r['trainer']:<10} {r['epochs']:>6} "
+            f"{r['total_s']:>8.2f} {r['first_epoch_s']:>8.2f} {ratio:>6.1f}x "
+            f"{(f'{vs_tf:.1f}x' if vs_tf is not None else '-'):>8}  {r['loss']:>7.4f} "
+            f"{r['val_accuracy']:>8.4f}  {verdict}"
+        )
+    return "\n".join(lines)
+
+
+def cnn_main(args) -> int:
+    """The CNN rows on this process's backend, JAX's from a child unless asked for one
+    backend; a table, or JSON with --json."""
+    here = "jax" if args.backend == "jax" else "tensorflow"
+    os.environ["KERAS_BACKEND"] = here
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from zoo.backend import start_backend
+
+    start_backend(here)
+    rows = cnn_rows(here, args.device, args.quick, args.repeats)
+    if args.backend == "both":
+        import importlib.util
+
+        if importlib.util.find_spec("jax") is not None:
+            command = [sys.executable, __file__, "--backend", "jax", "--device", args.device]
+            command += ["--cnn", "--json", "--repeats", str(args.repeats)]
+            command += ["--quick"] if args.quick else []
+            done = subprocess.run(
+                command,
+                env={**os.environ, "KERAS_BACKEND": "jax"},
+                stdout=subprocess.PIPE,
+                text=True,
+                check=True,
+            )
+            rows += json.loads(done.stdout.strip().splitlines()[-1])
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    devices = sorted({r["device"] for r in rows if r["device"]})
+    print(
+        f"machine: {os.cpu_count()} CPU cores, {platform.system()} {platform.machine()}; "
+        f"{_versions(sorted({r['backend'] for r in rows}))}; device {', '.join(devices)}"
+    )
+    print(cnn_table(rows))
     return 0
 
 

@@ -117,3 +117,68 @@ def test_report_only_refuses_another_variants_folder(lab_folder):
     assert code == 2 and "variant 5" in out
     code, out = zoo("lab", "1", "--group", "2", "--variant", "5", "--out", folder)
     assert code == 2 and "already holds a lab" in out
+
+
+# -- lab 2 -------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def lab2_folder(lab_folder, tmp_path_factory):
+    """`zoo lab 2` for the same variant, on the same fixture archive, 2 epochs a run."""
+    _, data = lab_folder
+    folder = tmp_path_factory.mktemp("lab") / "lab2"
+    code, out = zoo(
+        "lab", "2", "--group", "2", "--variant", "5", "--data-dir", data, "--out", folder,
+        "--epochs", "2", "--lang", "en", "-q",
+    )  # fmt: skip
+    assert code == 0, out
+    assert "9 bottle, 35 girl, 55 otter" in out
+    return folder, data
+
+
+def test_zoo_lab_2_trains_three_pooling_tactics_and_the_fc_network(lab2_folder):
+    folder, _ = lab2_folder
+    assert json.loads((folder / "lab.json").read_text(encoding="utf-8"))["lab"] == 2
+    configs = [json.loads((run / "config.json").read_text()) for run in (folder / "runs").iterdir()]
+    layers = {c["comment"]: [x["type"] for x in c["layers"]] for c in configs}
+    assert "AveragePooling2D" in layers["avg pooling (example)"]
+    assert "MaxPooling2D" in layers["max pooling"]
+    assert not any("Pooling" in kind for kind in layers["stride pooling"])
+    for config in configs:  # lab 2's settings on the variant's classes
+        assert config["class_ids"] == [9, 35, 55]
+        assert (config["lr"], config["momentum"], config["batch_size_asked"]) == (0.005, 0.9, 128)
+    (fc,) = (folder / "fc").iterdir()
+    fc_config = json.loads((fc / "config.json").read_text())
+    assert fc_config["model"] == "mlp" and fc_config["momentum"] == 0.0
+    shift = json.loads((folder / "shift" / "shift.json").read_text())
+    assert [run["model"] for run in shift["runs"]] == ["mlp", "cnn"]
+    exports = json.loads((folder / "onnx" / "exports.json").read_text())
+    for key in ("fc", "cnn"):
+        assert exports[key]["course_contract"] and exports[key]["difference"] < 1e-4
+        assert (folder / "onnx" / f"{key}.onnx").stat().st_size > 1000
+
+
+def test_lab_2s_report_compares_pooling_fc_and_cnn_and_shifts(lab2_folder):
+    folder, _ = lab2_folder
+    text = pdf_text(folder / "report.pdf")
+    for words in ("Lab work No. 2", "bottle", "girl", "otter", "2. Three pooling tactics",
+                  "3. Fully connected against convolutional", "4. Shifted pictures",
+                  "5. ONNX files", "Final table", "onnxruntime"):  # fmt: skip
+        assert words in text, words
+    assert "21699" in text and "1334016" in text and "30763" in text  # params, connections
+    assert "Highest test accuracy:" in text and "Smallest train-test gap:" in text
+
+
+def test_runs_added_to_lab_2_join_its_report(lab2_folder):
+    folder, data = lab2_folder
+    code, out = zoo(
+        "train", "cnn", "cifar100", "--classes", "9,35,55", "--data-dir", data, "-q",
+        "--conv", "8,16", "--kernel", "3", "--stride", "2,1", "--padding", "same",
+        "--pool-size", "1,2", "--epochs", "2", "--out", folder / "runs", "--comment", "my own",
+        "--no-report",
+    )  # fmt: skip
+    assert code == 0, out
+    code, out = zoo("lab", "1", "--report-only", folder)
+    assert code == 2 and "holds lab 2" in out
+    code, out = zoo("lab", "2", "--report-only", folder, "--lang", "en")
+    assert code == 0, out
+    text = pdf_text(folder / "report.pdf")
+    assert "my own" in text and "Conv(8, 3×3, s2, same)" in text

@@ -90,7 +90,16 @@ def _three_feature_set():
     return split_dataset("three", x, y, test_fraction=0.25, rng=make_rng(0), class_names=["a", "b"])
 
 
+def _small_images():
+    from zoo.datasets import Dataset
+
+    rng = np.random.default_rng(0)
+    x, y = rng.integers(0, 256, (40, 32, 32, 3), dtype=np.uint8), rng.integers(0, 3, 40)
+    return Dataset("images", x[:30], y[:30], x[30:], y[30:], class_names=["a", "b", "c"])
+
+
 COMPATIBLE = {  # each registered model with a dataset it takes
+    "cnn": _small_images,
     "logistic": "iris",
     "mlp": "iris",
     "linear": "gaussians",

@@ -322,6 +322,103 @@ def _without_dropout(build):
     return keras.Sequential([keras.Input((6,)), *layers])
 
 
+# -- convolutional networks ---------------------------------------------------------------------
+CONV = {"conv": (4, 6), "kernel": 3, "stride": (2, 1), "padding": 1, "pool_size": (1, 2)}
+
+
+def _conv_problem(seed: int = 3, **options):
+    """Tiny uint8 images (8x8x3) and a builder of identical small `cnn` models: an explicit
+    padding (ZeroPadding2D), a strided and a "same" convolution, average pooling, a kernel
+    penalty; `options` change the network (e.g. `augment=`)."""
+    import keras
+
+    from zoo.models.layers import Normalization
+    from zoo.models.registry import create_model
+    from zoo.objective import Objective
+
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 256, (60, 8, 8, 3), dtype=np.uint8)
+    y = (x[:, :4, :4, 0].mean(axis=(1, 2)) // 86).astype("int32")  # something to learn
+    objective = Objective.create(head="softmax", task="classification", num_classes=3)
+    norm = Normalization(**IMAGE_NORM)
+
+    def build():
+        keras.utils.set_random_seed(seed)  # the same weights and the same augmentation seeds
+        options.setdefault("l2", 0.01)
+        return create_model(
+            "cnn", input_shape=(8, 8, 3), num_classes=3, normalization=norm, **CONV, **options
+        )
+
+    return objective, build, (x[:40], y[:40], x[40:], y[40:])
+
+
+def check_conv_minibatch(jit: bool = True, **options) -> dict:
+    """A convolutional network's epochs against `fit(shuffle=False)`: weights, loss, val_loss,
+    accuracies (`augment=` too: the random layers draw the same numbers from the same seeds)."""
+    objective, build, data = _conv_problem(**options)
+    x, y, x_eval, y_eval = data
+    model, reference = build(), build()
+    runner = make_runner(model, objective, data, batch_size=16, jit=jit)
+    import keras
+
+    # TensorFlow's own random ops, as in the loop: XLA's draw other numbers (on JAX, `fit`
+    # without jit would run op by op)
+    own_ops = keras.backend.backend() == "tensorflow"
+    reference.compile(
+        optimizer=_optimizer("sgd"), loss=objective.keras_loss(), metrics=["accuracy"],
+        jit_compile=False if own_ops else "auto",
+    )  # fmt: skip
+    gaps = {}
+    for _ in range(2):
+        result = runner.epoch(np.arange(len(x), dtype=np.int32), 3)
+        fit = reference.fit(
+            x, y, batch_size=16, epochs=1, shuffle=False, verbose=0,
+            validation_data=(x_eval, y_eval),
+        ).history  # fmt: skip
+        for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
+            gaps[key] = max(gaps.get(key, 0.0), abs(getattr(result, key) - fit[key][-1]))
+    gaps["weights"] = _gap(model.get_weights(), reference.get_weights())
+    return gaps
+
+
+def check_conv_sample(optimizer: str = "adam", jit: bool = True) -> dict:
+    """A convolutional network's per-sample epoch against single-example `train_on_batch`."""
+    objective, build, data = _conv_problem()
+    x, y = data[0], data[1]
+    model, reference = build(), build()
+    runner = make_runner(model, objective, data, batch_size=1, jit=jit, optimizer=optimizer)
+    reference.compile(optimizer=_optimizer(optimizer), loss=objective.keras_loss())
+    order = np.random.default_rng(4).permutation(len(x)).astype(np.int32)
+    result = runner.epoch(order, len(x))
+    losses = [float(reference.train_on_batch(x[i : i + 1], y[i : i + 1])) for i in order]
+    return {
+        "weights": _gap(model.get_weights(), reference.get_weights()),
+        "loss": abs(result.loss - float(np.mean(losses))),
+    }
+
+
+AUGMENT = "flip,translate=0.2,rotate=20,zoom=0.2,contrast=0.3"
+CONV_EVERYTHING = {"batch_norm": True, "dense": 5, "dropout": 0.0, "augment": AUGMENT}
+
+
+def check_augmentation_is_live() -> dict:
+    """The random layers change the training batches and nothing else: at a learning rate of
+    0, with the training set as the test set, an augmented network's training loss differs
+    from its test loss, while the same network without augmentation has the two equal."""
+    import keras
+
+    out = {}
+    for name, spec in (("augmented", AUGMENT), ("plain", None)):
+        objective, build, data = _conv_problem(augment=spec)
+        x, y = data[0], data[1]
+        frozen = keras.optimizers.SGD(learning_rate=0.0)
+        runner = make_runner(build(), objective, (x, y, x, y), batch_size=40, jit=True,
+                             optimizer=frozen)  # fmt: skip
+        result = runner.epoch(np.arange(len(x), dtype=np.int32), 1)
+        out[name] = abs(result.loss - result.val_loss)
+    return out
+
+
 def make_runner(model, objective, data, *, batch_size: int, jit: bool, optimizer="sgd"):
     from zoo.training.loops import make_epoch_runner
     from zoo.training.loops.common import XLA_MIN_UPDATES
@@ -351,6 +448,11 @@ def check_all() -> dict:
         "batch-norm": check_batch_norm(),
         "penalties-minibatch": check_penalties_minibatch(),
         "penalties-sample": check_penalties_sample(),
+        # one network with the builder's layer kinds; JAX compiles the geometric random layers
+        # (affine transforms) in about 20 s, so here the random layers are flip and contrast
+        # (check_augmentation_is_live runs all five)
+        "conv-minibatch": check_conv_minibatch(**{**CONV_EVERYTHING, "augment": "flip,contrast"}),
+        "conv-sample": check_conv_sample(),
     }
 
 
@@ -438,6 +540,22 @@ def assert_dropout(out: dict) -> None:
     assert out["mask_change"] > 1e-4  # new masks every step, not one mask for ever
     assert out["eval_gap"] < TOLERANCE
     assert out["rate_0_gap"] == 0.0
+
+
+@pytest.mark.parametrize("options", [{}, CONV_EVERYTHING])
+def test_convolutional_epochs_match_fit_without_shuffle(options):
+    # on a CPU the loop keeps convolutions out of XLA (see `convolutional`): both runners
+    # take TensorFlow's own graph, so one check covers them
+    assert_close(check_conv_minibatch(**options))
+
+
+def test_convolutional_per_sample_steps_match_train_on_batch():
+    assert_close(check_conv_sample())
+
+
+def test_augmentation_changes_the_training_batches_only():
+    out = check_augmentation_is_live()
+    assert out["augmented"] > 0.01 and out["plain"] < TOLERANCE
 
 
 def test_a_penalty_of_a_users_own_on_a_tall_kernel_trains_as_under_fit():
@@ -612,14 +730,17 @@ def test_jax_compiled_epochs_match_keras_on_jax():
     code = (
         f"import sys, json; sys.path.insert(0, {str(ROOT / 'tests')!r}); "
         "import test_speed_equivalence as t, keras; assert keras.backend.backend() == 'jax'; "
-        "print(json.dumps({'gaps': t.check_all(), 'dropout': t.check_dropout()}))"
+        "print(json.dumps({'gaps': t.check_all(), 'dropout': t.check_dropout(), "
+        "'augmentation': t.check_augmentation_is_live()}))"
     )
     out = _python(code, {"KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"})
     gaps = out["gaps"]
-    assert len(gaps) == 10 and "batch-norm" in gaps and "penalties-minibatch" in gaps
+    assert len(gaps) == 12 and "batch-norm" in gaps and "conv-minibatch" in gaps
     for name, check in gaps.items():
         assert_close({f"{name}/{key}": gap for key, gap in check.items()})
     assert_dropout(out["dropout"])
+    live = out["augmentation"]
+    assert live["augmented"] > 0.01 and live["plain"] < TOLERANCE
 
 
 if __name__ == "__main__":

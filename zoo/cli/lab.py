@@ -1,4 +1,4 @@
-"""`zoo lab 1`: the whole lab for a student's variant, and its report."""
+"""`zoo lab 1`, `zoo lab 2`: the whole lab for a student's variant, and its report."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from zoo.lab.variant import DEPARTMENTS
 
 
 @command()
-@click.argument("number", type=click.IntRange(1, 1))
+@click.argument("number", type=click.IntRange(1, 2))
 @click.option("--group", envvar="ZOO_GROUP", help="Group, e.g. 2 or ИУ5-21М (also $ZOO_GROUP).")
 @click.option(
     "--group-number",
@@ -52,7 +52,8 @@ from zoo.lab.variant import DEPARTMENTS
 @click.option(
     "--epochs",
     type=click.IntRange(min=1),
-    help="Epochs of task 3's base variant [default: the lab's 250].",
+    help="Epochs of every run trained [default: the lab's: lab 1's task 3 250; lab 2's CNN "
+    "runs 500, its FC run 250].",
 )
 @click.option(
     "--report-only",
@@ -90,23 +91,31 @@ def lab(
 
     \b
     The variant's classes: group + 7, variant + 30, variant + 50 (IU5; GUIMC 90, foreign
-    students 93). Add more variants of task 3 with `zoo train ... --out LABDIR/runs`, then
-    rebuild the report with --report-only LABDIR.
+    students 93); lab 2 uses lab 1's. Add more training variants with `zoo train ... --out
+    LABDIR/runs`, then rebuild the report with --report-only LABDIR.
+    \b
+    Lab 1: the manual regression, noisy XOR and the FC network on the variant's classes.
+    Lab 2: lab 2's example CNN with average, max and stride pooling, lab 1's FC network on
+    the same classes, `zoo shift` of FC against the best CNN, both models as ONNX.
     \b
     Examples:
       zoo lab 1 --group 2 --variant 5 --data-dir ~/data
       zoo lab 1 --group ИУ5-21М --group-number 21 --variant 5 --author "Иванов И. И."
       zoo lab 1 --report-only reports/lab1-2-v5
+      zoo lab 2 --group 2 --variant 5 --data-dir ~/data
     """
     from zoo.i18n import t
     from zoo.lab.folder import check_same_variant, read_lab
     from zoo.lab.lab1 import run_lab1
+    from zoo.lab.lab2 import run_lab2
     from zoo.lab.report import write_lab_report
     from zoo.lab.variant import Rule
     from zoo.runfolder import REPORT
 
     if report_only:
         lab_data = read_lab(report_only)
+        if lab_data.lab != number:
+            raise click.UsageError(f"{report_only} holds lab {lab_data.lab}, not lab {number}.")
         check_same_variant(lab_data, group, variant, report_only)
         path = write_lab_report(report_only, lang=lang)
         click.echo(t("lab.written", lang, folder=report_only, report=path))
@@ -116,7 +125,8 @@ def lab(
         raise click.UsageError(f"Missing option '{missing}' (or --report-only LABDIR).")
     if rule is not None:
         rule = Rule.parse(rule)
-    folder = run_lab1(
+    run_lab = run_lab1 if number == 1 else run_lab2
+    folder = run_lab(
         group=group,
         group_number=group_number,
         variant=variant,

@@ -71,3 +71,10 @@ def info(dataset, seed, **data_options):
 
     data = load_dataset(dataset, **dataset_kwargs(seed=seed, **data_options))
     click.echo(data.summary())
+    presets = data.presets()
+    if presets:  # what `zoo train MODEL DATASET` uses where no option is given
+        click.echo("  training presets of `zoo train` (options given win):")
+        width = max(len(which) for which, _ in presets) + 2
+        for which, preset in presets:
+            settings = ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in preset.items())
+            click.echo(f"    {which:<{width}} {settings}")

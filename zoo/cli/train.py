@@ -8,6 +8,7 @@ from zoo.backend import BACKENDS
 from zoo.cli.common import Choice, command, dataset_kwargs, dataset_option_decorators
 from zoo.errors import EXIT_DIVERGED
 from zoo.i18n import languages
+from zoo.models.cnn import POOLINGS
 from zoo.models.layers import ACTIVATIONS, HEADS
 from zoo.objective import LOSSES
 from zoo.training.options import DEVICES, DISTRIBUTE, MODES, NORMALIZE, OPTIMIZERS, SCHEDULES
@@ -33,7 +34,31 @@ def _hidden(ctx, param, value):
     if value is None:
         return None
     try:
-        return check_units(value)  # the rule the builders apply, as a usage error
+        return check_units(value, param.name)  # the rule the builders apply, as a usage error
+    except OptionError as err:
+        raise click.BadParameter(err.message) from None
+
+
+def _padding(ctx, param, value):
+    from zoo.errors import OptionError
+    from zoo.models.layers import check_paddings
+
+    if value is None:
+        return None
+    try:
+        return check_paddings(value)
+    except OptionError as err:
+        raise click.BadParameter(err.message) from None
+
+
+def _augment(ctx, param, value):
+    from zoo.errors import OptionError
+    from zoo.models.augment import parse_augment
+
+    if value is None:
+        return None
+    try:
+        return parse_augment(value)
     except OptionError as err:
         raise click.BadParameter(err.message) from None
 
@@ -61,9 +86,7 @@ def _hidden(ctx, param, value):
 @click.option(
     "--momentum",
     type=click.FloatRange(0, 1, max_open=True),
-    default=0.0,
-    show_default=True,
-    help="Momentum (sgd, rmsprop).",
+    help="Momentum (sgd, rmsprop) [default: 0, or the dataset's preset].",
 )
 @click.option("--optimizer", type=click.Choice(OPTIMIZERS), default="sgd", show_default=True)
 @click.option("--nesterov", is_flag=True, help="Nesterov's momentum (sgd with --momentum).")
@@ -106,17 +129,18 @@ def _hidden(ctx, param, value):
 @click.option(
     "--l2",
     type=click.FloatRange(min=0),
-    help="L2 penalty l2·Σw² on every kernel (registered models).",
+    help="L2 penalty l2·Σw² on every kernel, convolutions too (registered models).",
 )
 @click.option(
     "--l1",
     type=click.FloatRange(min=0),
-    help="L1 penalty l1·Σ|w| on every kernel (registered models).",
+    help="L1 penalty l1·Σ|w| on every kernel, convolutions too (registered models).",
 )
 @click.option(
     "--dropout",
     callback=_dropout,
-    help="Dropout rate after every hidden layer, or one per hidden layer: 0.2 or 0.2,0.5 (mlp).",
+    help="Dropout rate after every hidden layer, or one per hidden layer: 0.2 or 0.2,0.5 (mlp; "
+    "cnn: on the flattened maps and after each --dense layer).",
 )
 @click.option(
     "--loss",
@@ -124,7 +148,51 @@ def _hidden(ctx, param, value):
     help="Loss; by default it follows the head.",
 )
 @click.option("--hidden", callback=_hidden, help="Hidden layer sizes, e.g. 10 or 64,32 (mlp).")
-@click.option("--activation", type=click.Choice(ACTIVATIONS), help="Hidden activation (mlp).")
+@click.option("--activation", type=click.Choice(ACTIVATIONS), help="Hidden activation (mlp, cnn).")
+@click.option(
+    "--conv",
+    callback=_hidden,
+    help="Filters of each conv block, e.g. 32,64 (cnn) [default: the lab's 32,64].",
+)
+@click.option(
+    "--kernel",
+    callback=_hidden,
+    help="Kernel size per conv block, or one for all (cnn) [default: 5,3].",
+)
+@click.option(
+    "--stride", callback=_hidden, help="Stride per conv block, or one for all (cnn) [default: 4,1]."
+)
+@click.option(
+    "--padding",
+    callback=_padding,
+    help="Zeros around each conv block's input, in pixels as in PyTorch, or same/valid: "
+    "2,1 or same (cnn) [default: 2,1].",
+)
+@click.option(
+    "--pooling",
+    type=click.Choice(POOLINGS),
+    help="Downsampling after a block: avg or max pooling, stride (the convolution's stride "
+    "times --pool-size instead), none (cnn) [default: avg].",
+)
+@click.option(
+    "--pool-size",
+    callback=_hidden,
+    help="Pooling size per conv block, 1 for none, or one for all (cnn) [default: 1,4].",
+)
+@click.option(
+    "--batch-norm/--no-batch-norm",
+    default=None,
+    help="Batch normalisation after each convolution (cnn).",
+)
+@click.option(
+    "--dense", callback=_hidden, help="Hidden Dense sizes before the head, e.g. 128 (cnn)."
+)
+@click.option(
+    "--augment",
+    callback=_augment,
+    help="Random changes of the training images inside the model, e.g. "
+    "flip,translate=0.1,rotate=10,zoom=0.1,contrast=0.2 (cnn; only while training).",
+)
 @click.option("--head", type=click.Choice(HEADS), help="Output layer and its loss.")
 @click.option(
     "--normalize",
@@ -224,6 +292,8 @@ def train(
       zoo train mlp digits
       zoo train mlp gaussians --mode sample --epochs 20
       zoo train mlp cifar100-3class --hidden 10 --lr 0.005 --batch-size 128 --epochs 250
+      zoo train cnn cifar100-3class --pooling max
+      zoo train cnn mnist --conv 16,32 --kernel 3 --stride 1 --padding same --pool-size 2
       zoo train mlp digits --l2 1e-3 --dropout 0.2 --lr-schedule cosine --optimizer adamw
       zoo train logistic iris --mode batch --iterations 500 --comment "full batch"
     """

@@ -19,7 +19,9 @@ class Dataset:
     integer class indices 0..k-1 for classification and float targets for regression.
     `normalization` is the scaling the model should apply (a `zoo.models.Normalization`);
     None means "adapt on the training set". `train_defaults` are training options that suit
-    this set (the lab's settings for its CIFAR subset) and apply where the user gave none.
+    this set (lab 1's settings for its CIFAR subset) and apply where the user gave none;
+    `model_defaults` replace them for one model family (lab 2's settings for `cnn`), see
+    `defaults_for`.
     """
 
     name: str
@@ -34,6 +36,7 @@ class Dataset:
     normalization: Any = None
     class_ids: list[int] | None = None  # the source's indices of the chosen classes
     train_defaults: dict[str, Any] = field(default_factory=dict)  # e.g. the lab's lr and epochs
+    model_defaults: dict[str, dict[str, Any]] = field(default_factory=dict)  # family -> preset
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -46,6 +49,26 @@ class Dataset:
     @property
     def is_image(self) -> bool:
         return len(self.input_shape) >= 2
+
+    def defaults_for(self, model: str | None) -> dict[str, Any]:
+        """The preset for training `model` (a registered name; None for a model of one's
+        own) on this set: its family's own, else the set's `train_defaults`.
+
+        >>> data = Dataset("d", *[np.zeros(1)] * 4, train_defaults={"lr": 0.1},
+        ...                model_defaults={"cnn": {"lr": 0.005, "momentum": 0.9}})
+        >>> data.defaults_for("cnn"), data.defaults_for("mlp")
+        ({'lr': 0.005, 'momentum': 0.9}, {'lr': 0.1})
+        """
+        return dict(self.model_defaults.get(str(model or ""), self.train_defaults))
+
+    def presets(self) -> list[tuple[str, dict[str, Any]]]:
+        """(which models, preset) pairs, as `zoo info` prints them: each family's own, then
+        the one for every other model."""
+        found = [(family, dict(preset)) for family, preset in self.model_defaults.items()]
+        if self.train_defaults:
+            others = "other models" if found else "every model"
+            found.append((others, dict(self.train_defaults)))
+        return found
 
     def counts(self) -> dict[str, list[int]]:
         """Examples per class in each split (classification only)."""

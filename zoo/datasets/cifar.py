@@ -31,6 +31,10 @@ from zoo.models.layers import Normalization
 
 CIFAR_URL = "https://www.cs.toronto.edu/~kriz"
 
+# The course's training settings on its CIFAR-100 classes: lab 1's fully connected network
+# (notebooks/Lab1.ipynb) and lab 2's convolutional one (notebooks/Lab2.ipynb)
+LAB1_SETTINGS = {"lr": 0.005, "batch_size": 128, "epochs": 250}
+LAB2_SETTINGS = {"lr": 0.005, "momentum": 0.9, "batch_size": 128, "epochs": 500}
 CIFAR100_NORMALIZATION = Normalization(
     mean=(0.5074, 0.4867, 0.4411), std=(0.2011, 0.1987, 0.2025), scale=1 / 255
 )
@@ -307,8 +311,9 @@ def cifar100_3class(*, data_dir: str | Path | None = None, source: str = "auto")
         source=source,
         normalization=CIFAR100_NORMALIZATION,
     )
-    # The lab's SGD settings; options the user gives win over them
-    data.train_defaults = {"lr": 0.005, "batch_size": 128, "epochs": 250}
+    # The labs' SGD settings; options the user gives win over them
+    data.train_defaults = dict(LAB1_SETTINGS)
+    data.model_defaults = {"cnn": dict(LAB2_SETTINGS)}
     return data
 
 

@@ -1,5 +1,7 @@
 """A lab folder: what `zoo lab` writes, read back for the report.
 
+Lab 1:
+
     LABDIR/
       lab.json        the variant: group, variant, department, the classes and how the rule
                       gave them; the author and title of the report
@@ -10,6 +12,18 @@
                       LABDIR/runs` adds
       report.pdf      the lab report: title page, the task, a section per task, the final table
                       and the facts behind each self-study question
+
+Lab 2 (the same lab.json, with "lab": 2):
+
+    LABDIR/
+      runs/           lab 2's example CNN on the variant's classes, once per pooling tactic
+                      (avg, the example's own, then max and stride); more with `zoo train cnn
+                      ... --out LABDIR/runs`
+      fc/             lab 1's fully connected network on the same classes, for the comparison
+      shift/          `zoo shift` of the FC run and the best CNN run (shift.json, figures)
+      onnx/           both models as ONNX for the course's web page, and exports.json: how
+                      each was checked
+      report.pdf
 
 `write_lab_report(LABDIR)` rebuilds report.pdf from the folder alone (`--report-only`).
 """
@@ -29,6 +43,9 @@ from zoo.runfolder import CONFIG, RunFolder, read_run_folder
 
 LAB_FILE = "lab.json"
 TASK1, TASK2, RUNS = "task1", "task2", "runs"
+FC, SHIFT, ONNX = "fc", "shift", "onnx"  # lab 2
+EXPORTS = "exports.json"  # in ONNX: what was written and how it was checked
+LABS = (1, 2)
 
 
 @dataclass
@@ -73,6 +90,7 @@ def lab_runs(folder: Path, task: str = RUNS) -> list[RunFolder]:
 
 def new_lab(
     *,
+    lab: int = 1,
     group: str,
     variant: int,
     group_number: int | None = None,
@@ -86,7 +104,7 @@ def new_lab(
     number = group if group_number is None else group_number
     classes = variant_classes(number, variant, department, rule)
     return Lab(
-        lab=1,
+        lab=lab,
         group=str(group),
         variant=int(variant),
         department=department,
@@ -107,3 +125,40 @@ def check_same_variant(lab: Lab, group: str | None, variant: int | None, folder:
         )
     if group is not None and str(group) != lab.group:
         raise OptionError("group", f"{folder} holds group {lab.group}, not {group}")
+
+
+def prepare_folder(out: str | Path | None, lab: Lab, create: bool = True) -> Path:
+    """A new lab folder: `out`, or reports/lab<N>-<group>-v<variant> (numbered when taken);
+    `create=False` only checks that it can be one."""
+    from zoo.files import free_path
+
+    if out is None:
+        slug = "".join(ch if ch.isalnum() else "-" for ch in lab.group).strip("-") or "group"
+        folder = free_path(Path("reports") / f"lab{lab.lab}-{slug}-v{lab.variant}")
+    else:
+        folder = Path(out)
+        if (folder / LAB_FILE).exists():
+            raise OptionError(
+                "out",
+                f"{folder} already holds a lab; add runs with `zoo train ... --out "
+                f"{folder / RUNS}` and rebuild its report with `report_only=True`",
+            )
+        if folder.is_dir() and any(folder.iterdir()):
+            raise OptionError("out", f"{folder} already holds files; choose an empty folder")
+    if not create:
+        return folder
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OptionError("out", f"cannot make folder {str(folder)!r}: {err.strerror}") from None
+    return folder
+
+
+def stop_if_interrupted(run) -> None:
+    """A task stopped by a signal stops the lab: its folder keeps what was done."""
+    if run.status == "interrupted":
+        import signal
+
+        from zoo.interrupts import Interrupted
+
+        raise Interrupted(getattr(signal, run.config.get("stop_signal") or "SIGINT"))

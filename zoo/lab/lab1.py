@@ -6,50 +6,23 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from zoo.errors import OptionError
-from zoo.files import free_path, write_json
-from zoo.lab.folder import LAB_FILE, RUNS, TASK1, TASK2, Lab, new_lab
+from zoo.datasets.cifar import LAB1_SETTINGS
+from zoo.files import write_json
+from zoo.lab.folder import (
+    LAB_FILE,
+    RUNS,
+    TASK1,
+    TASK2,
+    new_lab,
+    prepare_folder,
+    stop_if_interrupted,
+)
 from zoo.lab.variant import Rule
 
 # The lab's settings: task 2 (noisy XOR, an MLP with 16 hidden neurons, binary cross-entropy)
 # and task 3 (FC(10)-ReLU-FC(3), SGD lr 0.005, batch 128, 250 epochs)
 TASK2_OPTIONS = {"hidden": 16, "head": "sigmoid", "loss": "bce", "lr": 0.1, "epochs": 100}
-TASK3_OPTIONS = {"hidden": 10, "lr": 0.005, "batch_size": 128, "epochs": 250}
-
-
-def prepare_folder(out: str | Path | None, lab: Lab, create: bool = True) -> Path:
-    """A new lab folder: `out`, or reports/lab1-<group>-v<variant> (numbered when taken);
-    `create=False` only checks that it can be one."""
-    if out is None:
-        slug = "".join(ch if ch.isalnum() else "-" for ch in lab.group).strip("-") or "group"
-        folder = free_path(Path("reports") / f"lab1-{slug}-v{lab.variant}")
-    else:
-        folder = Path(out)
-        if (folder / LAB_FILE).exists():
-            raise OptionError(
-                "out",
-                f"{folder} already holds a lab; add runs with `zoo train ... --out "
-                f"{folder / RUNS}` and rebuild its report with `report_only=True`",
-            )
-        if folder.is_dir() and any(folder.iterdir()):
-            raise OptionError("out", f"{folder} already holds files; choose an empty folder")
-    if not create:
-        return folder
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise OptionError("out", f"cannot make folder {str(folder)!r}: {err.strerror}") from None
-    return folder
-
-
-def _stop_if_interrupted(run) -> None:
-    """A task stopped by a signal stops the lab: its folder keeps what was done."""
-    if run.status == "interrupted":
-        import signal
-
-        from zoo.interrupts import Interrupted
-
-        raise Interrupted(getattr(signal, run.config.get("stop_signal") or "SIGINT"))
+TASK3_OPTIONS = {"hidden": 10, **LAB1_SETTINGS}
 
 
 def run_lab1(
@@ -115,12 +88,12 @@ def run_lab1(
     run = zoo.train(
         "mlp", "noisy-xor", out=str(folder / TASK2), comment=comment, **TASK2_OPTIONS, **common
     )
-    _stop_if_interrupted(run)
+    stop_if_interrupted(run)
     echo(t("lab.running", lang, task=3))
     options = {**TASK3_OPTIONS, **({"epochs": epochs} if epochs else {})}
     comment = t("lab.base_comment", lang)
     run = zoo.train("mlp", data, out=str(folder / RUNS), comment=comment, **options, **common)
-    _stop_if_interrupted(run)
+    stop_if_interrupted(run)
     from zoo.lab.report import write_lab_report
 
     write_lab_report(folder, lang=lang)

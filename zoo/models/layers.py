@@ -30,11 +30,15 @@ class Normalization:
 
     @classmethod
     def from_data(cls, x: np.ndarray, scale: float = 1.0, per_channel: bool | None = None):
-        """Statistics of `x` (one row per example); images are normalised per channel."""
+        """Statistics of `x` (one row per example); images are normalised per channel, and a
+        grayscale image (N, H, W) has one channel."""
         x = np.asarray(x)
         if per_channel is None:
             per_channel = x.ndim >= 3
-        axes = tuple(range(x.ndim - 1)) if per_channel else 0
+        if per_channel and x.ndim == 3:  # (N, H, W): one value, not one per pixel column
+            axes = tuple(range(x.ndim))
+        else:
+            axes = tuple(range(x.ndim - 1)) if per_channel else 0
         # float64 sums: uint8 images of 50,000 examples overflow nothing but float32 drifts
         mean = x.mean(axis=axes, dtype=np.float64) * scale
         std = x.std(axis=axes, dtype=np.float64) * scale
@@ -62,24 +66,32 @@ def input_block(input_shape: Sequence[int], normalization=None):
     import keras
 
     inputs = keras.Input(shape=tuple(input_shape), name="inputs")
-    x = inputs
-    norm = as_normalization(normalization)
-    if norm is not None:
-        if norm.scale != 1.0:
-            x = keras.layers.Rescaling(norm.scale, name="rescaling")(x)
-        mean = np.asarray(norm.mean, dtype="float32")
-        var = np.square(np.asarray(norm.std, dtype="float32"))
-        if mean.size not in (1, input_shape[-1], int(np.prod(input_shape))):
-            raise OptionError("normalization", f"{mean.size} means do not fit input {input_shape}")
-        if mean.size == int(np.prod(input_shape)) and len(input_shape) > 1:
-            mean, var = mean.reshape(input_shape), var.reshape(input_shape)
-            axis = tuple(range(1, len(input_shape) + 1))
-        else:
-            axis = -1
-        x = keras.layers.Normalization(axis=axis, mean=mean, variance=var, name="normalization")(x)
+    x = scale_inputs(inputs, input_shape, normalization)
     if len(input_shape) > 1:
         x = keras.layers.Flatten(name="flatten")(x)
     return inputs, x
+
+
+def scale_inputs(x, input_shape: Sequence[int], normalization=None):
+    """`x` (of `input_shape`) scaled inside the model: Rescaling, then Normalization per
+    feature, per channel or per value; `x` itself when `normalization` is None."""
+    import keras
+
+    norm = as_normalization(normalization)
+    if norm is None:
+        return x
+    if norm.scale != 1.0:
+        x = keras.layers.Rescaling(norm.scale, name="rescaling")(x)
+    mean = np.asarray(norm.mean, dtype="float32")
+    var = np.square(np.asarray(norm.std, dtype="float32"))
+    if mean.size not in (1, input_shape[-1], int(np.prod(input_shape))):
+        raise OptionError("normalization", f"{mean.size} means do not fit input {input_shape}")
+    if mean.size == int(np.prod(input_shape)) and len(input_shape) > 1:
+        mean, var = mean.reshape(input_shape), var.reshape(input_shape)
+        axis = tuple(range(1, len(input_shape) + 1))
+    else:
+        axis = -1
+    return keras.layers.Normalization(axis=axis, mean=mean, variance=var, name="normalization")(x)
 
 
 def check_head(head: str) -> str:
@@ -109,8 +121,9 @@ def output_layer(
     return keras.layers.Dense(units, activation=activation, name="output", **dense_options)(x)
 
 
-def check_units(hidden) -> tuple[int, ...]:
-    """`hidden` as a tuple of positive ints; accepts 10, (10, 5), "10,5"."""
+def check_units(hidden, option: str = "hidden") -> tuple[int, ...]:
+    """`hidden` as a tuple of positive ints; accepts 10, (10, 5), "10,5". `option` names the
+    option in errors (`dense`, `conv` use the same rule)."""
     if isinstance(hidden, str):
         parts = hidden.replace(" ", "").split(",")
         try:
@@ -118,14 +131,17 @@ def check_units(hidden) -> tuple[int, ...]:
             hidden = tuple(int(p) for p in parts)
         except ValueError:
             raise OptionError(
-                "hidden", f"{hidden!r} is not a list of sizes like 10 or 64,32"
+                option, f"{hidden!r} is not a list of sizes like 10 or 64,32"
             ) from None
     elif isinstance(hidden, int):
         hidden = (hidden,)
-    hidden = tuple(int(h) for h in hidden)
+    try:
+        hidden = tuple(int(h) for h in hidden)
+    except (TypeError, ValueError):
+        raise OptionError(option, f"{hidden!r} is not a list of sizes like 10 or 64,32") from None
     bad = [h for h in hidden if h < 1]
     if bad:
-        raise OptionError("hidden", f"layer sizes must be at least 1, got {bad[0]}")
+        raise OptionError(option, f"layer sizes must be at least 1, got {bad[0]}")
     return hidden
 
 
@@ -137,14 +153,57 @@ def check_activation(activation: str) -> str:
 
 def canonical_options(options: dict) -> dict:
     """Builder options in one spelling, so that records compare: `hidden` 10, "10" and (10,)
-    are all (10,); `dropout` "0.2" is 0.2."""
+    are all (10,); `dropout` "0.2" is 0.2; a convolutional network's per-block lists are
+    tuples and its `augment` a {name: strength} dict."""
+    from zoo.models.augment import parse_augment
+
     out = dict(options)
-    if out.get("hidden") is not None:
-        out["hidden"] = check_units(out["hidden"])
+    for key in ("hidden", "dense", "conv", "kernel", "stride"):
+        if out.get(key) is not None:
+            out[key] = check_units(out[key], key)
+    if out.get("padding") is not None:
+        out["padding"] = check_paddings(out["padding"])
+    if out.get("pool_size") is not None:
+        out["pool_size"] = check_units(out["pool_size"], "pool_size")
+    if out.get("augment") is not None:
+        out["augment"] = parse_augment(out["augment"])
     if isinstance(out.get("dropout"), str):  # "0.2" is 0.2, "0.2,0.5" is (0.2, 0.5)
         rates = parse_rates(out["dropout"])
         out["dropout"] = rates[0] if len(rates) == 1 else rates
     return out
+
+
+PADDINGS = ("same", "valid")
+
+
+def check_paddings(padding) -> tuple:
+    """Paddings per convolution: whole numbers of pixels (the lab's explicit padding), or
+    "same" or "valid"; from 2, "same", (2, 1) or "2,same"."""
+    if isinstance(padding, str):
+        padding = padding.replace(" ", "").lower().split(",")
+    elif isinstance(padding, int):
+        padding = (padding,)
+    out = []
+    for value in padding:
+        if isinstance(value, str) and value.strip().lower() in PADDINGS:
+            out.append(value.strip().lower())
+            continue
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            number = -1
+        if isinstance(value, bool) or number < 0 or str(number) != str(value).strip():
+            raise OptionError(
+                "padding",
+                f"{value!r} is not a number of pixels (0 or more), same or valid "
+                "(e.g. 2,1 or same)",
+            )
+        out.append(number)
+    if not out:
+        raise OptionError("padding", "give a padding, e.g. 2,1 or same")
+    return tuple(out)
+
+
 def check_penalty(value, option: str) -> float:
     """A weight penalty's coefficient: a finite number, zero or more (0: no penalty)."""
     if value is None:

@@ -9,7 +9,13 @@ from zoo.registry import Registry, canonical, drop_none
 
 MODELS = Registry(
     "model",
-    modules=["zoo.models.logistic", "zoo.models.mlp", "zoo.models.linear", "zoo.models.lecture"],
+    modules=[
+        "zoo.models.logistic",
+        "zoo.models.mlp",
+        "zoo.models.cnn",
+        "zoo.models.linear",
+        "zoo.models.lecture",
+    ],
 )
 
 

@@ -1,7 +1,10 @@
 """The lab's final table ("итоговая таблица"): one row per run, and their test-loss curves.
 
-    network        | hyperparameters                            | accuracy                | comment
-    FC(10), FC(3)  | lr = 0.003, batch_size = 128, epochs = 100 | test = 70%, train = 98% | base
+    network       | hyperparameters | accuracy                     | parameters / connections | ...
+    FC(10), FC(3) | lr = 0.003, ... | test = 70%, train = 98%, ... | 30763 / 30750            | ...
+
+The parameters and connections put the fully connected and the convolutional networks side by
+side (lab 2's defence question); the gap is train minus test accuracy (overfitting).
 
 `write_comparison(["reports/run-a", "reports/run-b"], fmt="md")` returns the table as Markdown
 and writes it (md, csv, tex or pdf) with a figure overlaying the runs' test-loss curves.
@@ -28,7 +31,7 @@ from zoo.files import (
 )
 from zoo.i18n import t, table
 from zoo.reporting import describe
-from zoo.reporting.model_table import network_string
+from zoo.reporting.model_table import network_string, totals
 from zoo.reporting.plot import DPI, drawing, pyplot
 from zoo.runfolder import CONFIG, RunFolder, read_run_folder
 
@@ -62,6 +65,10 @@ class Row:
     patience: int | None
     train_accuracy: float | None
     test_accuracy: float | None
+    gap: float | None  # train - test accuracy
+    params: int
+    connections: int
+    train_seconds: float | None
     best_epoch: int | None
     status: str
     comment: str
@@ -93,12 +100,20 @@ def compare_rows(runs: Sequence[RunFolder]) -> list[Row]:
                 patience=c.get("patience"),
                 train_accuracy=run.accuracy("train"),
                 test_accuracy=run.accuracy("test"),
+                gap=_gap(run.accuracy("train"), run.accuracy("test")),
+                params=sum(int(x.get("params") or 0) for x in c.get("layers") or []),
+                connections=totals(c.get("layers") or [])["connections"],
+                train_seconds=c.get("train_seconds"),
                 best_epoch=run.best_epoch,
                 status=run.status,
                 comment=str(c.get("comment") or ""),
             )
         )
     return rows
+
+
+def _gap(train: float | None, test: float | None) -> float | None:
+    return None if train is None or test is None else train - test
 
 
 def _penalties(config) -> dict[str, str]:
@@ -120,25 +135,45 @@ def _wrap(text: str, width: int = 46) -> str:
 
 
 def _cells(runs: Sequence[RunFolder], lang: str, wrap: bool = False) -> list[list[str]]:
-    """The lab's columns as text: #, network, hyperparameters, accuracy, best epoch, comment."""
+    """The lab's columns as text: #, network, hyperparameters, accuracy (and the train-test
+    gap), parameters / connections, training time, best epoch, comment."""
     out = []
     for row, run in zip(compare_rows(runs), runs, strict=True):
         hyper = describe.hyperparameters_short(run.config, lang)
         result = describe.result_short(run, lang)
+        if row.gap is not None:
+            result += f", {t('report.compare.gap_short', lang)} = {describe.percent(row.gap)}"
+        size = f"{row.params} / {row.connections}"
+        seconds = describe.DASH if row.train_seconds is None else f"{row.train_seconds:.1f}"
+        network = row.network
         if wrap:  # two lines per cell keep the PDF table on the page
             hyper = _wrap(hyper)
-            result = result.replace(", ", ",\n", 1)
+            result = result.replace(", ", ",\n")
+            size = size.replace(" / ", " /\n")
+            network = _wrap(network, 24)
         comment = row.comment or describe.DASH
         if not run.finished:  # an unfinished run is marked as such in its row
             comment += f" [{describe.status_word(row.status, lang)}]"
         best = describe.DASH if row.best_epoch is None else str(row.best_epoch)
-        out.append([str(row.number), row.network, hyper, result, best, comment])
+        out.append([str(row.number), network, hyper, result, size, seconds, best, comment])
     return out
 
 
+COLUMNS = (
+    "number",
+    "network",
+    "hyperparameters",
+    "accuracy",
+    "size",
+    "seconds",
+    "best_epoch",
+    "comment",
+)
+WIDTHS = (0.3, 1.7, 2.7, 1.6, 1.3, 0.95, 1.1, 1.35)  # of a landscape page, in COLUMNS order
+
+
 def _header(lang: str) -> list[str]:
-    keys = ("number", "network", "hyperparameters", "accuracy", "best_epoch", "comment")
-    return [t(f"report.compare.{k}", lang) for k in keys]
+    return [t(f"report.compare.{k}", lang) for k in COLUMNS]
 
 
 def markdown(runs: Sequence[RunFolder], lang: str = "en") -> str:
@@ -186,7 +221,7 @@ def _tex(text: str) -> str:
 def latex(runs: Sequence[RunFolder], lang: str = "en") -> str:
     """A `tabular` to \\input into a LaTeX report (needs only the standard packages)."""
     lines = [
-        r"\begin{tabular}{|r|p{2.6cm}|p{5.2cm}|p{3.2cm}|c|p{3cm}|}",
+        r"\begin{tabular}{|r|p{2.6cm}|p{4.6cm}|p{3.2cm}|p{2.2cm}|r|c|p{2.6cm}|}",
         r"\hline",
         " & ".join(_tex(h) for h in _header(lang)) + r" \\",
         r"\hline",
@@ -231,9 +266,7 @@ def _pdf(runs: Sequence[RunFolder], path: Path, lang: str, figure_image) -> None
     with PdfPages(path, metadata={"Title": t("report.compare.title", lang)}) as pdf:
         page = Page(plt, landscape=True)
         page.heading(t("report.compare.title", lang))
-        page.table(
-            _cells(runs, lang, wrap=True), _header(lang), widths=(0.3, 1.6, 3.4, 2, 1.1, 2), size=8
-        )
+        page.table(_cells(runs, lang, wrap=True), _header(lang), widths=WIDTHS, size=7.5)
         for i, run in enumerate(runs, start=1):
             page.text(f"{i}. {run.path}", size=7, color="0.35")
         page.image(figure_image)
@@ -241,7 +274,7 @@ def _pdf(runs: Sequence[RunFolder], path: Path, lang: str, figure_image) -> None
         plt.close(page.fig)
 
 
-def _default_folder(runs: Sequence[RunFolder]) -> Path:
+def common_folder(runs: Sequence[RunFolder]) -> Path:
     """The folder holding the runs (their common parent), where the table goes by default."""
     parents = sorted({str(run.path.resolve().parent) for run in runs})
     try:
@@ -263,7 +296,7 @@ def output_paths(
     A file named by `out` is replaced only with `force`; nothing is written into a run folder.
     """
     if out is None or Path(out).is_dir() or not Path(out).suffix:
-        folder = _default_folder(runs) if out is None else Path(out)
+        folder = common_folder(runs) if out is None else Path(out)
         table_path = next(
             folder / f"{stem}.{fmt}"
             for stem in (STEM if n == 1 else f"{STEM}-{n}" for n in range(1, 100_000))

@@ -37,6 +37,13 @@ def title_info(
     return info
 
 
+def default_title(config: Mapping[str, Any], lang: str = "en") -> str:
+    """ "Lab work No. 1" for a fully connected network, "... No. 2" for a convolutional one
+    (the course's labs)."""
+    convolutional = any("filters" in layer for layer in config.get("layers") or ())
+    return t("report.default_title_conv" if convolutional else "report.default_title", lang)
+
+
 def number(value: Any, digits: int = 4) -> str:
     """0.005 -> "0.005", 12 -> "12", None -> "—"."""
     if value is None or value == "":

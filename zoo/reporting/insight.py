@@ -155,3 +155,72 @@ def most_confident_mistakes(
     return [
         (int(wrong[i]), int(y_true[wrong[i]]), int(pred[wrong[i]]), float(conf[i])) for i in order
     ]
+
+
+MAX_FILTERS = 32  # first-layer filters drawn; the lab's first convolution has 32
+MAX_MAPS = 8  # feature maps drawn per convolution
+MAX_CONVS = 4  # convolutions whose maps are drawn
+
+
+def conv_filters_figure(kernel: np.ndarray, *, lang: str = "en", layer: str = ""):
+    """The first convolution's filters as small images (RGB for a colour input, each scaled
+    on its own): the patterns its neurons respond to, wherever they are in the image."""
+    plt = pyplot()
+    kh, kw, channels, filters = kernel.shape
+    shown = min(filters, MAX_FILTERS)
+    fig, axes = _grid(plt, shown, 8, cell=0.9, extra=0.7)
+    for i in range(shown):
+        image = kernel[:, :, :, i] if channels in (1, 3) else kernel[:, :, :1, i]
+        axes[i].imshow(
+            _as_image(image), cmap="gray" if channels != 3 else None, interpolation="nearest"
+        )
+        axes[i].set_title(str(i + 1), fontsize=7)
+    more = f" ({shown}/{filters})" if shown < filters else ""
+    fig.suptitle(
+        t("report.conv_filters", lang, layer=layer, kernel=f"{kh}×{kw}×{channels}") + more,
+        fontsize=10,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def conv_maps(model, image: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """(layer name, its output for `image`) for the first `MAX_CONVS` convolutions."""
+    import keras
+
+    convs = [layer for layer in model.layers if type(layer).__name__ == "Conv2D"][:MAX_CONVS]
+    if not convs:
+        return []
+    probe = keras.Model(model.input, [layer.output for layer in convs])
+    outputs = probe(np.asarray(image, dtype="float32")[None], training=False)
+    outputs = outputs if isinstance(outputs, list | tuple) else [outputs]
+    return [(layer.name, np.asarray(out)[0]) for layer, out in zip(convs, outputs, strict=True)]
+
+
+def feature_maps_figure(image: np.ndarray, maps: list, *, label: str = "", lang: str = "en"):
+    """A test image and, one row per convolution, its first feature maps: where in the image
+    each filter found its pattern (bright: strong response)."""
+    plt = pyplot()
+    columns = 1 + min(MAX_MAPS, max(m.shape[-1] for _, m in maps))
+    fig, axes = plt.subplots(
+        len(maps), columns, figsize=(0.8 * columns + 0.6, 0.95 * len(maps) + 0.7), squeeze=False
+    )
+    for ax in axes.ravel():
+        ax.axis("off")
+    picture = np.asarray(image)
+    gray = picture.ndim == 2 or picture.shape[-1] == 1
+    for row, (name, values) in enumerate(maps):
+        if row == 0:
+            axes[0, 0].imshow(picture[..., 0] if picture.ndim == 3 and gray else picture,
+                              cmap="gray" if gray else None)  # fmt: skip
+            axes[0, 0].set_title(label, fontsize=7)
+        else:
+            axes[row, 0].text(0.5, 0.5, name, ha="center", va="center", fontsize=7)
+        for i in range(min(MAX_MAPS, values.shape[-1])):
+            axes[row, i + 1].imshow(values[:, :, i], cmap="viridis", interpolation="nearest")
+            if i == 0:
+                shape = "×".join(str(d) for d in values.shape)
+                axes[row, i + 1].set_title(f"{name} {shape}", fontsize=7, loc="left")
+    fig.suptitle(t("report.feature_maps", lang), fontsize=10)
+    fig.tight_layout()
+    return fig

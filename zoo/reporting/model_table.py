@@ -1,8 +1,13 @@
-"""The model as the lab's defence questions see it, from config["layers"] alone.
+"""The model as the labs' defence questions see it, from config["layers"] alone.
 
 Every fully connected (Dense) layer has `units` neurons, each joined to each of the layer's
 `inputs` by one connection that carries one weight, and one bias per neuron (unless the layer
 has none). Inputs are not neurons: they compute nothing.
+
+A convolution's neurons are its output values (height × width × filters); each is joined to
+kernel × input channels values of its window, but the weights are shared: all the positions
+of a filter use the same kernel, so weights = kernel × input channels × filters, far fewer
+than the connections. Pooling, padding and flattening have no weights and no neurons.
 
     >>> layers = [{"name": "hidden_1", "type": "Dense", "units": 10, "inputs": 3072,
     ...            "weights": 30720, "biases": 10, "params": 30730, "activation": "relu"},
@@ -27,13 +32,52 @@ def _int(value: Any) -> int | None:
 
 
 def dense_layers(layers: Sequence[dict]) -> list[dict]:
-    """The fully connected layers, in order (the ones that have neurons)."""
+    """The fully connected layers, in order."""
     return [layer for layer in layers or () if _int(layer.get("units")) is not None]
 
 
+def conv_layers(layers: Sequence[dict]) -> list[dict]:
+    """The convolutions, in order."""
+    return [layer for layer in layers or () if _int(layer.get("filters")) is not None]
+
+
+def neuron_layers(layers: Sequence[dict]) -> list[dict]:
+    """The layers that have neurons (convolutions and Dense), in order."""
+    return [
+        layer
+        for layer in layers or ()
+        if _int(layer.get("units")) is not None or _int(layer.get("filters")) is not None
+    ]
+
+
+POOLS = {"MaxPooling2D": "MaxPool", "AveragePooling2D": "AvgPool"}
+
+
+def _pair(values) -> str:
+    values = [str(v) for v in values or ()]
+    return values[0] if len(set(values)) == 1 else "×".join(values)
+
+
+def conv_text(layer: dict) -> str:
+    """ "Conv(32, 5×5, s4, p2)": filters, kernel, stride, padding (pixels, or same/valid)."""
+    kernel = "×".join(str(k) for k in layer.get("kernel_size") or ())
+    pad = layer.get("pad")
+    padding = f"p{pad}" if isinstance(pad, int) else str(layer.get("padding") or "")
+    return f"Conv({int(layer['filters'])}, {kernel}, s{_pair(layer.get('strides'))}, {padding})"
+
+
 def network_string(layers: Sequence[dict]) -> str:
-    """The network as the lab writes it: "FC(10), FC(3)"."""
-    return ", ".join(f"FC({int(layer['units'])})" for layer in dense_layers(layers)) or "—"
+    """The network as the labs write it: "FC(10), FC(3)", or for a convolutional one
+    "Conv(32, 5×5, s4, p2), Conv(64, 3×3, s1, p1), AvgPool(4), FC(3)"."""
+    parts = []
+    for layer in layers or ():
+        if _int(layer.get("units")) is not None:
+            parts.append(f"FC({int(layer['units'])})")
+        elif _int(layer.get("filters")) is not None:
+            parts.append(conv_text(layer))
+        elif layer.get("type") in POOLS:
+            parts.append(f"{POOLS[layer['type']]}({_pair(layer.get('pool_size'))})")
+    return ", ".join(parts) or "—"
 
 
 def shape_text(shape: Any) -> str:
@@ -59,10 +103,15 @@ def layer_rows(layers: Sequence[dict]) -> list[list[str]]:
 
 
 def layer_counts(layer: dict) -> dict[str, int]:
-    """Neurons, connections, weights, biases and parameters of one Dense layer.
+    """Neurons, inputs (per neuron), connections, weights, biases and parameters of one Dense
+    layer or convolution.
 
     Fields missing from an older config are derived: weights = inputs x units.
     """
+    if _int(layer.get("filters")) is not None:
+        counts = {k: _int(layer.get(k)) or 0 for k in ("neurons", "inputs", "connections")}
+        counts.update({k: _int(layer.get(k)) or 0 for k in ("weights", "biases", "params")})
+        return counts
     units = _int(layer.get("units")) or 0
     inputs = _int(layer.get("inputs")) or 0
     weights = _int(layer.get("weights"))
@@ -83,16 +132,16 @@ def layer_counts(layer: dict) -> dict[str, int]:
 
 
 def totals(layers: Sequence[dict]) -> dict[str, int]:
-    """The counts summed over the Dense layers."""
-    counted = [layer_counts(layer) for layer in dense_layers(layers)]
+    """The counts summed over the layers with neurons (convolutions and Dense)."""
+    counted = [layer_counts(layer) for layer in neuron_layers(layers)]
     return {key: sum(c[key] for c in counted) for key in COUNTS}
 
 
 def count_rows(layers: Sequence[dict], total_label: str = "Total") -> list[list[str]]:
-    """One row per Dense layer (name, inputs, neurons, connections, weights, biases,
-    parameters), then the totals."""
+    """One row per layer with neurons (name, inputs per neuron, neurons, connections,
+    weights, biases, parameters), then the totals."""
     rows = []
-    for layer in dense_layers(layers):
+    for layer in neuron_layers(layers):
         c = layer_counts(layer)
         rows.append(
             [str(layer.get("name", "")), str(c["inputs"])]

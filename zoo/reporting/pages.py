@@ -15,12 +15,21 @@ from zoo.i18n import t
 from zoo.reporting import describe
 from zoo.reporting.insight import most_confident_mistakes
 from zoo.reporting.layout import Page
-from zoo.reporting.model_table import count_rows, layer_rows, network_string, totals
+from zoo.reporting.model_table import (
+    conv_layers,
+    count_rows,
+    layer_counts,
+    layer_rows,
+    network_string,
+    totals,
+)
 from zoo.reporting.report_figures import FIGURE_GROUPS, class_counts
 from zoo.runfolder import RunFolder
 
 SECTIONS = ("task", "data", "model", "training", "results", "insight")
 CAPTIONS = (
+    "conv_filters",
+    "feature_maps",
     "confusion_matrix",
     "predicted_vs_true",
     "first_layer_weights",
@@ -53,7 +62,7 @@ def title_page(page: Page, run: RunFolder, info: Mapping, lang: str) -> None:
     fig.text(
         0.5,
         0.62,
-        info["title"] or t("report.default_title", lang),
+        info["title"] or describe.default_title(run.config, lang),
         ha="center",
         fontsize=24,
         weight="bold",
@@ -174,6 +183,23 @@ def model_page(page: Page, run: RunFolder, lang: str) -> None:
         widths=(1.4, 1, 1, 1.2, 1, 1, 1.1),
     )
     page.text(t("report.counts_note", lang), size=9, color="0.3")
+    convs = conv_layers(layers)
+    if convs:  # weight sharing, with the first convolution's own numbers
+        c = layer_counts(convs[0])
+        page.text(
+            t(
+                "report.counts_note_conv",
+                lang,
+                layer=convs[0].get("name", ""),
+                neurons=c["neurons"],
+                inputs=c["inputs"],
+                connections=c["connections"],
+                weights=c["weights"],
+                filters=int(convs[0]["filters"]),
+            ),
+            size=9,
+            color="0.3",
+        )
 
 
 def training_page(page: Page, run: RunFolder, images: dict, notes: dict, lang: str) -> None:

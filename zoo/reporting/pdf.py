@@ -128,7 +128,7 @@ def write_report(
             key = run.status if run.status in unfinished else "other"
             warning = "" if run.finished else t(f"report.warning.{key}", lang)
             metadata = {
-                "Title": info["title"] or t("report.default_title", lang),
+                "Title": info["title"] or describe.default_title(run.config, lang),
                 "Author": info["author"] or "",
                 "Subject": t("report.course", lang),
             }

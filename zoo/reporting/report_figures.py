@@ -17,7 +17,7 @@ import numpy as np
 
 from zoo.i18n import t
 from zoo.reporting import figures, insight, overview
-from zoo.reporting.model_table import dense_layers
+from zoo.reporting.model_table import conv_layers, dense_layers
 from zoo.runfolder import RunFolder
 
 SAMPLES = "samples"
@@ -27,6 +27,8 @@ FIGURE_GROUPS = {  # report page -> the figures shown on it
     "generalization": ("generalization_gap", "learning_rate"),
     "confusion": ("confusion_matrix_train", "confusion_matrix", "predicted_vs_true"),
     "insight": (
+        "conv_filters",
+        "feature_maps",
         "first_layer_weights",
         "first_layer_map",
         "misclassified",
@@ -163,6 +165,8 @@ def _insight_figures(run: RunFolder, lang: str, out: dict, notes: dict, model=No
             data["y_test"],
             lang=lang,
         )
+    elif conv_layers(run.config.get("layers") or []):
+        _conv_figures(run, lang, out, notes, model)
     elif features > 3:  # the weights say something only when there are many inputs
         kernel = insight.first_layer_kernel(run, model)
         if kernel is None:
@@ -182,6 +186,31 @@ def _insight_figures(run: RunFolder, lang: str, out: dict, notes: dict, model=No
             run.class_names,
             lang=lang,
         )
+
+
+def _conv_figures(run: RunFolder, lang: str, out: dict, notes: dict, model=None) -> None:
+    """A convolutional network's first-layer filters and one test image's feature maps."""
+    if model is None and run.model_path is None:
+        notes["conv_filters"] = t("report.missing.model", lang)
+        return
+    model = model if model is not None else run.load_model()
+    first = next((x for x in model.layers if type(x).__name__ == "Conv2D"), None)
+    if first is None:
+        return
+    kernel = np.asarray(first.kernel, dtype="float32")
+    out["conv_filters"] = insight.conv_filters_figure(kernel, lang=lang, layer=first.name)
+    data = run.data or {}
+    if "probe_x" in data and len(data["probe_x"]):
+        maps = insight.conv_maps(model, data["probe_x"][0])
+        label = ""
+        if "probe_y" in data and run.class_names:
+            label = run.class_names[int(data["probe_y"][0])]
+        if maps:
+            out["feature_maps"] = insight.feature_maps_figure(
+                data["probe_x"][0], maps, label=label, lang=lang
+            )
+    else:
+        notes["feature_maps"] = t("report.missing.probe", lang)
 
 
 def _training_figures(run: RunFolder, lang: str, out: dict, notes: dict) -> None:

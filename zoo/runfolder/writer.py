@@ -152,10 +152,15 @@ class RunWriter:
 
 def describe_layers(model) -> list[dict]:
     """Per layer: type, output shape, parameters; Dense adds neurons, inputs, weights, biases;
-    a kernel penalty adds `l1` and `l2`, a Dropout layer its `rate`."""
+    a convolution its filters, kernel, stride, padding (`pad`: the pixels of zeros around its
+    input, as the lab writes it, when known), input channels and its neurons (output units),
+    connections, shared weights and biases; pooling its size and stride; a kernel penalty
+    adds `l1` and `l2`, a Dropout layer its `rate`."""
     rows = []
+    pending_pad = 0  # a ZeroPadding2D's pixels (None: uneven), for the convolution after it
     for layer in model.layers:
-        if type(layer).__name__ == "InputLayer":
+        kind = type(layer).__name__
+        if kind == "InputLayer":
             continue
         try:
             shape = list(layer.output.shape)
@@ -163,34 +168,81 @@ def describe_layers(model) -> list[dict]:
             shape = None
         row = {
             "name": layer.name,
-            "type": type(layer).__name__,
+            "type": kind,
             "output_shape": shape,
             "params": int(layer.count_params()) if layer.built else 0,
         }
-        if row["type"] == "Dense":
+        if kind == "Dense":
             kernel = layer.kernel.shape
             row.update(
                 units=int(kernel[1]),
                 inputs=int(kernel[0]),
                 weights=int(kernel[0] * kernel[1]),
                 biases=int(kernel[1]) if layer.use_bias else 0,
-                activation=getattr(layer.activation, "__name__", str(layer.activation)),
+                activation=_activation(layer),
             )
+        elif kind in ("Conv1D", "Conv2D", "Conv3D") and shape is not None:
+            row.update(_convolution(layer, shape, pending_pad))
+        elif kind.endswith(("Pooling1D", "Pooling2D", "Pooling3D")) and "Global" not in kind:
+            row.update(pool_size=list(layer.pool_size), strides=list(layer.strides))
+        elif kind == "ZeroPadding2D":
+            row["padding"] = [list(side) for side in layer.padding]
+        pending_pad = _symmetric_pad(layer) if kind == "ZeroPadding2D" else 0
         penalty = getattr(layer, "kernel_regularizer", None)
         if penalty is not None:
             config = penalty.get_config()
             row.update({k: float(config[k]) for k in ("l1", "l2") if config.get(k)})
-        if row["type"] == "Dropout":
+        if kind == "Dropout":
             row["rate"] = float(layer.rate)
         rows.append(row)
     return rows
+
+
+def _activation(layer) -> str:
+    return getattr(layer.activation, "__name__", str(layer.activation))
+
+
+def _symmetric_pad(layer) -> int | None:
+    """The pixels a ZeroPadding2D adds on every side, or None when the sides differ."""
+    sides = {int(v) for side in layer.padding for v in side}
+    return sides.pop() if len(sides) == 1 else None
+
+
+def _convolution(layer, shape: list, pad_before: int | None) -> dict:
+    """A convolution's counts: each output value is a neuron joined to kernel × input
+    channels values of its window; the filters' weights are shared by all positions."""
+    kernel = [int(d) for d in layer.kernel.shape]  # (*window, channels in, filters)
+    window, channels, filters = kernel[:-2], kernel[-2], kernel[-1]
+    fan_in = int(np.prod(window)) * channels
+    neurons = int(np.prod([d for d in shape[1:] if d is not None]))
+    pad = None
+    strides = [int(s) for s in layer.strides]
+    if layer.padding == "valid":
+        pad = pad_before
+    elif all(s == 1 for s in strides) and all(k % 2 == 1 for k in window):
+        pad = (window[0] - 1) // 2 if len(set(window)) == 1 else None  # "same" at stride 1
+    return {
+        "filters": filters,
+        "kernel_size": window,
+        "strides": strides,
+        "padding": layer.padding,
+        "pad": pad,
+        "channels": channels,
+        "inputs": fan_in,
+        "neurons": neurons,
+        "connections": neurons * fan_in,
+        "weights": fan_in * filters,
+        "biases": filters if layer.use_bias else 0,
+        "activation": _activation(layer),
+    }
 
 
 def data_arrays(dataset, objective, p_test: np.ndarray | None) -> dict[str, np.ndarray]:
     """What the figures need of the data itself (data.npz), kept small.
 
     2-D and 1-D sets: every point. Image classification: `SAMPLES_PER_CLASS` training images
-    per class and the `MISCLASSIFIED` test images the model got wrong most confidently.
+    per class, the first test image (`probe_x`, for a convolutional network's feature maps)
+    and the `MISCLASSIFIED` test images the model got wrong most confidently.
     """
     x_train, x_test = dataset.x_train, dataset.x_test
     if x_train.ndim == 2 and x_train.shape[1] <= fmt.SMALL_INPUT:
@@ -209,6 +261,8 @@ def data_arrays(dataset, objective, p_test: np.ndarray | None) -> dict[str, np.n
         picks.extend(rng.permutation(members)[: fmt.SAMPLES_PER_CLASS])
     picks = np.array(sorted(picks, key=lambda i: (dataset.y_train[i], i)), dtype=np.int64)
     arrays = {"sample_x": x_train[picks], "sample_y": dataset.y_train[picks]}
+    if len(x_test):  # the test image whose feature maps the report draws
+        arrays.update(probe_x=x_test[:1], probe_y=dataset.y_test[:1])
     if p_test is not None and np.isfinite(p_test).all():
         pred = objective.decode(p_test)
         wrong = np.flatnonzero(pred != dataset.y_test)

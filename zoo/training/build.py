@@ -86,7 +86,7 @@ def build_model(
 def make_optimizer(
     name: str,
     lr,
-    momentum: float = 0.0,
+    momentum: float | None = 0.0,
     loss_scaling: bool = False,
     *,
     nesterov: bool = False,
@@ -104,6 +104,7 @@ def make_optimizer(
 
     from zoo.training.options import TrainOptions
 
+    momentum = momentum or 0.0
     checked = TrainOptions(
         optimizer=name,
         momentum=momentum,

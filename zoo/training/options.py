@@ -65,7 +65,7 @@ class TrainOptions:
     epochs: int | None = None
     iterations: int | None = None
     lr: float | None = None
-    momentum: float = 0.0
+    momentum: float | None = None  # None: the preset's, else 0
     optimizer: str = "sgd"
     nesterov: bool = False
     weight_decay: float | None = None
@@ -164,7 +164,7 @@ class TrainOptions:
             raise OptionError(
                 "optimizer", f"{self.optimizer!r} is not one of {', '.join(OPTIMIZERS)}"
             )
-        if not (_number(self.momentum) and 0 <= self.momentum < 1):
+        if self.momentum is not None and not (_number(self.momentum) and 0 <= self.momentum < 1):
             raise OptionError("momentum", f"must be in [0, 1), got {self.momentum}")
         if self.momentum and self.optimizer not in WITH_MOMENTUM:
             raise OptionError(
@@ -173,7 +173,8 @@ class TrainOptions:
             )
         if self.nesterov and self.optimizer != "sgd":
             raise OptionError("nesterov", f"applies to sgd with momentum, not {self.optimizer}")
-        if self.nesterov and not self.momentum:
+        if self.nesterov and self.momentum is not None and not self.momentum:
+            # without a momentum given, a preset's may apply: see `with_defaults`
             raise OptionError("nesterov", "Nesterov's step is a momentum method: give `momentum=`")
         if self.weight_decay is not None:
             if not (_number(self.weight_decay) and self.weight_decay >= 0):
@@ -225,17 +226,23 @@ class TrainOptions:
         return ADAMW_DECAY if self.optimizer == "adamw" else 0.0
 
     def with_defaults(self, defaults: dict[str, Any]) -> TrainOptions:
-        """A dataset's `train_defaults` where these options are None (a preset, trusted)."""
+        """A preset (`Dataset.defaults_for(model)`) where these options are None (trusted);
+        then the zoo's own defaults for what is still unset."""
         filled = {}
         for key, value in defaults.items():
             if key == "batch_size" and self.mode != "minibatch":
                 continue
             if key in ("epochs", "iterations") and (self.epochs or self.iterations):
                 continue
+            if key == "momentum" and self.optimizer not in WITH_MOMENTUM:
+                continue  # the preset's SGD momentum means nothing to Adam
             if getattr(self, key) is None:
                 filled[key] = value
         opts = replace(self, **filled)
         opts.lr = DEFAULT_LR if opts.lr is None else opts.lr
+        opts.momentum = 0.0 if opts.momentum is None else opts.momentum
+        if opts.nesterov and not opts.momentum:
+            raise OptionError("nesterov", "Nesterov's step is a momentum method: give `momentum=`")
         return opts
 
     def batch_size_for(self, n_train: int) -> int:

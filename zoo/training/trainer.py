@@ -168,7 +168,9 @@ def train(model: Any, dataset: Any, **options: Any) -> Run:
     # takes its share of memory.
     data = _load(dataset, data_opts, data_seed)
     backend = start_backend(given.backend)
-    opts = given.with_defaults(data.train_defaults)
+    opts = given.with_defaults(
+        data.defaults_for(canonical(model) if isinstance(model, str) else None)
+    )
     return Trainer(model, data, opts, model_opts, backend).run()
 
 

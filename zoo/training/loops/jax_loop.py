@@ -16,6 +16,7 @@ from zoo.training.loops.common import (
     EpochResult,
     EpochRunner,
     added_losses,
+    convolutional,
     correct_count,
     flipped_penalties,
     tall_kernels,
@@ -45,6 +46,10 @@ class JaxEpochRunner(EpochRunner):
         # See `tall_kernels`: XLA:CPU's weakness; a GPU's matrix library has none.
         on_cpu = next(iter(self.data[0].devices())).platform == "cpu"
         self.flip = tall_kernels(model) if on_cpu else None
+        # XLA:CPU's convolutions are slow inside a scan (see `convolutional`): there each
+        # update is its own compiled call, and the host loops over them
+        self.stepwise = on_cpu and convolutional(model)
+        self._step_call = self._eval_call = None
 
     # -- the traced program ----------------------------------------------------------------
     def _loss_and_outputs(self, trainable, non_trainable, xb, yb, params_t=None):
@@ -122,16 +127,21 @@ class JaxEpochRunner(EpochRunner):
         trainable, non_trainable, opt_vars, loss_sum, correct, seen = carry
         result = {"loss": loss_sum / seen, "accuracy": correct / seen}
         if eval_data is not None:
-            x_eval, y_eval = eval_data
-            outputs, _, losses = self.model.stateless_call(
-                trainable,
-                non_trainable,
-                x_eval.astype(jnp.float32),
-                training=False,
-                return_losses=True,
-            )
-            result.update(self.evaluation(y_eval, outputs, losses))
+            result.update(self._evaluate(trainable, non_trainable, eval_data))
         return (trainable, non_trainable, opt_vars), result
+
+    def _evaluate(self, trainable, non_trainable, eval_data) -> dict:
+        import jax.numpy as jnp
+
+        x_eval, y_eval = eval_data
+        outputs, _, losses = self.model.stateless_call(
+            trainable,
+            non_trainable,
+            x_eval.astype(jnp.float32),
+            training=False,
+            return_losses=True,
+        )
+        return self.evaluation(y_eval, outputs, losses)
 
     def _program(self, steps: int):
         """The jitted epoch for `steps` updates (a short last epoch compiles once more)."""
@@ -168,9 +178,40 @@ class JaxEpochRunner(EpochRunner):
             for variable, value in zip(variables, values, strict=True):
                 variable.assign(value)
 
+    def _stepwise_epoch(self, order: np.ndarray, steps: int) -> EpochResult:
+        """The same updates as `_epoch_program`, each a compiled call of its own."""
+        import jax
+        import jax.numpy as jnp
+
+        if self._step_call is None:
+            step = lambda x, y, carry, idx: self._step(x, y, carry, idx)[0]  # noqa: E731
+            self._step_call = jax.jit(step)
+            self._eval_call = jax.jit(self._evaluate)
+        x, y = self.data
+        zero = jnp.zeros((), jnp.float32)
+        carry = (*self._state(), zero, zero, zero)
+        bs = self.batch_size
+        if bs >= self.n:
+            carry = self._step_call(x, y, carry, None)
+        else:
+            order = np.asarray(order, np.int32)
+            full = min(steps, self.n // bs)
+            for start in range(0, full * bs, bs):
+                carry = self._step_call(x, y, carry, order[start : start + bs])
+            if steps > full and full * bs < self.n:  # the smaller last batch
+                carry = self._step_call(x, y, carry, order[full * bs :])
+        trainable, non_trainable, opt_vars, loss_sum, correct, seen = carry
+        out = {"loss": loss_sum / seen, "accuracy": correct / seen}
+        if self.eval_data is not None:
+            out.update(self._eval_call(trainable, non_trainable, self.eval_data))
+        self._write_back((trainable, non_trainable, opt_vars))
+        return self.result(out)
+
     def epoch(self, order: np.ndarray, steps: int) -> EpochResult:
         import jax.numpy as jnp
 
+        if self.stepwise:
+            return self._stepwise_epoch(order, int(steps))
         program = self._program(int(steps))
         state, out = program(
             self._state(), jnp.asarray(order, jnp.int32), self.data, self.eval_data

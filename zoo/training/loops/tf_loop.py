@@ -8,6 +8,7 @@ from zoo.training.loops.common import (
     EpochResult,
     EpochRunner,
     added_losses,
+    convolutional,
     correct_count,
     flipped_penalties,
     tall_kernels,
@@ -52,8 +53,9 @@ class TFEpochRunner(EpochRunner):
     def _compile(self, jit_compile: bool) -> None:
         import tensorflow as tf
 
-        self.jit_compile = jit_compile
         on_cpu = "GPU" not in self.x.device
+        # TensorFlow's own convolutions (oneDNN) beat XLA's inside a loop on a CPU
+        self.jit_compile = jit_compile = jit_compile and not (on_cpu and convolutional(self.model))
         self.flip = tall_kernels(self.model) if jit_compile and on_cpu else None
         if self.flip is not None and _xla_barrier() is None:
             self.flip = None

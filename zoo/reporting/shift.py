@@ -1,0 +1,238 @@
+"""`zoo shift`: how each run's test accuracy holds when every test image is moved.
+
+Lab 2's web page moves a picture by whole pixels and fills the uncovered border with black;
+a convolutional network keeps its answer for a few pixels, a fully connected one does not.
+Here every test image is moved by (dx, dy) for every dx, dy in -max..max (dx > 0: right,
+dy > 0: down, the border black: zeros of the raw pixels), and each run's model classifies them:
+
+    >>> result = shift_accuracy(["reports/mlp-a", "reports/cnn-b"], max_shift=8)  # doctest: +SKIP
+    >>> result["runs"][1]["x_curve"]  # accuracy along x, at dy = 0  # doctest: +SKIP
+
+`write_shift` writes shift.json, shift_curves.png (accuracy along x and along y, every run on
+one figure) and shift_heatmaps.png (accuracy over the (dx, dy) grid, one map per run).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zoo.errors import OptionError, RunFolderError
+from zoo.files import free_path, refuse_overwrite, write_bytes, write_json
+from zoo.i18n import t, table
+from zoo.reporting.model_table import network_string, totals
+from zoo.reporting.plot import DPI, drawing, pyplot
+from zoo.runfolder import CONFIG, RunFolder, read_run_folder
+
+STEM = "shift"
+MAX_SHIFT = 32
+
+
+def shift_images(x: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    """`x` (N, H, W[, C]) moved `dx` pixels right and `dy` down; the uncovered border is 0.
+
+    >>> shift_images(np.arange(4).reshape(1, 2, 2), 1, 0)[0].tolist()
+    [[0, 0], [0, 2]]
+    """
+    out = np.zeros_like(x)
+    h, w = x.shape[1], x.shape[2]
+    if abs(dx) >= w or abs(dy) >= h:
+        return out
+    src_y, dst_y = (
+        (slice(0, h - dy), slice(dy, h)) if dy >= 0 else (slice(-dy, h), slice(0, h + dy))
+    )
+    src_x, dst_x = (
+        (slice(0, w - dx), slice(dx, w)) if dx >= 0 else (slice(-dx, w), slice(0, w + dx))
+    )
+    out[:, dst_y, dst_x] = x[:, src_y, src_x]
+    return out
+
+
+def _test_set(run: RunFolder, data_dir: str | None):
+    """The run's test images and labels, loaded again from its dataset (as recorded)."""
+    from zoo.datasets import load_dataset
+
+    options = dict(run.config.get("dataset_options") or {})
+    if data_dir is not None:
+        options["data_dir"] = data_dir
+    data = load_dataset(run.config["dataset"], **options)
+    if not data.is_image or data.task != "classification":
+        raise OptionError(
+            "run_dirs",
+            f"{run.name} was trained on {data.name}, not on images: there is nothing to shift",
+        )
+    return data.x_test, data.y_test
+
+
+def run_shift(run: RunFolder, max_shift: int, data_dir: str | None = None) -> dict[str, Any]:
+    """One run's accuracy on the (2·max + 1)² shifted copies of its test set."""
+    from zoo.objective import model_outputs
+
+    model = run.load_model()
+    if model is None:
+        raise RunFolderError(f"{run.path} has no model.keras: nothing to classify with")
+    x, y = _test_set(run, data_dir)
+    objective = run.objective
+    shifts = list(range(-max_shift, max_shift + 1))
+    grid = np.zeros((len(shifts), len(shifts)))
+    for i, dy in enumerate(shifts):
+        for j, dx in enumerate(shifts):
+            predicted = objective.decode(model_outputs(model, shift_images(x, dx, dy)))
+            grid[i, j] = float(np.mean(predicted == y))
+    middle = max_shift
+    layers = run.config.get("layers") or []
+    return {
+        "run": str(run.path),
+        "name": run.name,
+        "model": run.config.get("model"),
+        "comment": run.config.get("comment"),
+        "network": network_string(layers),
+        "params": sum(int(layer.get("params") or 0) for layer in layers),
+        "connections": totals(layers)["connections"],
+        "test_size": int(len(y)),
+        "unshifted": grid[middle, middle],
+        "x_curve": grid[middle].tolist(),
+        "y_curve": grid[:, middle].tolist(),
+        "accuracy": grid.tolist(),  # rows: dy, columns: dx
+        "mean": float(grid.mean()),
+    }
+
+
+def shift_accuracy(
+    run_dirs: Sequence[str | Path], max_shift: int = 8, data_dir: str | None = None
+) -> dict[str, Any]:
+    """Every run's accuracy over the shifts (see `run_shift`)."""
+    if not run_dirs:
+        raise OptionError("run_dirs", "give at least one run folder")
+    if not (isinstance(max_shift, int) and 0 < max_shift <= MAX_SHIFT):
+        raise OptionError("max_shift", f"a whole number of pixels in 1..{MAX_SHIFT}")
+    runs = [read_run_folder(d) for d in run_dirs]
+    return {
+        "max_shift": max_shift,
+        "shifts": list(range(-max_shift, max_shift + 1)),
+        "fill": "black (0)",
+        "runs": [run_shift(run, max_shift, data_dir) for run in runs],
+    }
+
+
+def _label(i: int, run: dict) -> str:
+    return f"{i}. {run['comment'] or run['model']} ({run['network']})"
+
+
+def curves_figure(result: dict, lang: str = "en"):
+    """Accuracy against the shift along x (dy = 0) and along y (dx = 0), every run."""
+    plt = pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True)
+    shifts = result["shifts"]
+    for i, run in enumerate(result["runs"], start=1):
+        for ax, key in zip(axes, ("x_curve", "y_curve"), strict=True):
+            ax.plot(shifts, run[key], marker="o", markersize=3, label=_label(i, run))
+    for ax, axis in zip(axes, ("x", "y"), strict=True):
+        ax.set_xlabel(t(f"shift.axis_{axis}", lang))
+        ax.axvline(0, color="0.7", linewidth=0.8)
+        ax.grid(alpha=0.3)
+        ax.set_ylim(0, 1.02)
+    axes[0].set_ylabel(t("shift.accuracy", lang))
+    axes[0].legend(fontsize=7, loc="lower center")
+    fig.suptitle(t("shift.curves_title", lang))
+    fig.tight_layout()
+    return fig
+
+
+def heatmaps_figure(result: dict, lang: str = "en"):
+    """One map per run: accuracy at each (dx, dy), on one colour scale."""
+    plt = pyplot()
+    runs = result["runs"]
+    m = result["max_shift"]
+    fig, axes = plt.subplots(1, len(runs), figsize=(3.8 * len(runs) + 1, 3.9), squeeze=False)
+    image = None
+    for ax, (i, run) in zip(axes[0], enumerate(runs, start=1), strict=True):
+        edges = (-m - 0.5, m + 0.5, m + 0.5, -m - 0.5)  # dx left to right, dy top to bottom
+        image = ax.imshow(np.asarray(run["accuracy"]), extent=edges, vmin=0, vmax=1, cmap="viridis")
+        ax.set_title(textwrap.fill(_label(i, run), 48), fontsize=7)
+        ax.set_xlabel("dx")
+        ax.set_ylabel("dy")
+    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.85, label=t("shift.accuracy", lang))
+    fig.suptitle(t("shift.heatmaps_title", lang))
+    return fig
+
+
+def summary_rows(result: dict, lang: str = "en") -> tuple[list[str], list[list[str]]]:
+    """Header and rows: per run, accuracy unshifted, at -max / +max along x and y, the mean."""
+    m = result["max_shift"]
+    keys = ("run", "network", "params", "unshifted", "x", "y", "mean")
+    header = [t(f"shift.col.{k}", lang, max=m) for k in keys]
+
+    def ends(curve):
+        return f"{100 * curve[0]:.1f}% / {100 * curve[-1]:.1f}%"
+
+    rows = [
+        [
+            f"{i}. {run.get('comment') or run.get('model')}",
+            run.get("network", ""),
+            str(run.get("params")),
+            f"{100 * run['unshifted']:.1f}%",
+            ends(run["x_curve"]),
+            ends(run["y_curve"]),
+            f"{100 * run['mean']:.1f}%",
+        ]
+        for i, run in enumerate(result["runs"], start=1)
+    ]
+    return header, rows
+
+
+def summary(result: dict, lang: str = "en") -> str:
+    """`summary_rows` as a Markdown table, then which folder each run is."""
+    header, rows = summary_rows(result, lang)
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cells) + " |" for cells in rows]
+    lines += [""] + [f"{i}. {run['run']}" for i, run in enumerate(result["runs"], start=1)]
+    return "\n".join(lines) + "\n"
+
+
+def write_shift(
+    run_dirs: Sequence[str | Path],
+    *,
+    max_shift: int = 8,
+    out: str | Path | None = None,
+    lang: str = "en",
+    data_dir: str | None = None,
+    force: bool = False,
+) -> tuple[dict, list[Path]]:
+    """shift.json, shift_curves.png, shift_heatmaps.png in `out` (a folder; by default the one
+    holding the runs, with numbered names when taken). Returns (the result, paths written)."""
+    from zoo.reporting.compare import common_folder
+    from zoo.reporting.layout import figure_png
+
+    table(lang)
+    if not run_dirs:
+        raise OptionError("run_dirs", "give at least one run folder")
+    runs = [read_run_folder(d) for d in run_dirs]
+    folder = common_folder(runs) if out is None else Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise OptionError("out", f"{str(folder)!r} is a file; give a folder")
+    if (folder / CONFIG).exists():
+        raise OptionError("out", f"{str(folder)!r} is a run folder: its files are the run's own")
+    names = (f"{STEM}.json", f"{STEM}_curves.png", f"{STEM}_heatmaps.png")
+    if out is None:  # numbered like comparison-2.md: an earlier result is kept
+        paths = [free_path(folder / names[0])]
+        stem = paths[0].stem
+        paths += [folder / f"{stem}_curves.png", folder / f"{stem}_heatmaps.png"]
+    else:
+        paths = [folder / name for name in names]
+        for path in paths:
+            refuse_overwrite(path, "out", force)
+    result = shift_accuracy([run.path for run in runs], max_shift, data_dir)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OptionError("out", f"cannot make folder {str(folder)!r}: {err.strerror}") from None
+    with drawing():
+        write_json(paths[0], result)
+        write_bytes(paths[1], figure_png(curves_figure(result, lang), DPI))
+        write_bytes(paths[2], figure_png(heatmaps_figure(result, lang), DPI))
+    return result, paths
