@@ -55,6 +55,8 @@ def compare(runs: Any, lang: str = "en"):
     from zoo.notebook import compare as _compare
 
     return _compare(runs, lang)
+
+
 def sweep(model: Any, dataset: Any = None, **options: Any):
     """Train a grid of configurations over several seeds; write a sweep folder with the final
     table (mean ± sd over seeds), figures and report.pdf. Returns a `SweepResult`. See
