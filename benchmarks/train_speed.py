@@ -100,8 +100,8 @@ def run_fit(data, regime: Regime, epochs: int, device: str, **fit_options) -> di
     """Plain Keras: compile, fit with validation data, per-epoch wall time from a callback."""
     import keras
 
-    from zoo.models.registry import create_model
     from zoo.backend import resolve_device
+    from zoo.models.registry import create_model
 
     class EpochClock(keras.callbacks.Callback):
         def __init__(self):

@@ -164,8 +164,8 @@ def check_batch_norm(jit: bool = True) -> dict:
     """Batch-norm statistics (non-trainable state) move exactly as under `train_on_batch`."""
     import keras
 
-    from zoo.training.loops import make_epoch_runner
     from zoo.objective import Objective
+    from zoo.training.loops import make_epoch_runner
 
     rng = np.random.default_rng(6)
     x, y = rng.normal(size=(40, 12)).astype("float32"), rng.integers(0, 3, 40).astype("int32")
@@ -244,8 +244,8 @@ def test_a_layer_xla_cannot_compile_falls_back_to_a_plain_graph():
     import keras
     import tensorflow as tf
 
-    from zoo.training.loops.tf_loop import TFEpochRunner
     from zoo.objective import Objective
+    from zoo.training.loops.tf_loop import TFEpochRunner
 
     class HostIdentity(keras.layers.Layer):  # runs in Python: XLA cannot compile it
         def call(self, x):

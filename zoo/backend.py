@@ -58,6 +58,10 @@ def start_backend(name: str | None = None) -> str:
     import tempfile
 
     def load() -> str:
+        if "tensorflow" not in sys.modules:  # TensorFlow reads its XLA flags as it starts
+            from zoo.compile_cache import use_compile_cache
+
+            use_compile_cache()
         chosen = select_backend(name)
         # Keras imports an installed TensorFlow on any backend when it saves a model
         if chosen == "tensorflow" or importlib.util.find_spec("tensorflow") is not None:

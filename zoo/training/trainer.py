@@ -239,7 +239,7 @@ class Trainer:
                 with interrupts.deferred():
                     writer.finish({**self.config, "status": "failed", "stop_reason": reason})
             raise
-        return self._finish(model, objective, history, status, reason, writer)
+        return self._finish(model, objective, history, status, reason, writer, runner.outputs)
 
     def _stop_message(self, status: str, reason: str | None) -> None:
         if reason:  # the reason a run stopped is shown even when quiet
@@ -330,7 +330,7 @@ class Trainer:
         return history, status, reason
 
     # -- the record ----------------------------------------------------------------------------
-    def _finish(self, model, objective, history, status, reason, writer) -> Run:
+    def _finish(self, model, objective, history, status, reason, writer, outputs_of=None) -> Run:
         from zoo.training.results import evaluate, write_results
 
         config = {
@@ -345,7 +345,7 @@ class Trainer:
         run = Run(model=model, history=history, metrics={}, config=config, dataset=self.data)
         failure, recorded = None, False
         try:
-            results = evaluate(model, objective, self.data, history, status)
+            results = evaluate(model, objective, self.data, history, status, outputs_of)
             run.metrics = results.metrics
             if writer is not None:
                 run.folder = writer.folder

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from zoo.training.loops.common import EpochResult, EpochRunner, correct_count, tall_kernels
+from zoo.training.loops.common import (
+    OUTPUT_ROWS,
+    EpochResult,
+    EpochRunner,
+    correct_count,
+    tall_kernels,
+)
 
 
 class TFEpochRunner(EpochRunner):
@@ -39,6 +45,9 @@ class TFEpochRunner(EpochRunner):
         self.has_eval = x_eval is not None
         if self.has_eval:
             self.x_eval, self.y_eval = tf.constant(x_eval), tf.constant(y_eval)
+        # host array -> its copy on the device, so the outputs after training read no data twice
+        self._on_device = [(x, self.x)] + ([(x_eval, self.x_eval)] if self.has_eval else [])
+        self._predict = None
         optimizer.build(model.trainable_variables)
         self._compile(jit_compile)
 
@@ -47,10 +56,15 @@ class TFEpochRunner(EpochRunner):
 
         self.jit_compile = jit_compile
         on_cpu = "GPU" not in self.x.device
+        self.compile_cache = None
+        if jit_compile and on_cpu:  # see zoo.compile_cache: a later run skips the compile
+            from zoo import compile_cache
+
+            self.compile_cache = compile_cache.active_folder()
         self.flip = tall_kernels(self.model) if jit_compile and on_cpu else None
         if self.flip is not None and _xla_barrier() is None:
             self.flip = None
-        self._epoch = tf.function(self._epoch_graph, jit_compile=jit_compile)
+        self._epoch = tf.function(self._epoch_graph, jit_compile=jit_compile, autograph=False)
 
     def _gradients(self, xb, yb):
         """The batch's loss, the outputs and the gradients of the trainable variables."""
@@ -95,6 +109,9 @@ class TFEpochRunner(EpochRunner):
         return total_loss + loss * size, total_correct + correct, seen + size
 
     def _epoch_graph(self, order, full_steps, with_rest: bool):
+        # Written with tf.while_loop rather than a Python loop over tf.range: the function
+        # is traced with autograph off, which spares about a second of converting this code
+        # and the Keras code it calls on the first epoch; the graph is the same loop.
         import tensorflow as tf
 
         bs, full = self.batch_size, self.full_steps
@@ -103,9 +120,18 @@ class TFEpochRunner(EpochRunner):
             totals = self._train_step(self.x, self.y, totals)
         else:
             batches = tf.reshape(order[: full * bs], (full, bs))
-            for step in tf.range(full_steps):
-                idx = batches[step]
-                totals = self._train_step(tf.gather(self.x, idx), tf.gather(self.y, idx), totals)
+
+            def step(i, *totals):
+                idx = batches[i]
+                gathered = (tf.gather(self.x, idx), tf.gather(self.y, idx))
+                return (i + 1, *self._train_step(*gathered, totals))
+
+            _, *totals = tf.while_loop(
+                lambda i, *_: i < full_steps,
+                step,
+                (tf.constant(0), *totals),
+                maximum_iterations=full,
+            )
             if with_rest:  # the smaller last batch (a Python flag: one more trace at most)
                 idx = order[full * bs :]
                 totals = self._train_step(tf.gather(self.x, idx), tf.gather(self.y, idx), totals)
@@ -115,6 +141,38 @@ class TFEpochRunner(EpochRunner):
             outputs = self.model(tf.cast(self.x_eval, tf.float32), training=False)
             result.update(self.evaluation(self.y_eval, outputs))
         return result
+
+    def outputs(self, x: np.ndarray) -> np.ndarray:
+        """The model's float32 outputs for `x` in batches of `OUTPUT_ROWS`, as a graph.
+
+        Images stay in their stored dtype until a batch is cast inside the graph; the
+        training and evaluation sets are read from the device copies the epochs use."""
+        import tensorflow as tf
+
+        if self._predict is None:
+            # a plain graph (no XLA): any batch size runs without compiling again
+            spec = tf.TensorSpec((None, *self.x.shape[1:]), self.x.dtype)
+            self._predict = tf.function(
+                self._predict_graph, input_signature=[spec], autograph=False
+            )
+        data = next((dev for host, dev in self._on_device if host is x), None)
+        kind = (self.x.dtype.as_numpy_dtype, tuple(self.x.shape[1:]))
+        if data is None and (len(x) == 0 or (x.dtype, x.shape[1:]) != kind):
+            return super().outputs(x)  # not data of the training set's kind: call the model
+        parts = []
+        with tf.device(self.x.device):  # where the epochs ran, whatever the caller's scope
+            for start in range(0, len(x), OUTPUT_ROWS):
+                if data is not None:
+                    batch = data[start : start + OUTPUT_ROWS]
+                else:
+                    batch = tf.constant(x[start : start + OUTPUT_ROWS])
+                parts.append(self._predict(batch).numpy())
+        return np.concatenate(parts) if parts else super().outputs(x)
+
+    def _predict_graph(self, xb):
+        import tensorflow as tf
+
+        return tf.cast(self.model(tf.cast(xb, tf.float32), training=False), tf.float32)
 
     def _call(self, order, steps: int):
         import tensorflow as tf
@@ -126,16 +184,25 @@ class TFEpochRunner(EpochRunner):
     def epoch(self, order: np.ndarray, steps: int) -> EpochResult:
         import tensorflow as tf
 
+        from zoo import compile_cache
+
         order = tf.constant(order, dtype=tf.int32)
         try:
             out = self._call(order, int(steps))
-        except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError):
+        except tf.errors.OpError:
             if not self.jit_compile:
                 raise
-            # An op XLA cannot compile (a user's own layer): XLA fails before any update
-            # runs, so the same epoch goes again as a plain graph.
+            # An op XLA cannot compile (a user's own layer), or a saved program TensorFlow
+            # could not load: XLA fails before any update runs, so the same epoch goes again
+            # as a plain graph, and the saved programs are dropped.
+            if self.compile_cache is not None:
+                compile_cache.forget_programs()
             self._compile(False)
             out = self._call(order, int(steps))
+        else:
+            if self.compile_cache is not None:
+                compile_cache.keep_new_programs()
+                self.compile_cache = None  # compiled once: nothing more to keep
         return self.result(out)
 
 
