@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -22,11 +23,74 @@ IMAGE_DPI = 150  # the figures' PNG files are placed as they are: rendered once
 GREY = "0.35"
 
 
+PAD_INCHES = 0.1  # the margin left around a figure's content, as savefig's "tight" leaves
+PNG_COMPRESSION = 1  # zlib level: 6 costs a third more time for files a tenth smaller
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A figure drawn once: the PNG file's bytes and the very pixels it holds (RGB)."""
+
+    png: bytes
+    pixels: np.ndarray
+
+
+def render(fig, dpi: int = IMAGE_DPI, crop: bool = True) -> Rendered:
+    """Draw `fig` once at `dpi` on white, trimmed to its content plus `PAD_INCHES` (unless
+    `crop` is False); the figure stays open.
+
+    One draw: ``savefig(bbox_inches="tight")`` lays the figure out twice, and reading the
+    PNG back for the PDF decoded it again."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    saved_dpi, saved_face = fig.dpi, fig.get_facecolor()
+    fig.dpi = dpi
+    fig.set_facecolor("white")
+    try:
+        canvas.draw()
+        pixels = np.asarray(canvas.buffer_rgba())[..., :3]
+        # (the text layouts are cached by the draw, so this costs little)
+        inside = not crop or _within(fig.get_tightbbox(canvas.get_renderer()), fig)
+    finally:
+        fig.dpi = saved_dpi
+        fig.set_facecolor(saved_face)
+    if not inside:  # something reaches past the canvas: let savefig widen it
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
+        pixels = np.asarray(Image.open(buffer).convert("RGB"))
+        crop = False
+    if crop:
+        ink = (pixels != 255).any(axis=2)
+        rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+        if rows.size:
+            pad = round(PAD_INCHES * dpi)
+            top, bottom = max(rows[0] - pad, 0), min(rows[-1] + pad + 1, pixels.shape[0])
+            left, right = max(columns[0] - pad, 0), min(columns[-1] + pad + 1, pixels.shape[1])
+            pixels = pixels[top:bottom, left:right]
+    pixels = np.ascontiguousarray(pixels)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(
+        buffer, format="png", dpi=(dpi, dpi), compress_level=PNG_COMPRESSION
+    )
+    return Rendered(buffer.getvalue(), pixels)
+
+
+def _within(bbox, fig, slack: float = 0.01) -> bool:
+    """Whether `bbox` (inches) lies on the figure's canvas."""
+    width, height = fig.get_size_inches()
+    return (
+        bbox.x0 >= -slack
+        and bbox.y0 >= -slack
+        and bbox.x1 <= width + slack
+        and bbox.y1 <= height + slack
+    )
+
+
 def figure_png(fig, dpi: int = IMAGE_DPI) -> bytes:
     """The figure as PNG bytes, trimmed to its content (does not close it)."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
-    return buffer.getvalue()
+    return render(fig, dpi).png
 
 
 def png_image(png: bytes) -> np.ndarray:
@@ -37,8 +101,8 @@ def png_image(png: bytes) -> np.ndarray:
 
 
 def figure_image(fig, dpi: int = IMAGE_DPI) -> np.ndarray:
-    """Render a figure to an RGBA array (does not close it)."""
-    return png_image(figure_png(fig, dpi))
+    """Render a figure to an RGB array (does not close it)."""
+    return render(fig, dpi).pixels
 
 
 class Page:

@@ -18,7 +18,7 @@ from zoo.errors import OptionError, RunFolderError
 from zoo.files import atomic_path, cannot_write, write_bytes
 from zoo.i18n import t, table
 from zoo.reporting import describe
-from zoo.reporting.layout import Page, figure_png, png_image
+from zoo.reporting.layout import Page, render
 from zoo.reporting.pages import (
     data_page,
     figure_page,
@@ -108,12 +108,14 @@ def write_report(
         images = {}
         for name, fig in figs.items():
             grid = isinstance(fig, SampleGrid)
-            # rendered once: the page shows the very pixels of the PNG file
-            png = fig.png() if grid else figure_png(fig, DPI)
+            if "pdf" in chosen or "png" in chosen:
+                # drawn once: the page shows the very pixels of the PNG file (the sample grid
+                # keeps its own size, uncropped)
+                drawn = render(fig.figure() if grid else fig, DPI, crop=not grid)
             if "pdf" in chosen:
-                images[name] = png_image(png)
+                images[name] = drawn.pixels
             if "png" in chosen:
-                written.append(write_bytes(run.path / f"{name}.png", png))
+                written.append(write_bytes(run.path / f"{name}.png", drawn.png))
             if "svg" in chosen:
                 path = run.path / f"{name}.svg"
                 with atomic_path(path) as part:

@@ -43,6 +43,21 @@ def save_sample_grid(
     >>> p.name
     's.png'
     """
+    fig = sample_grid_figure(images, labels, class_names, per_class, title, max_classes)
+    path = Path(path)
+    fig.savefig(path, dpi=DPI)
+    return path
+
+
+def sample_grid_figure(
+    images: np.ndarray,
+    labels: np.ndarray,
+    class_names: Sequence[str],
+    per_class: int = 10,
+    title: str | None = None,
+    max_classes: int = 20,
+):
+    """The Figure `save_sample_grid` saves (a bare Figure on an Agg canvas)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -77,9 +92,7 @@ def save_sample_grid(
     if rows < len(class_names):
         heading += f" (first {rows} of {len(class_names)} classes)"
     fig.suptitle(heading, fontsize=10, y=1 - 0.12 / height, va="top")
-    path = Path(path)
-    fig.savefig(path, dpi=DPI)
-    return path
+    return fig
 
 
 def _mosaic(images: np.ndarray, picks: list[np.ndarray], columns: int):

@@ -1,0 +1,131 @@
+"""Work around training that must not grow with the data: statistics, outputs, figures.
+
+The sizes here are small; what is checked is how the work is done (chunks, one pass, picks
+by index), which is what keeps a full-size set cheap. Timings live in benchmarks/pipeline.py.
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from zoo.models import layers
+from zoo.models.layers import Normalization, column_statistics
+
+
+def direct(x: np.ndarray, per_channel: bool):
+    axes = tuple(range(x.ndim - 1)) if per_channel else 0
+    return x.mean(axis=axes, dtype=np.float64), x.std(axis=axes, dtype=np.float64)
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Chunks of a few rows, so that every test set spans many of them."""
+    monkeypatch.setattr(layers, "EXACT_ROWS", 7)
+    monkeypatch.setattr(layers, "FLOAT_BYTES", 8 * 50 * 13)
+
+
+@pytest.mark.parametrize(
+    ("kind", "per_channel"),
+    [("uint8", True), ("uint8", False), ("int8", True), ("float32", False), ("float64", True)],
+)
+def test_chunked_statistics_equal_a_direct_computation(small_chunks, kind, per_channel):
+    rng = np.random.default_rng(1)
+    if kind in ("uint8", "int8"):
+        info = np.iinfo(kind)
+        x = rng.integers(info.min, info.max + 1, (101, 5, 4, 3), dtype=kind)
+    else:  # a mean far from zero against its spread: where naive sums of squares go wrong
+        x = (1e4 + rng.normal(scale=0.5, size=(101, 13))).astype(kind)
+        if per_channel:
+            x = x.reshape(101, 13, 1) * np.array([1.0, 2.0])
+    mean, std = column_statistics(x, x.shape[-1] if per_channel else None)
+    want_mean, want_std = direct(x, per_channel)
+    np.testing.assert_allclose(mean, want_mean, rtol=1e-6, atol=0)
+    np.testing.assert_allclose(std, want_std, rtol=1e-6, atol=0)
+
+
+def test_normalization_from_images_is_the_direct_statistics_scaled(small_chunks):
+    x = np.random.default_rng(2).integers(0, 256, (60, 8, 8, 3), dtype=np.uint8)
+    x[:, :, :, 2] = 9  # a constant channel keeps a std of 1, not 0
+    norm = Normalization.from_data(x, scale=1 / 255)
+    mean, std = direct(x, per_channel=True)
+    np.testing.assert_allclose(norm.mean, mean / 255, rtol=1e-6)
+    np.testing.assert_allclose(norm.std[:2], std[:2] / 255, rtol=1e-6)
+    assert norm.std[2] == 1.0
+
+
+def test_statistics_of_images_never_copy_the_set_as_floats(monkeypatch):
+    monkeypatch.setattr(layers, "EXACT_ROWS", 100)
+    x = np.random.default_rng(3).integers(0, 256, (2000, 32, 32, 3), dtype=np.uint8)
+    tracemalloc.start()
+    try:
+        Normalization.from_data(x, scale=1 / 255)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # a float64 copy would be 8x the set; one chunk of uint16 squares is a twentieth of it
+    assert peak < x.nbytes / 4
+
+
+def test_outputs_for_metrics_figures_and_predictions_come_from_one_pass(tmp_path, monkeypatch):
+    """On an archive laid out like the full CIFAR-10 (five training batches and a test
+    batch), each split goes through the model once, on the compiled path; the metrics,
+    predictions.npz, data.npz and the report all read those outputs, and nothing else calls
+    the model after training."""
+    import keras
+    from image_fixtures import write_cifar10_archive
+
+    import zoo
+    from zoo import objective
+    from zoo.runfolder import data_arrays, read_run_folder
+    from zoo.training.loops import common, tf_loop
+
+    monkeypatch.setenv("ZOO_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "data").mkdir()
+    write_cifar10_archive(tmp_path / "data", train_per_class=3, test_per_class=4)
+    monkeypatch.setattr(tf_loop, "OUTPUT_ROWS", 16)  # several batches per split
+    passes = []
+    compiled_outputs = tf_loop.TFEpochRunner.outputs
+
+    def counted(self, x):
+        passes.append(x)
+        return compiled_outputs(self, x)
+
+    def another_pass(*args, **kwargs):
+        raise AssertionError("the model was called outside the one pass")
+
+    monkeypatch.setattr(tf_loop.TFEpochRunner, "outputs", counted)
+    for owner, name in [(objective, "model_outputs"), (common.EpochRunner, "outputs")]:
+        monkeypatch.setattr(owner, name, another_pass)
+    monkeypatch.setattr(keras.Model, "predict", another_pass)
+    run = zoo.train(
+        "mlp",
+        "cifar10",
+        data_dir=str(tmp_path / "data"),
+        hidden=8,
+        epochs=2,
+        batch_size=16,
+        out=str(tmp_path / "runs"),
+        quiet=True,
+    )
+    data = run.dataset
+    assert (len(data.x_train), len(data.x_test)) == (150, 40)
+    # one pass per split, over the very arrays the epochs were given
+    assert [len(x) for x in passes] == [150, 40]
+    assert passes[0] is data.x_train and passes[1] is data.x_test
+    predictions = np.load(run.folder / "predictions.npz")
+    p_train, p_test = predictions["p_train"], predictions["p_test"]
+    assert p_train.shape == (150, 10) and p_test.shape == (40, 10)
+    # the metrics and the figures' data come from those outputs
+    for split, p, y in (("train", p_train, data.y_train), ("test", p_test, data.y_test)):
+        accuracy = np.mean(p.argmax(axis=1) == y)
+        assert run.metrics[split]["accuracy"] == pytest.approx(accuracy)
+    folder = read_run_folder(run.folder)
+    expected = data_arrays(data, folder.objective, p_test)
+    with np.load(run.folder / "data.npz") as written:
+        assert sorted(written.files) == sorted(expected)
+        for key, value in expected.items():
+            np.testing.assert_array_equal(written[key], value)
+    assert (run.folder / "report.pdf").exists() and (run.folder / "misclassified.png").exists()
