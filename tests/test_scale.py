@@ -129,3 +129,38 @@ def test_outputs_for_metrics_figures_and_predictions_come_from_one_pass(tmp_path
         for key, value in expected.items():
             np.testing.assert_array_equal(written[key], value)
     assert (run.folder / "report.pdf").exists() and (run.folder / "misclassified.png").exists()
+
+
+def test_the_evaluation_in_chunks_matches_fit(monkeypatch):
+    """The test curve of a large test set is computed a chunk at a time inside the epoch;
+    with chunks of 7 the 20 evaluation examples take two chunks and a rest."""
+    from test_speed_equivalence import assert_close, check_minibatch
+
+    from zoo.training.loops import tf_loop
+
+    monkeypatch.setattr(tf_loop, "OUTPUT_ROWS", 7)
+    for jit in (True, False):
+        gaps = check_minibatch("softmax", jit=jit)
+        assert "val_loss" in gaps and "val_accuracy" in gaps
+        assert_close(gaps)
+
+
+def test_training_data_is_shared_with_tensorflow_not_copied():
+    import tensorflow as tf
+
+    from zoo.training.loops.tf_loop import ALIGNMENT, device_tensor
+
+    rng = np.random.default_rng(4)
+    raw = np.empty(3 * 2**20 + ALIGNMENT, np.uint8)
+    start = -raw.ctypes.data % ALIGNMENT
+    aligned = raw[start : start + 3 * 2**20].reshape(-1, 32, 32, 3)
+    aligned[...] = rng.integers(0, 256, aligned.shape, dtype=np.uint8)
+    tensor = device_tensor(aligned)
+    aligned[0, 0, 0, 0] ^= 1  # the tensor sees the array's memory
+    assert int(tensor[0, 0, 0, 0]) == int(aligned[0, 0, 0, 0])
+    odd = raw[start + 1 : start + 1 + 3 * 2**20 - 3072].reshape(-1, 32, 32, 3)  # misaligned
+    odd.flags.writeable = False
+    for array in (odd, aligned[:, ::2]):  # misaligned and read-only; strided
+        np.testing.assert_array_equal(device_tensor(array).numpy(), array)
+    small = np.arange(12, dtype=np.float32).reshape(3, 4)
+    assert device_tensor(small).dtype == tf.float32

@@ -16,6 +16,7 @@ import numpy as np
 from zoo.i18n import t
 from zoo.reporting.model_table import dense_layers
 from zoo.reporting.plot import pyplot
+from zoo.reporting.samples import show_in_strips
 from zoo.runfolder import RunFolder
 
 MAX_UNITS = 32  # neurons drawn; the lab's hidden layer has 10
@@ -89,14 +90,7 @@ def _image_grid(
     fig = plt.figure(figsize=(size[0] + 2 * margin, size[1] + margin + head))
     fig_w, fig_h = fig.get_size_inches()
     ax = fig.add_axes((margin / fig_w, margin / fig_h, size[0] / fig_w, size[1] / fig_h))
-    ax.imshow(
-        mosaic,
-        cmap="gray" if mosaic.ndim == 2 else None,
-        vmin=0,
-        vmax=1,
-        interpolation="nearest",
-        aspect="auto",
-    )
+    show_in_strips(ax, mosaic, pitch_y, cmap="gray" if mosaic.ndim == 2 else None, vmin=0, vmax=1)
     ax.axis("off")
     for i, title in enumerate(titles):
         top, left = (i // columns) * pitch_y + band, (i % columns) * pitch_x

@@ -212,6 +212,6 @@ class Page:
         ax = self.fig.add_axes(
             (left, self.y - height / self.size[1], width / self.size[0], height / self.size[1])
         )
-        ax.imshow(image, interpolation="antialiased")
+        ax.imshow(image, interpolation="none")
         ax.axis("off")
         self.space(height + 0.12)

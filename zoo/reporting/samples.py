@@ -68,7 +68,7 @@ def sample_grid_figure(
     columns = max(1, per_class)
     cell = 0.8 if rows <= 10 else 0.6
     picks = [np.flatnonzero(labels == row)[:columns] for row in range(rows)]
-    mosaic, cmap = _mosaic(images, picks, columns)
+    mosaic, cmap, gap = _mosaic(images, picks, columns)
     # One image on one Axes, whatever the number of classes: drawing a grid of Axes cost
     # seconds for CIFAR-10's hundred images. No pyplot: a bare Figure with its own canvas.
     width, height = columns * cell + 1.6, rows * cell + 0.6
@@ -77,10 +77,10 @@ def sample_grid_figure(
     left, top = 1.4 / width, 0.45 / height
     ax = fig.add_axes((left, 0.15 / height, 1 - left - 0.2 / width, 1 - top - 0.15 / height))
     vmax = 255 if mosaic.dtype == np.uint8 else 1
-    ax.imshow(mosaic, cmap=cmap, vmin=0, vmax=vmax, interpolation="nearest", aspect="auto")
-    pitch = mosaic.shape[0] / rows
+    pitch = (mosaic.shape[0] + gap) // rows  # an image's height and the gap below it
+    show_in_strips(ax, mosaic, pitch, cmap=cmap, vmin=0, vmax=vmax)
     ax.set_yticks(
-        [(row + 0.5) * pitch - 0.5 for row in range(rows)],
+        [row * pitch + (pitch - gap) / 2 - 0.5 for row in range(rows)],
         [str(name) for name in class_names[:rows]],
         fontsize=8,
     )
@@ -107,4 +107,23 @@ def _mosaic(images: np.ndarray, picks: list[np.ndarray], columns: int):
         for column, index in enumerate(members):
             top, left = row * (height + gap), column * (width + gap)
             mosaic[top : top + height, left : left + width] = _displayable(images[index])[0]
-    return mosaic, cmap
+    return mosaic, cmap, gap
+
+
+def show_in_strips(ax, mosaic: np.ndarray, pitch: int, **imshow_options) -> None:
+    """`ax.imshow(mosaic)` as horizontal bands `pitch` pixels tall (a row of images and its
+    gap), one image each: matplotlib scales an image through float buffers the size of its
+    area on the canvas (120 MB for CIFAR-10's sample grid), a band's are a fraction of that."""
+    height, width = mosaic.shape[:2]
+    bounds = [*range(0, height, pitch), height]
+    for top, bottom in zip(bounds[:-1], bounds[1:], strict=True):
+        if bottom > top:
+            ax.imshow(
+                mosaic[top:bottom],
+                extent=(-0.5, width - 0.5, bottom - 0.5, top - 0.5),
+                interpolation="nearest",
+                aspect="auto",
+                **imshow_options,
+            )
+    ax.set_xlim(-0.5, width - 0.5)
+    ax.set_ylim(height - 0.5, -0.5)

@@ -24,7 +24,7 @@ XLA_MIN_VALUES = 2 * 10**8  # updates x batch size x input values per example
 # Examples per call when the trained model's outputs are computed for the metrics, figures and
 # predictions.npz: large enough that per-call overhead vanishes, small enough that one batch
 # cast to float32 stays small (4096 CIFAR images: 50 MB).
-OUTPUT_ROWS = 4096
+OUTPUT_ROWS = 1024
 
 
 def worth_compiling(planned_updates: int | None, batch_size: int, x) -> bool:

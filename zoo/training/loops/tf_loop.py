@@ -41,10 +41,10 @@ class TFEpochRunner(EpochRunner):
         super().__init__(model, optimizer, objective, len(x), batch_size, n_eval)
         self.full_steps = self.n // self.batch_size
         # The data lives on the device once; images stay uint8 there and are cast per batch.
-        self.x, self.y = tf.constant(x), tf.constant(y)
+        self.x, self.y = device_tensor(x), tf.constant(y)
         self.has_eval = x_eval is not None
         if self.has_eval:
-            self.x_eval, self.y_eval = tf.constant(x_eval), tf.constant(y_eval)
+            self.x_eval, self.y_eval = device_tensor(x_eval), tf.constant(y_eval)
         # host array -> its copy on the device, so the outputs after training read no data twice
         self._on_device = [(x, self.x)] + ([(x_eval, self.x_eval)] if self.has_eval else [])
         self._predict = None
@@ -138,9 +138,39 @@ class TFEpochRunner(EpochRunner):
         total_loss, total_correct, seen = totals
         result = {"loss": total_loss / seen, "accuracy": total_correct / seen}
         if self.has_eval:
-            outputs = self.model(tf.cast(self.x_eval, tf.float32), training=False)
-            result.update(self.evaluation(self.y_eval, outputs))
+            result.update(self._evaluate())
         return result
+
+    def _evaluate(self) -> dict:
+        """The evaluation set's loss and accuracy, `OUTPUT_ROWS` examples at a time: a large
+        test set (CIFAR-10's 10,000 images) is never cast to float32 all at once."""
+        import tensorflow as tf
+
+        n, rows = self.n_eval, OUTPUT_ROWS
+        if n <= rows:
+            outputs = self.model(tf.cast(self.x_eval, tf.float32), training=False)
+            return self.evaluation(self.y_eval, outputs)
+        full = n // rows
+        chunks_x = tf.reshape(self.x_eval[: full * rows], (full, rows, *self.x_eval.shape[1:]))
+        chunks_y = tf.reshape(self.y_eval[: full * rows], (full, rows, *self.y_eval.shape[1:]))
+
+        def sums(xb, yb):
+            outputs = tf.cast(self.model(tf.cast(xb, tf.float32), training=False), tf.float32)
+            loss = tf.cast(self.loss_fn(yb, outputs), tf.float32) * float(xb.shape[0])
+            return loss, correct_count(self.objective, yb, outputs)
+
+        def step(i, loss_sum, correct):
+            loss, right = sums(chunks_x[i], chunks_y[i])
+            return i + 1, loss_sum + loss, correct + right
+
+        zero = tf.constant(0.0)
+        _, loss_sum, correct = tf.while_loop(
+            lambda i, *_: i < full, step, (tf.constant(0), zero, zero), maximum_iterations=full
+        )
+        if n > full * rows:
+            loss, right = sums(self.x_eval[full * rows :], self.y_eval[full * rows :])
+            loss_sum, correct = loss_sum + loss, correct + right
+        return {"val_loss": loss_sum / float(n), "val_accuracy": correct / float(n)}
 
     def outputs(self, x: np.ndarray) -> np.ndarray:
         """The model's float32 outputs for `x` in batches of `OUTPUT_ROWS`, as a graph.
@@ -204,6 +234,31 @@ class TFEpochRunner(EpochRunner):
                 compile_cache.keep_new_programs()
                 self.compile_cache = None  # compiled once: nothing more to keep
         return self.result(out)
+
+
+ALIGNMENT = 64  # bytes: TensorFlow shares a NumPy array's memory only from such an address
+
+
+def device_tensor(x: np.ndarray):
+    """`x` as a tensor where the current scope places tensors. On a CPU the tensor shares
+    the array's memory (through DLPack) rather than copying it, as `tf.constant` does (twice,
+    for a while): the full CIFAR-10's 150 MB are held once. An array TensorFlow cannot share
+    (misaligned, read-only, strided) is copied once, into aligned memory.
+
+    The zoo never writes into a data set's arrays, so the tensor stays what it was."""
+    import tensorflow as tf
+
+    x = np.asarray(x)
+    small = x.nbytes < 1 << 20
+    if small or x.dtype.kind not in "biuf" or "CPU" not in tf.constant(0).device:
+        return tf.constant(x)
+    if x.ctypes.data % ALIGNMENT or not x.flags.c_contiguous or not x.flags.writeable:
+        raw = np.empty(x.nbytes + ALIGNMENT, np.uint8)
+        start = -raw.ctypes.data % ALIGNMENT
+        aligned = raw[start : start + x.nbytes].view(x.dtype).reshape(x.shape)
+        aligned[...] = x
+        x = aligned
+    return tf.experimental.dlpack.from_dlpack(x.__dlpack__())
 
 
 def _xla_barrier():
