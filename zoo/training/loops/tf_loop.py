@@ -11,6 +11,7 @@ from zoo.training.loops.common import (
     correct_count,
     tall_kernels,
 )
+from zoo.training.loops.scaling import agrees, scale, split_input_scaling
 
 
 class TFEpochRunner(EpochRunner):
@@ -39,15 +40,26 @@ class TFEpochRunner(EpochRunner):
 
         n_eval = 0 if x_eval is None else len(x_eval)
         super().__init__(model, optimizer, objective, len(x), batch_size, n_eval)
+        hosts = (x, x_eval)
         self.full_steps = self.n // self.batch_size
+        # What the epochs train: the model, or (see `scaling`) the part after its input
+        # scaling, on inputs scaled once; both share the model's variables.
+        self.net, self.scaled = model, False
+        split = split_input_scaling(model, self.n + n_eval)
+        if split is not None and agrees(model, *split, x):
+            scaler, self.net = split
+            x, x_eval = scale(scaler, x), None if x_eval is None else scale(scaler, x_eval)
+            self.scaled = True
         # The data lives on the device once; images stay uint8 there and are cast per batch.
         self.x, self.y = device_tensor(x), tf.constant(y)
         self.has_eval = x_eval is not None
         if self.has_eval:
             self.x_eval, self.y_eval = device_tensor(x_eval), tf.constant(y_eval)
         # host array -> its copy on the device, so the outputs after training read no data twice
-        self._on_device = [(x, self.x)] + ([(x_eval, self.x_eval)] if self.has_eval else [])
-        self._predict = None
+        self._on_device = [(hosts[0], self.x)]
+        if self.has_eval:
+            self._on_device.append((hosts[1], self.x_eval))
+        self._predict = {}
         optimizer.build(model.trainable_variables)
         self._compile(jit_compile)
 
@@ -61,7 +73,7 @@ class TFEpochRunner(EpochRunner):
             from zoo import compile_cache
 
             self.compile_cache = compile_cache.active_folder()
-        self.flip = tall_kernels(self.model) if jit_compile and on_cpu else None
+        self.flip = tall_kernels(self.net) if jit_compile and on_cpu else None
         if self.flip is not None and _xla_barrier() is None:
             self.flip = None
         self._epoch = tf.function(self._epoch_graph, jit_compile=jit_compile, autograph=False)
@@ -70,7 +82,7 @@ class TFEpochRunner(EpochRunner):
         """The batch's loss, the outputs and the gradients of the trainable variables."""
         import tensorflow as tf
 
-        model, x = self.model, tf.cast(xb, tf.float32)
+        model, x = self.net, tf.cast(xb, tf.float32)
         if self.flip is None:
             with tf.GradientTape() as tape:
                 outputs = tf.cast(model(x, training=True), tf.float32)
@@ -102,7 +114,7 @@ class TFEpochRunner(EpochRunner):
 
     def _train_step(self, xb, yb, totals):
         loss, outputs, grads = self._gradients(xb, yb)
-        self.optimizer.apply(grads, self.model.trainable_variables)
+        self.optimizer.apply(grads, self.net.trainable_variables)
         size = float(xb.shape[0])
         total_loss, total_correct, seen = totals
         correct = correct_count(self.objective, yb, outputs) if self.classify else 0.0
@@ -148,14 +160,14 @@ class TFEpochRunner(EpochRunner):
 
         n, rows = self.n_eval, OUTPUT_ROWS
         if n <= rows:
-            outputs = self.model(tf.cast(self.x_eval, tf.float32), training=False)
+            outputs = self.net(tf.cast(self.x_eval, tf.float32), training=False)
             return self.evaluation(self.y_eval, outputs)
         full = n // rows
         chunks_x = tf.reshape(self.x_eval[: full * rows], (full, rows, *self.x_eval.shape[1:]))
         chunks_y = tf.reshape(self.y_eval[: full * rows], (full, rows, *self.y_eval.shape[1:]))
 
         def sums(xb, yb):
-            outputs = tf.cast(self.model(tf.cast(xb, tf.float32), training=False), tf.float32)
+            outputs = tf.cast(self.net(tf.cast(xb, tf.float32), training=False), tf.float32)
             loss = tf.cast(self.loss_fn(yb, outputs), tf.float32) * float(xb.shape[0])
             return loss, correct_count(self.objective, yb, outputs)
 
@@ -179,16 +191,14 @@ class TFEpochRunner(EpochRunner):
         training and evaluation sets are read from the device copies the epochs use."""
         import tensorflow as tf
 
-        if self._predict is None:
-            # a plain graph (no XLA): any batch size runs without compiling again
-            spec = tf.TensorSpec((None, *self.x.shape[1:]), self.x.dtype)
-            self._predict = tf.function(
-                self._predict_graph, input_signature=[spec], autograph=False
-            )
         data = next((dev for host, dev in self._on_device if host is x), None)
-        kind = (self.x.dtype.as_numpy_dtype, tuple(self.x.shape[1:]))
-        if data is None and (len(x) == 0 or (x.dtype, x.shape[1:]) != kind):
-            return super().outputs(x)  # not data of the training set's kind: call the model
+        if data is None:
+            if len(x) == 0 or self.scaled:  # the device holds scaled data of another kind
+                return super().outputs(x)
+            kind = (self.x.dtype.as_numpy_dtype, tuple(self.x.shape[1:]))
+            if (x.dtype, x.shape[1:]) != kind:
+                return super().outputs(x)  # not data of the training set's kind
+        predict = self._predictor()
         parts = []
         with tf.device(self.x.device):  # where the epochs ran, whatever the caller's scope
             for start in range(0, len(x), OUTPUT_ROWS):
@@ -196,13 +206,23 @@ class TFEpochRunner(EpochRunner):
                     batch = data[start : start + OUTPUT_ROWS]
                 else:
                     batch = tf.constant(x[start : start + OUTPUT_ROWS])
-                parts.append(self._predict(batch).numpy())
+                parts.append(predict(batch).numpy())
         return np.concatenate(parts) if parts else super().outputs(x)
 
-    def _predict_graph(self, xb):
+    def _predictor(self):
+        """The compiled outputs of `net` for a batch of device data (a plain graph, no XLA:
+        any batch size runs without compiling again)."""
         import tensorflow as tf
 
-        return tf.cast(self.model(tf.cast(xb, tf.float32), training=False), tf.float32)
+        if "net" not in self._predict:
+            spec = tf.TensorSpec((None, *self.x.shape[1:]), self.x.dtype)
+
+            def predict(xb):
+                outputs = self.net(tf.cast(xb, tf.float32), training=False)
+                return tf.cast(outputs, tf.float32)
+
+            self._predict["net"] = tf.function(predict, input_signature=[spec], autograph=False)
+        return self._predict["net"]
 
     def _call(self, order, steps: int):
         import tensorflow as tf
