@@ -164,3 +164,54 @@ def test_training_data_is_shared_with_tensorflow_not_copied():
         np.testing.assert_array_equal(device_tensor(array).numpy(), array)
     small = np.arange(12, dtype=np.float32).reshape(3, 4)
     assert device_tensor(small).dtype == tf.float32
+
+
+PROGRAM_RUN = """
+import sys
+sys.argv = ["zoo", "train", "logistic", "gaussians", "--mode", "sample", "--epochs", "40",
+            "--out", sys.argv[1], "-q"]
+from zoo.cli import main
+main()
+"""
+
+
+def test_compiled_epochs_are_kept_for_the_next_run_and_a_bad_one_is_dropped(tmp_path):
+    """Run as the `zoo` program three times: the first compiles the epoch with XLA and
+    keeps the program, the second loads it, the third finds it damaged, trains all the same
+    on a plain graph and drops it. Each exits 0 with a complete run folder and leaves no
+    folder of its own behind."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "ZOO_CACHE": str(tmp_path / "cache"), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env.pop("TF_XLA_FLAGS", None)
+
+    def run(n: int) -> dict:
+        out = tmp_path / f"runs{n}"
+        done = subprocess.run(
+            [sys.executable, "-c", PROGRAM_RUN, str(out)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        (folder,) = out.iterdir()
+        return json.loads((folder / "config.json").read_text())
+
+    def programs() -> list:
+        (machine,) = (tmp_path / "cache" / "xla").iterdir()
+        assert not [p for p in machine.iterdir() if p.is_dir()]  # no process folder left
+        return sorted(machine.glob("*.pb"))
+
+    first = run(1)
+    (program,) = programs()
+    stamp = program.stat().st_mtime_ns
+    second = run(2)
+    assert programs() == [program] and program.stat().st_mtime_ns == stamp  # loaded, kept
+    assert first["status"] == second["status"] == "completed"
+    program.write_bytes(program.read_bytes()[:1000])  # cut short, as by a killed writer
+    third = run(3)
+    assert third["status"] == "completed" and programs() == []

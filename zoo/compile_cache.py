@@ -92,7 +92,7 @@ def use_compile_cache(root: Path | None = None) -> Path | None:
     ours = f"--{FLAG}={folder} --tf_xla_persistent_cache_device_types=CPU"
     os.environ["TF_XLA_FLAGS"] = f"{flags} {ours}".strip()
     _folder, _shared = folder, shared
-    atexit.register(_close)
+    atexit.register(close)
     return folder
 
 
@@ -172,7 +172,8 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _close() -> None:
-    # what a failed or unfinished compile left is not moved: only whole programs are shared
+def close() -> None:
+    """Remove this process's folder (at exit). What a failed or unfinished compile left
+    there is not moved to the cache: only whole programs are shared."""
     if _folder is not None:
         shutil.rmtree(_folder, ignore_errors=True)
