@@ -215,3 +215,24 @@ def test_compiled_epochs_are_kept_for_the_next_run_and_a_bad_one_is_dropped(tmp_
     program.write_bytes(program.read_bytes()[:1000])  # cut short, as by a killed writer
     third = run(3)
     assert third["status"] == "completed" and programs() == []
+
+
+def test_outputs_of_a_large_set_through_xla_equal_the_models(monkeypatch):
+    """Large sets go through an XLA program in equal batches, the last one padded."""
+    from test_speed_equivalence import _optimizer, _problem
+
+    from zoo.objective import model_outputs
+    from zoo.training.loops import make_epoch_runner, tf_loop
+
+    monkeypatch.setattr(tf_loop, "OUTPUT_ROWS", 8)
+    monkeypatch.setattr(tf_loop, "XLA_OUTPUT_ROWS", 20)
+    for images in (True, False):
+        objective, build, data = _problem("softmax", 50, images=images)
+        model = build()
+        runner = make_epoch_runner(model, _optimizer("sgd"), objective, *data, batch_size=10)
+        assert runner.jit_compile
+        runner.epoch(np.arange(50, dtype=np.int32), 5)
+        for x in (data[0], data[2], data[0][:23].copy()):  # on the device, or not; 20 and up
+            ours, called = runner.outputs(x), model_outputs(model, x)
+            assert ours.shape == called.shape
+            np.testing.assert_allclose(ours, called, rtol=1e-5, atol=1e-6)

@@ -15,7 +15,7 @@ import numpy as np
 
 from zoo.i18n import t
 from zoo.reporting.model_table import dense_layers
-from zoo.reporting.plot import pyplot
+from zoo.reporting.plot import DPI, pyplot
 from zoo.reporting.samples import show_in_strips
 from zoo.runfolder import RunFolder
 
@@ -87,7 +87,7 @@ def _image_grid(
         mosaic[top : top + height, left : left + width] = image
     size = (mosaic.shape[1] / per_inch, mosaic.shape[0] / per_inch)
     margin, head = 0.15, 0.55  # inches: sides and bottom, and the figure's title above
-    fig = plt.figure(figsize=(size[0] + 2 * margin, size[1] + margin + head))
+    fig = plt.figure(figsize=(size[0] + 2 * margin, size[1] + margin + head), dpi=DPI)
     fig_w, fig_h = fig.get_size_inches()
     ax = fig.add_axes((margin / fig_w, margin / fig_h, size[0] / fig_w, size[1] / fig_h))
     show_in_strips(ax, mosaic, pitch_y, cmap="gray" if mosaic.ndim == 2 else None, vmin=0, vmax=1)
@@ -126,7 +126,7 @@ def weights_heatmap(kernel: np.ndarray, *, lang: str = "en", layer: str = ""):
     units, inputs = kernel.shape[1], kernel.shape[0]
     # wide enough to tell the inputs apart, narrow enough to stay readable on a page
     size = (min(10.0, max(5.0, 0.3 * inputs + 2)), min(6.0, max(2.5, 0.3 * units + 1.5)))
-    fig, ax = plt.subplots(figsize=size)
+    fig, ax = plt.subplots(figsize=size, dpi=DPI)
     limit = float(np.nanmax(np.abs(kernel))) or 1.0
     image = ax.imshow(kernel.T, cmap="coolwarm", vmin=-limit, vmax=limit, aspect="auto")
     fig.colorbar(image, ax=ax)

@@ -23,8 +23,12 @@ XLA_MIN_VALUES = 2 * 10**8  # updates x batch size x input values per example
 
 # Examples per call when the trained model's outputs are computed for the metrics, figures and
 # predictions.npz: large enough that per-call overhead vanishes, small enough that one batch
-# cast to float32 stays small (4096 CIFAR images: 50 MB).
+# cast to float32 stays small (1024 CIFAR images: 12 MB).
 OUTPUT_ROWS = 1024
+# From this many examples on, the outputs are worth an XLA program of their own (compiled
+# once, then kept with the epochs'); a small set keeps the plain graph, whose outputs are
+# those of calling the model, bit for bit.
+XLA_OUTPUT_ROWS = 8 * OUTPUT_ROWS
 
 
 def worth_compiling(planned_updates: int | None, batch_size: int, x) -> bool:

@@ -6,6 +6,7 @@ import numpy as np
 
 from zoo.training.loops.common import (
     OUTPUT_ROWS,
+    XLA_OUTPUT_ROWS,
     EpochResult,
     EpochRunner,
     correct_count,
@@ -185,11 +186,15 @@ class TFEpochRunner(EpochRunner):
         return {"val_loss": loss_sum / float(n), "val_accuracy": correct / float(n)}
 
     def outputs(self, x: np.ndarray) -> np.ndarray:
-        """The model's float32 outputs for `x` in batches of `OUTPUT_ROWS`, as a graph.
+        """The model's float32 outputs for `x` in batches of `OUTPUT_ROWS`, compiled.
 
         Images stay in their stored dtype until a batch is cast inside the graph; the
-        training and evaluation sets are read from the device copies the epochs use."""
+        training and evaluation sets are read from the device copies the epochs use. A set
+        of `XLA_OUTPUT_ROWS` examples or more goes through XLA (where the epochs did), in
+        equal batches, the last one padded: a full CIFAR-10 in a third of the time."""
         import tensorflow as tf
+
+        from zoo import compile_cache
 
         data = next((dev for host, dev in self._on_device if host is x), None)
         if data is None:
@@ -198,31 +203,49 @@ class TFEpochRunner(EpochRunner):
             kind = (self.x.dtype.as_numpy_dtype, tuple(self.x.shape[1:]))
             if (x.dtype, x.shape[1:]) != kind:
                 return super().outputs(x)  # not data of the training set's kind
-        predict = self._predictor()
-        parts = []
-        with tf.device(self.x.device):  # where the epochs ran, whatever the caller's scope
-            for start in range(0, len(x), OUTPUT_ROWS):
-                if data is not None:
-                    batch = data[start : start + OUTPUT_ROWS]
-                else:
-                    batch = tf.constant(x[start : start + OUTPUT_ROWS])
-                parts.append(predict(batch).numpy())
-        return np.concatenate(parts) if parts else super().outputs(x)
+            data = x
+        if self.jit_compile and len(x) >= XLA_OUTPUT_ROWS:
+            try:
+                outputs = self._outputs(data, len(x), xla=True)
+            except tf.errors.OpError:  # as in `epoch`: a plain graph, and no saved programs
+                if compile_cache.active_folder() is not None:
+                    compile_cache.forget_programs()
+            else:
+                compile_cache.keep_new_programs()
+                return outputs
+        return self._outputs(data, len(x), xla=False)
 
-    def _predictor(self):
-        """The compiled outputs of `net` for a batch of device data (a plain graph, no XLA:
-        any batch size runs without compiling again)."""
+    def _outputs(self, data, n: int, xla: bool) -> np.ndarray:
         import tensorflow as tf
 
-        if "net" not in self._predict:
-            spec = tf.TensorSpec((None, *self.x.shape[1:]), self.x.dtype)
+        predict = self._predictor(xla)
+        parts = []
+        with tf.device(self.x.device):  # where the epochs ran, whatever the caller's scope
+            for start in range(0, n, OUTPUT_ROWS):
+                batch = data[start : start + OUTPUT_ROWS]
+                size = len(batch)
+                if xla and size < OUTPUT_ROWS:  # one shape: one compiled program
+                    batch = tf.concat([batch, tf.zeros_like(data[: OUTPUT_ROWS - size])], 0)
+                parts.append(predict(tf.convert_to_tensor(batch)).numpy()[:size])
+        return np.concatenate(parts)
+
+    def _predictor(self, xla: bool):
+        """The outputs of `net` for a batch of device data, as a plain graph (any batch size
+        runs without compiling again) or through XLA (batches of `OUTPUT_ROWS`)."""
+        import tensorflow as tf
+
+        if xla not in self._predict:
+            rows = OUTPUT_ROWS if xla else None
+            spec = tf.TensorSpec((rows, *self.x.shape[1:]), self.x.dtype)
 
             def predict(xb):
                 outputs = self.net(tf.cast(xb, tf.float32), training=False)
                 return tf.cast(outputs, tf.float32)
 
-            self._predict["net"] = tf.function(predict, input_signature=[spec], autograph=False)
-        return self._predict["net"]
+            self._predict[xla] = tf.function(
+                predict, input_signature=[spec], autograph=False, jit_compile=xla
+            )
+        return self._predict[xla]
 
     def _call(self, order, steps: int):
         import tensorflow as tf
