@@ -30,6 +30,7 @@ README's table is this output, pasted whole); progress to stderr.
     python benchmarks/train_speed.py                 # about 15 minutes on 2 cores
     python benchmarks/train_speed.py --quick         # a smoke run: few epochs, one repeat
     python benchmarks/train_speed.py --backend jax   # the same on Keras's JAX backend
+    python benchmarks/train_speed.py --backend jax --device gpu --skip-command --repeats 1
 """
 
 from __future__ import annotations
@@ -100,10 +101,11 @@ def make_data(n_train: int = 1500, n_test: int = 300, seed: int = 0):
 
 
 # -- part 1: one training per process ---------------------------------------------------------
-def run_fit(data, regime: Regime, epochs: int, trainer: str) -> dict:
+def run_fit(data, regime: Regime, epochs: int, trainer: str, device: str) -> dict:
     """Plain Keras: compile, fit with validation data; per-epoch wall time from a callback."""
     import keras
 
+    from zoo.backend import resolve_device
     from zoo.models.registry import create_model
 
     class EpochClock(keras.callbacks.Callback):
@@ -122,6 +124,8 @@ def run_fit(data, regime: Regime, epochs: int, trainer: str) -> dict:
     options = {"jit_compile": trainer == "fit, XLA"}
     if trainer == "fit, steps_per_execution":
         options["steps_per_execution"] = -(-n // batch)  # one call per epoch
+    scope, _ = resolve_device(device, keras.backend.backend())
+    scope.__enter__()  # for the rest of this process
     keras.utils.set_random_seed(0)  # the zoo seeds the same way: the same initial weights
     model = create_model(
         "mlp",
@@ -156,7 +160,7 @@ def run_fit(data, regime: Regime, epochs: int, trainer: str) -> dict:
     }
 
 
-def run_zoo(data, regime: Regime, epochs: int) -> dict:
+def run_zoo(data, regime: Regime, epochs: int, device: str) -> dict:
     """zoo.train; total = building the epoch runner (data to the device) and every epoch."""
     import zoo
     from zoo.training import loops
@@ -184,6 +188,7 @@ def run_zoo(data, regime: Regime, epochs: int) -> dict:
         hidden=(10,),
         lr=LR,
         epochs=epochs,
+        device=device,
         out=None,
         quiet=True,
         seed=0,
@@ -196,7 +201,7 @@ def run_zoo(data, regime: Regime, epochs: int) -> dict:
     }
 
 
-def child(regime_name: str, trainer: str, quick: bool, backend: str) -> dict:
+def child(regime_name: str, trainer: str, quick: bool, backend: str, device: str) -> dict:
     from zoo.backend import start_backend
 
     start_backend(backend)
@@ -204,8 +209,8 @@ def child(regime_name: str, trainer: str, quick: bool, backend: str) -> dict:
     epochs = regime.quick_epochs if quick else regime.epochs
     data = make_data()
     if trainer.startswith("zoo"):
-        return run_zoo(data, regime, epochs)
-    return run_fit(data, regime, epochs, trainer)
+        return run_zoo(data, regime, epochs, device)
+    return run_fit(data, regime, epochs, trainer, device)
 
 
 def measure_training(args, caches: Path) -> list[dict]:
@@ -230,7 +235,8 @@ def measure_training(args, caches: Path) -> list[dict]:
 
 
 def _training_child(regime: Regime, trainer: str, args, cache: Path) -> dict:
-    command = [sys.executable, __file__, "--child", regime.name, trainer, "--backend", args.backend]
+    command = [sys.executable, __file__, "--child", regime.name, trainer]
+    command += ["--backend", args.backend, "--device", args.device]
     if args.quick:
         command.append("--quick")
     env = {**os.environ, "ZOO_CACHE": str(cache), "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -397,6 +403,7 @@ def _versions(backend: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--backend", choices=["tensorflow", "jax"], default="tensorflow")
+    parser.add_argument("--device", choices=["auto", "cpu", "gpu"], default="auto")
     parser.add_argument("--repeats", type=int, default=3, help="runs per figure (median)")
     parser.add_argument("--quick", action="store_true", help="few epochs, one repeat: a smoke run")
     parser.add_argument("--skip-command", action="store_true", help="training tables only")
@@ -408,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
         write_archive(args.write_archive)
         return 0
     if args.child:
-        print(json.dumps(child(*args.child, args.quick, args.backend)))
+        print(json.dumps(child(*args.child, args.quick, args.backend, args.device)))
         return 0
     if args.quick:
         args.repeats = 1

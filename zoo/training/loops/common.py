@@ -95,6 +95,11 @@ class EpochRunner:
 
         return model_outputs(self.model, x, chunk=OUTPUT_ROWS)
 
+    def release(self) -> None:
+        """Let go of the data on the device and the compiled programs (after the outputs,
+        before the report: their memory goes back before the figures take theirs). The
+        runner is of no more use afterwards; the model keeps its trained weights."""
+
     def evaluation(self, y_eval, outputs) -> dict:
         """Loss and accuracy of the evaluation outputs (keras.ops: inside any backend's graph)."""
         from keras import ops

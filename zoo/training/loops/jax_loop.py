@@ -182,6 +182,10 @@ class JaxEpochRunner(EpochRunner):
             parts.append(np.asarray(self._predict(trainable, non_trainable, batch))[:size])
         return np.concatenate(parts)
 
+    def release(self) -> None:
+        self.data = self.eval_data = None
+        self._on_device, self._compiled, self._predict = [], {}, None
+
     # -- the runner interface ----------------------------------------------------------------
     def _state(self):
         model, optimizer = self.model, self.optimizer

@@ -54,6 +54,7 @@ class TFEpochRunner(EpochRunner):
         # The data lives on the device once; images stay uint8 there and are cast per batch.
         self.x, self.y = device_tensor(x), tf.constant(y)
         self.has_eval = x_eval is not None
+        self.x_eval = self.y_eval = None
         if self.has_eval:
             self.x_eval, self.y_eval = device_tensor(x_eval), tf.constant(y_eval)
         # host array -> its copy on the device, so the outputs after training read no data twice
@@ -121,22 +122,24 @@ class TFEpochRunner(EpochRunner):
         correct = correct_count(self.objective, yb, outputs) if self.classify else 0.0
         return total_loss + loss * size, total_correct + correct, seen + size
 
-    def _epoch_graph(self, order, full_steps, with_rest: bool):
+    def _epoch_graph(self, order, full_steps, with_rest: bool, data):
         # Written with tf.while_loop rather than a Python loop over tf.range: the function
         # is traced with autograph off, which spares about a second of converting this code
         # and the Keras code it calls on the first epoch; the graph is the same loop.
         import tensorflow as tf
 
+        # The data comes as arguments, not captured: `release` can then free it.
+        x, y, x_eval, y_eval = data
         bs, full = self.batch_size, self.full_steps
         totals = (tf.constant(0.0), tf.constant(0.0), tf.constant(0.0))
         if bs == self.n:  # full batch: every example, no gather
-            totals = self._train_step(self.x, self.y, totals)
+            totals = self._train_step(x, y, totals)
         else:
             batches = tf.reshape(order[: full * bs], (full, bs))
 
             def step(i, *totals):
                 idx = batches[i]
-                gathered = (tf.gather(self.x, idx), tf.gather(self.y, idx))
+                gathered = (tf.gather(x, idx), tf.gather(y, idx))
                 return (i + 1, *self._train_step(*gathered, totals))
 
             _, *totals = tf.while_loop(
@@ -147,25 +150,25 @@ class TFEpochRunner(EpochRunner):
             )
             if with_rest:  # the smaller last batch (a Python flag: one more trace at most)
                 idx = order[full * bs :]
-                totals = self._train_step(tf.gather(self.x, idx), tf.gather(self.y, idx), totals)
+                totals = self._train_step(tf.gather(x, idx), tf.gather(y, idx), totals)
         total_loss, total_correct, seen = totals
         result = {"loss": total_loss / seen, "accuracy": total_correct / seen}
         if self.has_eval:
-            result.update(self._evaluate())
+            result.update(self._evaluate(x_eval, y_eval))
         return result
 
-    def _evaluate(self) -> dict:
+    def _evaluate(self, x_eval, y_eval) -> dict:
         """The evaluation set's loss and accuracy, `OUTPUT_ROWS` examples at a time: a large
         test set (CIFAR-10's 10,000 images) is never cast to float32 all at once."""
         import tensorflow as tf
 
         n, rows = self.n_eval, OUTPUT_ROWS
         if n <= rows:
-            outputs = self.net(tf.cast(self.x_eval, tf.float32), training=False)
-            return self.evaluation(self.y_eval, outputs)
+            outputs = self.net(tf.cast(x_eval, tf.float32), training=False)
+            return self.evaluation(y_eval, outputs)
         full = n // rows
-        chunks_x = tf.reshape(self.x_eval[: full * rows], (full, rows, *self.x_eval.shape[1:]))
-        chunks_y = tf.reshape(self.y_eval[: full * rows], (full, rows, *self.y_eval.shape[1:]))
+        chunks_x = tf.reshape(x_eval[: full * rows], (full, rows, *x_eval.shape[1:]))
+        chunks_y = tf.reshape(y_eval[: full * rows], (full, rows, *y_eval.shape[1:]))
 
         def sums(xb, yb):
             outputs = tf.cast(self.net(tf.cast(xb, tf.float32), training=False), tf.float32)
@@ -181,7 +184,7 @@ class TFEpochRunner(EpochRunner):
             lambda i, *_: i < full, step, (tf.constant(0), zero, zero), maximum_iterations=full
         )
         if n > full * rows:
-            loss, right = sums(self.x_eval[full * rows :], self.y_eval[full * rows :])
+            loss, right = sums(x_eval[full * rows :], y_eval[full * rows :])
             loss_sum, correct = loss_sum + loss, correct + right
         return {"val_loss": loss_sum / float(n), "val_accuracy": correct / float(n)}
 
@@ -247,12 +250,20 @@ class TFEpochRunner(EpochRunner):
             )
         return self._predict[xla]
 
+    def release(self) -> None:
+        import gc
+
+        self.x = self.y = self.x_eval = self.y_eval = None
+        self._on_device, self._predict, self._epoch = [], {}, None
+        gc.collect()  # the traced functions hold the data in reference cycles
+
     def _call(self, order, steps: int):
         import tensorflow as tf
 
         full_steps = min(steps, self.full_steps)
         with_rest = steps > self.full_steps
-        return self._epoch(order, tf.constant(full_steps, dtype=tf.int32), with_rest)
+        data = (self.x, self.y, self.x_eval, self.y_eval)
+        return self._epoch(order, tf.constant(full_steps, dtype=tf.int32), with_rest, data)
 
     def epoch(self, order: np.ndarray, steps: int) -> EpochResult:
         import tensorflow as tf
