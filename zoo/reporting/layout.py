@@ -51,12 +51,14 @@ def render(fig, dpi: int = IMAGE_DPI, crop: bool = True) -> Rendered:
     try:
         canvas.draw()
         pixels = np.asarray(canvas.buffer_rgba())[..., :3]
-        # (the text layouts are cached by the draw, so this costs little)
-        inside = not crop or _within(fig.get_tightbbox(canvas.get_renderer()), fig)
     finally:
         fig.dpi = saved_dpi
         fig.set_facecolor(saved_face)
-    if not inside:  # something reaches past the canvas: let savefig widen it
+    # Ink on the canvas's edge means something reaches past it (a long title, a legend
+    # outside the axes): savefig's tight box widens the picture to hold it. (Measuring every
+    # artist's extent instead cost as much as drawing a figure with many labels.)
+    inside = not crop or not _touches_edge(pixels)
+    if not inside:
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
         pixels = np.asarray(Image.open(buffer).convert("RGB"))
@@ -77,15 +79,10 @@ def render(fig, dpi: int = IMAGE_DPI, crop: bool = True) -> Rendered:
     return Rendered(buffer.getvalue(), pixels)
 
 
-def _within(bbox, fig, slack: float = 0.01) -> bool:
-    """Whether `bbox` (inches) lies on the figure's canvas."""
-    width, height = fig.get_size_inches()
-    return (
-        bbox.x0 >= -slack
-        and bbox.y0 >= -slack
-        and bbox.x1 <= width + slack
-        and bbox.y1 <= height + slack
-    )
+def _touches_edge(pixels: np.ndarray) -> bool:
+    """Whether anything but white lies on the outermost rows or columns of the picture."""
+    edges = (pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1])
+    return any(bool((edge != 255).any()) for edge in edges)
 
 
 def figure_png(fig, dpi: int = IMAGE_DPI) -> bytes:
