@@ -226,15 +226,15 @@ def table(columns: dict, reports: dict) -> str:
     lines = ["| phase, seconds | " + " | ".join(names) + " |", "|---" + "|---:" * len(names) + "|"]
     for phase in PHASES:
         cells = [f"{m[phase]:.2f}" for m in medians.values()]
-        cells.append(
-            f"{report[phase]:.2f}" if phase in ("import", "figures", "report", "other") else ""
-        )
+        cells.append(f"{report[phase]:.2f}" if phase in ("figures", "report", "other") else "")
         lines.append(f"| {phase} | " + " | ".join(cells) + " |")
     cells = [f"**{m['whole']:.1f}**" for m in medians.values()] + [f"**{report['whole']:.1f}**"]
     lines.append("| **whole command** | " + " | ".join(cells) + " |")
     cells = [f"{m['peak_mb']:,.0f}" for m in medians.values()] + [f"{report['peak_mb']:,.0f}"]
     lines.append("| peak RSS, MB | " + " | ".join(cells) + " |")
     c10, c10n = medians["cifar10"], medians["cifar10, --normalize train"]
+    # everything but the epochs, whose time the load of a shared machine moves most
+    extra = (c10n["whole"] - c10n["training"]) - (c10["whole"] - c10["training"])
     checks = [
         (
             "CIFAR-10 whole command <= training + 9 s",
@@ -243,10 +243,10 @@ def table(columns: dict, reports: dict) -> str:
             f"training + {c10['whole'] - c10['training']:.1f} s",
         ),
         (
-            "`--normalize train` <= 0.5 s extra",
-            c10n["whole"] - c10["whole"],
+            "`--normalize train` <= 0.5 s extra (outside the epochs)",
+            extra,
             0.5,
-            f"{c10n['whole'] - c10['whole']:+.2f} s (statistics {c10n['normalisation']:.2f} s)",
+            f"{extra:+.2f} s (the statistics: {c10n['normalisation']:.2f} s)",
         ),
         (
             "`zoo report` on the CIFAR-10 folder < 3 s",
