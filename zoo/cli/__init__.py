@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 
 import click
 
@@ -79,4 +80,13 @@ def cli():
 def main(argv=None):
     # TensorFlow's C++ start-up chatter (CUDA probing, oneDNN notes) is noise on a terminal.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    cli.main(args=argv, prog_name="zoo")
+    try:
+        cli.main(args=argv, prog_name="zoo")
+    except SystemExit as done:
+        # As the `zoo` program (not called with arguments from Python), with TensorFlow
+        # loaded: its teardown would cost a second after the work is done, so skip it.
+        if argv is None and "tensorflow" in sys.modules:
+            from zoo.backend import leave
+
+            leave(done.code)
+        raise

@@ -31,22 +31,78 @@ class Normalization:
     @classmethod
     def from_data(cls, x: np.ndarray, scale: float = 1.0, per_channel: bool | None = None):
         """Statistics of `x` (one row per example); images are normalised per channel, and a
-        grayscale image (N, H, W) has one channel."""
+        grayscale image (N, H, W) has one channel.
+
+        Computed in chunks of rows from the stored dtype with float64 accumulators (exact sums
+        for 8-bit images), so a full-size image set is never copied as floats; the numbers are
+        those of ``x.mean(axis, dtype=float64)`` and ``x.std(...)`` up to float64 rounding.
+        """
         x = np.asarray(x)
         if per_channel is None:
             per_channel = x.ndim >= 3
-        if per_channel and x.ndim == 3:  # (N, H, W): one value, not one per pixel column
-            axes = tuple(range(x.ndim))
-        else:
-            axes = tuple(range(x.ndim - 1)) if per_channel else 0
-        # float64 sums: uint8 images of 50,000 examples overflow nothing but float32 drifts
-        mean = x.mean(axis=axes, dtype=np.float64) * scale
-        std = x.std(axis=axes, dtype=np.float64) * scale
+        groups = None
+        if per_channel:  # (N, H, W): one value, not one per pixel column
+            groups = 1 if x.ndim == 3 else x.shape[-1]
+        mean, std = column_statistics(x, groups=groups)
+        mean, std = mean * scale, std * scale
         std = np.where(std > 1e-12, std, 1.0)  # a constant feature stays finite
         return cls(tuple(np.ravel(mean).tolist()), tuple(np.ravel(std).tolist()), float(scale))
 
     def to_dict(self) -> dict:
         return {"mean": list(self.mean), "std": list(self.std), "scale": self.scale}
+
+
+# Rows per chunk: 8-bit chunks are summed exactly in uint32 (8192 * 255**2 < 2**32); others
+# become float64 a chunk at a time, about 16 MB each.
+EXACT_ROWS = 8192
+FLOAT_BYTES = 1 << 24
+
+
+def column_statistics(x: np.ndarray, groups: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation (float64) of every feature of `x` over its rows, or, with
+    `groups`, of every group of features (feature j of a row belongs to group j % groups: the
+    channel of an image in (N, H, W, C) layout), without a float copy of `x`.
+
+    Each chunk's column means and squared deviations are merged into the running ones
+    (Chan et al.'s pairwise update), which stays accurate when a mean is large against its
+    spread; 8-bit data is summed exactly instead.
+    """
+    n = len(x)
+    width = int(np.prod(x.shape[1:], dtype=np.int64))
+    if n == 0 or width == 0:
+        raise ValueError("statistics of an empty array")
+    exact = x.dtype.kind in "biu" and x.dtype.itemsize == 1
+    if exact:
+        s1, s2 = np.zeros(width), np.zeros(width)
+        for start in range(0, n, EXACT_ROWS):
+            chunk = x[start : start + EXACT_ROWS].reshape(-1, width)
+            s1 += chunk.sum(axis=0, dtype=np.int64 if x.dtype.kind == "i" else np.uint32)
+            wide = chunk.astype(np.int32 if x.dtype.kind == "i" else np.uint16)
+            wide *= wide
+            s2 += wide.sum(axis=0, dtype=np.uint32)
+        mean = s1 / n
+        m2 = np.maximum(s2 - s1 * mean, 0.0)  # exact sums: no cancellation worth the name
+    else:
+        rows = max(1, FLOAT_BYTES // (8 * width))
+        mean, m2, seen = np.zeros(width), np.zeros(width), 0
+        for start in range(0, n, rows):
+            chunk = x[start : start + rows].reshape(-1, width).astype(np.float64)
+            size = len(chunk)
+            chunk_mean = chunk.mean(axis=0)
+            chunk -= chunk_mean
+            chunk_m2 = np.einsum("ij,ij->j", chunk, chunk)
+            total = seen + size
+            delta = chunk_mean - mean
+            mean = mean + delta * (size / total)
+            m2 = m2 + chunk_m2 + delta * delta * (seen * size / total)
+            seen = total
+    if groups is None:
+        return mean.reshape(x.shape[1:]), np.sqrt(m2 / n).reshape(x.shape[1:])
+    # the features of a group all have n values: their pooled mean and squared deviations
+    means, m2s = mean.reshape(-1, groups), m2.reshape(-1, groups)
+    pooled = means.mean(axis=0)
+    pooled_m2 = m2s.sum(axis=0) + n * np.square(means - pooled).sum(axis=0)
+    return pooled, np.sqrt(pooled_m2 / (n * len(means)))
 
 
 def as_normalization(value) -> Normalization | None:

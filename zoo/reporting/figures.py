@@ -10,7 +10,10 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from zoo.i18n import t
-from zoo.reporting.plot import pyplot
+from zoo.reporting.plot import DPI, pyplot
+
+# Figures are made at the resolution they are drawn at (dpi=DPI), so the text tight_layout
+# measures is not measured again when the PNG is drawn.
 
 
 def _column(history: Sequence[dict], key: str) -> np.ndarray:
@@ -33,7 +36,7 @@ def learning_curves(
     panels = [("loss", "common.loss")]
     if np.isfinite(acc).any():
         panels.append(("accuracy", "common.accuracy"))
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False, dpi=DPI)
     for ax, (key, label) in zip(axes[0], panels, strict=True):
         ax.plot(epochs, _column(history, key), label=t("common.train", lang), color="tab:blue")
         val = _column(history, f"val_{key}")
@@ -140,7 +143,7 @@ def confusion_matrix_figure(
     normalised = np.divide(counts, rows, out=np.zeros_like(counts), where=rows > 0)
     k = len(class_names)
     size = max(4.0, 0.45 * k + 2)
-    fig, axes = plt.subplots(1, 2, figsize=(2 * size + 1, size))
+    fig, axes = plt.subplots(1, 2, figsize=(2 * size + 1, size), dpi=DPI)
     for ax, values, fmt in ((axes[0], counts, "{:.0f}"), (axes[1], normalised, "{:.2f}")):
         image = ax.imshow(values, cmap="Blues", vmin=0)
         fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
@@ -199,7 +202,7 @@ def decision_boundary(
     zz = np.asarray(predict(grid)).reshape(grid_x.shape)
     k = max(len(class_names), int(max(y_train.max(), zz.max())) + 1)
     cmap = plt.get_cmap("tab10" if k <= 10 else "tab20")
-    fig, ax = plt.subplots(figsize=(6, 5.5))
+    fig, ax = plt.subplots(figsize=(6, 5.5), dpi=DPI)
     ax.contourf(
         grid_x,
         grid_y,
@@ -252,7 +255,7 @@ def regression_fit(
 ):
     """A 1-D regression: the points and the model's curve."""
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4.5))
+    fig, ax = plt.subplots(figsize=(6, 4.5), dpi=DPI)
     ax.scatter(x_train[:, 0], y_train, s=8, alpha=0.6, label=t("common.train", lang))
     if x_test is not None:
         ax.scatter(x_test[:, 0], y_test, s=8, alpha=0.6, marker="x", label=t("common.test", lang))

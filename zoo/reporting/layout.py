@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -22,11 +23,71 @@ IMAGE_DPI = 150  # the figures' PNG files are placed as they are: rendered once
 GREY = "0.35"
 
 
+PAD_INCHES = 0.1  # the margin left around a figure's content, as savefig's "tight" leaves
+PNG_COMPRESSION = 1  # zlib level: 6 costs a third more time for files a tenth smaller
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A figure drawn once: the PNG file's bytes and the very pixels it holds (RGB)."""
+
+    png: bytes
+    pixels: np.ndarray
+
+
+def render(fig, dpi: int = IMAGE_DPI, crop: bool = True) -> Rendered:
+    """Draw `fig` once at `dpi` on white, trimmed to its content plus `PAD_INCHES` (unless
+    `crop` is False); the figure stays open.
+
+    One draw: ``savefig(bbox_inches="tight")`` lays the figure out twice, and reading the
+    PNG back for the PDF decoded it again."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    saved_dpi, saved_face = fig.dpi, fig.get_facecolor()
+    fig.dpi = dpi
+    fig.set_facecolor("white")
+    try:
+        canvas.draw()
+        pixels = np.asarray(canvas.buffer_rgba())[..., :3]
+    finally:
+        fig.dpi = saved_dpi
+        fig.set_facecolor(saved_face)
+    # Ink on the canvas's edge means something reaches past it (a long title, a legend
+    # outside the axes): savefig's tight box widens the picture to hold it. (Measuring every
+    # artist's extent instead cost as much as drawing a figure with many labels.)
+    inside = not crop or not _touches_edge(pixels)
+    if not inside:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
+        pixels = np.asarray(Image.open(buffer).convert("RGB"))
+        crop = False
+    if crop:
+        ink = (pixels != 255).any(axis=2)
+        rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+        if rows.size:
+            pad = round(PAD_INCHES * dpi)
+            top, bottom = max(rows[0] - pad, 0), min(rows[-1] + pad + 1, pixels.shape[0])
+            left, right = max(columns[0] - pad, 0), min(columns[-1] + pad + 1, pixels.shape[1])
+            pixels = pixels[top:bottom, left:right]
+    pixels = np.ascontiguousarray(pixels)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(
+        buffer, format="png", dpi=(dpi, dpi), compress_level=PNG_COMPRESSION
+    )
+    return Rendered(buffer.getvalue(), pixels)
+
+
+def _touches_edge(pixels: np.ndarray) -> bool:
+    """Whether anything but white lies on the outermost rows or columns of the picture."""
+    edges = (pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1])
+    return any(bool((edge != 255).any()) for edge in edges)
+
+
 def figure_png(fig, dpi: int = IMAGE_DPI) -> bytes:
     """The figure as PNG bytes, trimmed to its content (does not close it)."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
-    return buffer.getvalue()
+    return render(fig, dpi).png
 
 
 def png_image(png: bytes) -> np.ndarray:
@@ -37,8 +98,8 @@ def png_image(png: bytes) -> np.ndarray:
 
 
 def figure_image(fig, dpi: int = IMAGE_DPI) -> np.ndarray:
-    """Render a figure to an RGBA array (does not close it)."""
-    return png_image(figure_png(fig, dpi))
+    """Render a figure to an RGB array (does not close it)."""
+    return render(fig, dpi).pixels
 
 
 class Page:
@@ -148,6 +209,6 @@ class Page:
         ax = self.fig.add_axes(
             (left, self.y - height / self.size[1], width / self.size[0], height / self.size[1])
         )
-        ax.imshow(image, interpolation="antialiased")
+        ax.imshow(image, interpolation="none")
         ax.axis("off")
         self.space(height + 0.12)

@@ -8,7 +8,6 @@ notes where the figures would be. Each figure is a matplotlib Figure, except the
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,15 +46,17 @@ class SampleGrid:
     class_names: list[str]
     title: str
 
+    def figure(self):
+        """The grid as a Figure of its own size (see `sample_grid_figure`)."""
+        from zoo.reporting.samples import sample_grid_figure
+
+        return sample_grid_figure(self.images, self.labels, self.class_names, title=self.title)
+
     def save(self, path: Path) -> Path:
         """Write the grid; the suffix (.png, .svg) picks the format."""
         from zoo.reporting.samples import save_sample_grid
 
         return save_sample_grid(self.images, self.labels, self.class_names, path, title=self.title)
-
-    def png(self) -> bytes:
-        with tempfile.TemporaryDirectory() as folder:
-            return self.save(Path(folder) / "samples.png").read_bytes()
 
 
 def class_counts(run: RunFolder) -> dict[str, list[int]] | None:

@@ -1,11 +1,13 @@
 """After training: the model's outputs, scikit-learn's metrics, and the run folder's data files.
 
-The outputs are computed once per split and shared by the metrics, predictions.npz and
-data.npz; the figures and report.pdf are then drawn from the folder by `zoo.reporting`.
+The outputs are computed once per split, in large batches on the training loop's compiled
+path, and shared by the metrics, predictions.npz and data.npz; the figures and report.pdf
+are then drawn from the folder by `zoo.reporting`, which reads no data set again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,14 +30,29 @@ class Results:
     report_text: str = ""
 
 
-def evaluate(model, objective, data, history: list[dict], status: str) -> Results:
-    """Metrics on train and test for the model as it is now (best weights, if restored)."""
+def evaluate(
+    model,
+    objective,
+    data,
+    history: list[dict],
+    status: str,
+    outputs_of: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> Results:
+    """Metrics on train and test for the model as it is now (best weights, if restored).
+
+    `outputs_of(x)` gives the model's outputs for a split (the epoch runner's `outputs`,
+    compiled); by default the model is called batch by batch. Each split is read once."""
     metrics: dict = {"best_epoch": best_epoch(history), "status": status}
     outputs: dict[str, np.ndarray] = {}
     texts = []
     loss_fn = objective.keras_loss()
+    if outputs_of is None:
+
+        def outputs_of(x):
+            return model_outputs(model, x)
+
     for split, x, y in (("train", data.x_train, data.y_train), ("test", data.x_test, data.y_test)):
-        p = model_outputs(model, x)
+        p = outputs_of(x)
         pred = objective.decode(p)
         outputs[f"p_{split}"], outputs[f"pred_{split}"], outputs[f"y_{split}"] = p, pred, y
         if status == "diverged" or not np.isfinite(p).all():

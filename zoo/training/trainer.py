@@ -288,7 +288,7 @@ class Trainer:
                 with interrupts.deferred():
                     writer.finish({**self.config, "status": "failed", "stop_reason": reason})
             raise
-        return self._finish(model, objective, history, status, reason, writer)
+        return self._finish(model, objective, history, status, reason, writer, runner)
 
     def _stop_message(self, status: str, reason: str | None) -> None:
         if reason:  # the reason a run stopped is shown even when quiet
@@ -394,7 +394,7 @@ class Trainer:
         return history, status, reason
 
     # -- the record ----------------------------------------------------------------------------
-    def _finish(self, model, objective, history, status, reason, writer) -> Run:
+    def _finish(self, model, objective, history, status, reason, writer, runner) -> Run:
         from zoo.training.results import evaluate, write_results
 
         config = {
@@ -409,7 +409,9 @@ class Trainer:
         run = Run(model=model, history=history, metrics={}, config=config, dataset=self.data)
         failure, recorded = None, False
         try:
-            results = evaluate(model, objective, self.data, history, status)
+            # one pass per split on the compiled path; then the runner's memory goes back
+            results = evaluate(model, objective, self.data, history, status, runner.outputs)
+            runner.release()
             run.metrics = results.metrics
             if writer is not None:
                 run.folder = writer.folder

@@ -21,6 +21,15 @@ class EpochResult:
 XLA_MIN_UPDATES = 2000
 XLA_MIN_VALUES = 2 * 10**8  # updates x batch size x input values per example
 
+# Examples per call when the trained model's outputs are computed for the metrics, figures and
+# predictions.npz: large enough that per-call overhead vanishes, small enough that one batch
+# cast to float32 stays small (1024 CIFAR images: 12 MB).
+OUTPUT_ROWS = 1024
+# From this many examples on, the outputs are worth an XLA program of their own (compiled
+# once, then kept with the epochs'); a small set keeps the plain graph, whose outputs are
+# those of calling the model, bit for bit.
+XLA_OUTPUT_ROWS = 8 * OUTPUT_ROWS
+
 
 def worth_compiling(planned_updates: int | None, batch_size: int, x) -> bool:
     """Whether XLA's compile time pays for itself over the run (always, when unknown)."""
@@ -133,6 +142,20 @@ class EpochRunner:
         self.batch_size = min(int(batch_size), self.n)
         self.n_eval = int(n_eval)
         self.classify = objective.task == "classification"
+
+    def outputs(self, x: np.ndarray) -> np.ndarray:
+        """The model's float32 outputs for `x`, in batches of `OUTPUT_ROWS` (one pass).
+
+        Backends override this with a compiled call that reads the training or evaluation
+        data already on the device; this fallback calls the model batch by batch."""
+        from zoo.objective import model_outputs
+
+        return model_outputs(self.model, x, chunk=OUTPUT_ROWS)
+
+    def release(self) -> None:
+        """Let go of the data on the device and the compiled programs (after the outputs,
+        before the report: their memory goes back before the figures take theirs). The
+        runner is of no more use afterwards; the model keeps its trained weights."""
 
     def evaluation(self, y_eval, outputs, losses=None) -> dict:
         """Loss and accuracy of the evaluation outputs (keras.ops: inside any backend's graph).

@@ -13,6 +13,7 @@ from functools import partial
 import numpy as np
 
 from zoo.training.loops.common import (
+    OUTPUT_ROWS,
     EpochResult,
     EpochRunner,
     added_losses,
@@ -43,8 +44,14 @@ class JaxEpochRunner(EpochRunner):
         if x_eval is not None:
             self.eval_data = (jax.device_put(x_eval), jax.device_put(y_eval))
         self._compiled = {}
+        # host array -> its copy on the device, so the outputs after training read no data twice
+        self._on_device = [(x, self.data[0])]
+        if x_eval is not None:
+            self._on_device.append((x_eval, self.eval_data[0]))
+        self._predict = None
         # See `tall_kernels`: XLA:CPU's weakness; a GPU's matrix library has none.
-        on_cpu = next(iter(self.data[0].devices())).platform == "cpu"
+        self.device = next(iter(self.data[0].devices()))
+        on_cpu = self.device.platform == "cpu"
         self.flip = tall_kernels(model) if on_cpu else None
         # XLA:CPU's convolutions are slow inside a scan (see `convolutional`): there each
         # update is its own compiled call, and the host loops over them
@@ -157,6 +164,49 @@ class JaxEpochRunner(EpochRunner):
             program = partial(self._epoch_program, full_steps=full_steps, rest=rest)
             self._compiled[key] = jax.jit(program)
         return self._compiled[key]
+
+    def _predict_program(self, trainable, non_trainable, xb):
+        import jax.numpy as jnp
+
+        outputs, _ = self.model.stateless_call(
+            trainable, non_trainable, xb.astype(jnp.float32), training=False
+        )
+        return outputs.astype(jnp.float32)
+
+    def outputs(self, x: np.ndarray) -> np.ndarray:
+        """The model's float32 outputs for `x` in batches of `OUTPUT_ROWS`, jitted.
+
+        A set larger than one batch has its last batch padded, so every batch of every set
+        that size shares one compiled program; the training and evaluation sets are read
+        from the device copies the epochs use."""
+        import jax
+        import jax.numpy as jnp
+
+        data = next((dev for host, dev in self._on_device if host is x), None)
+        kind = (self.data[0].dtype, tuple(self.data[0].shape[1:]))
+        if data is None and (len(x) == 0 or (x.dtype, x.shape[1:]) != kind):
+            return super().outputs(x)  # not data of the training set's kind: call the model
+        if self._predict is None:
+            self._predict = jax.jit(self._predict_program)
+        trainable, non_trainable, _ = self._state()
+        rows = min(OUTPUT_ROWS, len(x))
+        parts = []
+        for start in range(0, len(x), rows):
+            if data is not None:
+                batch = data[start : start + rows]
+            else:  # on the device the epochs ran on, whatever the default device is
+                batch = jax.device_put(x[start : start + rows], self.device)
+            size = len(batch)
+            if size < rows:
+                batch = jnp.concatenate(
+                    [batch, jnp.zeros_like(batch, shape=(rows - size, *kind[1]))]
+                )
+            parts.append(np.asarray(self._predict(trainable, non_trainable, batch))[:size])
+        return np.concatenate(parts)
+
+    def release(self) -> None:
+        self.data = self.eval_data = None
+        self._on_device, self._compiled, self._predict = [], {}, None
 
     # -- the runner interface ----------------------------------------------------------------
     def _state(self):

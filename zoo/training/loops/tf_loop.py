@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from zoo.training.loops.common import (
+    OUTPUT_ROWS,
+    XLA_OUTPUT_ROWS,
     EpochResult,
     EpochRunner,
     added_losses,
@@ -13,6 +15,7 @@ from zoo.training.loops.common import (
     flipped_penalties,
     tall_kernels,
 )
+from zoo.training.loops.scaling import agrees, scale, split_input_scaling
 
 
 class TFEpochRunner(EpochRunner):
@@ -41,12 +44,27 @@ class TFEpochRunner(EpochRunner):
 
         n_eval = 0 if x_eval is None else len(x_eval)
         super().__init__(model, optimizer, objective, len(x), batch_size, n_eval)
+        hosts = (x, x_eval)
         self.full_steps = self.n // self.batch_size
+        # What the epochs train: the model, or (see `scaling`) the part after its input
+        # scaling, on inputs scaled once; both share the model's variables.
+        self.net, self.scaled = model, False
+        split = split_input_scaling(model, self.n + n_eval)
+        if split is not None and agrees(model, *split, x):
+            scaler, self.net = split
+            x, x_eval = scale(scaler, x), None if x_eval is None else scale(scaler, x_eval)
+            self.scaled = True
         # The data lives on the device once; images stay uint8 there and are cast per batch.
-        self.x, self.y = tf.constant(x), tf.constant(y)
+        self.x, self.y = device_tensor(x), tf.constant(y)
         self.has_eval = x_eval is not None
+        self.x_eval = self.y_eval = None
         if self.has_eval:
-            self.x_eval, self.y_eval = tf.constant(x_eval), tf.constant(y_eval)
+            self.x_eval, self.y_eval = device_tensor(x_eval), tf.constant(y_eval)
+        # host array -> its copy on the device, so the outputs after training read no data twice
+        self._on_device = [(hosts[0], self.x)]
+        if self.has_eval:
+            self._on_device.append((hosts[1], self.x_eval))
+        self._predict = {}
         optimizer.build(model.trainable_variables)
         self._compile(jit_compile)
 
@@ -55,11 +73,16 @@ class TFEpochRunner(EpochRunner):
 
         on_cpu = "GPU" not in self.x.device
         # TensorFlow's own convolutions (oneDNN) beat XLA's inside a loop on a CPU
-        self.jit_compile = jit_compile = jit_compile and not (on_cpu and convolutional(self.model))
-        self.flip = tall_kernels(self.model) if jit_compile and on_cpu else None
+        self.jit_compile = jit_compile = jit_compile and not (on_cpu and convolutional(self.net))
+        self.compile_cache = None
+        if jit_compile and on_cpu:  # see zoo.compile_cache: a later run skips the compile
+            from zoo import compile_cache
+
+            self.compile_cache = compile_cache.active_folder()
+        self.flip = tall_kernels(self.net) if jit_compile and on_cpu else None
         if self.flip is not None and _xla_barrier() is None:
             self.flip = None
-        self._epoch = tf.function(self._epoch_graph, jit_compile=jit_compile)
+        self._epoch = tf.function(self._epoch_graph, jit_compile=jit_compile, autograph=False)
 
     def _gradients(self, xb, yb):
         """The batch's loss, the outputs and the gradients of the trainable variables.
@@ -68,7 +91,7 @@ class TFEpochRunner(EpochRunner):
         penalties, `add_loss` terms), with dropout and the like in training mode."""
         import tensorflow as tf
 
-        model, x = self.model, tf.cast(xb, tf.float32)
+        model, x = self.net, tf.cast(xb, tf.float32)
         if self.flip is None:
             with tf.GradientTape() as tape:
                 outputs = tf.cast(model(x, training=True), tf.float32)
@@ -103,54 +126,179 @@ class TFEpochRunner(EpochRunner):
 
     def _train_step(self, xb, yb, totals):
         loss, outputs, grads = self._gradients(xb, yb)
-        self.optimizer.apply(grads, self.model.trainable_variables)
+        self.optimizer.apply(grads, self.net.trainable_variables)
         size = float(xb.shape[0])
         total_loss, total_correct, seen = totals
         correct = correct_count(self.objective, yb, outputs) if self.classify else 0.0
         return total_loss + loss * size, total_correct + correct, seen + size
 
-    def _epoch_graph(self, order, full_steps, with_rest: bool):
+    def _epoch_graph(self, order, full_steps, with_rest: bool, data):
+        # Written with tf.while_loop rather than a Python loop over tf.range: the function
+        # is traced with autograph off, which spares about a second of converting this code
+        # and the Keras code it calls on the first epoch; the graph is the same loop.
         import tensorflow as tf
 
+        # The data comes as arguments, not captured: `release` can then free it.
+        x, y, x_eval, y_eval = data
         bs, full = self.batch_size, self.full_steps
         totals = (tf.constant(0.0), tf.constant(0.0), tf.constant(0.0))
         if bs == self.n:  # full batch: every example, no gather
-            totals = self._train_step(self.x, self.y, totals)
+            totals = self._train_step(x, y, totals)
         else:
             batches = tf.reshape(order[: full * bs], (full, bs))
-            for step in tf.range(full_steps):
-                idx = batches[step]
-                totals = self._train_step(tf.gather(self.x, idx), tf.gather(self.y, idx), totals)
+
+            def step(i, *totals):
+                idx = batches[i]
+                gathered = (tf.gather(x, idx), tf.gather(y, idx))
+                return (i + 1, *self._train_step(*gathered, totals))
+
+            _, *totals = tf.while_loop(
+                lambda i, *_: i < full_steps,
+                step,
+                (tf.constant(0), *totals),
+                maximum_iterations=full,
+            )
             if with_rest:  # the smaller last batch (a Python flag: one more trace at most)
                 idx = order[full * bs :]
-                totals = self._train_step(tf.gather(self.x, idx), tf.gather(self.y, idx), totals)
+                totals = self._train_step(tf.gather(x, idx), tf.gather(y, idx), totals)
         total_loss, total_correct, seen = totals
         result = {"loss": total_loss / seen, "accuracy": total_correct / seen}
         if self.has_eval:
-            outputs = self.model(tf.cast(self.x_eval, tf.float32), training=False)
-            result.update(self.evaluation(self.y_eval, outputs, self.model.losses))
+            result.update(self._evaluate(x_eval, y_eval))
         return result
+
+    def _evaluate(self, x_eval, y_eval) -> dict:
+        """The evaluation set's loss and accuracy, `OUTPUT_ROWS` examples at a time: a large
+        test set (CIFAR-10's 10,000 images) is never cast to float32 all at once."""
+        import tensorflow as tf
+
+        n, rows = self.n_eval, OUTPUT_ROWS
+        if n <= rows:
+            outputs = self.net(tf.cast(x_eval, tf.float32), training=False)
+            return self.evaluation(y_eval, outputs, self.net.losses)
+        full = n // rows
+        chunks_x = tf.reshape(x_eval[: full * rows], (full, rows, *x_eval.shape[1:]))
+        chunks_y = tf.reshape(y_eval[: full * rows], (full, rows, *y_eval.shape[1:]))
+
+        def sums(xb, yb):
+            outputs = tf.cast(self.net(tf.cast(xb, tf.float32), training=False), tf.float32)
+            # as `fit`'s val_loss: the model's own losses (a weight penalty) count here too
+            loss = _with(tf.cast(self.loss_fn(yb, outputs), tf.float32), self.net.losses)
+            loss = loss * float(xb.shape[0])
+            return loss, correct_count(self.objective, yb, outputs)
+
+        def step(i, loss_sum, correct):
+            loss, right = sums(chunks_x[i], chunks_y[i])
+            return i + 1, loss_sum + loss, correct + right
+
+        zero = tf.constant(0.0)
+        _, loss_sum, correct = tf.while_loop(
+            lambda i, *_: i < full, step, (tf.constant(0), zero, zero), maximum_iterations=full
+        )
+        if n > full * rows:
+            loss, right = sums(x_eval[full * rows :], y_eval[full * rows :])
+            loss_sum, correct = loss_sum + loss, correct + right
+        return {"val_loss": loss_sum / float(n), "val_accuracy": correct / float(n)}
+
+    def outputs(self, x: np.ndarray) -> np.ndarray:
+        """The model's float32 outputs for `x` in batches of `OUTPUT_ROWS`, compiled.
+
+        Images stay in their stored dtype until a batch is cast inside the graph; the
+        training and evaluation sets are read from the device copies the epochs use. A set
+        of `XLA_OUTPUT_ROWS` examples or more goes through XLA (where the epochs did), in
+        equal batches, the last one padded: a full CIFAR-10 in a third of the time."""
+        import tensorflow as tf
+
+        from zoo import compile_cache
+
+        data = next((dev for host, dev in self._on_device if host is x), None)
+        if data is None:
+            if len(x) == 0 or self.scaled:  # the device holds scaled data of another kind
+                return super().outputs(x)
+            kind = (self.x.dtype.as_numpy_dtype, tuple(self.x.shape[1:]))
+            if (x.dtype, x.shape[1:]) != kind:
+                return super().outputs(x)  # not data of the training set's kind
+            data = x
+        if self.jit_compile and len(x) >= XLA_OUTPUT_ROWS:
+            try:
+                outputs = self._outputs(data, len(x), xla=True)
+            except tf.errors.OpError:  # as in `epoch`: a plain graph, and no saved programs
+                if compile_cache.active_folder() is not None:
+                    compile_cache.forget_programs()
+            else:
+                compile_cache.keep_new_programs()
+                return outputs
+        return self._outputs(data, len(x), xla=False)
+
+    def _outputs(self, data, n: int, xla: bool) -> np.ndarray:
+        import tensorflow as tf
+
+        predict = self._predictor(xla)
+        parts = []
+        with tf.device(self.x.device):  # where the epochs ran, whatever the caller's scope
+            for start in range(0, n, OUTPUT_ROWS):
+                batch = data[start : start + OUTPUT_ROWS]
+                size = len(batch)
+                if xla and size < OUTPUT_ROWS:  # one shape: one compiled program
+                    batch = tf.concat([batch, tf.zeros_like(data[: OUTPUT_ROWS - size])], 0)
+                parts.append(predict(tf.convert_to_tensor(batch)).numpy()[:size])
+        return np.concatenate(parts)
+
+    def _predictor(self, xla: bool):
+        """The outputs of `net` for a batch of device data, as a plain graph (any batch size
+        runs without compiling again) or through XLA (batches of `OUTPUT_ROWS`)."""
+        import tensorflow as tf
+
+        if xla not in self._predict:
+            rows = OUTPUT_ROWS if xla else None
+            spec = tf.TensorSpec((rows, *self.x.shape[1:]), self.x.dtype)
+
+            def predict(xb):
+                outputs = self.net(tf.cast(xb, tf.float32), training=False)
+                return tf.cast(outputs, tf.float32)
+
+            self._predict[xla] = tf.function(
+                predict, input_signature=[spec], autograph=False, jit_compile=xla
+            )
+        return self._predict[xla]
+
+    def release(self) -> None:
+        import gc
+
+        self.x = self.y = self.x_eval = self.y_eval = None
+        self._on_device, self._predict, self._epoch = [], {}, None
+        gc.collect()  # the traced functions hold the data in reference cycles
 
     def _call(self, order, steps: int):
         import tensorflow as tf
 
         full_steps = min(steps, self.full_steps)
         with_rest = steps > self.full_steps
-        return self._epoch(order, tf.constant(full_steps, dtype=tf.int32), with_rest)
+        data = (self.x, self.y, self.x_eval, self.y_eval)
+        return self._epoch(order, tf.constant(full_steps, dtype=tf.int32), with_rest, data)
 
     def epoch(self, order: np.ndarray, steps: int) -> EpochResult:
         import tensorflow as tf
 
+        from zoo import compile_cache
+
         order = tf.constant(order, dtype=tf.int32)
         try:
             out = self._call(order, int(steps))
-        except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError):
+        except tf.errors.OpError:
             if not self.jit_compile:
                 raise
-            # An op XLA cannot compile (a user's own layer): XLA fails before any update
-            # runs, so the same epoch goes again as a plain graph.
+            # An op XLA cannot compile (a user's own layer), or a saved program TensorFlow
+            # could not load: XLA fails before any update runs, so the same epoch goes again
+            # as a plain graph, and the saved programs are dropped.
+            if self.compile_cache is not None:
+                compile_cache.forget_programs()
             self._compile(False)
             out = self._call(order, int(steps))
+        else:
+            if self.compile_cache is not None:
+                compile_cache.keep_new_programs()
+                self.compile_cache = None  # compiled once: nothing more to keep
         return self.result(out)
 
 
@@ -158,6 +306,31 @@ def _with(loss, losses):
     """`loss` plus the model's own `losses` (see `added_losses`)."""
     extra = added_losses(losses)
     return loss if extra is None else loss + extra
+
+
+ALIGNMENT = 64  # bytes: TensorFlow shares a NumPy array's memory only from such an address
+
+
+def device_tensor(x: np.ndarray):
+    """`x` as a tensor where the current scope places tensors. On a CPU the tensor shares
+    the array's memory (through DLPack) rather than copying it, as `tf.constant` does (twice,
+    for a while): the full CIFAR-10's 150 MB are held once. An array TensorFlow cannot share
+    (misaligned, read-only, strided) is copied once, into aligned memory.
+
+    The zoo never writes into a data set's arrays, so the tensor stays what it was."""
+    import tensorflow as tf
+
+    x = np.asarray(x)
+    small = x.nbytes < 1 << 20
+    if small or x.dtype.kind not in "biuf" or "CPU" not in tf.constant(0).device:
+        return tf.constant(x)
+    if x.ctypes.data % ALIGNMENT or not x.flags.c_contiguous or not x.flags.writeable:
+        raw = np.empty(x.nbytes + ALIGNMENT, np.uint8)
+        start = -raw.ctypes.data % ALIGNMENT
+        aligned = raw[start : start + x.nbytes].view(x.dtype).reshape(x.shape)
+        aligned[...] = x
+        x = aligned
+    return tf.experimental.dlpack.from_dlpack(x.__dlpack__())
 
 
 def _xla_barrier():
