@@ -154,6 +154,28 @@ def prepare_folder(out: str | Path | None, lab: Lab, create: bool = True) -> Pat
     return folder
 
 
+def open_lab(lab: Lab, out, *, data_dir, source, quiet: bool, echo) -> tuple[Path, object, dict]:
+    """Start `lab` for real: print the variant's classes, check the folder can be made, read
+    the classes' CIFAR-100 images (before anything is written: a missing archive costs
+    nothing), then make the folder with lab.json. Returns the folder, the data and the
+    options every run of the lab shares."""
+    import zoo
+    from zoo.files import write_json
+    from zoo.i18n import t
+
+    names = ", ".join(f"{c['index']} {c['name']}" for c in lab.classes)
+    echo(t("lab.classes_line", lab.lang, group=lab.group, variant=lab.variant, classes=names))
+    prepare_folder(out, lab, create=False)  # a taken folder fails before the data is read
+    data = zoo.load_dataset(
+        "cifar100", classes=[str(i) for i in lab.class_ids], data_dir=data_dir, source=source
+    )
+    folder = prepare_folder(out, lab)
+    write_json(folder / LAB_FILE, dataclasses.asdict(lab))
+    common = {"lang": lab.lang, "quiet": quiet, "author": lab.author, "group": lab.group}
+    common["variant"] = str(lab.variant)
+    return folder, data, common
+
+
 def stop_if_interrupted(run) -> None:
     """A task stopped by a signal stops the lab: its folder keeps what was done."""
     if run.status == "interrupted":

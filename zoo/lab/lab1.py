@@ -3,18 +3,15 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from zoo.datasets.cifar import LAB1_SETTINGS
-from zoo.files import write_json
 from zoo.lab.folder import (
-    LAB_FILE,
     RUNS,
     TASK1,
     TASK2,
     new_lab,
-    prepare_folder,
+    open_lab,
     stop_if_interrupted,
 )
 from zoo.lab.variant import Rule
@@ -63,16 +60,9 @@ def run_lab1(
         author=author,
         title=title,
     )
-    names = ", ".join(f"{c['index']} {c['name']}" for c in lab.classes)
-    echo(t("lab.classes_line", lang, group=group, variant=variant, classes=names))
-    prepare_folder(out, lab, create=False)  # a taken folder fails before the data is read
-    data = zoo.load_dataset(
-        "cifar100", classes=[str(i) for i in lab.class_ids], data_dir=data_dir, source=source
+    folder, data, common = open_lab(
+        lab, out, data_dir=data_dir, source=source, quiet=quiet, echo=echo
     )
-    folder = prepare_folder(out, lab)
-    write_json(folder / LAB_FILE, dataclasses.asdict(lab))
-    common = {"lang": lang, "quiet": quiet, "author": author, "group": str(group)}
-    common["variant"] = str(variant)
 
     echo(t("lab.running", lang, task=1))
     from zoo.backend import start_backend

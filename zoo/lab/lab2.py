@@ -10,7 +10,6 @@ unlike the fully connected one, keeps its answer when the picture moves.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from zoo.datasets.cifar import LAB2_SETTINGS
@@ -19,13 +18,12 @@ from zoo.files import write_json
 from zoo.lab.folder import (
     EXPORTS,
     FC,
-    LAB_FILE,
     ONNX,
     RUNS,
     SHIFT,
     lab_runs,
     new_lab,
-    prepare_folder,
+    open_lab,
     stop_if_interrupted,
 )
 from zoo.lab.lab1 import TASK3_OPTIONS as FC_OPTIONS
@@ -111,16 +109,9 @@ def run_lab2(
         author=author,
         title=title,
     )
-    names = ", ".join(f"{c['index']} {c['name']}" for c in lab.classes)
-    echo(t("lab.classes_line", lang, group=group, variant=variant, classes=names))
-    prepare_folder(out, lab, create=False)  # a taken folder fails before the data is read
-    data = zoo.load_dataset(
-        "cifar100", classes=[str(i) for i in lab.class_ids], data_dir=data_dir, source=source
+    folder, data, common = open_lab(
+        lab, out, data_dir=data_dir, source=source, quiet=quiet, echo=echo
     )
-    folder = prepare_folder(out, lab)
-    write_json(folder / LAB_FILE, dataclasses.asdict(lab))
-    common = {"lang": lang, "quiet": quiet, "author": author, "group": str(group)}
-    common["variant"] = str(variant)
     shorter = {"epochs": epochs} if epochs else {}
 
     for tactic in TACTICS:

@@ -394,7 +394,9 @@ class Trainer:
         return history, status, reason
 
     # -- the record ----------------------------------------------------------------------------
-    def _finish(self, model, objective, history, status, reason, writer, runner) -> Run:
+    def _finish(self, model, objective, history, status, reason, writer, runner=None) -> Run:
+        """Metrics, files and report of a run that has ended. `runner`: the epoch runner that
+        trained it, whose compiled outputs the metrics read (None: the model is called)."""
         from zoo.training.results import evaluate, write_results
 
         config = {
@@ -410,8 +412,10 @@ class Trainer:
         failure, recorded = None, False
         try:
             # one pass per split on the compiled path; then the runner's memory goes back
-            results = evaluate(model, objective, self.data, history, status, runner.outputs)
-            runner.release()
+            outputs_of = None if runner is None else runner.outputs
+            results = evaluate(model, objective, self.data, history, status, outputs_of)
+            if runner is not None:
+                runner.release()
             run.metrics = results.metrics
             if writer is not None:
                 run.folder = writer.folder
