@@ -535,6 +535,38 @@ def test_dropout_trains_in_training_mode_and_is_evaluated_without_it(jit):
     assert_dropout(check_dropout(jit))
 
 
+def test_the_xla_epoch_draws_keras_dropout_masks_with_philox_named_and_the_same_bits(
+    monkeypatch,
+):
+    # see `philox_dropout`: a speed change only, so the run must be the same bit for bit
+    import contextlib
+
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("TensorFlow's epoch")
+    from keras.src.backend.tensorflow import random as keras_random
+
+    from zoo.training.loops import tf_loop
+
+    keras_dropout = keras_random.dropout
+    with tf_loop.philox_dropout(True):
+        assert keras_random.dropout is not keras_dropout  # it does take effect
+    assert keras_random.dropout is keras_dropout  # and is undone
+    objective, build, data = _penalised(dropout=0.3)
+    runs = []
+    for named in (True, False):
+        if not named:
+            monkeypatch.setattr(tf_loop, "philox_dropout", lambda _: contextlib.nullcontext())
+        model = build()
+        runner = make_runner(model, objective, data, batch_size=16, jit=True)
+        assert runner.jit_compile
+        losses = [runner.epoch(np.arange(len(data[0]), dtype=np.int32), 4).loss for _ in "ab"]
+        runs.append((losses, model.get_weights()))
+    (losses, weights), (keras_losses, keras_weights) = runs
+    assert losses == keras_losses and _gap(weights, keras_weights) == 0.0
+
+
 def assert_dropout(out: dict) -> None:
     assert out["mode_difference"] > 0.01  # half the hidden units dropped: another loss
     assert out["mask_change"] > 1e-4  # new masks every step, not one mask for ever
