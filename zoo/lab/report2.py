@@ -92,7 +92,7 @@ def _pooling(pages: Pages, runs: list[RunFolder], lang: str) -> None:
         return
     page.text(t("lab2.pooling_text", lang), size=10)
     keys = ("run", "network", "test", "train", "gap", "seconds", "best")
-    header = [wrapped(t(f"lab2.col.{k}", lang), 9) for k in keys]
+    header = [wrapped(t(f"lab2.col.{k}", lang), 12) for k in keys]
     rows = [
         [
             wrapped(f"{i}. {run.config.get('comment') or run.name}", 18),
@@ -170,7 +170,7 @@ def _versus(pages: Pages, fc: RunFolder | None, cnn: RunFolder | None, lang: str
         "train",
         "seconds",
     )
-    header = [wrapped(t(f"lab2.col.{k}", lang), 9) for k in keys]
+    header = [wrapped(t(f"lab2.col.{k}", lang), 12) for k in keys]
     rows = []
     for run in (fc, cnn):
         layers = run.config.get("layers") or []
@@ -182,7 +182,7 @@ def _versus(pages: Pages, fc: RunFolder | None, cnn: RunFolder | None, lang: str
             + [describe.percent(run.accuracy(s)) for s in ("test", "train")]
             + [_seconds(run)]
         )
-    page.table(rows, header, widths=(2.2, 0.8, 1.0, 0.8, 0.8, 0.9, 0.8, 0.9, 0.7), size=7.5)
+    page.table(rows, header, widths=(2.0, 0.8, 1.15, 0.8, 0.7, 1.05, 0.8, 0.8, 0.7), size=7.5)
     convs = [x for x in cnn.config.get("layers") or [] if "filters" in x]
     if convs:
         c = layer_counts(convs[0])

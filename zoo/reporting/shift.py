@@ -126,7 +126,8 @@ def _label(i: int, run: dict) -> str:
 def curves_figure(result: dict, lang: str = "en"):
     """Accuracy against the shift along x (dy = 0) and along y (dx = 0), every run."""
     plt = pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True)
+    legend = 0.2 * len(result["runs"]) + 0.15  # inches below the axes: a line per run
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2 + legend), sharey=True)
     shifts = result["shifts"]
     for i, run in enumerate(result["runs"], start=1):
         for ax, key in zip(axes, ("x_curve", "y_curve"), strict=True):
@@ -137,9 +138,10 @@ def curves_figure(result: dict, lang: str = "en"):
         ax.grid(alpha=0.3)
         ax.set_ylim(0, 1.02)
     axes[0].set_ylabel(t("shift.accuracy", lang))
-    axes[0].legend(fontsize=7, loc="lower center")
+    # below both axes, where no curve can hide under it
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", fontsize=8, frameon=False)
     fig.suptitle(t("shift.curves_title", lang))
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, legend / fig.get_size_inches()[1], 1, 1))
     return fig
 
 
