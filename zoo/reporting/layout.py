@@ -17,9 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from zoo.reporting.plot import DPI
+
 A4 = (8.27, 11.69)  # inches, portrait
 LEFT, RIGHT, TOP, BOTTOM = 0.08, 0.92, 0.95, 0.05  # figure fractions
-IMAGE_DPI = 150  # the figures' PNG files are placed as they are: rendered once
+IMAGE_DPI = DPI  # the figures' PNG files are placed as they are: rendered once
 GREY = "0.35"
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-DPI = 150
+from zoo.reporting.plot import DPI
 
 
 def _displayable(image: np.ndarray) -> tuple[np.ndarray, str | None]:
