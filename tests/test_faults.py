@@ -334,3 +334,19 @@ def test_a_bare_compare_and_lr_find_keep_their_earlier_outputs(tmp_path, monkeyp
     assert (tmp_path / "reports" / "explain-forward-2" / "forward.json").is_file()
     result = invoke("explain", "forward", "--out", tmp_path / "reports" / "explain-forward")
     assert result.exit_code == 2 and "--force" in result.output
+
+
+def test_files_written_through_a_temporary_name_get_the_usual_permissions(tmp_path, monkeypatch):
+    # mkstemp makes its files private (0600); a report must be readable as any file is
+    import os
+    import stat
+
+    from zoo import files
+
+    monkeypatch.setattr(files, "_UMASK", None)  # read again, under the umask set here
+    saved = os.umask(0o022)
+    try:
+        path = files.write_text(tmp_path / "notes.md", "| a |")
+    finally:
+        os.umask(saved)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o644

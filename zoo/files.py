@@ -35,7 +35,11 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         fd, name = tempfile.mkstemp(
             dir=path.parent, prefix=f".{path.stem}.", suffix=f".part{path.suffix}"
         )
-        os.close(fd)
+        try:  # mkstemp's private 0600: the file gets what open() would have given it
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, 0o666 & ~_umask())
+        finally:
+            os.close(fd)
     except OSError as err:
         raise WriteError(path, err.strerror or str(err)) from None
     part = Path(name)
@@ -49,6 +53,18 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             part.unlink(missing_ok=True)
         except OSError:
             pass
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it, so once, and set straight back)."""
+    global _UMASK
+    if _UMASK is None:
+        _UMASK = os.umask(0o022)
+        os.umask(_UMASK)
+    return _UMASK
+
+
+_UMASK: int | None = None
 
 
 def write_bytes(path: str | Path, data: bytes) -> Path:
