@@ -56,11 +56,17 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 
 def _umask() -> int:
-    """The process's umask (read by setting it, so once, and set straight back)."""
+    """The process's umask: from /proc where Linux shows it, else read by setting it (once,
+    and set straight back)."""
     global _UMASK
     if _UMASK is None:
-        _UMASK = os.umask(0o022)
-        os.umask(_UMASK)
+        try:
+            with open("/proc/self/status", encoding="ascii") as status:
+                line = next(line for line in status if line.startswith("Umask:"))
+            _UMASK = int(line.split()[1], 8)
+        except (OSError, StopIteration, ValueError, IndexError):
+            _UMASK = os.umask(0o022)
+            os.umask(_UMASK)
     return _UMASK
 
 
