@@ -174,12 +174,12 @@ def test_cifar100_coarse_labels_use_the_superclass_names(cifar100_dir):
     assert data.counts()["train"] == [25, 25]
 
 
-def test_cifar100_without_classes_gives_all_hundred_and_caches_no_copy(cifar100_dir, tmp_path):
+def test_cifar100_without_classes_gives_all_hundred(cifar100_dir, tmp_path):
     data = load_dataset("cifar100", data_dir=cifar100_dir)
     assert len(data.class_names) == 100 and data.class_ids == list(range(100))
     assert data.class_names[55] == "otter"
     assert data.x_train.shape == (500, 32, 32, 3)
-    assert cache_files(tmp_path) == []  # the cache keeps subsets, not a second full copy
+    assert [f for f in cache_files(tmp_path) if f.startswith("subsets/")]  # read once
 
 
 def test_extracted_folder_loads_like_the_archive(data_dir):
@@ -224,6 +224,22 @@ def test_second_load_reads_the_small_npz_not_the_archive(cifar100_dir, tmp_path,
     np.testing.assert_array_equal(first.x_train, second.x_train)
     np.testing.assert_array_equal(first.y_test, second.y_test)
     assert second.class_names == first.class_names and second.class_ids == [0, 55, 58]
+
+
+def test_a_whole_set_is_cached_too_and_read_back_without_the_archive(
+    cifar100_dir, tmp_path, monkeypatch
+):
+    first = load_dataset("cifar100", data_dir=cifar100_dir)
+    assert len(first.class_names) == 100
+
+    def must_not_read(*args, **kwargs):
+        raise AssertionError("the archive was read again")
+
+    monkeypatch.setattr(cifar, "read_cifar", must_not_read)
+    second = load_dataset("cifar100", data_dir=cifar100_dir)
+    np.testing.assert_array_equal(first.x_train, second.x_train)
+    np.testing.assert_array_equal(first.y_test, second.y_test)
+    assert second.class_names == first.class_names
 
 
 def test_a_changed_archive_or_a_broken_npz_is_read_afresh(cifar100_dir, tmp_path):

@@ -4,9 +4,9 @@ CIFAR and MNIST differ in how their files are laid out and read; the rest is sha
 `load_official` finds a copy (`fetch.locate`: the data folder, the cache or a download) and
 checks its files (`zoo.datasets.cache`: a file the zoo put in the cache must be as written,
 an official file is compared with its published MD5, once). It reads the copy through the
-loader's own `read` unless the chosen classes are in the subset cache (keyed by the files'
-path, size and time), checks that each chosen class has examples, and removes a damaged
-copy from the cache so the next run downloads a good one.
+loader's own `read` unless what is asked for (the chosen classes, or the whole set) is in the
+cache (keyed by the files' path, size and time), checks that each chosen class has examples,
+and removes a damaged copy from the cache so the next run downloads a good one.
 """
 
 from __future__ import annotations
@@ -54,8 +54,10 @@ def load_official(
 
     `key` says what `read` selects (with the files' fingerprint added it keys the subset
     cache); `hint` is what a damaged-file message should end with; `what` names the set in
-    messages. Only `chosen` classes are cached (a whole set is as large as the files), and
-    each must have examples in both splits (see `check_examples`).
+    messages. What is read is cached, a whole set too: reading CIFAR-10 from its archive
+    takes 1.3 s of gunzip and unpickling on every run, its uncompressed copy 0.3 s (180 MB
+    of cache). `chosen` classes must each have examples in both splits (see
+    `check_examples`).
     """
     path, found = locate(
         fileset.find_copy,
@@ -82,7 +84,7 @@ def load_official(
         return split
 
     try:
-        split = cached_split(cache_name, {**key, "files": fingerprint(files)}, build, store=chosen)
+        split = cached_split(cache_name, {**key, "files": fingerprint(files)}, build)
     except DataError as err:
         if removable and not isinstance(err, UnreadableError | MissingClassesError):
             for file in files:
