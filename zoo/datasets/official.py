@@ -55,7 +55,7 @@ def load_official(
     `key` says what `read` selects (with the files' fingerprint added it keys the subset
     cache); `hint` is what a damaged-file message should end with; `what` names the set in
     messages. What is read is cached, a whole set too: reading CIFAR-10 from its archive
-    takes 1.3 s of gunzip and unpickling on every run, its uncompressed copy 0.3 s (180 MB
+    takes 1.3 s of gunzip and unpickling on every run, its uncompressed copy 0.1 s (180 MB
     of cache). `chosen` classes must each have examples in both splits (see
     `check_examples`).
     """
