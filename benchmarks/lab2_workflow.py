@@ -24,7 +24,6 @@ import argparse
 import os
 import subprocess
 import sys
-import tarfile
 from pathlib import Path
 
 import numpy as np
@@ -47,22 +46,10 @@ def figures() -> np.ndarray:
     return np.stack([bars, ring, cross]).astype(np.float64)
 
 
-def smooth_fields(rng, n: int, cells: int, scale: float) -> np.ndarray:
-    """`n` colour fields 32x32x3: random values on a cells x cells grid, bilinearly upsampled."""
-    coarse = rng.normal(0.0, scale, size=(n, cells, cells, 3))
-    ticks = np.linspace(0, cells - 1, 32)
-    low = np.floor(ticks).astype(int)
-    high = np.minimum(low + 1, cells - 1)
-    w = (ticks - low)[None, :, None, None]
-    rows = coarse[:, low] * (1 - w) + coarse[:, high] * w
-    w = (ticks - low)[None, None, :, None]
-    return rows[:, :, low] * (1 - w) + rows[:, :, high] * w
-
-
 def variant_images(labels: np.ndarray, rng) -> np.ndarray:
     """Rows of 3072 bytes (the R, G, B planes): each label's figure at a random place."""
     n = len(labels)
-    images = 110.0 + smooth_fields(rng, n, 4, 35.0) + rng.normal(0.0, 20.0, size=(n, 32, 32, 3))
+    images = 110.0 + fx.smooth_fields(rng, n, 4, 35.0) + rng.normal(0.0, 20.0, size=(n, 32, 32, 3))
     masks = figures()
     for i, label in enumerate(labels):
         top, left = rng.integers(2, 32 - SIZE - 2, size=2)
@@ -75,30 +62,8 @@ def variant_images(labels: np.ndarray, rng) -> np.ndarray:
 
 def write_archive(folder: Path, seed: int = 0) -> Path:
     """cifar-100-python.tar.gz, official layout, generated images (see the module text)."""
-    path = folder / "cifar-100-python.tar.gz"
     rng = np.random.default_rng(seed)
-    members = {"file.txt~": b""}
-    splits = {"train": (500, "training batch 1 of 1", 1), "test": (100, "testing batch 1 of 1", 2)}
-    for name, (per_class, batch_label, split_seed) in splits.items():
-        labels = fx.cifar100_labels(per_class, seed=split_seed)
-        data = rng.integers(0, 256, size=(len(labels), 3072), dtype=np.uint8)
-        for k, fine in enumerate(CLASSES):
-            rows = np.flatnonzero(labels == fine)
-            data[rows] = variant_images(np.full(len(rows), k), rng)
-        members[name] = fx.py2_pickle(fx.cifar100_batch(labels, batch_label, data=data))
-    meta = {
-        "fine_label_names": fx.CIFAR100_FINE_NAMES,
-        "coarse_label_names": fx.CIFAR100_COARSE_NAMES,
-    }
-    members["meta"] = fx.py2_pickle(meta)
-    folder.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(path, "w:gz", compresslevel=1) as tar:
-        directory = tarfile.TarInfo("cifar-100-python")
-        directory.type, directory.mode = tarfile.DIRTYPE, 0o755
-        tar.addfile(directory)
-        for name in ("file.txt~", "train", "test", "meta"):  # the official order
-            fx.add_member(tar, f"cifar-100-python/{name}", members[name])
-    return path
+    return fx.write_drawn_cifar100_archive(folder, CLASSES, variant_images, rng)
 
 
 def zoo(*args: str, env: dict) -> str:

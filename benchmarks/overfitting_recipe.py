@@ -22,7 +22,6 @@ import argparse
 import os
 import subprocess
 import sys
-import tarfile
 from pathlib import Path
 
 import numpy as np
@@ -47,23 +46,11 @@ RUNS = (
 )
 
 
-def smooth_fields(rng, n: int, cells: int, scale: float) -> np.ndarray:
-    """`n` colour fields 32x32x3: random values on a cells x cells grid, bilinearly upsampled."""
-    coarse = rng.normal(0.0, scale, size=(n, cells, cells, 3))
-    ticks = np.linspace(0, cells - 1, 32)
-    low = np.floor(ticks).astype(int)
-    high = np.minimum(low + 1, cells - 1)
-    w = (ticks - low)[None, :, None, None]
-    rows = coarse[:, low] * (1 - w) + coarse[:, high] * w
-    w = (ticks - low)[None, None, :, None]
-    return rows[:, :, low] * (1 - w) + rows[:, :, high] * w
-
-
 def lab_images(labels: np.ndarray, scenes: np.ndarray, rng) -> np.ndarray:
     """Rows of 3072 bytes (the R, G, B planes) for labels 0..2 of the lab's classes."""
     n = len(labels)
     pick = rng.integers(0, SCENES, n)
-    own = smooth_fields(rng, n, 6, 50.0)
+    own = fx.smooth_fields(rng, n, 6, 50.0)
     noise = rng.normal(0.0, 40.0, size=(n, 32, 32, 3))
     images = 120.0 + scenes[labels, pick] + own + noise
     images = np.clip(np.rint(images), 0, 255).astype(np.uint8)
@@ -72,31 +59,10 @@ def lab_images(labels: np.ndarray, scenes: np.ndarray, rng) -> np.ndarray:
 
 def write_archive(folder: Path, seed: int = 0) -> Path:
     """cifar-100-python.tar.gz, official layout, generated images (see the module text)."""
-    path = folder / "cifar-100-python.tar.gz"
     rng = np.random.default_rng(seed)
-    scenes = smooth_fields(rng, 3 * SCENES, 4, 20.0).reshape(3, SCENES, 32, 32, 3)
-    members = {"file.txt~": b""}
-    splits = {"train": (500, "training batch 1 of 1", 1), "test": (100, "testing batch 1 of 1", 2)}
-    for name, (per_class, batch_label, split_seed) in splits.items():
-        labels = fx.cifar100_labels(per_class, seed=split_seed)
-        data = rng.integers(0, 256, size=(len(labels), 3072), dtype=np.uint8)
-        for k, fine in enumerate(LAB_CLASSES):
-            rows = np.flatnonzero(labels == fine)
-            data[rows] = lab_images(np.full(len(rows), k), scenes, rng)
-        members[name] = fx.py2_pickle(fx.cifar100_batch(labels, batch_label, data=data))
-    meta = {
-        "fine_label_names": fx.CIFAR100_FINE_NAMES,
-        "coarse_label_names": fx.CIFAR100_COARSE_NAMES,
-    }
-    members["meta"] = fx.py2_pickle(meta)
-    folder.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(path, "w:gz", compresslevel=1) as tar:
-        directory = tarfile.TarInfo("cifar-100-python")
-        directory.type, directory.mode = tarfile.DIRTYPE, 0o755
-        tar.addfile(directory)
-        for name in ("file.txt~", "train", "test", "meta"):  # the official order
-            fx.add_member(tar, f"cifar-100-python/{name}", members[name])
-    return path
+    scenes = fx.smooth_fields(rng, 3 * SCENES, 4, 20.0).reshape(3, SCENES, 32, 32, 3)
+    draw = lambda places, rng: lab_images(places, scenes, rng)  # noqa: E731
+    return fx.write_drawn_cifar100_archive(folder, LAB_CLASSES, draw, rng)
 
 
 def zoo(*args: str, env: dict) -> str:

@@ -182,16 +182,50 @@ def cifar100_members(train_per_class: int = 5, test_per_class: int = 2) -> dict[
     }
 
 
-def write_cifar100_archive(folder: Path, members: dict[str, bytes] | None = None, **sizes) -> Path:
+def write_cifar100_archive(
+    folder: Path, members: dict[str, bytes] | None = None, compresslevel: int = 9, **sizes
+) -> Path:
     """``folder/cifar-100-python.tar.gz``: ``cifar-100-python/{file.txt~,train,test,meta}``."""
     path = Path(folder) / "cifar-100-python.tar.gz"
-    with tarfile.open(path, "w:gz") as tar:
+    with tarfile.open(path, "w:gz", compresslevel=compresslevel) as tar:
         directory = tarfile.TarInfo("cifar-100-python")
         directory.type, directory.mode = tarfile.DIRTYPE, 0o755
         tar.addfile(directory)
         for name, payload in (members or cifar100_members(**sizes)).items():
             add_member(tar, f"cifar-100-python/{name}", payload)
     return path
+
+
+def write_drawn_cifar100_archive(folder: Path, classes, draw, rng) -> Path:
+    """A full-size ``cifar-100-python.tar.gz`` (500 training and 100 test images per class, the
+    official layout) whose `classes` hold drawn images: ``draw(places, rng)`` gives the rows of
+    3072 bytes for images of those classes (`places`: each image's class as its index in
+    `classes`); the other classes are random pixels. The benchmarks' generated lab data."""
+    members = {"file.txt~": b""}
+    splits = {"train": (500, "training batch 1 of 1", 1), "test": (100, "testing batch 1 of 1", 2)}
+    for name, (per_class, batch_label, split_seed) in splits.items():
+        labels = cifar100_labels(per_class, seed=split_seed)
+        data = rng.integers(0, 256, size=(len(labels), 3072), dtype=np.uint8)
+        for place, fine in enumerate(classes):
+            rows = np.flatnonzero(labels == fine)
+            data[rows] = draw(np.full(len(rows), place), rng)
+        members[name] = py2_pickle(cifar100_batch(labels, batch_label, data=data))
+    meta = {"fine_label_names": CIFAR100_FINE_NAMES, "coarse_label_names": CIFAR100_COARSE_NAMES}
+    members["meta"] = py2_pickle(meta)
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    return write_cifar100_archive(folder, members, compresslevel=1)
+
+
+def smooth_fields(rng, n: int, cells: int, scale: float) -> np.ndarray:
+    """`n` colour fields 32x32x3: random values on a cells x cells grid, bilinearly upsampled."""
+    coarse = rng.normal(0.0, scale, size=(n, cells, cells, 3))
+    ticks = np.linspace(0, cells - 1, 32)
+    low = np.floor(ticks).astype(int)
+    high = np.minimum(low + 1, cells - 1)
+    w = (ticks - low)[None, :, None, None]
+    rows = coarse[:, low] * (1 - w) + coarse[:, high] * w
+    w = (ticks - low)[None, None, :, None]
+    return rows[:, :, low] * (1 - w) + rows[:, :, high] * w
 
 
 def write_cifar100_folder(folder: Path, **sizes) -> Path:
