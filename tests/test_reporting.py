@@ -503,3 +503,22 @@ def test_the_lab_run_on_cifar100_classes_is_reported_in_russian(tmp_path):
     assert "FC(10), FC(3)" in text and "30720" in text  # 32x32x3 inputs into 10 neurons
     assert_real_figure(folder / "first_layer_weights.png")
     assert_real_figure(folder / "samples.png")
+
+
+@pytest.mark.parametrize("names", [list("0123456789"), ["airplane", "automobile", "bird"]])
+def test_a_confusion_matrix_keeps_its_labels_on_the_figure(names):
+    # with square cells the axes shrank after tight_layout and the x label fell off the
+    # bottom: the figure was cut, and drawing it again to un-cut it doubled its cost
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from zoo.reporting.figures import confusion_matrix_figure
+    from zoo.reporting.layout import _touches_edge
+    from zoo.reporting.plot import drawing
+
+    k = len(names)
+    matrix = np.random.default_rng(0).integers(0, 50, (k, k))
+    with drawing():
+        fig = confusion_matrix_figure(matrix, names)
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        assert not _touches_edge(np.asarray(canvas.buffer_rgba())[..., :3])

@@ -145,7 +145,9 @@ def confusion_matrix_figure(
     size = max(4.0, 0.45 * k + 2)
     fig, axes = plt.subplots(1, 2, figsize=(2 * size + 1, size), dpi=DPI)
     for ax, values, fmt in ((axes[0], counts, "{:.0f}"), (axes[1], normalised, "{:.2f}")):
-        image = ax.imshow(values, cmap="Blues", vmin=0)
+        # "auto": the axes fill their place, so tight_layout sees where the labels will be (an
+        # equal aspect shrank them after the layout, and the x label fell off the figure)
+        image = ax.imshow(values, cmap="Blues", vmin=0, aspect="auto")
         fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
         ax.set_xticks(
             range(k), class_names, rotation=45 if k > 3 else 0, ha="right" if k > 3 else "center"
