@@ -241,16 +241,27 @@ def _penalised(seed: int = 7, dropout: float | None = None):
 def check_penalties_minibatch(jit: bool = True) -> dict:
     """Penalised epochs against `fit(shuffle=False)`: weights, loss and val_loss (both with
     the penalties, as fit reports them), accuracies."""
-    objective, build, data = _penalised()
+    return _against_fit(*_penalised(), jit=jit, epochs=3, steps=4)
+
+
+def check_penalties_sample(optimizer: str = "adam", jit: bool = True) -> dict:
+    """Penalised per-sample epochs against single-example `train_on_batch` steps."""
+    return _against_train_on_batch(*_penalised(), optimizer=optimizer, jit=jit, seed=3)
+
+
+def _against_fit(objective, build, data, *, jit: bool, epochs: int, steps: int, **compile_options):
+    """The largest gaps over `epochs` epochs of `steps` batches of 16 between the runner and
+    `fit(shuffle=False)` of the same model: loss, val_loss, accuracies; weights at the end."""
     x, y, x_eval, y_eval = data
     model, reference = build(), build()
     runner = make_runner(model, objective, data, batch_size=16, jit=jit)
     reference.compile(
-        optimizer=_optimizer("sgd"), loss=objective.keras_loss(), metrics=["accuracy"]
-    )
+        optimizer=_optimizer("sgd"), loss=objective.keras_loss(), metrics=["accuracy"],
+        **compile_options,
+    )  # fmt: skip
     gaps = {}
-    for _ in range(3):
-        result = runner.epoch(np.arange(len(x), dtype=np.int32), 4)
+    for _ in range(epochs):
+        result = runner.epoch(np.arange(len(x), dtype=np.int32), steps)
         fit = reference.fit(
             x, y, batch_size=16, epochs=1, shuffle=False, verbose=0,
             validation_data=(x_eval, y_eval),
@@ -261,14 +272,14 @@ def check_penalties_minibatch(jit: bool = True) -> dict:
     return gaps
 
 
-def check_penalties_sample(optimizer: str = "adam", jit: bool = True) -> dict:
-    """Penalised per-sample epochs against single-example `train_on_batch` steps."""
-    objective, build, data = _penalised()
+def _against_train_on_batch(objective, build, data, *, optimizer: str, jit: bool, seed: int):
+    """One per-sample epoch of the runner, in a shuffled order, against `train_on_batch` on
+    one example at a time in that order: weights and the mean loss."""
     x, y = data[0], data[1]
     model, reference = build(), build()
     runner = make_runner(model, objective, data, batch_size=1, jit=jit, optimizer=optimizer)
     reference.compile(optimizer=_optimizer(optimizer), loss=objective.keras_loss())
-    order = np.random.default_rng(3).permutation(len(x)).astype(np.int32)
+    order = np.random.default_rng(seed).permutation(len(x)).astype(np.int32)
     result = runner.epoch(order, len(x))
     losses = [float(reference.train_on_batch(x[i : i + 1], y[i : i + 1])) for i in order]
     return {
@@ -355,46 +366,20 @@ def _conv_problem(seed: int = 3, **options):
 def check_conv_minibatch(jit: bool = True, **options) -> dict:
     """A convolutional network's epochs against `fit(shuffle=False)`: weights, loss, val_loss,
     accuracies (`augment=` too: the random layers draw the same numbers from the same seeds)."""
-    objective, build, data = _conv_problem(**options)
-    x, y, x_eval, y_eval = data
-    model, reference = build(), build()
-    runner = make_runner(model, objective, data, batch_size=16, jit=jit)
     import keras
 
     # TensorFlow's own random ops, as in the loop: XLA's draw other numbers (on JAX, `fit`
     # without jit would run op by op)
     own_ops = keras.backend.backend() == "tensorflow"
-    reference.compile(
-        optimizer=_optimizer("sgd"), loss=objective.keras_loss(), metrics=["accuracy"],
+    return _against_fit(
+        *_conv_problem(**options), jit=jit, epochs=2, steps=3,
         jit_compile=False if own_ops else "auto",
     )  # fmt: skip
-    gaps = {}
-    for _ in range(2):
-        result = runner.epoch(np.arange(len(x), dtype=np.int32), 3)
-        fit = reference.fit(
-            x, y, batch_size=16, epochs=1, shuffle=False, verbose=0,
-            validation_data=(x_eval, y_eval),
-        ).history  # fmt: skip
-        for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
-            gaps[key] = max(gaps.get(key, 0.0), abs(getattr(result, key) - fit[key][-1]))
-    gaps["weights"] = _gap(model.get_weights(), reference.get_weights())
-    return gaps
 
 
 def check_conv_sample(optimizer: str = "adam", jit: bool = True) -> dict:
     """A convolutional network's per-sample epoch against single-example `train_on_batch`."""
-    objective, build, data = _conv_problem()
-    x, y = data[0], data[1]
-    model, reference = build(), build()
-    runner = make_runner(model, objective, data, batch_size=1, jit=jit, optimizer=optimizer)
-    reference.compile(optimizer=_optimizer(optimizer), loss=objective.keras_loss())
-    order = np.random.default_rng(4).permutation(len(x)).astype(np.int32)
-    result = runner.epoch(order, len(x))
-    losses = [float(reference.train_on_batch(x[i : i + 1], y[i : i + 1])) for i in order]
-    return {
-        "weights": _gap(model.get_weights(), reference.get_weights()),
-        "loss": abs(result.loss - float(np.mean(losses))),
-    }
+    return _against_train_on_batch(*_conv_problem(), optimizer=optimizer, jit=jit, seed=4)
 
 
 AUGMENT = "flip,translate=0.2,rotate=20,zoom=0.2,contrast=0.3"
