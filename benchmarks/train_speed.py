@@ -114,6 +114,24 @@ def make_data(n_train: int = 1500, n_test: int = 300, seed: int = 0):
     )
 
 
+def epoch_clock():
+    """A Keras callback whose `seconds` lists each epoch's wall time (keras imported here: the
+    backend is chosen before)."""
+    import keras
+
+    class EpochClock(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.seconds = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(time.perf_counter() - self.start)
+
+    return EpochClock()
+
+
 # -- part 1: one training per process ---------------------------------------------------------
 def run_fit(data, regime: Regime, epochs: int, trainer: str, device: str) -> dict:
     """Plain Keras: compile, fit with validation data; per-epoch wall time from a callback."""
@@ -121,17 +139,6 @@ def run_fit(data, regime: Regime, epochs: int, trainer: str, device: str) -> dic
 
     from zoo.backend import resolve_device
     from zoo.models.registry import create_model
-
-    class EpochClock(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.seconds: list[float] = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self.start)
 
     n = len(data.x_train)
     batch = regime.fit_batch(n)
@@ -154,7 +161,7 @@ def run_fit(data, regime: Regime, epochs: int, trainer: str, device: str) -> dic
         metrics=["accuracy"],
         **options,
     )
-    clock = EpochClock()
+    clock = epoch_clock()
     start = time.perf_counter()
     history = model.fit(
         data.x_train,
@@ -486,16 +493,6 @@ def regularised_rows(backend: str, device: str, quick: bool) -> list[dict]:
     data, regime = make_data(), REGIMES[1]
     epochs = regime.quick_epochs if quick else regime.epochs
 
-    class EpochClock(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.seconds = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self.start)
-
     scope, _ = resolve_device(device, keras.backend.backend())
     with scope:
         keras.utils.set_random_seed(0)
@@ -512,7 +509,7 @@ def regularised_rows(backend: str, device: str, quick: bool) -> list[dict]:
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )
-        clock = EpochClock()
+        clock = epoch_clock()
         fit = model.fit(
             data.x_train,
             data.y_train,
@@ -628,16 +625,6 @@ def _cnn_fit(data, batch_size: int, epochs: int, device: str) -> tuple[list[floa
     from zoo.backend import resolve_device
     from zoo.models.registry import create_model
 
-    class EpochClock(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.seconds = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self.start)
-
     scope, _ = resolve_device(device, keras.backend.backend())
     with scope:
         keras.utils.set_random_seed(0)
@@ -649,7 +636,7 @@ def _cnn_fit(data, batch_size: int, epochs: int, device: str) -> tuple[list[floa
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )
-        clock = EpochClock()
+        clock = epoch_clock()
         history = model.fit(
             data.x_train,
             data.y_train,
