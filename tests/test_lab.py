@@ -83,6 +83,7 @@ def test_zoo_lab_1_writes_every_task_and_a_report_with_the_variant(lab_folder):
     (base,) = (folder / "runs").iterdir()
     config = json.loads((base / "config.json").read_text())
     assert config["class_ids"] == [9, 35, 55] and config["lr"] == 0.005
+    assert config["model_options"]["init"] == "torch"  # the notebook's nn.Linear weights
     text = pdf_text(folder / "report.pdf")
     for words in ("Лабораторная работа №1", "Иванов И. И.", "bottle", "girl", "otter"):
         assert words in text, words
@@ -145,6 +146,7 @@ def test_zoo_lab_2_trains_three_pooling_tactics_and_the_fc_network(lab2_folder):
     for config in configs:  # lab 2's settings on the variant's classes
         assert config["class_ids"] == [9, 35, 55]
         assert (config["lr"], config["momentum"], config["batch_size_asked"]) == (0.005, 0.9, 128)
+        assert config["model_options"]["init"] == "torch"
     (fc,) = (folder / "fc").iterdir()
     fc_config = json.loads((fc / "config.json").read_text())
     assert fc_config["model"] == "mlp" and fc_config["momentum"] == 0.0
@@ -165,6 +167,14 @@ def test_lab_2s_report_compares_pooling_fc_and_cnn_and_shifts(lab2_folder):
         assert words in text, words
     assert "21699" in text and "1334016" in text and "30763" in text  # params, connections
     assert "Highest test accuracy:" in text and "Smallest train-test gap:" in text
+    # the CNN's count table does not claim one weight per connection; the ONNX page's paths
+    # are the lab folder's own
+    assert "each connection carries one weight" not in text
+    assert "each connection carries its own weight" in text and "share one weight" in text
+    assert "wrote onnx/fc.onnx" in text and "wrote onnx/cnn.onnx" in text
+    assert str(folder) not in text.replace("\n", "")
+    run_text = pdf_text(next((folder / "runs").iterdir()) / "report.pdf")
+    assert "Starting weights: torch (PyTorch's nn.Linear and nn.Conv2d" in run_text
 
 
 def test_runs_added_to_lab_2_join_its_report(lab2_folder):

@@ -23,7 +23,13 @@ from zoo.lab.pages import (
 )
 from zoo.reporting import describe
 from zoo.reporting.layout import figure_image
-from zoo.reporting.model_table import count_rows, layer_counts, network_string, totals
+from zoo.reporting.model_table import (
+    count_rows,
+    counts_note_key,
+    layer_counts,
+    network_string,
+    totals,
+)
 from zoo.reporting.shift import summary_rows
 from zoo.runfolder import RunFolder
 
@@ -75,7 +81,7 @@ def _example(pages: Pages, runs: list[RunFolder], lang: str) -> None:
         widths=(1.6, 1, 1, 1.2, 1, 1, 1.1),
         size=8.5,
     )
-    page.text(t("report.counts_note", lang), size=8.5, color="0.3")
+    page.text(t(counts_note_key(layers), lang), size=8.5, color="0.3")
     pages.figure(base.path / "learning_curves.png", 3.4, t("report.missing.history", lang))
     class_reports(pages, base, lang)
     pages.figure(base.path / "conv_filters.png", 3.6, t("report.missing.model", lang))
@@ -229,9 +235,18 @@ def _onnx(pages: Pages, folder: Path, lang: str) -> None:
     for key, entry in read_json(path).items():
         page.subheading(f"{ONNX}/{entry.get('file', key)}")
         if entry.get("error"):
-            page.note(entry["error"])
+            page.note(relative_to_lab(entry["error"], folder))
         else:
-            page.text(entry.get("description", ""), size=8, family="monospace")
+            text = relative_to_lab(entry.get("description", ""), folder)
+            page.text(text, size=8, family="monospace")
+
+
+def relative_to_lab(text: str, folder: Path) -> str:
+    """`text` with the lab folder's paths written relative to it (onnx/fc.onnx): the page reads
+    the same wherever the folder was made or moved to."""
+    for prefix in sorted({str(folder), str(folder.resolve())}, key=len, reverse=True):
+        text = text.replace(prefix.rstrip("/\\") + "/", "").replace(prefix + "\\", "")
+    return text
 
 
 def _questions(pages, runs, fc, shift: dict | None, lang: str) -> None:
