@@ -55,6 +55,30 @@ def test_a_variant_outside_the_classes_or_repeating_one_names_the_rule(
     assert code == 2 and words in out and "group" in out
 
 
+def paste(command: str, report_text: str):
+    """Run a hint as a student would: it is printed whole in the report, then pasted."""
+    import shlex
+
+    assert "".join(command.split()) in "".join(report_text.split()), command
+    words = shlex.split(command)
+    assert words[:2] == ["zoo", "train"] and "..." not in command and "LABDIR" not in command
+    code, out = zoo(*words[1:], "-q", "--no-report")
+    assert code == 0, out
+    return words[words.index("--comment") + 1]
+
+
+def paired_with_base(folder, kind: str, comment: str) -> bool:
+    from zoo.lab.facts import pairs
+    from zoo.lab.folder import lab_runs
+
+    runs = lab_runs(folder, "runs")
+    return any(
+        {p.first.name, p.second.name} >= {runs[0].name}
+        and comment in (p.first.config.get("comment"), p.second.config.get("comment"))
+        for p in pairs(runs, kind)
+    )
+
+
 @pytest.fixture(scope="module")
 def lab_folder(tmp_path_factory):
     from image_fixtures import write_cifar100_archive
@@ -120,6 +144,32 @@ def test_report_only_refuses_another_variants_folder(lab_folder):
     assert code == 2 and "already holds a lab" in out
 
 
+def test_each_hint_of_lab_1s_report_pasted_gives_a_run_paired_with_the_base(lab_folder):
+    """The lab was trained with `zoo lab 1 --epochs 3`: the hints repeat the base's 3 epochs."""
+    from zoo.lab.folder import lab_runs
+    from zoo.lab.hints import lab1_hints
+
+    folder, _ = lab_folder
+    code, out = zoo("lab", "1", "--report-only", folder, "--lang", "en")
+    assert code == 0, out
+    text = pdf_text(folder / "report.pdf")
+    hints = lab1_hints(lab_runs(folder, "runs")[0], folder)
+    assert set(hints) == {"q3", "q4", "q5"}
+    assert "--lr 0.005" in hints["q3"][0] and "--init torch" in hints["q3"][0]
+    assert "bottle,girl,otter" in hints["q3"][0] and str(folder.resolve()) in hints["q3"][0]
+    kinds = {"q3": "batch", "q4": "lr", "q5": "hidden"}
+    comments = {q: paste(hints[q][0], text) for q in kinds}
+    code, out = zoo("lab", "1", "--report-only", folder, "--lang", "en")
+    assert code == 0, out
+    for q, kind in kinds.items():
+        assert paired_with_base(folder, kind, comments[q]), (q, hints[q][0])
+    text = pdf_text(folder / "report.pdf")
+    for missing in ("No two runs differ only in the batch size",
+                    "No two runs differ only in a lower learning rate",
+                    "No two runs differ only in the hidden layers"):  # fmt: skip
+        assert missing not in text, missing
+
+
 # -- lab 2 -------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def lab2_folder(lab_folder, tmp_path_factory):
@@ -172,7 +222,7 @@ def test_lab_2s_report_compares_pooling_fc_and_cnn_and_shifts(lab2_folder):
     assert "each connection carries one weight" not in text
     assert "each connection carries its own weight" in text and "share one weight" in text
     assert "wrote onnx/fc.onnx" in text and "wrote onnx/cnn.onnx" in text
-    assert str(folder) not in text.replace("\n", "")
+    assert f"wrote {folder}" not in text and "wrote /" not in text
     run_text = pdf_text(next((folder / "runs").iterdir()) / "report.pdf")
     assert "Starting weights: torch (PyTorch's nn.Linear and nn.Conv2d" in run_text
 
@@ -192,3 +242,28 @@ def test_runs_added_to_lab_2_join_its_report(lab2_folder):
     assert code == 0, out
     text = pdf_text(folder / "report.pdf")
     assert "my own" in text and "Conv(8, 3×3, s2, same)" in text
+
+
+def test_each_hint_of_lab_2s_report_pasted_gives_a_run_paired_with_the_base(lab2_folder):
+    from zoo.lab.folder import lab_runs
+    from zoo.lab.hints import lab2_hints
+
+    folder, _ = lab2_folder
+    code, out = zoo("lab", "2", "--report-only", folder, "--lang", "en")
+    assert code == 0, out
+    text = pdf_text(folder / "report.pdf")
+    hints = lab2_hints(lab_runs(folder, "runs")[0], folder)
+    assert len({command for commands in hints.values() for command in commands}) == 5
+    kinds = {"q3": "conv", "q5": "training", "q7": "conv"}
+    pasted = [(kinds[q], paste(command, text)) for q in kinds for command in hints[q]]
+    code, out = zoo("lab", "2", "--report-only", folder, "--lang", "en")
+    assert code == 0, out
+    for kind, comment in pasted:
+        assert paired_with_base(folder, kind, comment), comment
+        config = next(
+            r.config for r in lab_runs(folder, "runs") if r.config.get("comment") == comment
+        )
+        assert config["momentum"] == 0.9 and config["model_options"]["init"] == "torch"
+    text = pdf_text(folder / "report.pdf")
+    assert "No run differs from another only in its conv blocks" not in text
+    assert "points against the base variant" in text

@@ -249,12 +249,33 @@ def relative_to_lab(text: str, folder: Path) -> str:
     return text
 
 
-def _questions(pages, runs, fc, shift: dict | None, lang: str) -> None:
+def _questions(pages, runs, fc, shift: dict | None, lang: str, folder: Path) -> None:
+    from zoo.lab.facts import pairs, side_by_side
+    from zoo.lab.hints import lab2_hints
+
+    where = {"runs": str(folder.resolve() / RUNS), "folder": str(folder.resolve())}
     page = pages.new()
     page.heading(t("lab.section.questions", lang))
-    page.note(t("lab2.questions_note", lang))
+    page.note(t("lab2.questions_note", lang, **where))
     cnn = best_run(runs)
-    facts = {}
+    facts: dict[str, list[str]] = {}
+    base = runs[0] if runs else None
+    for q, kind in (("q3", "conv"), ("q5", "training")):
+        found = [side_by_side(pair, lang) for pair in pairs(runs, kind)]
+        facts[q] = found or [t(f"lab2.fact.no_{kind}", lang)]
+    if base is not None and base.accuracy("test") is not None:
+        facts["q7"] = [
+            t(
+                "lab.fact.versus_base",
+                lang,
+                run=run.name,
+                comment=run.config.get("comment") or "—",
+                change=f"{100 * (run.accuracy('test') - base.accuracy('test')):+.2f}",
+                test=describe.percent(run.accuracy("test")),
+            )
+            for run in runs[1:]
+            if run.accuracy("test") is not None
+        ]
     if fc is not None and cnn is not None:
         facts["q1"] = [
             t(
@@ -291,9 +312,14 @@ def _questions(pages, runs, fc, shift: dict | None, lang: str) -> None:
             )
             for run in shift.get("runs") or []
         ]
+    hints = lab2_hints(base, folder) if base is not None else {}
     for q in ("q1", "q2", "q3", "q4", "q5", "q6", "q7"):
-        found = facts.get(q) or [t("lab2.fact.yours", lang)]
-        page = pages.room(0.25 * (len(found) + 2))
+        found = facts.get(q) or [t("lab2.fact.yours", lang, **where)]
+        found = found + [
+            t("lab.hint", lang, lab=2, folder=where["folder"], command=command)
+            for command in hints.get(q, [])
+        ]
+        page = pages.room(0.2 * sum(fact.count("\n") + 2 for fact in found) + 0.5)
         page.subheading(t(f"lab2.{q}", lang))
         for fact in found:
             page.text(fact, size=9)
@@ -312,4 +338,4 @@ def lab2_pages(pages: Pages, folder: Path, lab: Lab, lang: str) -> None:
     shift = _shift(pages, folder, lang)
     _onnx(pages, folder, lang)
     final_table_page(pages, [*runs, *([fc] if fc else [])], lang)
-    _questions(pages, runs, fc, shift, lang)
+    _questions(pages, runs, fc, shift, lang, folder)
