@@ -91,6 +91,35 @@ class Objective:
             return keras.losses.CategoricalCrossentropy()
         return keras.losses.SparseCategoricalCrossentropy(from_logits=self.from_logits)
 
+    def mean_loss(self, y_encoded: np.ndarray, outputs: np.ndarray, logits=None) -> float:
+        """The loss of a whole split, as history.csv, metrics.json and the report state it.
+
+        One definition: the mean cross-entropy computed from the output layer's logits, in
+        float64, without clipping - what PyTorch's nn.CrossEntropyLoss gives, and what Keras
+        computes inside `fit`'s compiled step (a softmax or sigmoid output carries its
+        logits there). Keras's loss called on probabilities instead clips them to [1e-7,
+        1 - 1e-7], which caps a wrong answer's loss at 16.1; with `logits` (the output
+        layer's pre-activations, see `output_logits`) that never happens. Without them, or
+        for the squared error, it is the Keras loss of `outputs`.
+        """
+        if logits is not None and self.loss != "mse" and not self.from_logits:
+            z = np.asarray(logits, dtype=np.float64)
+            y = np.asarray(y_encoded)
+            binary = self.loss == "bce" or self.units == 1
+            if binary:
+                y = y.astype(np.float64).reshape(z.shape)
+                per = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+                return float(per.mean())
+            if self.head == "softmax":
+                shifted = z - z.max(axis=-1, keepdims=True)
+                log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+                if self.sparse_targets:
+                    picked = log_p[np.arange(len(z)), y.astype(np.int64).reshape(-1)]
+                else:
+                    picked = (log_p * y).sum(axis=-1)
+                return float(-picked.mean())
+        return float(np.asarray(self.keras_loss()(y_encoded, outputs)))
+
     @property
     def sparse_targets(self) -> bool:
         """Integer labels go in as they are; every other loss wants one-hot or 0/1 columns."""
@@ -155,3 +184,24 @@ def model_outputs(model, x: np.ndarray, chunk: int = 8192) -> np.ndarray:
         for i in range(0, len(x), chunk)
     ]
     return np.concatenate(parts).astype("float32") if parts else np.zeros((0, 1), "float32")
+
+
+def output_logits(model, x: np.ndarray, chunk: int = 8192) -> np.ndarray | None:
+    """The pre-activations of `model`'s last layer (float64) when it is a Dense layer with a
+    softmax or sigmoid activation, as every registered model's head is; None otherwise."""
+    import keras
+
+    layer = model.layers[-1] if getattr(model, "layers", None) else None
+    if not isinstance(layer, keras.layers.Dense):
+        return None
+    name = getattr(layer.activation, "__name__", "")
+    if name not in ("softmax", "sigmoid"):
+        return None
+    try:
+        features = keras.Model(model.input, layer.input)
+    except Exception:  # a subclassed model has no graph to cut
+        return None
+    weights = [np.asarray(w, dtype=np.float64) for w in layer.get_weights()]
+    h = model_outputs(features, x, chunk).astype(np.float64)
+    z = h @ weights[0]
+    return z + weights[1] if layer.use_bias else z

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.objective import model_outputs
+from zoo.objective import model_outputs, output_logits
 from zoo.reporting.metrics import (
     classification_metrics,
     classification_report_text,
@@ -45,7 +45,6 @@ def evaluate(
     metrics: dict = {"best_epoch": best_epoch(history), "status": status}
     outputs: dict[str, np.ndarray] = {}
     texts = []
-    loss_fn = objective.keras_loss()
     if outputs_of is None:
 
         def outputs_of(x):
@@ -57,7 +56,8 @@ def evaluate(
         outputs[f"p_{split}"], outputs[f"pred_{split}"], outputs[f"y_{split}"] = p, pred, y
         if status == "diverged" or not np.isfinite(p).all():
             continue  # a diverged model has no meaningful metrics; history says what happened
-        loss = float(np.asarray(loss_fn(objective.encode(y), p)))
+        # one loss everywhere: from the logits, unclipped (see `Objective.mean_loss`)
+        loss = objective.mean_loss(objective.encode(y), p, output_logits(model, x))
         if data.task == "classification":
             metrics[split] = {**classification_metrics(y, pred, data.class_names), "loss": loss}
             label = "Train" if split == "train" else "Test"
