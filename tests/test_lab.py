@@ -217,6 +217,12 @@ def test_lab_2s_report_compares_pooling_fc_and_cnn_and_shifts(lab2_folder):
         assert words in text, words
     assert "21699" in text and "1334016" in text and "30763" in text  # params, connections
     assert "Highest test accuracy:" in text and "Smallest train-test gap:" in text
+    # which network lost more under shifts is read from these runs' own numbers
+    shift = json.loads((folder / "shift" / "shift.json").read_text())
+    drops = {r["model"]: r["unshifted"] - r["mean"] for r in shift["runs"]}
+    if round(100 * drops["mlp"], 1) != round(100 * drops["cnn"], 1):
+        flat = " ".join(text.split())
+        assert f"{100 * max(drops.values()):.1f} points from unshifted" in flat
     # the CNN's count table does not claim one weight per connection; the ONNX page's paths
     # are the lab folder's own
     assert "each connection carries one weight" not in text

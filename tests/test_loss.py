@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from pathlib import Path
 
 import image_fixtures as fx
 import numpy as np
@@ -48,3 +49,11 @@ def test_history_metrics_and_the_lab_facts_state_one_test_loss(tmp_path):
     side = side_by_side(Pair("hidden", folder, folder), "en")
     assert f"final test loss {metrics_loss:.4f}" in side
     assert f"{history_loss:.4f}" == f"{metrics_loss:.4f}"
+
+
+def test_with_a_weight_penalty_metrics_and_history_still_agree(tmp_path):
+    run = zoo.train(
+        "mlp", "gaussians", epochs=5, l2=0.01, out=str(tmp_path), quiet=True, report=False
+    )
+    metrics = json.loads((Path(run.folder) / "metrics.json").read_text())
+    assert metrics["test"]["loss"] == pytest.approx(run.history[-1]["val_loss"], rel=1e-5)

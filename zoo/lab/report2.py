@@ -249,6 +249,27 @@ def relative_to_lab(text: str, folder: Path) -> str:
     return text
 
 
+def _shift_drop(shift: dict, lang: str) -> list[str]:
+    """Which of the two runs lost more accuracy under shifts, from their own numbers."""
+    runs = [r for r in shift.get("runs") or [] if "unshifted" in r and "mean" in r]
+    if len(runs) != 2:
+        return []
+    drops = [(100 * (r["unshifted"] - r["mean"]), r.get("comment") or r.get("model")) for r in runs]
+    (less_drop, less), (more_drop, more) = sorted(drops, key=lambda d: d[0])
+    if f"{less_drop:.1f}" == f"{more_drop:.1f}":
+        return []
+    return [
+        t(
+            "lab2.fact.shift_drop",
+            lang,
+            more=more,
+            less=less,
+            more_drop=f"{more_drop:.1f}",
+            less_drop=f"{less_drop:.1f}",
+        )
+    ]
+
+
 def _questions(pages, runs, fc, shift: dict | None, lang: str, folder: Path) -> None:
     from zoo.lab.facts import pairs, side_by_side
     from zoo.lab.hints import lab2_hints
@@ -312,6 +333,7 @@ def _questions(pages, runs, fc, shift: dict | None, lang: str, folder: Path) -> 
             )
             for run in shift.get("runs") or []
         ]
+        facts["q6"] += _shift_drop(shift, lang)
     hints = lab2_hints(base, folder) if base is not None else {}
     for q in ("q1", "q2", "q3", "q4", "q5", "q6", "q7"):
         found = facts.get(q) or [t("lab2.fact.yours", lang, **where)]

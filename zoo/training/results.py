@@ -50,6 +50,7 @@ def evaluate(
         def outputs_of(x):
             return model_outputs(model, x)
 
+    penalty = weight_penalty(model)
     for split, x, y in (("train", data.x_train, data.y_train), ("test", data.x_test, data.y_test)):
         p = outputs_of(x)
         pred = objective.decode(p)
@@ -58,6 +59,7 @@ def evaluate(
             continue  # a diverged model has no meaningful metrics; history says what happened
         # one loss everywhere: from the logits, unclipped (see `Objective.mean_loss`)
         loss = objective.mean_loss(objective.encode(y), p, output_logits(model, x))
+        loss += penalty  # as history's val_loss and `fit`'s: the weight penalties count too
         if data.task == "classification":
             metrics[split] = {**classification_metrics(y, pred, data.class_names), "loss": loss}
             label = "Train" if split == "train" else "Test"
@@ -78,3 +80,14 @@ def write_results(writer: RunWriter, model, data, history: list[dict], results: 
     if arrays:
         writer.arrays(DATA, arrays)
     writer.model(model)
+
+
+def weight_penalty(model) -> float:
+    """The model's weight penalties (`--l1`, `--l2`) at its present weights; 0 without."""
+    from keras import ops
+
+    try:
+        losses = model.losses
+    except Exception:  # a model whose losses need a call first: none to add
+        return 0.0
+    return float(sum(float(ops.convert_to_numpy(loss)) for loss in losses))
