@@ -59,8 +59,11 @@ def paste(command: str, report_text: str):
     """Run a hint as a student would: it is printed whole in the report, then pasted."""
     import shlex
 
+    from zoo.lab.hints import one_line
+
     assert "".join(command.split()) in "".join(report_text.split()), command
-    words = shlex.split(command)
+    assert all(len(line) <= 72 for line in command.splitlines())  # no line the page breaks
+    words = shlex.split(one_line(command))
     assert words[:2] == ["zoo", "train"] and "..." not in command and "LABDIR" not in command
     code, out = zoo(*words[1:], "-q", "--no-report")
     assert code == 0, out

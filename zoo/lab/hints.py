@@ -15,6 +15,7 @@ from zoo.lab.folder import RUNS
 from zoo.runfolder import RunFolder
 
 DEFAULT_TRAINING = {"mode": "minibatch", "optimizer": "sgd", "seed": 0, "normalize": "dataset"}
+LINE = 72  # characters per line of a printed command
 FLAG_ORDER = ("lr", "momentum", "batch_size", "epochs", "iterations")
 
 
@@ -93,7 +94,28 @@ def train_command(base: RunFolder, lab_folder: Path, comment: str, **changes: An
         if value is not None:
             words += [_flag(key), _value(value)]
     words += ["--comment", comment, "--out", str(Path(lab_folder).resolve() / RUNS)]
-    return shlex.join(words)
+    return shell_lines(words)
+
+
+def shell_lines(words: list[str], width: int = LINE) -> str:
+    """`words` quoted for a POSIX shell, in lines of at most `width` characters that end in
+    a backslash: a command copied from the report's page runs as one command, however the
+    page broke it (a word longer than a line stays whole)."""
+    lines: list[str] = []
+    line = ""
+    for word in map(shlex.quote, words):
+        if line and len(line) + 1 + len(word) > width - 2:
+            lines.append(line + " \\")
+            line = "  " + word
+        else:
+            line = f"{line} {word}" if line else word
+    lines.append(line)
+    return "\n".join(lines)
+
+
+def one_line(command: str) -> str:
+    """The command as the shell reads it: continuation lines joined."""
+    return command.replace(" \\\n  ", " ")
 
 
 def _hidden(base: RunFolder) -> tuple[int, ...]:

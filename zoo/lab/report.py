@@ -110,15 +110,17 @@ def _questions(pages: Pages, runs: list[RunFolder], lang: str, folder: Path) -> 
     page.note(t("lab.questions_note", lang))
     hints = lab1_hints(runs[0], folder) if runs else {}
     for number, (question, facts) in enumerate(answers(runs, lang), start=1):
-        facts = facts + [
-            t("lab.hint", lang, lab=1, folder=folder.resolve(), command=command)
-            for command in hints.get(f"q{number}", [])
-        ]
+        commands = hints.get(f"q{number}", [])
         lines = sum(fact.count("\n") + 2 for fact in facts) + 2
+        lines += sum(command.count("\n") + 3 for command in commands)
         page = pages.room(0.2 * lines)
         page.subheading(f"{number}. {question}")
         for fact in facts:
             page.text(fact, size=9)
+        hint = t("lab.hint", lang, lab=1, folder=folder.resolve())
+        for command in commands:
+            page.text(hint, size=9)
+            page.text(command, size=8, family="monospace")
 
 
 def write_lab_report(folder: str | Path, *, lang: str | None = None) -> Path:
