@@ -22,9 +22,22 @@ def test_a_confident_wrong_answer_costs_its_true_cross_entropy_not_keras_clipped
     p /= p.sum(1, keepdims=True)
     y = obj.encode(np.array([1, 1]))
     true = (40.0 + math.log(1 + 2 * math.exp(-40.0)) + -math.log(math.e**2 / (2 + math.e**2))) / 2
-    assert obj.mean_loss(y, p.astype("float32"), logits) == pytest.approx(true, rel=1e-12)
+    # the first answer's probability (4e-18) is held by float32: no logits needed
+    assert obj.mean_loss(y, p.astype("float32")) == pytest.approx(true, rel=1e-6)
     # Keras's loss on probabilities clips at 1e-7: -log(1e-7) = 16.1 for the first answer
-    assert obj.mean_loss(y, p.astype("float32")) < 9
+    assert float(obj.keras_loss()(y, p.astype("float32"))) < 9
+    # beyond float32 (e^-200 is 0 there) the loss comes from that row's logits
+    far = np.array([[200.0, 0.0, 0.0]])
+    asked = []
+
+    def logits_of(rows):
+        asked.append(rows.tolist())
+        return far[rows]
+
+    p_far = np.array([[1.0, 0.0, 0.0]], dtype="float32")
+    loss = obj.mean_loss(obj.encode(np.array([1])), p_far, logits_of)
+    assert loss == pytest.approx(200.0 + math.log(1 + 2 * math.exp(-200.0)), rel=1e-12)
+    assert asked == [[0]]
 
 
 def test_history_metrics_and_the_lab_facts_state_one_test_loss(tmp_path):

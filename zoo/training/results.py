@@ -57,8 +57,11 @@ def evaluate(
         outputs[f"p_{split}"], outputs[f"pred_{split}"], outputs[f"y_{split}"] = p, pred, y
         if status == "diverged" or not np.isfinite(p).all():
             continue  # a diverged model has no meaningful metrics; history says what happened
-        # one loss everywhere: from the logits, unclipped (see `Objective.mean_loss`)
-        loss = objective.mean_loss(objective.encode(y), p, output_logits(model, x))
+        # one loss everywhere: unclipped (see `Objective.mean_loss`)
+        # (the rare answer whose probability float32 cannot hold: its logits, those rows only)
+        loss = objective.mean_loss(
+            objective.encode(y), p, lambda rows, x=x: output_logits(model, x[rows])
+        )
         loss += penalty  # as history's val_loss and `fit`'s: the weight penalties count too
         if data.task == "classification":
             metrics[split] = {**classification_metrics(y, pred, data.class_names), "loss": loss}
