@@ -117,9 +117,9 @@ def _questions(pages: Pages, runs: list[RunFolder], lang: str, folder: Path) -> 
         page.subheading(f"{number}. {question}")
         for fact in facts:
             page.text(fact, size=9)
-        hint = t("lab.hint", lang, lab=1, folder=folder.resolve())
+        if commands:
+            page.text(t("lab.hint", lang, lab=1, folder=folder.resolve()), size=9)
         for command in commands:
-            page.text(hint, size=9)
             page.text(command, size=8, family="monospace")
 
 

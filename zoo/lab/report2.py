@@ -343,8 +343,9 @@ def _questions(pages, runs, fc, shift: dict | None, lang: str, folder: Path) -> 
         page.subheading(t(f"lab2.{q}", lang))
         for fact in found:
             page.text(fact, size=9)
-        for command in commands:
+        if commands:
             page.text(t("lab.hint", lang, lab=2, folder=where["folder"]), size=9)
+        for command in commands:
             page.text(command, size=8, family="monospace")
 
 
