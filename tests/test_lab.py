@@ -55,6 +55,33 @@ def test_a_variant_outside_the_classes_or_repeating_one_names_the_rule(
     assert code == 2 and words in out and "group" in out
 
 
+def paste(command: str, report_text: str):
+    """Run a hint as a student would: it is printed whole in the report, then pasted."""
+    import shlex
+
+    from zoo.lab.hints import one_line
+
+    assert "".join(command.split()) in "".join(report_text.split()), command
+    assert all(len(line) <= 72 for line in command.splitlines())  # no line the page breaks
+    words = shlex.split(one_line(command))
+    assert words[:2] == ["zoo", "train"] and "..." not in command and "LABDIR" not in command
+    code, out = zoo(*words[1:], "-q", "--no-report")
+    assert code == 0, out
+    return words[words.index("--comment") + 1]
+
+
+def paired_with_base(folder, kind: str, comment: str) -> bool:
+    from zoo.lab.facts import pairs
+    from zoo.lab.folder import lab_runs
+
+    runs = lab_runs(folder, "runs")
+    return any(
+        {p.first.name, p.second.name} >= {runs[0].name}
+        and comment in (p.first.config.get("comment"), p.second.config.get("comment"))
+        for p in pairs(runs, kind)
+    )
+
+
 @pytest.fixture(scope="module")
 def lab_folder(tmp_path_factory):
     from image_fixtures import write_cifar100_archive
@@ -83,6 +110,7 @@ def test_zoo_lab_1_writes_every_task_and_a_report_with_the_variant(lab_folder):
     (base,) = (folder / "runs").iterdir()
     config = json.loads((base / "config.json").read_text())
     assert config["class_ids"] == [9, 35, 55] and config["lr"] == 0.005
+    assert config["model_options"]["init"] == "torch"  # the notebook's nn.Linear weights
     text = pdf_text(folder / "report.pdf")
     for words in ("Лабораторная работа №1", "Иванов И. И.", "bottle", "girl", "otter"):
         assert words in text, words
@@ -119,6 +147,33 @@ def test_report_only_refuses_another_variants_folder(lab_folder):
     assert code == 2 and "already holds a lab" in out
 
 
+def test_each_hint_of_lab_1s_report_pasted_gives_a_run_paired_with_the_base(lab_folder):
+    """The lab was trained with `zoo lab 1 --epochs 3`: the hints repeat the base's 3 epochs."""
+    from zoo.lab.folder import lab_runs
+    from zoo.lab.hints import lab1_hints, one_line
+
+    folder, _ = lab_folder
+    code, out = zoo("lab", "1", "--report-only", folder, "--lang", "en")
+    assert code == 0, out
+    text = pdf_text(folder / "report.pdf")
+    hints = lab1_hints(lab_runs(folder, "runs")[0], folder)
+    assert set(hints) == {"q3", "q4", "q5"}
+    q3 = one_line(hints["q3"][0])
+    assert "--lr 0.005" in q3 and "--init torch" in q3
+    assert "bottle,girl,otter" in q3 and str(folder.resolve()) in q3
+    kinds = {"q3": "batch", "q4": "lr", "q5": "hidden"}
+    comments = {q: paste(hints[q][0], text) for q in kinds}
+    code, out = zoo("lab", "1", "--report-only", folder, "--lang", "en")
+    assert code == 0, out
+    for q, kind in kinds.items():
+        assert paired_with_base(folder, kind, comments[q]), (q, hints[q][0])
+    text = pdf_text(folder / "report.pdf")
+    for missing in ("No two runs differ only in the batch size",
+                    "No two runs differ only in a lower learning rate",
+                    "No two runs differ only in the hidden layers"):  # fmt: skip
+        assert missing not in text, missing
+
+
 # -- lab 2 -------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def lab2_folder(lab_folder, tmp_path_factory):
@@ -145,6 +200,7 @@ def test_zoo_lab_2_trains_three_pooling_tactics_and_the_fc_network(lab2_folder):
     for config in configs:  # lab 2's settings on the variant's classes
         assert config["class_ids"] == [9, 35, 55]
         assert (config["lr"], config["momentum"], config["batch_size_asked"]) == (0.005, 0.9, 128)
+        assert config["model_options"]["init"] == "torch"
     (fc,) = (folder / "fc").iterdir()
     fc_config = json.loads((fc / "config.json").read_text())
     assert fc_config["model"] == "mlp" and fc_config["momentum"] == 0.0
@@ -165,6 +221,20 @@ def test_lab_2s_report_compares_pooling_fc_and_cnn_and_shifts(lab2_folder):
         assert words in text, words
     assert "21699" in text and "1334016" in text and "30763" in text  # params, connections
     assert "Highest test accuracy:" in text and "Smallest train-test gap:" in text
+    # which network lost more under shifts is read from these runs' own numbers
+    shift = json.loads((folder / "shift" / "shift.json").read_text())
+    drops = {r["model"]: r["unshifted"] - r["mean"] for r in shift["runs"]}
+    if round(100 * drops["mlp"], 1) != round(100 * drops["cnn"], 1):
+        flat = " ".join(text.split())
+        assert f"{100 * max(drops.values()):.1f} points from unshifted" in flat
+    # the CNN's count table does not claim one weight per connection; the ONNX page's paths
+    # are the lab folder's own
+    assert "each connection carries one weight" not in text
+    assert "each connection carries its own weight" in text and "share one weight" in text
+    assert "wrote onnx/fc.onnx" in text and "wrote onnx/cnn.onnx" in text
+    assert f"wrote {folder}" not in text and "wrote /" not in text
+    run_text = pdf_text(next((folder / "runs").iterdir()) / "report.pdf")
+    assert "Starting weights: torch (PyTorch's nn.Linear and nn.Conv2d" in run_text
 
 
 def test_runs_added_to_lab_2_join_its_report(lab2_folder):
@@ -182,3 +252,28 @@ def test_runs_added_to_lab_2_join_its_report(lab2_folder):
     assert code == 0, out
     text = pdf_text(folder / "report.pdf")
     assert "my own" in text and "Conv(8, 3×3, s2, same)" in text
+
+
+def test_each_hint_of_lab_2s_report_pasted_gives_a_run_paired_with_the_base(lab2_folder):
+    from zoo.lab.folder import lab_runs
+    from zoo.lab.hints import lab2_hints
+
+    folder, _ = lab2_folder
+    code, out = zoo("lab", "2", "--report-only", folder, "--lang", "en")
+    assert code == 0, out
+    text = pdf_text(folder / "report.pdf")
+    hints = lab2_hints(lab_runs(folder, "runs")[0], folder)
+    assert len({command for commands in hints.values() for command in commands}) == 5
+    kinds = {"q3": "conv", "q5": "training", "q7": "conv"}
+    pasted = [(kinds[q], paste(command, text)) for q in kinds for command in hints[q]]
+    code, out = zoo("lab", "2", "--report-only", folder, "--lang", "en")
+    assert code == 0, out
+    for kind, comment in pasted:
+        assert paired_with_base(folder, kind, comment), comment
+        config = next(
+            r.config for r in lab_runs(folder, "runs") if r.config.get("comment") == comment
+        )
+        assert config["momentum"] == 0.9 and config["model_options"]["init"] == "torch"
+    text = pdf_text(folder / "report.pdf")
+    assert "No run differs from another only in its conv blocks" not in text
+    assert "points against the base variant" in text

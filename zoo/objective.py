@@ -91,6 +91,55 @@ class Objective:
             return keras.losses.CategoricalCrossentropy()
         return keras.losses.SparseCategoricalCrossentropy(from_logits=self.from_logits)
 
+    def mean_loss(self, y_encoded: np.ndarray, outputs: np.ndarray, logits_of=None) -> float:
+        """The loss of a whole split, as history.csv, metrics.json and the report state it.
+
+        One definition: the mean cross-entropy -log p(true class), unclipped, in float64 -
+        what PyTorch's nn.CrossEntropyLoss gives from the logits, and what Keras computes
+        inside `fit`'s compiled step (from the logits a softmax or sigmoid output carries
+        there). Keras's loss called on stored probabilities instead clips them to [1e-7,
+        1 - 1e-7], which caps a wrong answer's loss at 16.1. A probability too small for
+        float32 to hold exactly (below 1e-30) is recomputed from the logits:
+        `logits_of(rows)` gives the output layer's pre-activations of those examples
+        (`output_logits`), or None, and then it counts at float32's smallest normal number.
+        For the squared error, and for a linear head's logits, it is the Keras loss.
+        """
+        if self.loss == "mse" or self.from_logits:
+            return float(np.asarray(self.keras_loss()(y_encoded, outputs)))
+        p = np.asarray(outputs, dtype=np.float64)
+        y = np.asarray(y_encoded)
+        tiny = float(np.finfo(np.float32).tiny)
+        binary = self.loss == "bce" or self.units == 1
+        if not binary and not self.sparse_targets:  # a sigmoid head on several classes
+            p = p / np.maximum(p.sum(axis=-1, keepdims=True), tiny)
+        if binary:
+            y = y.astype(np.float64).reshape(p.shape)
+            right = np.where(y > 0.5, p, 1 - p)
+        elif self.sparse_targets:
+            right = p[np.arange(len(p)), y.astype(np.int64).reshape(-1)][:, None]
+        else:
+            right = np.where(y > 0.5, p, 1.0)
+        per = -np.log(np.maximum(right, tiny))
+        if binary:  # soft 0/1 targets: the two-sided form
+            per = -(y * np.log(np.maximum(p, tiny)) + (1 - y) * np.log(np.maximum(1 - p, tiny)))
+        per = per.sum(axis=-1) if not binary else per.mean(axis=-1)
+        rows = np.flatnonzero((right < 1e-30).any(axis=-1))
+        z = logits_of(rows) if (len(rows) and logits_of is not None) else None
+        if z is not None:
+            z = np.asarray(z, dtype=np.float64)
+            if binary:
+                t = y[rows]
+                per[rows] = (np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))).mean(-1)
+            elif self.head == "softmax":
+                shifted = z - z.max(axis=-1, keepdims=True)
+                log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+                if self.sparse_targets:
+                    picked = log_p[np.arange(len(z)), y[rows].astype(np.int64).reshape(-1)]
+                else:
+                    picked = (log_p * y[rows]).sum(axis=-1)
+                per[rows] = -picked
+        return float(per.mean())
+
     @property
     def sparse_targets(self) -> bool:
         """Integer labels go in as they are; every other loss wants one-hot or 0/1 columns."""
@@ -155,3 +204,22 @@ def model_outputs(model, x: np.ndarray, chunk: int = 8192) -> np.ndarray:
         for i in range(0, len(x), chunk)
     ]
     return np.concatenate(parts).astype("float32") if parts else np.zeros((0, 1), "float32")
+
+
+def output_logits(model, x: np.ndarray, chunk: int = 8192) -> np.ndarray | None:
+    """The pre-activations of `model`'s last layer (float64) for `x` when it is a Dense layer
+    with a softmax or sigmoid activation, as every registered model's head is; else None."""
+    import keras
+
+    layer = model.layers[-1] if getattr(model, "layers", None) else None
+    if not isinstance(layer, keras.layers.Dense):
+        return None
+    if getattr(layer.activation, "__name__", "") not in ("softmax", "sigmoid"):
+        return None
+    try:
+        features = keras.Model(model.input, layer.input)
+    except Exception:  # a subclassed model has no graph to cut
+        return None
+    weights = [np.asarray(w, dtype=np.float64) for w in layer.get_weights()]
+    z = model_outputs(features, x, chunk).astype(np.float64) @ weights[0]
+    return z + weights[1] if layer.use_bias else z

@@ -9,7 +9,7 @@ from zoo.cli.common import Choice, command, dataset_kwargs, dataset_option_decor
 from zoo.errors import EXIT_DIVERGED
 from zoo.i18n import languages
 from zoo.models.cnn import POOLINGS
-from zoo.models.layers import ACTIVATIONS, HEADS
+from zoo.models.layers import ACTIVATIONS, HEADS, INITS
 from zoo.objective import LOSSES
 from zoo.training.options import DEVICES, DISTRIBUTE, MODES, NORMALIZE, OPTIMIZERS, SCHEDULES
 
@@ -149,6 +149,12 @@ def _augment(ctx, param, value):
 )
 @click.option("--hidden", callback=_hidden, help="Hidden layer sizes, e.g. 10 or 64,32 (mlp).")
 @click.option("--activation", type=click.Choice(ACTIVATIONS), help="Hidden activation (mlp, cnn).")
+@click.option(
+    "--init",
+    type=click.Choice(INITS),
+    help="Starting weights: glorot (Keras's), he, lecun, torch (PyTorch's nn.Linear/Conv2d) "
+    "[default: glorot, or the dataset's preset: torch for the course's mlp and cnn on CIFAR-100].",
+)
 @click.option(
     "--conv",
     callback=_hidden,

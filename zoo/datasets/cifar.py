@@ -35,6 +35,8 @@ CIFAR_URL = "https://www.cs.toronto.edu/~kriz"
 # (notebooks/Lab1.ipynb) and lab 2's convolutional one (notebooks/Lab2.ipynb)
 LAB1_SETTINGS = {"lr": 0.005, "batch_size": 128, "epochs": 250}
 LAB2_SETTINGS = {"lr": 0.005, "momentum": 0.9, "batch_size": 128, "epochs": 500}
+# The notebooks' networks start from PyTorch's nn.Linear/nn.Conv2d weights: so do the presets
+COURSE_INIT = {"init": "torch"}
 CIFAR100_NORMALIZATION = Normalization(
     mean=(0.5074, 0.4867, 0.4411), std=(0.2011, 0.1987, 0.2025), scale=1 / 255
 )
@@ -288,7 +290,7 @@ def cifar100(
     >>> ds.class_names, ds.class_ids, ds.x_train.shape  # doctest: +SKIP
     (['apple', 'otter', 'pickup_truck'], [0, 55, 58], (1500, 32, 32, 3))
     """
-    return load_cifar(
+    data = load_cifar(
         CIFAR100,
         "cifar100",
         classes=classes,
@@ -297,6 +299,21 @@ def cifar100(
         source=source,
         normalization=CIFAR100_NORMALIZATION,
     )
+    if classes is not None:  # a class subset is a lab's experiment on other classes
+        course_presets(data, every_model=False)
+    return data
+
+
+def course_presets(data: Dataset, every_model: bool) -> Dataset:
+    """The course's settings on CIFAR-100 classes: lab 1's for `mlp`, lab 2's for `cnn`, each
+    with PyTorch's starting weights; with `every_model`, lab 1's training settings (without
+    the starting weights, which belong to the course's networks) for any other model too."""
+    data.train_defaults = dict(LAB1_SETTINGS) if every_model else {}
+    data.model_defaults = {
+        "mlp": {**LAB1_SETTINGS, **COURSE_INIT},
+        "cnn": {**LAB2_SETTINGS, **COURSE_INIT},
+    }
+    return data
 
 
 @register_dataset
@@ -312,9 +329,7 @@ def cifar100_3class(*, data_dir: str | Path | None = None, source: str = "auto")
         normalization=CIFAR100_NORMALIZATION,
     )
     # The labs' SGD settings; options the user gives win over them
-    data.train_defaults = dict(LAB1_SETTINGS)
-    data.model_defaults = {"cnn": dict(LAB2_SETTINGS)}
-    return data
+    return course_presets(data, every_model=True)
 
 
 @register_dataset

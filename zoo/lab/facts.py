@@ -42,6 +42,14 @@ VARIES = {
     "batch": ("batch_size", "epochs"),  # with the same number of updates
     "lr": ("lr", "epochs", "iterations"),  # a lower rate, more updates
     "hidden": ("model_options",),  # other layer sizes, all else equal
+    # lab 2: other conv blocks (the network), other training settings
+    "conv": ("model_options",),
+    "training": ("lr", "batch_size", "epochs", "iterations"),
+}
+# The builder options each kind may change (the rest of `model_options` must match)
+MODEL_VARIES = {
+    "hidden": ("hidden",),
+    "conv": ("conv", "kernel", "stride", "padding", "pool_size", "batch_norm", "dense"),
 }
 
 
@@ -52,23 +60,51 @@ class Pair:
     second: RunFolder
 
 
-def _options(config: dict) -> dict:
-    return {k: v for k, v in (config.get("model_options") or {}).items() if k != "hidden"}
+def resolved_model_options(config: dict) -> dict:
+    """The options the model was built with: the builder's defaults filled in under the
+    recorded ones, in one spelling, so `{"hidden": [10]}` and `{}` (mlp's default) compare
+    equal. A run recorded before `init=` existed started from Keras's default, glorot."""
+    from zoo.models.layers import canonical_options
+    from zoo.models.registry import MODELS
+
+    given = dict(config.get("model_options") or {})
+    try:
+        defaults = MODELS.options(str(config.get("model")))
+    except Exception:  # a model of one's own, or one this version does not register
+        defaults = {}
+    defaults.pop("normalization", None)
+    merged = {**defaults, **{k: v for k, v in given.items() if v is not None}}
+    if config.get("head"):
+        merged["head"] = config["head"]
+    try:
+        return canonical_options(merged)
+    except Exception:  # a record this version cannot read: compare it as written
+        return merged
+
+
+def _options(config: dict, kind: str) -> dict:
+    skip = MODEL_VARIES.get(kind, ())
+    return {k: v for k, v in resolved_model_options(config).items() if k not in skip}
 
 
 def _data(config: dict) -> dict:
-    """The data's identity: not where its files were read from."""
+    """The data's identity: the classes read (by the source's index, however they were
+    named), not where the files came from."""
     options = config.get("dataset_options") or {}
-    return {k: v for k, v in options.items() if k not in ("data_dir", "source")}
+    found = {k: v for k, v in options.items() if k not in ("data_dir", "source")}
+    if config.get("class_ids") is not None:
+        found["classes"] = list(config["class_ids"])
+    return found
 
 
 def _key(config: dict, kind: str) -> tuple:
     varied = VARIES[kind]
     values: list[Any] = []
     for name in SAME:
+        if name == "model_options":  # resolved; only what `kind` varies may differ
+            values.append(repr(sorted(_options(config, kind).items())))
+            continue
         if name in varied:
-            if name == "model_options":  # only `hidden` may differ
-                values.append(repr(sorted(_options(config).items())))
             continue
         value = _data(config) if name == "dataset_options" else config.get(name)
         values.append(repr(sorted(value.items()) if isinstance(value, dict) else value))
@@ -85,8 +121,10 @@ def _differs(kind: str, a: dict, b: dict) -> bool:
             return False
         low, high = (a, b) if a["lr"] < b["lr"] else (b, a)
         return (low.get("iterations") or 0) > (high.get("iterations") or 0)
-    hidden = [(c.get("model_options") or {}).get("hidden") for c in (a, b)]
-    return hidden[0] != hidden[1]
+    if kind == "training":
+        return any(a.get(k) != b.get(k) for k in ("lr", "batch_size", "epochs"))
+    options = [resolved_model_options(c) for c in (a, b)]
+    return any(options[0].get(k) != options[1].get(k) for k in MODEL_VARIES[kind])
 
 
 def pairs(runs: Sequence[RunFolder], kind: str) -> list[Pair]:

@@ -102,16 +102,25 @@ def _task3(pages: Pages, runs: list[RunFolder], lang: str) -> None:
     pages.figure(base.path / "confusion_matrix.png", 3.6, t("report.missing.metrics", lang))
 
 
-def _questions(pages: Pages, runs: list[RunFolder], lang: str) -> None:
+def _questions(pages: Pages, runs: list[RunFolder], lang: str, folder: Path) -> None:
+    from zoo.lab.hints import lab1_hints
+
     page = pages.new()
     page.heading(t("lab.section.questions", lang))
     page.note(t("lab.questions_note", lang))
+    hints = lab1_hints(runs[0], folder) if runs else {}
     for number, (question, facts) in enumerate(answers(runs, lang), start=1):
+        commands = hints.get(f"q{number}", [])
         lines = sum(fact.count("\n") + 2 for fact in facts) + 2
+        lines += sum(command.count("\n") + 3 for command in commands)
         page = pages.room(0.2 * lines)
         page.subheading(f"{number}. {question}")
         for fact in facts:
             page.text(fact, size=9)
+        if commands:
+            page.text(t("lab.hint", lang, lab=1, folder=folder.resolve()), size=9)
+        for command in commands:
+            page.text(command, size=8, family="monospace")
 
 
 def write_lab_report(folder: str | Path, *, lang: str | None = None) -> Path:
@@ -135,4 +144,4 @@ def _lab1_pages(pages: Pages, folder: Path, lab: Lab, lang: str) -> None:
     _task2(pages, folder, lang)
     _task3(pages, runs, lang)
     final_table_page(pages, runs, lang)
-    _questions(pages, runs, lang)
+    _questions(pages, runs, lang, folder)

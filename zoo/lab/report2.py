@@ -23,7 +23,13 @@ from zoo.lab.pages import (
 )
 from zoo.reporting import describe
 from zoo.reporting.layout import figure_image
-from zoo.reporting.model_table import count_rows, layer_counts, network_string, totals
+from zoo.reporting.model_table import (
+    count_rows,
+    counts_note_key,
+    layer_counts,
+    network_string,
+    totals,
+)
 from zoo.reporting.shift import summary_rows
 from zoo.runfolder import RunFolder
 
@@ -75,7 +81,7 @@ def _example(pages: Pages, runs: list[RunFolder], lang: str) -> None:
         widths=(1.6, 1, 1, 1.2, 1, 1, 1.1),
         size=8.5,
     )
-    page.text(t("report.counts_note", lang), size=8.5, color="0.3")
+    page.text(t(counts_note_key(layers), lang), size=8.5, color="0.3")
     pages.figure(base.path / "learning_curves.png", 3.4, t("report.missing.history", lang))
     class_reports(pages, base, lang)
     pages.figure(base.path / "conv_filters.png", 3.6, t("report.missing.model", lang))
@@ -229,17 +235,68 @@ def _onnx(pages: Pages, folder: Path, lang: str) -> None:
     for key, entry in read_json(path).items():
         page.subheading(f"{ONNX}/{entry.get('file', key)}")
         if entry.get("error"):
-            page.note(entry["error"])
+            page.note(relative_to_lab(entry["error"], folder))
         else:
-            page.text(entry.get("description", ""), size=8, family="monospace")
+            text = relative_to_lab(entry.get("description", ""), folder)
+            page.text(text, size=8, family="monospace")
 
 
-def _questions(pages, runs, fc, shift: dict | None, lang: str) -> None:
+def relative_to_lab(text: str, folder: Path) -> str:
+    """`text` with the lab folder's paths written relative to it (onnx/fc.onnx): the page reads
+    the same wherever the folder was made or moved to."""
+    for prefix in sorted({str(folder), str(folder.resolve())}, key=len, reverse=True):
+        text = text.replace(prefix.rstrip("/\\") + "/", "").replace(prefix + "\\", "")
+    return text
+
+
+def _shift_drop(shift: dict, lang: str) -> list[str]:
+    """Which of the two runs lost more accuracy under shifts, from their own numbers."""
+    runs = [r for r in shift.get("runs") or [] if "unshifted" in r and "mean" in r]
+    if len(runs) != 2:
+        return []
+    drops = [(100 * (r["unshifted"] - r["mean"]), r.get("comment") or r.get("model")) for r in runs]
+    (less_drop, less), (more_drop, more) = sorted(drops, key=lambda d: d[0])
+    if f"{less_drop:.1f}" == f"{more_drop:.1f}":
+        return []
+    return [
+        t(
+            "lab2.fact.shift_drop",
+            lang,
+            more=more,
+            less=less,
+            more_drop=f"{more_drop:.1f}",
+            less_drop=f"{less_drop:.1f}",
+        )
+    ]
+
+
+def _questions(pages, runs, fc, shift: dict | None, lang: str, folder: Path) -> None:
+    from zoo.lab.facts import pairs, side_by_side
+    from zoo.lab.hints import lab2_hints
+
+    where = {"runs": str(folder.resolve() / RUNS), "folder": str(folder.resolve())}
     page = pages.new()
     page.heading(t("lab.section.questions", lang))
-    page.note(t("lab2.questions_note", lang))
+    page.note(t("lab2.questions_note", lang, **where))
     cnn = best_run(runs)
-    facts = {}
+    facts: dict[str, list[str]] = {}
+    base = runs[0] if runs else None
+    for q, kind in (("q3", "conv"), ("q5", "training")):
+        found = [side_by_side(pair, lang) for pair in pairs(runs, kind)]
+        facts[q] = found or [t(f"lab2.fact.no_{kind}", lang)]
+    if base is not None and base.accuracy("test") is not None:
+        facts["q7"] = [
+            t(
+                "lab.fact.versus_base",
+                lang,
+                run=run.name,
+                comment=run.config.get("comment") or "—",
+                change=f"{100 * (run.accuracy('test') - base.accuracy('test')):+.2f}",
+                test=describe.percent(run.accuracy("test")),
+            )
+            for run in runs[1:]
+            if run.accuracy("test") is not None
+        ]
     if fc is not None and cnn is not None:
         facts["q1"] = [
             t(
@@ -276,12 +333,20 @@ def _questions(pages, runs, fc, shift: dict | None, lang: str) -> None:
             )
             for run in shift.get("runs") or []
         ]
+        facts["q6"] += _shift_drop(shift, lang)
+    hints = lab2_hints(base, folder) if base is not None else {}
     for q in ("q1", "q2", "q3", "q4", "q5", "q6", "q7"):
-        found = facts.get(q) or [t("lab2.fact.yours", lang)]
-        page = pages.room(0.25 * (len(found) + 2))
+        found = facts.get(q) or [t("lab2.fact.yours", lang, **where)]
+        commands = hints.get(q, [])
+        lines = sum(fact.count("\n") + 2 for fact in [*found, *commands]) + len(commands)
+        page = pages.room(0.2 * lines + 0.5)
         page.subheading(t(f"lab2.{q}", lang))
         for fact in found:
             page.text(fact, size=9)
+        if commands:
+            page.text(t("lab.hint", lang, lab=2, folder=where["folder"]), size=9)
+        for command in commands:
+            page.text(command, size=8, family="monospace")
 
 
 def lab2_pages(pages: Pages, folder: Path, lab: Lab, lang: str) -> None:
@@ -297,4 +362,4 @@ def lab2_pages(pages: Pages, folder: Path, lab: Lab, lang: str) -> None:
     shift = _shift(pages, folder, lang)
     _onnx(pages, folder, lang)
     final_table_page(pages, [*runs, *([fc] if fc else [])], lang)
-    _questions(pages, runs, fc, shift, lang)
+    _questions(pages, runs, fc, shift, lang, folder)

@@ -19,10 +19,12 @@ from zoo.models.augment import augmentation_layers, parse_augment
 from zoo.models.layers import (
     as_normalization,
     check_activation,
+    check_init,
     check_paddings,
     check_units,
     dropout_layer,
     dropout_rates,
+    initializers,
     kernel_penalty,
     output_layer,
     scale_inputs,
@@ -144,6 +146,7 @@ def cnn(
     dropout=0.0,
     augment=None,
     normalization=None,
+    init="glorot",
 ):
     """Convolutional network; the defaults are lab 2's example (21,699 parameters, 3 classes).
 
@@ -154,7 +157,9 @@ def cnn(
     `dense`: hidden Dense sizes before the head. `l1`, `l2`: penalties on every kernel,
     convolutions included; `dropout`: a rate on the flattened features and after each dense
     layer, or one rate per place. `augment`: "flip,translate=0.1,rotate,zoom,contrast"
-    (random layers active only while training).
+    (random layers active only while training). `init`: the starting weights, "glorot"
+    (Keras's), "he", "lecun" or "torch" (PyTorch's nn.Conv2d and nn.Linear: kernel and bias
+    U(±1/sqrt(fan_in)), fan_in = in_channels * kernel height * kernel width).
     """
     import keras
 
@@ -165,6 +170,7 @@ def cnn(
     rates = dropout_rates(dropout, len(dense) + 1)
     penalty = kernel_penalty(l1, l2)
     augments = parse_augment(augment)
+    init = check_init(init)
     norm = as_normalization(normalization)
 
     inputs = keras.Input(shape=tuple(input_shape), name="inputs")
@@ -192,6 +198,7 @@ def cnn(
             use_bias=not batch_norm,  # the normalisation's shift is the bias
             kernel_regularizer=penalty,
             name=f"conv_{i}",
+            **initializers(init, int(x.shape[-1]) * k * k),
         )(x)
         if batch_norm:
             x = keras.layers.BatchNormalization(name=f"conv_{i}_bn")(x)
@@ -202,8 +209,12 @@ def cnn(
     x = dropout_layer(x, rates[0], name="dropout_0")
     for i, (units, rate) in enumerate(zip(dense, rates[1:], strict=True), start=1):
         x = keras.layers.Dense(
-            units, activation=activation, kernel_regularizer=penalty, name=f"hidden_{i}"
+            units,
+            activation=activation,
+            kernel_regularizer=penalty,
+            name=f"hidden_{i}",
+            **initializers(init, int(x.shape[-1])),
         )(x)
         x = dropout_layer(x, rate, name=f"dropout_{i}")
-    outputs = output_layer(x, head, num_classes, l1=l1, l2=l2)
+    outputs = output_layer(x, head, num_classes, l1=l1, l2=l2, init=init)
     return keras.Model(inputs, outputs, name="cnn")

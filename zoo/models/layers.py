@@ -13,6 +13,11 @@ from zoo.errors import OptionError
 
 HEADS = ("softmax", "sigmoid", "linear")
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
+# Starting weights. glorot: Keras's default (Glorot-uniform kernels, zero biases); he, lecun:
+# He-normal and LeCun-normal kernels, zero biases; torch: PyTorch's nn.Linear and nn.Conv2d
+# (kernel and bias both U(±1/sqrt(fan_in)), fan_in = inputs of a neuron: in_channels*kh*kw
+# for a convolution), which the course's notebooks train from.
+INITS = ("glorot", "he", "lecun", "torch")
 
 
 @dataclass(frozen=True)
@@ -156,6 +161,46 @@ def check_head(head: str) -> str:
     return head
 
 
+def check_init(init: str) -> str:
+    if init not in INITS:
+        raise OptionError("init", f"{init!r} is not one of {', '.join(INITS)}")
+    return init
+
+
+def torch_bound(fan_in: int) -> float:
+    """PyTorch's bound for nn.Linear and nn.Conv2d, kernel and bias: 1/sqrt(fan_in)."""
+    return 1.0 / math.sqrt(fan_in)
+
+
+def initializers(init: str, fan_in: int) -> dict:
+    """`kernel_initializer` and `bias_initializer` of a Dense or Conv2D layer whose neurons
+    each take `fan_in` inputs (a convolution: in_channels * kernel height * kernel width).
+
+    PyTorch draws kernels with kaiming_uniform(a=sqrt(5)): bound sqrt(6 / ((1 + 5) fan_in)) =
+    1/sqrt(fan_in), which is Keras's VarianceScaling(1/3, fan_in, uniform): sqrt(3 * scale /
+    fan_in). Its biases take the same bound.
+
+    >>> initializers("torch", 3072)["bias_initializer"].maxval == 1 / 3072 ** 0.5
+    True
+    """
+    import keras
+
+    init = check_init(init)
+    if init == "glorot":
+        return {"kernel_initializer": "glorot_uniform", "bias_initializer": "zeros"}
+    if init == "he":
+        return {"kernel_initializer": "he_normal", "bias_initializer": "zeros"}
+    if init == "lecun":
+        return {"kernel_initializer": "lecun_normal", "bias_initializer": "zeros"}
+    bound = torch_bound(fan_in)
+    return {
+        "kernel_initializer": keras.initializers.VarianceScaling(
+            scale=1 / 3, mode="fan_in", distribution="uniform"
+        ),
+        "bias_initializer": keras.initializers.RandomUniform(-bound, bound),
+    }
+
+
 def output_units(head: str, num_classes: int) -> int:
     """Softmax: one unit per class. Sigmoid and linear: one unit for two classes (or a target)."""
     if head == "softmax":
@@ -166,7 +211,14 @@ def output_units(head: str, num_classes: int) -> int:
 
 
 def output_layer(
-    x, head: str, num_classes: int, *, l1: float = 0.0, l2: float = 0.0, **dense_options
+    x,
+    head: str,
+    num_classes: int,
+    *,
+    l1: float = 0.0,
+    l2: float = 0.0,
+    init: str = "glorot",
+    **dense_options,
 ):
     import keras
 
@@ -174,6 +226,8 @@ def output_layer(
     activation = None if head == "linear" else head
     units = output_units(head, num_classes)
     dense_options.setdefault("kernel_regularizer", kernel_penalty(l1, l2))
+    for key, value in initializers(init, int(x.shape[-1])).items():
+        dense_options.setdefault(key, value)
     return keras.layers.Dense(units, activation=activation, name="output", **dense_options)(x)
 
 

@@ -154,3 +154,8 @@ def count_rows(layers: Sequence[dict], total_label: str = "Total") -> list[list[
             + [str(total[key]) for key in ("neurons", "connections", "weights", "biases", "params")]
         )
     return rows
+
+
+def counts_note_key(layers) -> str:
+    """The note under a count table: "one weight per connection" holds for dense layers only."""
+    return "report.counts_note_mixed" if conv_layers(layers) else "report.counts_note"

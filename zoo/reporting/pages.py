@@ -18,6 +18,7 @@ from zoo.reporting.layout import Page
 from zoo.reporting.model_table import (
     conv_layers,
     count_rows,
+    counts_note_key,
     layer_counts,
     layer_rows,
     network_string,
@@ -167,6 +168,9 @@ def model_page(page: Page, run: RunFolder, lang: str) -> None:
             params=sum(int(x.get("params") or 0) for x in layers),
         )
     )
+    init = (run.config.get("model_options") or {}).get("init")
+    if init:  # runs recorded before `init=` existed started from Keras's default
+        page.text(t("report.init_text", lang, init=t(f"report.init.{init}", lang)))
     if not layers:
         page.note(t("report.missing.layers", lang))
         return
@@ -182,8 +186,8 @@ def model_page(page: Page, run: RunFolder, lang: str) -> None:
         [t(f"report.col.{k}", lang) for k in keys],
         widths=(1.4, 1, 1, 1.2, 1, 1, 1.1),
     )
-    page.text(t("report.counts_note", lang), size=9, color="0.3")
     convs = conv_layers(layers)
+    page.text(t(counts_note_key(layers), lang), size=9, color="0.3")
     if convs:  # weight sharing, with the first convolution's own numbers
         c = layer_counts(convs[0])
         page.text(

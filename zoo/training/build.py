@@ -13,6 +13,7 @@ from zoo.errors import OptionError
 from zoo.models.layers import Normalization, as_normalization
 from zoo.models.registry import MODELS, create_model
 from zoo.objective import Objective
+from zoo.registry import canonical
 
 
 def holdout(dataset: Dataset, fraction: float, seed: int) -> tuple[Dataset, np.ndarray, np.ndarray]:
@@ -54,6 +55,17 @@ def objective_for(model_name: str, data: Dataset, *, head: str | None, loss: str
     return Objective.create(head=head, task=data.task, num_classes=data.num_classes, loss=loss)
 
 
+def preset_model_options(model_name: str, data: Dataset, options: dict) -> dict:
+    """`options` with the builder options of the dataset's preset for `model_name` (the
+    course's `init="torch"`) and the builder's default `init` where none is given, so a run
+    records the starting weights it had."""
+    takes = MODELS.options(model_name)
+    if "init" not in takes or options.get("init") is not None:
+        return dict(options)
+    preset = data.defaults_for(canonical(model_name)).get("init")
+    return {**options, "init": preset or takes["init"]}
+
+
 def build_model(
     model_name: str,
     data: Dataset,
@@ -63,7 +75,7 @@ def build_model(
     model_options: dict | None = None,
 ):
     """(keras.Model, Objective, Normalization or None) for a registered model on `data`."""
-    options = dict(model_options or {})
+    options = preset_model_options(model_name, data, dict(model_options or {}))
     objective = objective_for(model_name, data, head=options.pop("head", None), loss=loss)
     options["head"] = objective.head
     normalization = None

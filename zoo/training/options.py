@@ -229,7 +229,10 @@ class TrainOptions:
         """A preset (`Dataset.defaults_for(model)`) where these options are None (trusted);
         then the zoo's own defaults for what is still unset."""
         filled = {}
+        fields_ = self.names()
         for key, value in defaults.items():
+            if key not in fields_:
+                continue  # a model option of the preset (`init`): see `preset_model_options`
             if key == "batch_size" and self.mode != "minibatch":
                 continue
             if key in ("epochs", "iterations") and (self.epochs or self.iterations):

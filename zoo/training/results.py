@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.objective import model_outputs
+from zoo.objective import model_outputs, output_logits
 from zoo.reporting.metrics import (
     classification_metrics,
     classification_report_text,
@@ -45,19 +45,24 @@ def evaluate(
     metrics: dict = {"best_epoch": best_epoch(history), "status": status}
     outputs: dict[str, np.ndarray] = {}
     texts = []
-    loss_fn = objective.keras_loss()
     if outputs_of is None:
 
         def outputs_of(x):
             return model_outputs(model, x)
 
+    penalty = weight_penalty(model)
     for split, x, y in (("train", data.x_train, data.y_train), ("test", data.x_test, data.y_test)):
         p = outputs_of(x)
         pred = objective.decode(p)
         outputs[f"p_{split}"], outputs[f"pred_{split}"], outputs[f"y_{split}"] = p, pred, y
         if status == "diverged" or not np.isfinite(p).all():
             continue  # a diverged model has no meaningful metrics; history says what happened
-        loss = float(np.asarray(loss_fn(objective.encode(y), p)))
+        # one loss everywhere: unclipped (see `Objective.mean_loss`)
+        # (the rare answer whose probability float32 cannot hold: its logits, those rows only)
+        loss = objective.mean_loss(
+            objective.encode(y), p, lambda rows, x=x: output_logits(model, x[rows])
+        )
+        loss += penalty  # as history's val_loss and `fit`'s: the weight penalties count too
         if data.task == "classification":
             metrics[split] = {**classification_metrics(y, pred, data.class_names), "loss": loss}
             label = "Train" if split == "train" else "Test"
@@ -78,3 +83,14 @@ def write_results(writer: RunWriter, model, data, history: list[dict], results: 
     if arrays:
         writer.arrays(DATA, arrays)
     writer.model(model)
+
+
+def weight_penalty(model) -> float:
+    """The model's weight penalties (`--l1`, `--l2`) at its present weights; 0 without."""
+    from keras import ops
+
+    try:
+        losses = model.losses
+    except Exception:  # a model whose losses need a call first: none to add
+        return 0.0
+    return float(sum(float(ops.convert_to_numpy(loss)) for loss in losses))

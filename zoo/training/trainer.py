@@ -182,6 +182,10 @@ class Trainer:
 
         self.model_arg, self.data, self.opts, self.backend = model, data, opts, backend
         self.model_opts = canonical_options({k: v for k, v in model_opts.items() if v is not None})
+        if isinstance(model, str):
+            from zoo.training.build import preset_model_options
+
+            self.model_opts = preset_model_options(model, data, self.model_opts)
         self.model_name = (
             canonical(model) if isinstance(model, str) else getattr(model, "name", "model")
         )
