@@ -45,7 +45,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     part = Path(name)
     try:
         yield part
+        sync_file(part)  # the bytes on the disk before the name points at them
         os.replace(part, path)
+        sync_folder(path.parent)  # and the new name itself
     except OSError as err:
         raise WriteError(path, err.strerror or str(err)) from None
     finally:
@@ -53,6 +55,35 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             part.unlink(missing_ok=True)
         except OSError:
             pass
+
+
+def sync_file(path: str | Path) -> None:
+    """fsync `path`: after a power loss the file holds what was written, not a cut or empty
+    file. Set ZOO_NO_FSYNC=1 to skip (scratch runs on a slow disk)."""
+    if os.environ.get("ZOO_NO_FSYNC"):
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sync_folder(path: str | Path) -> None:
+    """fsync a folder, so that a rename or a new name in it survives a power loss (Linux; a
+    no-op where folders cannot be opened)."""
+    if os.environ.get("ZOO_NO_FSYNC") or not hasattr(os, "O_DIRECTORY"):
+        return
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems refuse fsync on a folder; the file's own sync stands
+        pass
+    finally:
+        os.close(fd)
 
 
 def _umask() -> int:
@@ -147,6 +178,10 @@ def atomic_folder(path: str | Path) -> Iterator[Path]:
     try:
         shutil.rmtree(part, ignore_errors=True)
         yield part
+        for folder, _, files in os.walk(part):
+            for name in files:
+                sync_file(Path(folder) / name)
+            sync_folder(folder)
         if path.exists():
             shutil.rmtree(old, ignore_errors=True)
             os.replace(path, old)
@@ -157,6 +192,7 @@ def atomic_folder(path: str | Path) -> Iterator[Path]:
                 raise
         else:
             os.replace(part, path)
+        sync_folder(path.parent)
     except OSError as err:
         raise WriteError(path, err.strerror or str(err)) from None
     finally:

@@ -58,11 +58,17 @@ def _raise(signum, frame):
 
 @contextmanager
 def handled() -> Iterator[None]:
-    """Within the block SIGINT, SIGTERM and SIGHUP raise `Interrupted` (main thread only)."""
+    """Within the block SIGINT, SIGTERM and SIGHUP raise `Interrupted` (main thread only).
+
+    A signal the process was started ignoring stays ignored: `nohup zoo train ...` goes on
+    when the terminal closes, and a job started with `&` by a script is not stopped by Ctrl-C.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {s: signal.signal(s, _raise) for s in SIGNALS}
+    previous = {
+        s: signal.signal(s, _raise) for s in SIGNALS if signal.getsignal(s) is not signal.SIG_IGN
+    }
     try:
         yield
     finally:

@@ -15,7 +15,6 @@ import socket
 from pathlib import Path
 
 from zoo.errors import OptionError
-from zoo.runfolder.reader import process_alive
 
 SPEC_FILE = "sweep.toml"
 RUNS = "runs"
@@ -31,44 +30,78 @@ def is_sweep_folder(path: str | Path) -> bool:
 
 
 class Lock:
-    """`.sweep.lock` holds the host and process id of the sweep running in the folder.
+    """`.sweep.lock`: an exclusive `flock` on the file, which holds the host and process id of
+    the sweep running in the folder (for the message a second sweep gets).
 
-    A lock whose process is gone (killed, power loss) is stale and taken over.
+    The kernel drops the lock with its process, whatever killed it, so a lock left by a dead
+    sweep is free without any guess about staleness, and two acquirers can never both win.
     """
 
     def __init__(self, folder: Path):
         self.path = folder / LOCK
-        self.held = False
+        self.fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        return self.fd is not None
 
     def acquire(self) -> None:
-        me = f"{socket.gethostname()} {os.getpid()}\n"
-        for _ in range(2):
+        import fcntl
+
+        for _ in range(100):
             try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                if self._holder_alive():
-                    raise OptionError(
-                        "out",
-                        f"a sweep is already running in {str(self.path.parent)!r} "
-                        f"({self.path.read_text(encoding='utf-8').strip()}); wait for it, "
-                        "or choose another folder",
-                    ) from None
-                self.path.unlink(missing_ok=True)
+                fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o644)
+            except OSError as err:
+                raise OptionError(
+                    "out", f"cannot lock {str(self.path.parent)!r}: {err.strerror or err}"
+                ) from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = _read_all(fd).strip() or "starting"
+                os.close(fd)
+                raise OptionError(
+                    "out",
+                    f"a sweep is already running in {str(self.path.parent)!r} ({holder}); "
+                    "wait for it, or choose another folder",
+                ) from None
+            except OSError as err:
+                os.close(fd)
+                raise OptionError(
+                    "out", f"cannot lock {str(self.path.parent)!r}: {err.strerror or err}"
+                ) from None
+            # the holder before us may have removed the file between our open and our lock:
+            # a lock on a file no longer at this path guards nothing, so take the new one
+            try:
+                same = os.path.samestat(os.fstat(fd), os.stat(self.path))
+            except FileNotFoundError:
+                same = False
+            if not same:
+                os.close(fd)
                 continue
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(me)
-            self.held = True
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{socket.gethostname()} {os.getpid()}\n".encode())
+            self.fd = fd
             return
         raise OptionError("out", f"cannot lock {str(self.path.parent)!r}")
 
-    def _holder_alive(self) -> bool:
-        try:
-            host, pid = self.path.read_text(encoding="utf-8").split()
-            return host != socket.gethostname() or process_alive(int(pid))
-        except (OSError, ValueError):
-            return False  # unreadable or half-written: nobody can be holding it
+    def check_free(self) -> None:
+        """OptionError "already running" if a sweep holds the lock now; the lock is not kept."""
+        if not self.path.exists():
+            return
+        self.acquire()
+        self.release()
 
     def release(self) -> None:
-        if self.held:
+        if self.fd is not None:
+            # removed while still locked, so nobody can lock this file after it is gone
             self.path.unlink(missing_ok=True)
-            self.held = False
+            os.close(self.fd)
+            self.fd = None
+
+
+def _read_all(fd: int) -> str:
+    try:
+        return os.pread(fd, 4096, 0).decode("utf-8", "replace")
+    except OSError:
+        return ""

@@ -44,6 +44,7 @@ def serve(jobs_fd: int, answers_fd: int) -> None:
     from zoo import interrupts
     from zoo.experiments import worker
 
+    _stop_with_parent(int(os.environ.get("ZOO_SWEEP_PID", "0")))
     jobs = Connection(jobs_fd, writable=False)
     answers = Connection(answers_fd, readable=False)
     threads = int(os.environ.get("ZOO_WORKER_THREADS", "0")) or None
@@ -63,6 +64,22 @@ def serve(jobs_fd: int, answers_fd: int) -> None:
                 return
 
 
+def _stop_with_parent(parent: int) -> None:
+    """Have the kernel send SIGTERM when the sweep dies (Linux's parent-death signal): a sweep
+    killed outright must not leave a worker writing into a run that a resume retrains. The
+    signal marks the run interrupted, as a SIGTERM from the sweep would."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if parent and os.getppid() != parent:  # it died before the line above
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 class Worker:
     """One worker process and its two pipes; `job` is the job it holds, if any."""
 
@@ -74,6 +91,7 @@ class Worker:
         source = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join(p for p in (source, env.get("PYTHONPATH")) if p)
         env["ZOO_WORKER_THREADS"] = str(threads)
+        env["ZOO_SWEEP_PID"] = str(os.getpid())
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         output = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
         try:

@@ -162,6 +162,24 @@ def _status(path: Path) -> str | None:
     return RunFolder(path=path, config=config).status
 
 
+def _no_live_writer(folder: Path, todo: list, statuses: dict) -> None:
+    """OptionError if a process still writes one of the runs a resume would retrain (a worker of
+    an earlier sweep on this host, alive, or one on another host): two writers would share it."""
+    for run in todo:
+        if statuses[run.name] != "running":
+            continue
+        try:
+            config = read_json(folder / RUNS / run.name / CONFIG)
+        except (OSError, ValueError):
+            continue
+        raise OptionError(
+            "out",
+            f"run {run.name!r} is still being written by process {config.get('pid')} on "
+            f"{config.get('host')!r} (a worker of an earlier sweep); stop it or wait for it, "
+            "then resume",
+        )
+
+
 def _prepare(folder: Path, spec: SweepSpec) -> bool:
     """OptionError unless `folder` is free or holds this very sweep; True if it existed."""
     if folder.exists() and not folder.is_dir():
@@ -181,6 +199,7 @@ def _prepare(folder: Path, spec: SweepSpec) -> bool:
             )
         return True
     if folder.is_dir() and any(folder.iterdir()):
+        Lock(folder).check_free()  # a sweep still checking its data has no sweep.toml yet
         raise OptionError("out", f"{str(folder)!r} exists and is not a sweep folder")
     return folder.is_dir()
 
@@ -226,14 +245,13 @@ def run_sweep(
 
     table(lang)
     _check_settings(executor, jobs, threads, address, storage)
-    planned = spec.runs()
-    if len(planned) > MAX_RUNS and not yes:
-        confs = len(spec.configurations())
+    if spec.size() > MAX_RUNS and not yes:  # from the axes, before any run is listed
         raise OptionError(
             "yes",
-            f"the sweep has {len(planned):,} runs ({confs:,} configurations × "
-            f"{len(spec.seeds)} seeds), more than {MAX_RUNS:,}; pass `yes=True` to train them all",
+            f"the sweep has {spec.size():,} runs ({spec.axes_text()}), more than "
+            f"{MAX_RUNS:,}; pass `yes=True` to train them all",
         )
+    planned = spec.runs()
     checks = check_configurations(spec)
     folder = Path(out) if out is not None else default_folder(spec)
     existed = _prepare(folder, spec)
@@ -269,6 +287,7 @@ def run_sweep(
     try:
         statuses = {run.name: _status(folder / RUNS / run.name) for run in planned}
         todo = [run for run in planned if statuses[run.name] not in FINAL]
+        _no_live_writer(folder, todo, statuses)
         skipped = len(planned) - len(todo)
         progress = SweepProgress(len(planned), skipped, quiet=quiet)
         known: dict[str, tuple[str, str]] = {}

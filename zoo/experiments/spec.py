@@ -29,6 +29,7 @@ from zoo.jsonable import to_jsonable
 from zoo.registry import canonical
 
 MAX_RUNS = 1000  # more than this needs `yes=True`: a typo in a grid should not start a week
+MAX_SWEEP = 100_000  # more than this is refused even with `yes=True`: checked from the axes
 # Options the sweep itself sets for every run, and options one worker process holds for all
 # the runs it trains: neither can be given per configuration.
 SET_BY_SWEEP = ("seed", "out", "quiet", "run_name", "on_epoch")
@@ -60,9 +61,11 @@ def value_text(value: Any) -> str:
 
 def _plain(value: Any, where: str) -> Any:
     """A JSON/TOML value (tuples become lists); None and other objects are refused."""
+    if isinstance(value, float) and not math.isfinite(value):  # before JSON turns it to None
+        raise OptionError(where, f"takes a finite number, not {value!r}")
     value = to_jsonable(value)
     if isinstance(value, float) and not math.isfinite(value):
-        raise OptionError(where, "takes a finite number")
+        raise OptionError(where, f"takes a finite number, not {value!r}")
     if value is None or isinstance(value, dict):
         raise OptionError(where, f"{value!r} is not a value an option takes")
     if isinstance(value, list):
@@ -138,8 +141,24 @@ class SweepSpec:
             variants=[_options(v, "variants", swept=True) for v in (variants or [])],
             seeds=_seeds(1 if seeds is None else seeds, first_seed),
         )
+        spec._check_size()
         spec._check()
         return spec
+
+    def _check_size(self) -> None:
+        if self.size() > MAX_SWEEP:
+            raise OptionError(
+                "grid" if self.grid else "seeds",
+                f"the sweep would have {self.size():,} runs ({self.axes_text()}), more than the "
+                f"{MAX_SWEEP:,} one sweep folder holds; sweep fewer values",
+            )
+
+    def axes_text(self) -> str:
+        parts = [f"{len(v)} {flag_name(k)}" for k, v in self.grid.items()]
+        if self.variants:
+            parts.append(f"{len(self.variants)} variant{'s' * (len(self.variants) > 1)}")
+        parts.append(f"{len(self.seeds)} seed{'s' * (len(self.seeds) > 1)}")
+        return " × ".join(parts)
 
     def _check(self) -> None:
         for name in self.grid:
@@ -152,16 +171,39 @@ class SweepSpec:
                     raise OptionError(
                         "grid", f"{name} is swept in the grid and set by variant {number}"
                     )
-        seen: dict[str, int] = {}
-        for conf in self.configurations():
-            key = json.dumps(conf.options, sort_keys=True)
-            if key in seen:
+        # Grid values are distinct on each axis and no grid option is set by a variant, so two
+        # configurations are the same only where two variants are: compared without expanding
+        # the grid, which may be large.
+        points = self.size() // len(self.seeds) // max(1, len(self.variants))
+        merged = [json.dumps({**self.options, **v}, sort_keys=True) for v in self.variants]
+        for j, key in enumerate(merged):
+            if key in merged[:j]:
+                i = merged.index(key)
                 raise OptionError(
-                    "variants" if self.variants else "grid",
-                    f"configurations {seen[key]} and {conf.number} are the same "
-                    f"({conf.label or 'no options'})",
+                    "variants",
+                    f"configurations {i * points + 1} and {j * points + 1} are the same "
+                    f"({self._label_of(j * points)})",
                 )
-            seen[key] = conf.number
+
+    def size(self) -> int:
+        """The number of runs, from the axes alone (nothing is expanded)."""
+        count = max(1, len(self.variants)) * len(self.seeds)
+        for values in self.grid.values():
+            count *= len(values)
+        return count
+
+    def _label_of(self, index: int) -> str:
+        """The label of configuration `index` (0-based), without expanding the others."""
+        points = max(1, self.size() // len(self.seeds) // max(1, len(self.variants)))
+        variant = self.variants[index // points] if self.variants else {}
+        point, rest = {}, index % points
+        for name in reversed(list(self.grid)):
+            values = self.grid[name]
+            point[name] = values[rest % len(values)]
+            rest //= len(values)
+        values = {**variant, **point}
+        ordered = {k: values[k] for k in self.swept() if k in values}
+        return Configuration(index + 1, ordered, {}).label
 
     # -- expansion ---------------------------------------------------------------------------
     def swept(self) -> list[str]:
@@ -351,6 +393,8 @@ def _seeds(seeds: int | Iterable[int], first: Any) -> list[int]:
     if isinstance(seeds, int):
         if seeds < 1:
             raise OptionError("seeds", f"must be at least 1, got {seeds}")
+        if seeds > MAX_SWEEP:  # before a list of them is made
+            raise OptionError("seeds", f"at most {MAX_SWEEP:,} seeds, got {seeds:,}")
         seeds = range(first, first + seeds)
     elif first:
         raise OptionError("seed", "give the seeds as a list, or a count and a first `seed=`")

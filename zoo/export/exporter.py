@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from zoo.errors import ExportError, OptionError, RunFolderError, ZooError
+from zoo.errors import ExportError, OptionError, RunFolderError, WriteError, ZooError
 from zoo.export.extras import require
 from zoo.export.formats import FORMAT_SPECS, Format, held_back
 from zoo.export.inputs import RunInputs, run_inputs
@@ -230,6 +232,9 @@ def export_run(
             except ZooError:
                 raise
             except Exception as err:  # a converter refusing an op of the user's model
+                reason = write_failure(err)
+                if reason is not None:  # or the disk refusing the bytes: not the model's fault
+                    raise WriteError(path, reason) from None
                 first = str(err).strip().splitlines()[0] if str(err).strip() else ""
                 raise ExportError(
                     f"{spec.title} cannot hold model {model.name!r}: {type(err).__name__}: {first}"
@@ -270,6 +275,33 @@ def export_run(
         inputs=inputs.source,
         difference=difference,
     )
+
+
+# What the disk says when it refuses bytes, in OSError's errno or in the text a converter
+# (TensorFlow's C++ file system, tf2onnx, the LiteRT converter) wraps it into.
+WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO, errno.EACCES)
+WRITE_TEXTS = {
+    "no space left on device": errno.ENOSPC,
+    "disk quota exceeded": errno.EDQUOT,
+    "file too large": errno.EFBIG,
+    "read-only file system": errno.EROFS,
+    "permission denied": errno.EACCES,
+}
+
+
+def write_failure(err: BaseException) -> str | None:
+    """The reason a write failed, if `err` (or what it wraps) is the disk refusing bytes."""
+    seen: set[int] = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        if isinstance(err, OSError) and err.errno in WRITE_ERRNOS:
+            return err.strerror or os.strerror(err.errno)
+        text = str(err).lower()
+        for phrase, number in WRITE_TEXTS.items():
+            if phrase in text:
+                return os.strerror(number)
+        err = err.__cause__ or err.__context__
+    return None
 
 
 def _raw_pixels(run: RunFolder, inputs: RunInputs) -> bool:

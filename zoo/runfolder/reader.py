@@ -189,8 +189,33 @@ class RunFolder:
         return [name for name in expected if not (self.path / name).is_file()]
 
     def load_model(self):
-        """The run's saved Keras model (imports Keras); None when the folder has none."""
-        return load_model(self.path / fmt.MODEL) if self.model_path else None
+        """The run's saved Keras model (imports Keras); None when the folder has none.
+
+        RunFolderError naming model.keras when its input or output shape is not the one
+        config.json describes (a model copied in from another run)."""
+        if not self.model_path:
+            return None
+        model = load_model(self.model_path)
+        self.check_model(model)
+        return model
+
+    def check_model(self, model) -> None:
+        """RunFolderError unless `model` takes config.json's input shape and gives its outputs."""
+        where = f"{self.model_path or self.path / fmt.MODEL} does not match {fmt.CONFIG}"
+        try:
+            inputs = tuple(model.inputs[0].shape[1:])
+            units = model.outputs[0].shape[-1]
+        except (AttributeError, IndexError, TypeError):
+            raise RunFolderError(f"{where}: it has no single input and output") from None
+        if self.input_shape and inputs != self.input_shape:
+            raise RunFolderError(
+                f"{where}: it takes inputs of shape {list(inputs)}, the run's data "
+                f"{list(self.input_shape)}"
+            )
+        expected = self.objective.units
+        one_per_class = self.is_classification and units == self.objective.num_classes
+        if units != expected and not one_per_class:
+            raise RunFolderError(f"{where}: it gives {units} outputs, the run's head {expected}")
 
 
 def load_model(path: str | Path):
@@ -200,6 +225,10 @@ def load_model(path: str | Path):
     select_backend(None)  # a junk $KERAS_BACKEND is a message, not Keras's import traceback
     import keras
 
+    if not zipfile.is_zipfile(path):  # Keras would say "File not found" of it
+        raise RunFolderError(
+            f"cannot load {path}: it is not a Keras model file (no .keras archive)"
+        )
     try:
         return keras.saving.load_model(path, compile=False)
     except Exception as err:  # a file on disk: truncated, edited, or not Keras's at all
@@ -286,7 +315,12 @@ def check_config(config: dict[str, Any], path: Path) -> None:
             f"({fmt.FORMAT_VERSION}); upgrade zoo"
         )
     classes = config.get("class_names") or []
-    if config.get("task", "classification") == "classification" and classes:
+    if config.get("task", "classification") == "classification":
+        if not classes:  # `zoo train` always names them; every table and figure uses them
+            raise RunFolderError(
+                f"{path}: 'class_names' is missing or empty; a classification run lists its "
+                "classes there"
+            )
         n = config.get("num_classes")
         if n is not None and n != len(classes):
             raise RunFolderError(

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.errors import OptionError, WriteError
-from zoo.files import atomic_path, json_text, write_json, write_text
+from zoo.files import atomic_path, json_text, sync_file, sync_folder, write_json, write_text
 from zoo.runfolder import format as fmt
 
 CONFIG_RESERVE = 256 * 1024  # bytes set aside for the final config.json
@@ -120,7 +120,9 @@ class RunWriter:
                 with open(self._reserve, "r+b") as f:
                     f.write(data)
                     f.truncate(len(data))
+                sync_file(self._reserve)
                 os.replace(self._reserve, target)
+                sync_folder(target.parent)
             except OSError as err:
                 raise WriteError(target, err.strerror or str(err)) from None
         else:

@@ -31,6 +31,7 @@ JSON_LIMIT = 1024 * 1024  # bytes of a /api/predict request: a 32x32x3 image is 
 DRAIN_LIMIT = 64 * 1024 * 1024  # an oversized upload is read and dropped up to here, so the
 # browser gets the refusal instead of a reset connection; beyond it the connection is closed
 TIMEOUT_S = 30  # a client that stops sending is dropped, not waited for
+JSON_DEPTH = 16  # a predict request nests 2 levels; far deeper is an attack on the parser
 HEADERS = {
     # Only this server's own files: the page can load nothing from the internet.
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; "
@@ -42,12 +43,17 @@ HEADERS = {
 
 
 def is_loopback(host: str) -> bool:
-    if host == "localhost":
+    """Whether `host` is this machine alone: "localhost", 127.0.0.0/8, ::1, or an IPv4 loopback
+    address mapped into IPv6 (::ffff:127.0.0.1), however it is spelled."""
+    name = host.strip("[]").rstrip(".").lower()
+    if name == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
+        address = ipaddress.ip_address(name)
     except ValueError:
         return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
 def exposure_warning(host: str) -> str | None:
@@ -76,10 +82,15 @@ class App:
 
     def _index(self, query: dict, key: str, items: list):
         values = query.get(key)
+        if not values:
+            return None
         try:
-            return items[int(values[0])] if values else None
-        except (ValueError, IndexError):
-            raise Refused(404, f"No {key} of that number.") from None
+            number = int(values[0])
+        except ValueError:
+            number = -1
+        if not 0 <= number < len(items):  # -1 is no run, not the last one
+            raise Refused(404, f"No {key} of that number.")
+        return items[number]
 
     def _group(self, number) -> ImageGroup:
         if type(number) is not int or not 0 <= number < len(self.groups):  # True is no group
@@ -176,11 +187,13 @@ def make_handler(app: App, allowed_hosts: set[str] | None):
         def log_message(self, format, *args):  # noqa: A002 - the base class's name
             pass  # a terminal line per request is noise; refusals are on the page
 
-        def _send(self, status: int, kind: str, body: bytes, close: bool = False) -> None:
+        def _send(
+            self, status: int, kind: str, body: bytes, close: bool = False, extra=None
+        ) -> None:
             self.send_response(status)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
-            for key, value in HEADERS.items():
+            for key, value in {**HEADERS, **(extra or {})}.items():
                 self.send_header(key, value)
             if close:
                 self.send_header("Connection", "close")
@@ -190,7 +203,11 @@ def make_handler(app: App, allowed_hosts: set[str] | None):
                 self.wfile.write(body)
 
         def _refuse(self, refused: Refused, close: bool = False) -> None:
-            self._send(*App.json({"error": refused.message}, refused.status), close=close)
+            extra = {}
+            if refused.retry_after is not None:
+                extra["Retry-After"] = str(refused.retry_after)
+            body = App.json({"error": refused.message}, refused.status)
+            self._send(*body, close=close, extra=extra)
 
         def _checked(self) -> tuple[str, dict] | None:
             if allowed_hosts is not None and self.headers.get("Host", "") not in allowed_hosts:
@@ -254,9 +271,12 @@ def make_handler(app: App, allowed_hosts: set[str] | None):
                 if path == "/api/image":
                     return app.upload(self._body(UPLOAD_LIMIT))
                 if path == "/api/predict":
+                    body = self._body(JSON_LIMIT)
+                    if json_depth(body) > JSON_DEPTH:
+                        raise Refused(400, f"The JSON is nested deeper than {JSON_DEPTH} levels.")
                     try:
-                        request = json.loads(self._body(JSON_LIMIT))
-                    except (ValueError, UnicodeDecodeError):
+                        request = json.loads(body)
+                    except (ValueError, UnicodeDecodeError, RecursionError):
                         raise Refused(400, "Expected JSON.") from None
                     return app.predict(request)
                 raise Refused(404, "Not found.")
@@ -266,9 +286,33 @@ def make_handler(app: App, allowed_hosts: set[str] | None):
     return Handler
 
 
+def json_depth(body: bytes) -> int:
+    """How deeply the arrays and objects of `body` nest (brackets inside strings not counted);
+    checked before parsing, so that no request can make the parser recurse without end."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
 class Server(ThreadingHTTPServer):
     daemon_threads = True  # Ctrl-C does not wait for a slow client
     allow_reuse_address = True
+    request_queue_size = 256  # a burst of a page's requests is queued, not reset (default 5)
 
 
 def bind(host: str, port: int) -> Server:
@@ -291,9 +335,12 @@ def bind(host: str, port: int) -> Server:
 def attach(server: Server, app: App, host: str) -> None:
     """Serve `app` from now on; on a loopback address only for this machine's host names."""
     allowed = None
-    if is_loopback(host):
+    bound = server.server_address[0]  # what the name resolved to, not how it was spelled
+    if is_loopback(host) or is_loopback(bound):
         port = server.server_address[1]
-        allowed = {f"{name}:{port}" for name in ("localhost", "127.0.0.1", "[::1]", host)}
+        names = {"localhost", "127.0.0.1", "[::1]", host, bound}
+        names |= {f"[{n.strip('[]')}]" for n in names if ":" in n}
+        allowed = {f"{name}:{port}" for name in names if ":" not in name or name[0] == "["}
     server.RequestHandlerClass = make_handler(app, allowed)
 
 

@@ -1,0 +1,238 @@
+"""Sweeps under races and abuse: the folder's lock, sizes checked from the axes, a resume that
+never shares a run with a live writer, and workers that stop when their sweep is killed."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from zoo.cli import cli
+from zoo.errors import OptionError
+from zoo.experiments import SweepSpec
+from zoo.experiments.folder import LOCK, Lock
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def zoo(*args):
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    return result.exit_code, result.output
+
+
+# -- the lock ----------------------------------------------------------------------------------
+def _contend(folder: str, holders, most, start, rounds: int) -> None:
+    start.wait()
+    won = 0
+    while won < rounds:
+        lock = Lock(Path(folder))
+        try:
+            lock.acquire()
+        except OptionError:
+            continue
+        with holders.get_lock():
+            holders.value += 1
+            most.value = max(most.value, holders.value)
+        time.sleep(0.001)
+        with holders.get_lock():
+            holders.value -= 1
+        lock.release()
+        won += 1
+
+
+def test_many_concurrent_acquirers_never_hold_the_lock_together(tmp_path):
+    context = multiprocessing.get_context("fork")
+    holders, most = context.Value("i", 0), context.Value("i", 0)
+    start = context.Barrier(8)
+    procs = [
+        context.Process(target=_contend, args=(str(tmp_path), holders, most, start, 25))
+        for _ in range(8)
+    ]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(timeout=120)
+    assert [proc.exitcode for proc in procs] == [0] * 8
+    assert most.value == 1
+    assert not (tmp_path / LOCK).exists()
+
+
+def test_a_lock_file_left_behind_is_free_and_a_held_one_names_its_holder(tmp_path):
+    (tmp_path / LOCK).write_text("")  # what a sweep killed between create and write leaves
+    first = Lock(tmp_path)
+    first.acquire()
+    with pytest.raises(OptionError, match="already running") as caught:
+        Lock(tmp_path).acquire()
+    assert f"{socket.gethostname()} {os.getpid()}" in caught.value.message
+    first.release()
+    second = Lock(tmp_path)
+    second.acquire()
+    second.release()
+
+
+def test_a_second_sweep_while_the_first_checks_its_data_is_told_it_is_running(tmp_path):
+    folder = tmp_path / "sweep"
+    folder.mkdir()
+    holder = Lock(folder)
+    holder.acquire()  # the first sweep, before it has written sweep.toml
+    try:
+        code, output = zoo("sweep", "mlp", "gaussians", "--epochs", "1", "--out", folder)
+    finally:
+        holder.release()
+    assert code == 2 and "already running" in output, output
+
+
+# -- sizes -------------------------------------------------------------------------------------
+def test_a_huge_grid_is_refused_from_its_axes_at_once(tmp_path):
+    values = ",".join(str(v) for v in range(1, 11))
+    args = [
+        a
+        for name in ("hidden", "epochs", "batch-size", "l2", "lr", "patience")
+        for a in ("--grid", f"{name}={values}")
+    ]
+    started = time.perf_counter()
+    code, output = zoo("sweep", "mlp", "digits", *args, "--out", tmp_path / "s")
+    assert code == 2 and "1,000,000 runs" in output and "100,000" in output, output
+    assert time.perf_counter() - started < 5  # nothing was expanded
+    code, output = zoo("sweep", "mlp", "digits", "--seeds", "1000000000000", "--out", tmp_path)
+    assert code == 2 and "at most 100,000 seeds" in output, output
+    assert not (tmp_path / "s").exists()
+
+
+def test_more_than_a_thousand_runs_ask_for_yes_before_anything_is_built(tmp_path):
+    code, output = zoo(
+        "sweep",
+        "mlp",
+        "digits",
+        "--grid",
+        "lr=0.1,0.2",
+        "--grid",
+        "hidden=" + ",".join(str(h) for h in range(1, 26)),
+        "--seeds",
+        "30",
+        "--out",
+        tmp_path / "s",
+    )
+    assert code == 2 and "1,500 runs (2 lr × 25 hidden × 30 seeds)" in output, output
+    assert "--yes" in output and not (tmp_path / "s").exists()
+
+
+def test_same_variants_are_found_without_expanding_the_grid():
+    with pytest.raises(OptionError, match="configurations 1 and 4 are the same"):
+        SweepSpec.create(
+            "mlp",
+            "digits",
+            grid={"lr": [0.1, 0.2, 0.3]},
+            variants=[{"mode": "batch"}, {"mode": "batch"}],
+        )
+    spec = SweepSpec.create(
+        "mlp",
+        "digits",
+        grid={"lr": [0.1, 0.2], "hidden": [3, 5, 7]},
+        variants=[{"mode": "batch"}, {"mode": "sample"}],
+        seeds=2,
+    )
+    assert spec.size() == len(spec.runs()) == 24
+
+
+def test_infinite_and_nan_grid_values_are_named(tmp_path):
+    toml = tmp_path / "g.toml"
+    toml.write_text('model = "mlp"\ndataset = "digits"\n[grid]\nlr = [inf, nan]\n')
+    code, output = zoo("sweep", toml, "--out", tmp_path / "s")
+    assert code == 2 and "takes a finite number, not inf" in output, output
+
+
+# -- a resume and a live writer ----------------------------------------------------------------
+def test_a_resume_never_retrains_a_run_another_process_still_writes(tmp_path):
+    spec = SweepSpec.create("mlp", "gaussians", options={"epochs": 1}, grid={"hidden": [3]})
+    folder = tmp_path / "sweep"
+    (folder / "runs").mkdir(parents=True)
+    (folder / "sweep.toml").write_text(spec.to_toml(), encoding="utf-8")
+    run = spec.runs()[0]
+    writer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        run_folder = folder / "runs" / run.name
+        run_folder.mkdir()
+        config = {
+            "status": "running",
+            "pid": writer.pid,
+            "host": socket.gethostname(),
+            "model": "mlp",
+            "dataset": "gaussians",
+            "format_version": 1,
+        }
+        (run_folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+        code, output = zoo("sweep", folder)
+        assert code == 2 and "still being written by process" in output, output
+        assert json.loads((run_folder / "config.json").read_text())["pid"] == writer.pid
+    finally:
+        writer.kill()
+        writer.wait()
+
+
+def _proc_state(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux's")
+def test_a_worker_stops_and_marks_its_run_when_its_sweep_is_killed(tmp_path):
+    out = tmp_path / "sweep"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    args = [
+        "sweep",
+        "mlp",
+        "gaussians",
+        "--grid",
+        "hidden=3,5",
+        "--epochs",
+        "30000",
+        "--no-stack",
+        "--jobs",
+        "1",
+        "--out",
+        str(out),
+        "-q",
+    ]
+    sweep = subprocess.Popen(
+        [sys.executable, "-c", "from zoo.cli import main; main()", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    config_path, pid = None, None
+    try:
+        for _ in range(600):
+            for path in out.glob("runs/*/config.json"):
+                config = json.loads(path.read_text("utf-8") or "{}")
+                if config.get("status") == "running" and config.get("pid"):
+                    config_path, pid = path, config["pid"]
+            if pid or sweep.poll() is not None:
+                break
+            time.sleep(0.2)
+        assert pid, "no run started"
+        sweep.send_signal(signal.SIGKILL)
+        sweep.wait()
+        for _ in range(300):  # the orphan stops and says so
+            if _proc_state(pid) in (None, "Z"):
+                break
+            time.sleep(0.1)
+        assert _proc_state(pid) in (None, "Z"), "the worker outlived its sweep"
+        assert json.loads(config_path.read_text("utf-8"))["status"] == "interrupted"
+    finally:
+        if sweep.poll() is None:
+            sweep.kill()
+        if pid and _proc_state(pid) not in (None, "Z"):
+            os.kill(pid, signal.SIGKILL)
