@@ -69,8 +69,11 @@ sys.path.insert(0, str(ROOT))
 LAB_NORM = {"mean": (0.5074, 0.4867, 0.4411), "std": (0.2011, 0.1987, 0.2025), "scale": 1 / 255}
 LR = 0.005
 LAB_CLASSES = (0, 55, 58)
-TARGETS = {"lab: batch 128": 10.0}  # least ratio of total time against plain fit
-COMMAND_TARGET_S = 8.0
+# least ratio of total time against plain fit, by (regime, trainer); steady: of steady epochs
+TARGETS = {("lab: batch 128", "zoo, first run"): 15.0, ("lab: batch 128", "zoo, cache warm"): 20.0}
+STEADY_TARGETS = {"lab: batch 128": 25.0}
+PER_SAMPLE_TARGET_MS = 15.0  # steady epoch of 1,500 single-example updates: 100,000 samples/s
+COMMAND_TARGET_S = 6.0
 
 
 @dataclass(frozen=True)
@@ -381,14 +384,22 @@ def training_table(rows: list[dict]) -> str:
     for r in rows:
         base = fit[r["regime"]]
         total_ratio, steady_ratio = base["total"] / r["total"], base["steady"] / r["steady"]
-        mark = ""
-        target = TARGETS.get(r["regime"])
-        if target and r["trainer"].startswith("zoo"):
+        mark = steady_mark = ms_mark = ""
+        zoo = r["trainer"].startswith("zoo")
+        target = TARGETS.get((r["regime"], r["trainer"]))
+        if target:
             mark = f" ({'meets' if total_ratio >= target else 'misses'} {target:.0f}x)"
+        steady_target = STEADY_TARGETS.get(r["regime"])
+        if steady_target and zoo:
+            verdict = "meets" if steady_ratio >= steady_target else "misses"
+            steady_mark = f" ({verdict} {steady_target:.0f}x)"
+        if r["regime"] == "per-sample" and zoo:
+            verdict = "meets" if r["steady"] * 1000 <= PER_SAMPLE_TARGET_MS else "misses"
+            ms_mark = f" ({verdict} {PER_SAMPLE_TARGET_MS:.0f} ms)"
         lines.append(
             f"| {r['regime']} | {r['trainer']} | {r['epochs']} | {r['total']:.2f} "
-            f"| {r['first']:.2f} | {r['steady'] * 1000:.1f} | {total_ratio:.1f}x{mark} "
-            f"| {steady_ratio:.1f}x | {r['loss']:.4f} | {r['val_accuracy']:.3f} |"
+            f"| {r['first']:.2f} | {r['steady'] * 1000:.1f}{ms_mark} | {total_ratio:.1f}x{mark} "
+            f"| {steady_ratio:.1f}x{steady_mark} | {r['loss']:.4f} | {r['val_accuracy']:.3f} |"
         )
     return "\n".join(lines)
 
@@ -403,8 +414,8 @@ def command_table(rows: list[dict], repeats: int) -> str:
         runs = ", ".join(f"{t:.1f}" for t in r["times"])
         mark = ""
         if r["command"].startswith("zoo"):
-            verdict = "meets" if median < COMMAND_TARGET_S else "misses"
-            mark = f" ({verdict} < {COMMAND_TARGET_S:.0f} s)"
+            verdict = "meets" if median <= COMMAND_TARGET_S else "misses"
+            mark = f" ({verdict} <= {COMMAND_TARGET_S:.0f} s)"
         lines.append(f"| {r['command']} | {median:.1f}{mark} | {runs} | {r['first']:.1f} |")
     return "\n".join(lines)
 

@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from run_fixtures import make_run_folder
-from trained_runs import cifar_runs
 
 from zoo.cli import cli
 from zoo.errors import ExportError, MissingExtraError, OptionError
@@ -30,9 +29,9 @@ def zoo(*args):
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def runs(cifar_runs_copy):
     """An MLP run and a user's own small CNN run, both on the CIFAR-100 fixture."""
-    return cifar_runs(tmp_path_factory.mktemp("export"))
+    return cifar_runs_copy
 
 
 def test_test_data(run_dir: Path) -> tuple[np.ndarray, np.ndarray]:

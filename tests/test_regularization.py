@@ -240,7 +240,9 @@ def test_no_penalty_and_no_dropout_is_the_plain_model():
 
 
 def test_run_records_the_penalty_in_the_loss_and_the_regularisation_in_its_config(tmp_path):
-    run = zoo.train("mlp", blobs(), epochs=2, l2=0.5, dropout=0.3, out=str(tmp_path), quiet=True)
+    run = zoo.train(
+        "mlp", blobs(), epochs=2, l2=0.5, dropout=0.3, out=str(tmp_path), quiet=True, report=False
+    )
     plain = zoo.train("mlp", blobs(), epochs=2, out=None, quiet=True)
     # a large penalty: the training loss of the first epoch is far above the plain run's
     assert run.history[0]["loss"] > plain.history[0]["loss"] + 1.0

@@ -117,7 +117,7 @@ def test_every_model_trains_saves_and_reloads_with_the_same_predictions(name, tm
 
     dataset = COMPATIBLE[name]
     data = dataset() if callable(dataset) else zoo.load_dataset(dataset)
-    run = zoo.train(name, data, epochs=1, out=str(tmp_path), quiet=True)
+    run = zoo.train(name, data, epochs=1, out=str(tmp_path), quiet=True, report=False)
     reloaded = read_run_folder(run.folder).load_model()
     np.testing.assert_allclose(
         model_outputs(reloaded, data.x_test), model_outputs(run.model, data.x_test), atol=1e-6

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
-from trained_runs import TRAIN, cifar_runs
+from trained_runs import TRAIN
 
 from zoo.runfolder import read_run_folder
 from zoo.serve.images import UPLOAD_LIMIT, shift
@@ -41,13 +41,13 @@ START_S = 180  # Keras and three models load before the server listens
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def runs(cifar_runs_copy):
     """The MLP and a small CNN on the CIFAR-100 fixture, and an MLP on iris (a form)."""
     import zoo
 
-    folder = tmp_path_factory.mktemp("serve")
-    found = cifar_runs(folder)
-    found["iris"] = zoo.train("mlp", "iris", **{**TRAIN, "out": folder / "reports"}).folder
+    found = dict(cifar_runs_copy)
+    reports = found["mlp"].parent
+    found["iris"] = zoo.train("mlp", "iris", **{**TRAIN, "out": reports}).folder
     return found
 
 

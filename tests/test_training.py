@@ -115,7 +115,7 @@ def test_metrics_equal_scikit_learns(digits_run):
 
 def test_a_new_run_never_overwrites_an_old_folder(tmp_path):
     folders = {
-        zoo.train("logistic", "iris", epochs=1, out=str(tmp_path), quiet=True).folder
+        zoo.train("logistic", "iris", epochs=1, out=str(tmp_path), quiet=True, report=False).folder
         for _ in range(2)
     }
     assert len(folders) == 2
@@ -134,7 +134,14 @@ def test_saved_model_takes_raw_inputs(digits_run):
 
 def test_divergence_stops_at_once_and_keeps_the_folder(tmp_path):
     run = zoo.train(
-        "linear", "sigmoid-1d", mode="batch", lr=1e4, epochs=50, out=str(tmp_path), quiet=True
+        "linear",
+        "sigmoid-1d",
+        mode="batch",
+        lr=1e4,
+        epochs=50,
+        out=str(tmp_path),
+        quiet=True,
+        report=False,
     )
     assert run.status == "diverged"
     assert len(run.history) == run.config["diverged_epoch"] < 50
