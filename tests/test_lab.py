@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -277,3 +278,61 @@ def test_each_hint_of_lab_2s_report_pasted_gives_a_run_paired_with_the_base(lab2
     text = pdf_text(folder / "report.pdf")
     assert "No run differs from another only in its conv blocks" not in text
     assert "points against the base variant" in text
+
+
+def _interrupted(run_folder: Path) -> None:
+    config = json.loads((run_folder / "config.json").read_text())
+    config.update(status="interrupted", stop_signal="SIGINT")
+    (run_folder / "config.json").write_text(json.dumps(config))
+
+
+def test_an_interrupted_lab_2_resumes_keeping_what_finished(lab2_folder, tmp_path):
+    import shutil
+
+    source, data = lab2_folder
+    folder = tmp_path / "lab2"
+    shutil.copytree(source, folder)
+    runs = {json.loads((p / "config.json").read_text())["comment"]: p
+            for p in (folder / "runs").iterdir()}  # fmt: skip
+    stride = next(p for c, p in runs.items() if "stride" in c.lower())
+    kept = [p for p in runs.values() if p != stride]
+    _interrupted(stride)  # as Ctrl-C during the third tactic leaves it
+    for path in (folder / "shift", folder / "onnx", folder / "report.pdf"):
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    code, out = zoo(
+        "lab", "2", "--group", "2", "--variant", "5", "--data-dir", data, "--out", folder,
+        "--epochs", "2", "--lang", "en",
+    )  # fmt: skip
+    assert code == 0, out
+    assert "Resuming the unfinished lab" in out
+    assert all(p.is_dir() for p in kept) and not stride.exists()
+    statuses = [json.loads((p / "config.json").read_text())["status"]
+                for p in (folder / "runs").iterdir()]  # fmt: skip
+    assert len(statuses) == len(runs) and "interrupted" not in statuses
+    assert (folder / "shift" / "shift.json").is_file() and (folder / "report.pdf").is_file()
+    code, out = zoo("lab", "2", "--group", "2", "--variant", "5", "--data-dir", data,
+                    "--out", folder)  # fmt: skip
+    assert code == 2 and "already holds a lab" in out  # finished: nothing to resume
+
+
+def test_an_interrupted_lab_1_resumes_from_the_task_it_stopped_in(lab_folder, tmp_path):
+    import shutil
+
+    source, data = lab_folder
+    folder = tmp_path / "lab1"
+    shutil.copytree(source, folder)
+    task2 = next((folder / "task2").iterdir())
+    _interrupted(task2)
+    (folder / "report.pdf").unlink()
+    base = sorted((folder / "runs").iterdir())
+    code, out = zoo(
+        "lab", "1", "--group", "2", "--variant", "5", "--data-dir", data, "--out", folder,
+        "--epochs", "3", "-q",
+    )  # fmt: skip
+    assert code == 0, out
+    assert not task2.exists() and len(list((folder / "task2").iterdir())) == 1
+    assert sorted((folder / "runs").iterdir()) == base  # task 3 had finished: kept
+    assert (folder / "report.pdf").is_file()
+    code, out = zoo("lab", "1", "--group", "2", "--variant", "6", "--data-dir", data,
+                    "--out", folder)  # fmt: skip
+    assert code == 2 and "variant 5" in out  # another variant's folder is never resumed

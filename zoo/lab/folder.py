@@ -45,6 +45,7 @@ LAB_FILE = "lab.json"
 TASK1, TASK2, RUNS = "task1", "task2", "runs"
 FC, SHIFT, ONNX = "fc", "shift", "onnx"  # lab 2
 EXPORTS = "exports.json"  # in ONNX: what was written and how it was checked
+SHIFT_FILE = "shift.json"  # in SHIFT: what `zoo shift` measured
 LABS = (1, 2)
 
 
@@ -127,23 +128,67 @@ def check_same_variant(lab: Lab, group: str | None, variant: int | None, folder:
         raise OptionError("group", f"{folder} holds group {lab.group}, not {group}")
 
 
-def prepare_folder(out: str | Path | None, lab: Lab, create: bool = True) -> Path:
-    """A new lab folder: `out`, or reports/lab<N>-<group>-v<variant> (numbered when taken);
+def finished_run(folder: Path, task: str, comments: set[str] | None = None) -> RunFolder | None:
+    """The newest finished run of `task` (whose comment is one of `comments`, if given)."""
+    runs = [r for r in lab_runs(folder, task) if r.finished]
+    if comments is not None:
+        runs = [r for r in runs if r.config.get("comment") in comments]
+    return runs[-1] if runs else None
+
+
+def drop_unfinished(folder: Path, task: str, comments: set[str] | None = None) -> None:
+    """Remove the lab's own runs of `task` that an interruption left unfinished (a resumed lab
+    trains them again); runs a student added are never touched."""
+    import shutil
+
+    for run in lab_runs(folder, task):
+        if run.finished or (comments is not None and run.config.get("comment") not in comments):
+            continue
+        if run.status == "running":  # a live process still writes it
+            raise OptionError(
+                "out", f"{run.path} is still being trained by process {run.config.get('pid')}"
+            )
+        shutil.rmtree(run.path)
+
+
+def _holds_this_lab(folder: Path, lab: Lab) -> bool:
+    """True if `folder` holds this very lab (same lab, group and variant); OptionError if it
+    holds another one; False if it holds none."""
+    if not (folder / LAB_FILE).exists():
+        return False
+    theirs = read_lab(folder)
+    if theirs.lab != lab.lab:
+        raise OptionError("out", f"{folder} holds lab {theirs.lab}, not lab {lab.lab}")
+    check_same_variant(theirs, lab.group, lab.variant, folder)
+    return True
+
+
+def prepare_folder(out: str | Path | None, lab: Lab, create: bool = True, complete=None) -> Path:
+    """The lab's folder: `out`, or reports/lab<N>-<group>-v<variant>. A folder that holds this
+    very lab, unfinished, is resumed (`complete(folder)` says whether it is finished); a finished
+    one or another lab is refused; an unrelated folder under the default name gets a number.
     `create=False` only checks that it can be one."""
     from zoo.files import free_path
 
     if out is None:
         slug = "".join(ch if ch.isalnum() else "-" for ch in lab.group).strip("-") or "group"
-        folder = free_path(Path("reports") / f"lab{lab.lab}-{slug}-v{lab.variant}")
+        folder = Path("reports") / f"lab{lab.lab}-{slug}-v{lab.variant}"
+        try:
+            resumable = _holds_this_lab(folder, lab) and not (complete and complete(folder))
+        except OptionError:
+            resumable = False
+        if not resumable:
+            folder = free_path(folder)
     else:
         folder = Path(out)
-        if (folder / LAB_FILE).exists():
-            raise OptionError(
-                "out",
-                f"{folder} already holds a lab; add runs with `zoo train ... --out "
-                f"{folder / RUNS}` and rebuild its report with `report_only=True`",
-            )
-        if folder.is_dir() and any(folder.iterdir()):
+        if _holds_this_lab(folder, lab):
+            if complete is None or complete(folder):
+                raise OptionError(
+                    "out",
+                    f"{folder} already holds a lab; add runs with `zoo train ... --out "
+                    f"{folder / RUNS}` and rebuild its report with `report_only=True`",
+                )
+        elif folder.is_dir() and any(folder.iterdir()):
             raise OptionError("out", f"{folder} already holds files; choose an empty folder")
     if not create:
         return folder
@@ -154,23 +199,31 @@ def prepare_folder(out: str | Path | None, lab: Lab, create: bool = True) -> Pat
     return folder
 
 
-def open_lab(lab: Lab, out, *, data_dir, source, quiet: bool, echo) -> tuple[Path, object, dict]:
+def open_lab(
+    lab: Lab, out, *, data_dir, source, quiet: bool, echo, complete=None
+) -> tuple[Path, object, dict]:
     """Start `lab` for real: print the variant's classes, check the folder can be made, read
     the classes' CIFAR-100 images (before anything is written: a missing archive costs
-    nothing), then make the folder with lab.json. Returns the folder, the data and the
-    options every run of the lab shares."""
+    nothing), then make the folder with lab.json, or resume the unfinished lab it holds
+    (`complete(folder)`: whether a folder's lab is finished). Returns the folder, the data and
+    the options every run of the lab shares."""
     import zoo
     from zoo.files import write_json
     from zoo.i18n import t
 
     names = ", ".join(f"{c['index']} {c['name']}" for c in lab.classes)
     echo(t("lab.classes_line", lab.lang, group=lab.group, variant=lab.variant, classes=names))
-    prepare_folder(out, lab, create=False)  # a taken folder fails before the data is read
+    # a taken folder fails before the data is read
+    folder = prepare_folder(out, lab, create=False, complete=complete)
+    resumed = (folder / LAB_FILE).exists()
     data = zoo.load_dataset(
         "cifar100", classes=[str(i) for i in lab.class_ids], data_dir=data_dir, source=source
     )
-    folder = prepare_folder(out, lab)
-    write_json(folder / LAB_FILE, dataclasses.asdict(lab))
+    folder = prepare_folder(folder, lab, complete=complete)
+    if resumed:  # lab.json stays as the lab began; what is finished is kept
+        echo(t("lab.resumed", lab.lang, folder=folder))
+    else:
+        write_json(folder / LAB_FILE, dataclasses.asdict(lab))
     common = {"lang": lab.lang, "quiet": quiet, "author": lab.author, "group": lab.group}
     common["variant"] = str(lab.variant)
     return folder, data, common

@@ -10,6 +10,8 @@ from zoo.lab.folder import (
     RUNS,
     TASK1,
     TASK2,
+    drop_unfinished,
+    finished_run,
     new_lab,
     open_lab,
     stop_if_interrupted,
@@ -20,6 +22,24 @@ from zoo.lab.variant import Rule
 # and task 3 (FC(10)-ReLU-FC(3), SGD lr 0.005, batch 128, 250 epochs)
 TASK2_OPTIONS = {"hidden": 16, "head": "sigmoid", "loss": "bce", "lr": 0.1, "epochs": 100}
 TASK3_OPTIONS = {"hidden": 10, **LAB1_SETTINGS}
+TASK1_FILE = "manual-regression.json"
+LANGS = ("en", "ru")
+
+
+def _base_comments() -> set[str]:
+    from zoo.i18n import t
+
+    return {t("lab.base_comment", lang) for lang in LANGS}
+
+
+def lab1_complete(folder: Path) -> bool:
+    """Whether every task of the lab in `folder` finished and its report was written."""
+    return (
+        (folder / TASK1 / TASK1_FILE).is_file()
+        and finished_run(folder, TASK2) is not None
+        and finished_run(folder, RUNS, _base_comments()) is not None
+        and (folder / "report.pdf").is_file()
+    )
 
 
 def run_lab1(
@@ -61,29 +81,35 @@ def run_lab1(
         title=title,
     )
     folder, data, common = open_lab(
-        lab, out, data_dir=data_dir, source=source, quiet=quiet, echo=echo
+        lab, out, data_dir=data_dir, source=source, quiet=quiet, echo=echo, complete=lab1_complete
     )
 
     echo(t("lab.running", lang, task=1))
-    from zoo.backend import start_backend
+    if not (folder / TASK1 / TASK1_FILE).is_file():
+        from zoo.backend import start_backend
 
-    start_backend()  # task 1 checks its gradients with TensorFlow: start it quietly
-    result = task1.manual_regression()
-    (folder / TASK1).mkdir(exist_ok=True)
-    task1.plot(result, folder / TASK1, "png", lang)
-    write_example_json(folder / TASK1, "manual-regression", result)
+        start_backend()  # task 1 checks its gradients with TensorFlow: start it quietly
+        result = task1.manual_regression()
+        (folder / TASK1).mkdir(exist_ok=True)
+        task1.plot(result, folder / TASK1, "png", lang)
+        write_example_json(folder / TASK1, "manual-regression", result)
 
     echo(t("lab.running", lang, task=2))
-    comment = t("lab.task2_comment", lang)
-    run = zoo.train(
-        "mlp", "noisy-xor", out=str(folder / TASK2), comment=comment, **TASK2_OPTIONS, **common
-    )
-    stop_if_interrupted(run)
+    if finished_run(folder, TASK2) is None:
+        drop_unfinished(folder, TASK2)
+        comment = t("lab.task2_comment", lang)
+        run = zoo.train(
+            "mlp", "noisy-xor", out=str(folder / TASK2), comment=comment, **TASK2_OPTIONS,
+            **common,
+        )  # fmt: skip
+        stop_if_interrupted(run)
     echo(t("lab.running", lang, task=3))
-    options = {**TASK3_OPTIONS, **({"epochs": epochs} if epochs else {})}
-    comment = t("lab.base_comment", lang)
-    run = zoo.train("mlp", data, out=str(folder / RUNS), comment=comment, **options, **common)
-    stop_if_interrupted(run)
+    if finished_run(folder, RUNS, _base_comments()) is None:
+        drop_unfinished(folder, RUNS, _base_comments())
+        options = {**TASK3_OPTIONS, **({"epochs": epochs} if epochs else {})}
+        comment = t("lab.base_comment", lang)
+        run = zoo.train("mlp", data, out=str(folder / RUNS), comment=comment, **options, **common)
+        stop_if_interrupted(run)
     from zoo.lab.report import write_lab_report
 
     write_lab_report(folder, lang=lang)

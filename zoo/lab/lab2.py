@@ -21,6 +21,9 @@ from zoo.lab.folder import (
     ONNX,
     RUNS,
     SHIFT,
+    SHIFT_FILE,
+    drop_unfinished,
+    finished_run,
     lab_runs,
     new_lab,
     open_lab,
@@ -33,6 +36,27 @@ from zoo.runfolder import RunFolder
 TACTICS = ("avg", "max", "stride")  # the example's own pooling first: the base variant
 SHIFT_MAX = 8
 ONNX_NAMES = {"fc": "fc.onnx", "cnn": "cnn.onnx"}
+LANGS = ("en", "ru")
+
+
+def _comments(key: str) -> set[str]:
+    from zoo.i18n import t
+
+    return {t(key, lang) for lang in LANGS}
+
+
+def lab2_complete(folder: Path) -> bool:
+    """Whether every step of lab 2 in `folder` finished and its report was written."""
+    return (
+        all(
+            finished_run(folder, RUNS, _comments(f"lab2.comment.{tactic}")) is not None
+            for tactic in TACTICS
+        )
+        and finished_run(folder, FC) is not None
+        and (folder / SHIFT / SHIFT_FILE).is_file()
+        and (folder / ONNX / EXPORTS).is_file()
+        and (folder / "report.pdf").is_file()
+    )
 
 
 def export_models(folder: Path, fc: RunFolder | None, cnn: RunFolder | None, echo=print) -> dict:
@@ -110,27 +134,38 @@ def run_lab2(
         title=title,
     )
     folder, data, common = open_lab(
-        lab, out, data_dir=data_dir, source=source, quiet=quiet, echo=echo
+        lab, out, data_dir=data_dir, source=source, quiet=quiet, echo=echo, complete=lab2_complete
     )
     shorter = {"epochs": epochs} if epochs else {}
 
+    trained = False  # a run trained now changes the best CNN: shift and ONNX follow it
     for tactic in TACTICS:
         echo(t("lab2.running", lang, what=t(f"lab2.tactic.{tactic}", lang)))
+        mine = _comments(f"lab2.comment.{tactic}")
+        if finished_run(folder, RUNS, mine) is not None:
+            continue
+        drop_unfinished(folder, RUNS, mine)
         run = zoo.train(
             "cnn", data, pooling=tactic, out=str(folder / RUNS),
             comment=t(f"lab2.comment.{tactic}", lang), **{**LAB2_SETTINGS, **shorter}, **common,
         )  # fmt: skip
         stop_if_interrupted(run)
+        trained = True
     echo(t("lab2.running", lang, what=t("lab2.fc_name", lang)))
-    run = zoo.train(
-        "mlp", data, out=str(folder / FC), comment=t("lab2.comment.fc", lang),
-        **{**FC_OPTIONS, **shorter}, **common,
-    )  # fmt: skip
-    stop_if_interrupted(run)
-    fc, cnn = lab_runs(folder, FC)[-1], best_run(lab_runs(folder, RUNS))
+    if finished_run(folder, FC) is None:
+        drop_unfinished(folder, FC)
+        run = zoo.train(
+            "mlp", data, out=str(folder / FC), comment=t("lab2.comment.fc", lang),
+            **{**FC_OPTIONS, **shorter}, **common,
+        )  # fmt: skip
+        stop_if_interrupted(run)
+        trained = True
+    fc, cnn = finished_run(folder, FC), best_run(lab_runs(folder, RUNS))
     echo(t("lab2.running", lang, what="zoo shift"))
-    shift_models(folder, fc, cnn, lang)
+    if trained or not (folder / SHIFT / SHIFT_FILE).is_file():
+        shift_models(folder, fc, cnn, lang)
     echo(t("lab2.running", lang, what="ONNX"))
-    export_models(folder, fc, cnn, echo=echo)
+    if trained or not (folder / ONNX / EXPORTS).is_file():
+        export_models(folder, fc, cnn, echo=echo)
     write_lab_report(folder, lang=lang)
     return folder

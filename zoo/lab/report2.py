@@ -10,7 +10,7 @@ from pathlib import Path
 
 from zoo.files import read_json
 from zoo.i18n import t
-from zoo.lab.folder import EXPORTS, FC, ONNX, RUNS, SHIFT, Lab, lab_runs
+from zoo.lab.folder import EXPORTS, FC, ONNX, RUNS, SHIFT, SHIFT_FILE, Lab, lab_runs
 from zoo.lab.pages import (
     COUNT_KEYS,
     Pages,
@@ -32,8 +32,6 @@ from zoo.reporting.model_table import (
 )
 from zoo.reporting.shift import summary_rows
 from zoo.runfolder import RunFolder
-
-SHIFT_FILE = "shift.json"
 
 
 def best_run(runs: list[RunFolder]) -> RunFolder | None:
