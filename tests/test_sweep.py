@@ -411,6 +411,12 @@ def ray_cluster():
     temp = tempfile.mkdtemp(prefix="zr", dir="/tmp")  # Ray's socket paths must stay short
     port = _free_port()
     address = f"127.0.0.1:{port}"
+    # a HOME of its own: Ray keeps state there (~/.ray, an auth token in newer versions) that
+    # must neither come from nor reach the machine's user
+    home = Path(temp) / "home"
+    home.mkdir()
+    old_home = os.environ.get("HOME")
+    os.environ["HOME"] = str(home)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_USAGE_STATS_ENABLED": "0"}
     common = ["--block", "--num-cpus=1", "--object-store-memory=100000000"]
     common += ["--disable-usage-stats"]
@@ -462,6 +468,10 @@ def ray_cluster():
                 pass
             node.wait()
         shutil.rmtree(temp, ignore_errors=True)
+        if old_home is None:
+            os.environ.pop("HOME", None)
+        else:
+            os.environ["HOME"] = old_home
 
 
 def test_a_sweep_on_a_ray_cluster_gives_the_local_summary(ray_cluster, local_sweep, tmp_path):
@@ -478,3 +488,42 @@ def test_a_sweep_on_a_ray_cluster_gives_the_local_summary(ray_cluster, local_swe
     config = json.loads((out / "runs" / "hidden=3,lr=0.05,seed=0" / "config.json").read_text())
     assert config["status"] == "completed" and (out / "metrics_vs_hidden.png").is_file()
     assert not list(out.glob("runs/*/tensorboard"))
+
+
+def test_sigterm_stops_a_ray_sweep_like_a_local_one(ray_cluster, tmp_path):
+    out = tmp_path / "ray-term"
+    args = [
+        "sweep",
+        "mlp",
+        "digits",
+        "--grid",
+        "hidden=5,10",
+        "--epochs",
+        "1000000",
+        "--no-stack",
+        "--executor",
+        "ray",
+        "--address",
+        ray_cluster,
+        "--out",
+        str(out),
+    ]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_USAGE_STATS_ENABLED": "0"}
+    sweep = subprocess.Popen(
+        [sys.executable, "-c", "from zoo.cli import main; main()", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    try:
+        for _ in range(600):  # until the tasks are sent
+            if (out / "sweep.toml").is_file() or sweep.poll() is not None:
+                break
+            time.sleep(0.2)
+        time.sleep(3)
+        sweep.send_signal(signal.SIGTERM)
+        stdout, stderr = sweep.communicate(timeout=180)
+    finally:
+        if sweep.poll() is None:
+            sweep.kill()
+    assert sweep.returncode == 143, stderr
+    assert "stopped by SIGTERM" in stderr and "SIGTERM received" not in stderr + stdout
+    assert (out / "summary.md").is_file()

@@ -37,8 +37,10 @@ class Interrupted(KeyboardInterrupt):
 
 
 def signal_of(err: BaseException) -> int:
-    """The signal behind a KeyboardInterrupt (Python's own Ctrl-C is SIGINT)."""
-    return getattr(err, "signum", signal.SIGINT)
+    """The signal behind a KeyboardInterrupt: its own, else the one received and not yet
+    acknowledged (a library that catches an interrupt and raises a plain KeyboardInterrupt
+    loses it; Ray's wait does), else SIGINT (Python's own Ctrl-C)."""
+    return getattr(err, "signum", None) or pending() or signal.SIGINT
 
 
 def pending() -> int | None:
@@ -74,6 +76,22 @@ def handled() -> Iterator[None]:
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+
+
+@contextmanager
+def kept() -> Iterator[None]:
+    """The block may install signal handlers of its own (Ray's driver does, over SIGTERM, with a
+    C++ handler that prints a stack and exits 1): the handlers in force before it come back."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = {s: signal.getsignal(s) for s in SIGNALS}
+    try:
+        yield
+    finally:
+        for s, handler in before.items():
+            if handler is not None:  # None: set outside Python, nothing to put back
+                signal.signal(s, handler)
 
 
 @contextmanager

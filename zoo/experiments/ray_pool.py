@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from zoo import interrupts
 from zoo.errors import OptionError
 from zoo.experiments.worker import CPUS_PER_RUN
 
@@ -85,7 +86,8 @@ class RayPool:
             check_address(address)
         self.runs, self.storage, self.ray = runs, storage, ray
         try:
-            ray.init(address=address, logging_level="ERROR", log_to_driver=False)
+            with interrupts.kept():  # a SIGTERM stops the sweep as the local executor's does
+                ray.init(address=address, logging_level="ERROR", log_to_driver=False)
         except (ConnectionError, RuntimeError, ValueError) as err:
             where = address or os.environ.get("RAY_ADDRESS") or "a local Ray instance"
             first = str(err).splitlines()[0] if str(err) else type(err).__name__
