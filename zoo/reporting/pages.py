@@ -208,19 +208,42 @@ def training_page(page: Page, run: RunFolder, images: dict, notes: dict, lang: s
     rows = describe.hyperparameter_rows(run.config, lang)
     page.table(rows, widths=(1.2, 3), size=8.5, bold_first=True, align="left")
     page.subheading(t("common.learning_curves", lang))
-    show(page, "learning_curves", images, notes, max_height=4.0)
-    for sentence in curve_sentences(run, lang):
+    sentences = curve_sentences(run, lang)
+    below = sum(page.text_height(s) for s in sentences) + 0.15  # the sentences stay on the page
+    show(
+        page,
+        "learning_curves",
+        images,
+        notes,
+        max_height=max(1.0, min(4.0, page.remaining() - below)),
+    )
+    for sentence in sentences:
         page.text(sentence)
 
 
 def generalization_page(page: Page, run: RunFolder, images: dict, notes: dict, lang: str) -> None:
     """The train − test gap over the epochs and the learning rate each epoch used."""
     heading(page, "training", lang, part=t("report.gap_part", lang))
-    for name in FIGURE_GROUPS["generalization"]:
-        show(page, name, images, notes, max_height=3.6)
-        if name in images and name in CAPTIONS:
-            page.text(t(f"report.caption.{name}", lang), size=9, color="0.25")
-    for sentence in gap_sentences(run, lang):
+    sentences = gap_sentences(run, lang)
+    names = FIGURE_GROUPS["generalization"]
+    captions = [
+        t(f"report.caption.{name}", lang) if name in images and name in CAPTIONS else ""
+        for name in names
+    ]
+    below = sum(page.text_height(s) for s in sentences)
+    below += sum(page.text_height(c, size=9) for c in captions if c) + 0.3
+    shown = sum(name in images for name in names) or 1
+    for name, caption in zip(names, captions, strict=True):
+        show(
+            page,
+            name,
+            images,
+            notes,
+            max_height=max(1.0, min(3.6, (page.remaining() - below) / shown)),
+        )
+        if caption:
+            page.text(caption, size=9, color="0.25")
+    for sentence in sentences:
         page.text(sentence)
 
 
