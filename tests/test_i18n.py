@@ -86,3 +86,31 @@ def test_zoo_report_keeps_the_language_the_run_was_trained_with(tmp_path, monkey
     assert "Лабораторная работа" in first
     result = CliRunner().invoke(cli, ["report", str(run.folder), "--format", "pdf", "--lang", "en"])
     assert "Lab work" in PdfReader(run.folder / "report.pdf").pages[0].extract_text()
+
+
+def test_counted_words_take_the_languages_plural_forms():
+    from zoo.i18n import plural
+
+    ru = [plural(n, "plural.weight_updates", "ru") for n in (1, 2, 5, 11, 21, 22, 112)]
+    assert ru == [
+        "1 обновление весов",
+        "2 обновления весов",
+        "5 обновлений весов",
+        "11 обновлений весов",
+        "21 обновление весов",
+        "22 обновления весов",
+        "112 обновлений весов",
+    ]
+    assert plural(1, "plural.weight_updates") == "1 weight update"
+    assert plural(3, "plural.weight_updates") == "3 weight updates"
+
+
+def test_a_full_batch_run_reports_one_weight_update_per_epoch(tmp_path):
+    from run_fixtures import make_run_folder
+
+    from zoo.reporting import describe
+    from zoo.runfolder import read_run_folder
+
+    run = read_run_folder(make_run_folder(tmp_path, "points", mode="batch"))
+    assert "(1 обновление весов за эпоху)" in describe.task_paragraph(run, "ru")
+    assert "(1 weight update per epoch)" in describe.task_paragraph(run, "en")

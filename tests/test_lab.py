@@ -182,3 +182,22 @@ def test_runs_added_to_lab_2_join_its_report(lab2_folder):
     assert code == 0, out
     text = pdf_text(folder / "report.pdf")
     assert "my own" in text and "Conv(8, 3×3, s2, same)" in text
+
+
+# -- every text on every page fits ---------------------------------------------------------------
+@pytest.mark.parametrize("lang", ["ru", "en"])
+@pytest.mark.parametrize("which", ["lab_folder", "lab2_folder"])
+def test_every_page_of_the_lab_reports_fits(request, tmp_path, monkeypatch, which, lang):
+    import shutil
+
+    from layout_pages import checked_pages
+
+    from zoo.lab.report import write_lab_report
+
+    folder, _ = request.getfixturevalue(which)
+    copy = shutil.copytree(folder, tmp_path / folder.name)
+    with checked_pages(monkeypatch) as faults:
+        path = write_lab_report(copy, lang=lang)
+    assert faults == []
+    text = pdf_text(path)
+    assert ("Класс CIFAR-100" if lang == "ru" else "CIFAR-100 class") in text

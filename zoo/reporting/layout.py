@@ -97,27 +97,41 @@ def _measure():
     return RendererAgg(1, 1, 72)  # at 72 dpi a pixel is a point
 
 
-def text_width(text: str, size: float, bold: bool = False) -> float:
-    """The width in points of one line of `text` in the pages' font."""
+def text_width(text: str, size: float, bold: bool = False, family: str | None = None) -> float:
+    """The width in points of one line of `text` in the pages' font (or `family`)."""
     from matplotlib.font_manager import FontProperties
 
-    prop = FontProperties(size=size, weight="bold" if bold else "normal")
+    prop = FontProperties(family=family, size=size, weight="bold" if bold else "normal")
     return _measure().get_text_width_height_descent(text, prop, ismath=False)[0]
 
 
-def wrap_lines(text: str, room: float, size: float, bold: bool = False) -> list[str]:
-    """`text` broken at spaces into lines at most `room` points wide (a single word wider
-    than that keeps a line of its own)."""
+def wrap_lines(
+    text: str,
+    room: float,
+    size: float,
+    bold: bool = False,
+    family: str | None = None,
+    *,
+    break_words: bool = False,
+) -> list[str]:
+    """`text` broken at spaces into lines at most `room` points wide. A single word wider than
+    that keeps a line of its own, or with `break_words` goes on over the next lines (a path)."""
     lines: list[str] = []
     for part in text.split("\n"):
         line = ""
         for word in part.split(" "):
             joined = f"{line} {word}" if line else word
-            if line and text_width(joined, size, bold) > room:
+            if line and text_width(joined, size, bold, family) > room:
                 lines.append(line)
                 line = word
             else:
                 line = joined
+            while break_words and len(line) > 1 and text_width(line, size, bold, family) > room:
+                cut = len(line) - 1
+                while cut > 1 and text_width(line[:cut], size, bold, family) > room:
+                    cut -= 1
+                lines.append(line[:cut])
+                line = line[cut:]
         lines.append(line)
     return lines
 
@@ -180,8 +194,9 @@ class Page:
         """Text wrapped to the page width; the cursor moves below it."""
         # wrapped by the measured width of each line: Cyrillic runs wider than Latin
         bold = kwargs.get("weight") == "bold"
-        lines = wrap_lines(str(text), self.width_in * 72, size, bold)
-        height = self.text_height(text, size, bold) - 0.08
+        family = kwargs.get("family")
+        lines = wrap_lines(str(text), self.width_in * 72, size, bold, family, break_words=True)
+        height = len(lines) * size * 1.45 / 72
         self.fig.text(
             LEFT, self.y, "\n".join(lines), fontsize=size, va="top", linespacing=1.45, **kwargs
         )
@@ -189,7 +204,7 @@ class Page:
 
     def text_height(self, text: str, size: float = 10, bold: bool = False) -> float:
         """Inches the cursor moves for `page.text(text, size)`: to keep room for it below."""
-        lines = wrap_lines(str(text), self.width_in * 72, size, bold)
+        lines = wrap_lines(str(text), self.width_in * 72, size, bold, break_words=True)
         return len(lines) * size * 1.45 / 72 + 0.08
 
     def heading(self, text: str, size: float = 15) -> None:
