@@ -6,7 +6,9 @@ import json
 import string
 
 import pytest
+from click.testing import CliRunner
 
+from zoo.cli import cli
 from zoo.i18n import LOCALES, languages, t, table
 
 
@@ -114,3 +116,35 @@ def test_a_full_batch_run_reports_one_weight_update_per_epoch(tmp_path):
     run = read_run_folder(make_run_folder(tmp_path, "points", mode="batch"))
     assert "(1 обновление весов за эпоху)" in describe.task_paragraph(run, "ru")
     assert "(1 weight update per epoch)" in describe.task_paragraph(run, "en")
+
+
+# Latin words a Russian report may hold: code (Keras layer and option names, shapes), units
+# and software names. Everything else Latin must be a name the run itself carries.
+CODE_AND_NAMES = {
+    "activation", "dense", "dropout", "fit", "flatten", "head", "hidden", "hidden_", "keras",
+    "none", "python", "relu", "seed", "sgd", "adam", "softmax", "sigmoid", "tensorflow", "cpu",
+    "gpu", "jax", "csv", "history", "json", "mlp", "zoo", "onnx", "mse",
+}  # fmt: skip
+
+
+def test_a_russian_report_has_no_english_words_outside_names_and_code(tmp_path):
+    import re
+    import subprocess
+
+    from run_fixtures import make_run_folder
+
+    from zoo.runfolder import read_run_folder
+
+    folder = make_run_folder(tmp_path, "image", with_model=True, comment="базовый вариант")
+    result = CliRunner().invoke(cli, ["report", str(folder), "--lang", "ru"])
+    assert result.exit_code == 0, result.output
+    text = subprocess.run(
+        ["pdftotext", str(folder / "report.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    run = read_run_folder(folder)
+    layers = [layer.get("name", "") for layer in run.config.get("layers", [])]
+    names = {run.name, str(run.config["dataset"]), *run.class_names, *layers}
+    allowed = {w.lower() for name in names for w in re.findall(r"[A-Za-z_]+", name)}
+    allowed |= CODE_AND_NAMES
+    english = sorted({w for w in re.findall(r"[A-Za-z_]{3,}", text) if w.lower() not in allowed})
+    assert english == []

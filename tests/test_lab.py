@@ -201,3 +201,5 @@ def test_every_page_of_the_lab_reports_fits(request, tmp_path, monkeypatch, whic
     assert faults == []
     text = pdf_text(path)
     assert ("Класс CIFAR-100" if lang == "ru" else "CIFAR-100 class") in text
+    if which == "lab_folder":  # the rule in the report's words
+        assert ("номер группы 2 + 7" if lang == "ru" else "group 2 + 7") in text

@@ -416,12 +416,20 @@ def figure_page(
         show(page, name, images, notes, max_height=height)
         if name in captions:
             page.text(t(f"report.caption.{name}", lang), size=9, color="0.25")
+    if not mistakes and group == "insight" and not_finite_outputs(run):
+        page.note(t("report.missing.nonfinite_outputs", lang))
     if mistakes:
         page.subheading(t("report.mistakes_title", lang))
         header = [
             t(f"report.col.{k}", lang) for k in ("example", "true", "predicted", "confidence")
         ]
         page.table(mistakes, header, widths=(1, 2, 2, 1))
+
+
+def not_finite_outputs(run: RunFolder) -> bool:
+    """Whether the saved test outputs hold NaN or infinity (a run that diverged)."""
+    outputs = (run.predictions or {}).get("p_test")
+    return outputs is not None and not np.isfinite(outputs).all()
 
 
 def mistakes_rows(run: RunFolder, lang: str, limit: int = 10) -> list[list[str]]:
@@ -431,6 +439,8 @@ def mistakes_rows(run: RunFolder, lang: str, limit: int = 10) -> list[list[str]]
     if run.is_image or not run.is_classification or (run.data or {}).get("x_test") is not None:
         return []
     if not all(k in preds for k in ("y_test", "pred_test", "p_test")):
+        return []
+    if not np.isfinite(preds["p_test"]).all():  # a diverged run: no confidence to rank by
         return []
     names = run.class_names
     rows = most_confident_mistakes(
