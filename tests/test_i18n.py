@@ -148,3 +148,21 @@ def test_a_russian_report_has_no_english_words_outside_names_and_code(tmp_path):
     allowed |= CODE_AND_NAMES
     english = sorted({w for w in re.findall(r"[A-Za-z_]{3,}", text) if w.lower() not in allowed})
     assert english == []
+
+
+def test_explain_forward_in_russian_names_the_sum_in_russian(tmp_path):
+    result = CliRunner().invoke(cli, ["explain", "forward", "--lang", "ru", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "O1 сумма: -0.63 / -0.64" in result.output and " sum:" not in result.output
+
+
+def test_every_gap_sentence_names_its_number(tmp_path):
+    from run_fixtures import make_run_folder
+
+    from zoo.reporting.pages import gap_sentences
+    from zoo.runfolder import read_run_folder
+
+    run = read_run_folder(make_run_folder(tmp_path, "points", epochs=8))
+    for lang, words in (("en", "training loss = "), ("ru", "потери на обучающей выборке = ")):
+        sentences = gap_sentences(run, lang)
+        assert len(sentences) >= 2 and all(words in s for s in sentences[:2]), sentences
