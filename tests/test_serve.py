@@ -410,16 +410,6 @@ def test_a_tabular_run_gets_a_form_with_one_field_per_feature(page, models):
 # --- stopping ---------------------------------------------------------------------------------
 
 
-def test_ctrl_c_stops_the_server_cleanly_with_130(server):
-    process = server["process"]
-    port = urlsplit(server["url"]).port
-    process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=30) == 130
-    assert "stopped by SIGINT" in process.stderr.read()
-    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=2):
-        pass
-
-
 def test_the_shift_controls_are_explained_and_run_names_wrap_whole(page, tmp_path):
     page.click("section.group button.random")
     wait_shown(page, 0, 0)
@@ -432,3 +422,13 @@ def test_the_shift_controls_are_explained_and_run_names_wrap_whole(page, tmp_pat
         )
     page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
     assert (tmp_path / "page.png").stat().st_size > 10_000
+
+
+def test_ctrl_c_stops_the_server_cleanly_with_130(server):
+    process = server["process"]
+    port = urlsplit(server["url"]).port
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 130
+    assert "stopped by SIGINT" in process.stderr.read()
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=2):
+        pass
