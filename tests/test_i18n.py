@@ -166,3 +166,20 @@ def test_every_gap_sentence_names_its_number(tmp_path):
     for lang, words in (("en", "training loss = "), ("ru", "потери на обучающей выборке = ")):
         sentences = gap_sentences(run, lang)
         assert len(sentences) >= 2 and all(words in s for s in sentences[:2]), sentences
+
+
+def test_russian_sentences_write_decimal_commas_and_english_ones_points(tmp_path):
+    from run_fixtures import make_run_folder
+
+    from zoo.i18n import decimal
+    from zoo.reporting.pages import curve_sentences
+    from zoo.runfolder import read_run_folder
+
+    assert decimal(0.24444, ".4f", "ru") == "0,2444" and decimal(0.5, ".1f") == "0.5"
+    run = read_run_folder(make_run_folder(tmp_path, "points", train_acc=0.9, test_acc=0.7))
+    ru, en = " ".join(curve_sentences(run, "ru")), " ".join(curve_sentences(run, "en"))
+    train, test = run.accuracy("train"), run.accuracy("test")
+    assert f"{train:.4f}".replace(".", ",") in ru and f"{test:.4f}".replace(".", ",") in ru
+    assert f"{train:.4f}" in en and f"{train:.4f}" not in ru
+    metrics = json.loads((run.path / "metrics.json").read_text())  # files keep points
+    assert isinstance(metrics["test"]["accuracy"], float)

@@ -58,3 +58,13 @@ def plural(n: int, key: str, lang: str = DEFAULT) -> str:
     """
     forms = t(key, lang).split("|")
     return f"{n} {forms[min(plural_form(n, lang), len(forms) - 1)]}"
+
+
+def decimal(value: float, spec: str, lang: str = DEFAULT) -> str:
+    """`value` formatted by `spec` with the language's decimal mark, for prose and tables
+    (Russian writes 0,2444); CSV and JSON files keep points.
+
+    >>> decimal(0.24444, ".4f", "ru")
+    '0,2444'
+    """
+    return format(value, spec).replace(".", t("number.decimal_mark", lang))

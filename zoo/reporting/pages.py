@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from zoo.i18n import t
+from zoo.i18n import decimal, t
 from zoo.reporting import describe
 from zoo.reporting.insight import most_confident_mistakes
 from zoo.reporting.layout import Page
@@ -260,7 +260,12 @@ def gap_sentences(run: RunFolder, lang: str) -> list[str]:
             continue
         i = rows[0]
         accuracy = (
-            t("report.gap_points", lang, points=f"{100 * acc_gap[i]:.1f}", eval=eval_name)
+            t(
+                "report.gap_points",
+                lang,
+                points=decimal(100 * acc_gap[i], ".1f", lang),
+                eval=eval_name,
+            )
             if np.isfinite(acc_gap[i])
             else ""
         )
@@ -270,7 +275,7 @@ def gap_sentences(run: RunFolder, lang: str) -> list[str]:
                 lang,
                 epoch=int(epochs[i]),
                 eval=eval_name,
-                loss=f"{loss_gap[i]:.4f}",
+                loss=decimal(loss_gap[i], ".4f", lang),
                 accuracy=accuracy,
             )
         )
@@ -292,7 +297,13 @@ def curve_sentences(run: RunFolder, lang: str) -> list[str]:
             float(val[epochs == best][0]) if (epochs == best).any() else float(np.nanmin(val))
         )
         sentences.append(
-            t("report.best_epoch_text", lang, epoch=best, eval=eval_name, loss=f"{best_loss:.4f}")
+            t(
+                "report.best_epoch_text",
+                lang,
+                epoch=best,
+                eval=eval_name,
+                loss=decimal(best_loss, ".4f", lang),
+            )
         )
         last = val[np.isfinite(val)][-1]
         key = (
@@ -308,10 +319,10 @@ def curve_sentences(run: RunFolder, lang: str) -> list[str]:
                 t(
                     "report.gap_accuracy",
                     lang,
-                    train=f"{train:.4f}",
-                    test=f"{test:.4f}",
-                    gap=f"{train - test:.4f}",
-                    points=f"{100 * (train - test):.1f}",
+                    train=decimal(train, ".4f", lang),
+                    test=decimal(test, ".4f", lang),
+                    gap=decimal(train - test, ".4f", lang),
+                    points=decimal(100 * (train - test), ".1f", lang),
                 )
             )
     else:
@@ -321,9 +332,9 @@ def curve_sentences(run: RunFolder, lang: str) -> list[str]:
                 t(
                     "report.gap_loss",
                     lang,
-                    train=f"{train:.4g}",
-                    test=f"{test:.4g}",
-                    gap=f"{test - train:.4g}",
+                    train=decimal(train, ".4g", lang),
+                    test=decimal(test, ".4g", lang),
+                    gap=decimal(test - train, ".4g", lang),
                 )
             )
     return sentences
