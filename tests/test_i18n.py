@@ -6,7 +6,9 @@ import json
 import string
 
 import pytest
+from click.testing import CliRunner
 
+from zoo.cli import cli
 from zoo.i18n import LOCALES, languages, t, table
 
 
@@ -86,3 +88,98 @@ def test_zoo_report_keeps_the_language_the_run_was_trained_with(tmp_path, monkey
     assert "Лабораторная работа" in first
     result = CliRunner().invoke(cli, ["report", str(run.folder), "--format", "pdf", "--lang", "en"])
     assert "Lab work" in PdfReader(run.folder / "report.pdf").pages[0].extract_text()
+
+
+def test_counted_words_take_the_languages_plural_forms():
+    from zoo.i18n import plural
+
+    ru = [plural(n, "plural.weight_updates", "ru") for n in (1, 2, 5, 11, 21, 22, 112)]
+    assert ru == [
+        "1 обновление весов",
+        "2 обновления весов",
+        "5 обновлений весов",
+        "11 обновлений весов",
+        "21 обновление весов",
+        "22 обновления весов",
+        "112 обновлений весов",
+    ]
+    assert plural(1, "plural.weight_updates") == "1 weight update"
+    assert plural(3, "plural.weight_updates") == "3 weight updates"
+
+
+def test_a_full_batch_run_reports_one_weight_update_per_epoch(tmp_path):
+    from run_fixtures import make_run_folder
+
+    from zoo.reporting import describe
+    from zoo.runfolder import read_run_folder
+
+    run = read_run_folder(make_run_folder(tmp_path, "points", mode="batch"))
+    assert "(1 обновление весов за эпоху)" in describe.task_paragraph(run, "ru")
+    assert "(1 weight update per epoch)" in describe.task_paragraph(run, "en")
+
+
+# Latin words a Russian report may hold: code (Keras layer and option names, shapes), units
+# and software names. Everything else Latin must be a name the run itself carries.
+CODE_AND_NAMES = {
+    "activation", "dense", "dropout", "fit", "flatten", "head", "hidden", "hidden_", "keras",
+    "none", "python", "relu", "seed", "sgd", "adam", "softmax", "sigmoid", "tensorflow", "cpu",
+    "gpu", "jax", "csv", "history", "json", "mlp", "zoo", "onnx", "mse",
+}  # fmt: skip
+
+
+def test_a_russian_report_has_no_english_words_outside_names_and_code(tmp_path):
+    import re
+    import subprocess
+
+    from run_fixtures import make_run_folder
+
+    from zoo.runfolder import read_run_folder
+
+    folder = make_run_folder(tmp_path, "image", with_model=True, comment="базовый вариант")
+    result = CliRunner().invoke(cli, ["report", str(folder), "--lang", "ru"])
+    assert result.exit_code == 0, result.output
+    text = subprocess.run(
+        ["pdftotext", str(folder / "report.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    run = read_run_folder(folder)
+    layers = [layer.get("name", "") for layer in run.config.get("layers", [])]
+    names = {run.name, str(run.config["dataset"]), *run.class_names, *layers}
+    allowed = {w.lower() for name in names for w in re.findall(r"[A-Za-z_]+", name)}
+    allowed |= CODE_AND_NAMES
+    english = sorted({w for w in re.findall(r"[A-Za-z_]{3,}", text) if w.lower() not in allowed})
+    assert english == []
+
+
+def test_explain_forward_in_russian_names_the_sum_in_russian(tmp_path):
+    result = CliRunner().invoke(cli, ["explain", "forward", "--lang", "ru", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "O1 сумма: -0.63 / -0.64" in result.output and " sum:" not in result.output
+
+
+def test_every_gap_sentence_names_its_number(tmp_path):
+    from run_fixtures import make_run_folder
+
+    from zoo.reporting.pages import gap_sentences
+    from zoo.runfolder import read_run_folder
+
+    run = read_run_folder(make_run_folder(tmp_path, "points", epochs=8))
+    for lang, words in (("en", "training loss = "), ("ru", "потери на обучающей выборке = ")):
+        sentences = gap_sentences(run, lang)
+        assert len(sentences) >= 2 and all(words in s for s in sentences[:2]), sentences
+
+
+def test_russian_sentences_write_decimal_commas_and_english_ones_points(tmp_path):
+    from run_fixtures import make_run_folder
+
+    from zoo.i18n import decimal
+    from zoo.reporting.pages import curve_sentences
+    from zoo.runfolder import read_run_folder
+
+    assert decimal(0.24444, ".4f", "ru") == "0,2444" and decimal(0.5, ".1f") == "0.5"
+    run = read_run_folder(make_run_folder(tmp_path, "points", train_acc=0.9, test_acc=0.7))
+    ru, en = " ".join(curve_sentences(run, "ru")), " ".join(curve_sentences(run, "en"))
+    train, test = run.accuracy("train"), run.accuracy("test")
+    assert f"{train:.4f}".replace(".", ",") in ru and f"{test:.4f}".replace(".", ",") in ru
+    assert f"{train:.4f}" in en and f"{train:.4f}" not in ru
+    metrics = json.loads((run.path / "metrics.json").read_text())  # files keep points
+    assert isinstance(metrics["test"]["accuracy"], float)

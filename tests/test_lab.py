@@ -336,3 +336,24 @@ def test_an_interrupted_lab_1_resumes_from_the_task_it_stopped_in(lab_folder, tm
     code, out = zoo("lab", "1", "--group", "2", "--variant", "6", "--data-dir", data,
                     "--out", folder)  # fmt: skip
     assert code == 2 and "variant 5" in out  # another variant's folder is never resumed
+
+
+# -- every text on every page fits ---------------------------------------------------------------
+@pytest.mark.parametrize("lang", ["ru", "en"])
+@pytest.mark.parametrize("which", ["lab_folder", "lab2_folder"])
+def test_every_page_of_the_lab_reports_fits(request, tmp_path, monkeypatch, which, lang):
+    import shutil
+
+    from layout_pages import checked_pages
+
+    from zoo.lab.report import write_lab_report
+
+    folder, _ = request.getfixturevalue(which)
+    copy = shutil.copytree(folder, tmp_path / folder.name)
+    with checked_pages(monkeypatch) as faults:
+        path = write_lab_report(copy, lang=lang)
+    assert faults == []
+    text = pdf_text(path)
+    assert ("Класс CIFAR-100" if lang == "ru" else "CIFAR-100 class") in text
+    if which == "lab_folder":  # the rule in the report's words
+        assert ("номер группы 2 + 7" if lang == "ru" else "group 2 + 7") in text

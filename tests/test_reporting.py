@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -525,3 +526,20 @@ def test_a_confusion_matrix_keeps_its_labels_on_the_figure(names):
         canvas = FigureCanvasAgg(fig)
         canvas.draw()
         assert not _touches_edge(np.asarray(canvas.buffer_rgba())[..., :3])
+
+
+def test_a_diverged_run_prints_only_its_reason_and_reports_no_empty_figures(tmp_path):
+    env = {**os.environ, "ZOO_CACHE": str(tmp_path / "cache"), "MPLBACKEND": "Agg"}
+    result = subprocess.run(
+        [sys.executable, "-c", "from zoo.cli import main; main()", "train", "mlp", "digits",
+         "--lr", "1000", "--epochs", "2",
+         "-q", "--out", str(tmp_path / "runs")],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if not line.startswith("run folder:")]
+    assert lines == ["the loss became nan at epoch 1: the learning rate 1000.0 is too large"]
+    (folder,) = (tmp_path / "runs").iterdir()
+    text = " ".join(pdf_pages(folder / "report.pdf"))
+    assert "weights are not finite numbers" in text and " nan " not in text.replace("\n", " ")
+    assert not (folder / "first_layer_map.png").exists()

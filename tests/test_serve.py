@@ -410,6 +410,20 @@ def test_a_tabular_run_gets_a_form_with_one_field_per_feature(page, models):
 # --- stopping ---------------------------------------------------------------------------------
 
 
+def test_the_shift_controls_are_explained_and_run_names_wrap_whole(page, tmp_path):
+    page.click("section.group button.random")
+    wait_shown(page, 0, 0)
+    expect(page.locator("section.group .explain")).to_contain_text("0 puts it back")
+    assert page.get_attribute("section.group button.reset", "title").startswith("no shift")
+    for title in page.locator(".card h3").all():
+        # a run's name breaks at its hyphens, never inside the date or the time
+        assert page.evaluate("e => getComputedStyle(e).wordBreak", title.element_handle()) != (
+            "break-all"
+        )
+    page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
+    assert (tmp_path / "page.png").stat().st_size > 10_000
+
+
 def test_ctrl_c_stops_the_server_cleanly_with_130(server):
     process = server["process"]
     port = urlsplit(server["url"]).port

@@ -77,6 +77,9 @@ def start_backend(name: str | None = None) -> str:
 
     def load() -> str:
         if "tensorflow" not in sys.modules:  # TensorFlow reads its XLA flags as it starts
+            # its C++ notes and warnings after start-up (XLA's cache, oneDNN) stay out of
+            # notebooks and terminals; a value the user set is kept
+            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
             from zoo.compile_cache import use_compile_cache
 
             use_compile_cache()

@@ -128,9 +128,12 @@ def describe(result: Forward, lang: str = "en") -> str:
             f"    [{text('full', lang)}: S({s:.6f}) = {o:.6f}]"
         )
     if result.rounding_changes:
-        lines.append(
-            text("forward.rounding_changes", lang, what="; ".join(result.rounding_changes))
+        # rounding_changes keeps its English words for forward.json; the text speaks `lang`
+        what = "; ".join(
+            change.replace(" sum:", " " + text("forward.sum_word", lang) + ":")
+            for change in result.rounding_changes
         )
+        lines.append(text("forward.rounding_changes", lang, what=what))
     else:
         lines.append(text("forward.rounding_same", lang))
     lines += [

@@ -4,6 +4,7 @@ variant's classes, a run in a sentence, its classification reports and the final
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 from zoo.files import atomic_path
@@ -87,10 +88,23 @@ def title_page(pages: Pages, lab: Lab, lang: str) -> None:
     page.table(rows, widths=(1, 2), size=12, bold_first=True, align="left", borders=False)
 
 
+def rule_text(how: str, lang: str) -> str:
+    """lab.json's "group 2 + 7" in the report's language ("номер группы 2 + 7"); a rule
+    written otherwise (a department's fixed class) is shown as it is."""
+    match = re.fullmatch(r"(group|variant) (\d+) \+ (\d+)", how)
+    if not match:
+        return how
+    word, a, b = match.groups()
+    return t(f"lab.rule.{word}", lang, a=a, b=b)
+
+
 def variant_table(page: Page, lab: Lab, lang: str, heading: str) -> None:
     """The variant's classes: how the rule gave each, its CIFAR-100 index and name."""
     page.subheading(t(heading, lang, variant=lab.variant, group=lab.group))
-    rows = [[str(i + 1), c["how"], str(c["index"]), c["name"]] for i, c in enumerate(lab.classes)]
+    rows = [
+        [str(i + 1), rule_text(c["how"], lang), str(c["index"]), c["name"]]
+        for i, c in enumerate(lab.classes)
+    ]
     header = [t(f"lab.col.{k}", lang) for k in ("number", "rule", "index", "name")]
     page.table(rows, header, widths=(0.5, 2.5, 1, 2), size=10)
 

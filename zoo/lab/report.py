@@ -131,7 +131,7 @@ def write_lab_report(folder: str | Path, *, lang: str | None = None) -> Path:
     table(lang)
     draw = lab2_pages if lab.lab == 2 else _lab1_pages
     with drawing():
-        pages = Pages(footer=f"{folder.name} · {LAB_FILE}", lang=lang)
+        pages = Pages(footer=t("lab.footer", lang, folder=folder.name, file=LAB_FILE), lang=lang)
         draw(pages, folder, lab, lang)
         return save_pages(pages, folder / REPORT, lab, lang)
 

@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from zoo.i18n import t
+from zoo.i18n import plural, t
 from zoo.reporting.model_table import network_string
 from zoo.runfolder import RunFolder
 
@@ -293,7 +293,11 @@ def task_paragraph(run: RunFolder, lang: str = "en", variant: str | None = None)
             lang,
             regime=regime_name(c.get("mode"), lang),
             batch_size=number(c.get("batch_size")),
-            steps=number(c.get("steps_per_epoch")),
+            updates=(
+                plural(c["steps_per_epoch"], "plural.weight_updates", lang)
+                if isinstance(c.get("steps_per_epoch"), int)
+                else f"{DASH} {t('plural.weight_updates', lang).split('|')[-1]}"
+            ),
             optimizer=str(c.get("optimizer", DASH)).upper(),
             lr=number(c.get("lr")),
             loss=loss_name(c.get("loss"), lang),

@@ -149,8 +149,9 @@ def confusion_matrix_figure(
         # equal aspect shrank them after the layout, and the x label fell off the figure)
         image = ax.imshow(values, cmap="Blues", vmin=0, aspect="auto")
         fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+        tilt = k > 3 and max(len(str(n)) for n in class_names) > 2  # "0".."9" stand upright
         ax.set_xticks(
-            range(k), class_names, rotation=45 if k > 3 else 0, ha="right" if k > 3 else "center"
+            range(k), class_names, rotation=45 if tilt else 0, ha="right" if tilt else "center"
         )
         ax.set_yticks(range(k), class_names)
         ax.set_xlabel(t("common.predicted", lang))

@@ -11,9 +11,9 @@ figure functions keep their own sizes and every page of a report has the same si
 from __future__ import annotations
 
 import io
-import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -87,6 +87,69 @@ def _touches_edge(pixels: np.ndarray) -> bool:
     return any(bool((edge != 255).any()) for edge in edges)
 
 
+MIN_CELL_SIZE = 5.5  # points: below this a shrunk cell would not be read
+
+
+@cache
+def _measure():
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    return RendererAgg(1, 1, 72)  # at 72 dpi a pixel is a point
+
+
+def text_width(text: str, size: float, bold: bool = False, family: str | None = None) -> float:
+    """The width in points of one line of `text` in the pages' font (or `family`)."""
+    from matplotlib.font_manager import FontProperties
+
+    prop = FontProperties(family=family, size=size, weight="bold" if bold else "normal")
+    return _measure().get_text_width_height_descent(text, prop, ismath=False)[0]
+
+
+def wrap_lines(
+    text: str,
+    room: float,
+    size: float,
+    bold: bool = False,
+    family: str | None = None,
+    *,
+    break_words: bool = False,
+) -> list[str]:
+    """`text` broken at spaces into lines at most `room` points wide. A single word wider than
+    that keeps a line of its own, or with `break_words` goes on over the next lines (a path)."""
+    lines: list[str] = []
+    for part in text.split("\n"):
+        line = ""
+        for word in part.split(" "):
+            joined = f"{line} {word}" if line else word
+            if line and text_width(joined, size, bold, family) > room:
+                lines.append(line)
+                line = word
+            else:
+                line = joined
+            while break_words and len(line) > 1 and text_width(line, size, bold, family) > room:
+                cut = len(line) - 1
+                while cut > 1 and text_width(line[:cut], size, bold, family) > room:
+                    cut -= 1
+                lines.append(line[:cut])
+                line = line[cut:]
+        lines.append(line)
+    return lines
+
+
+def fit_cell(text: str, room: float, size: float, bold: bool = False) -> tuple[str, float]:
+    """`text` made to fit `room` points wide: wrapped at spaces, and where one word is still
+    too wide, set smaller (down to `MIN_CELL_SIZE`); never cut. Returns the text and its size.
+
+    >>> fit_cell("Класс CIFAR-100", 60, 10, bold=True)
+    ('Класс\\nCIFAR-100', 10)
+    """
+    lines = wrap_lines(text, room, size, bold)
+    widest = max(text_width(line, size, bold) for line in lines)
+    if widest > room:
+        size = max(MIN_CELL_SIZE, round(size * room / widest * 2 - 0.5) / 2)
+    return "\n".join(lines), size
+
+
 def figure_png(fig, dpi: int = IMAGE_DPI) -> bytes:
     """The figure as PNG bytes, trimmed to its content (does not close it)."""
     return render(fig, dpi).png
@@ -129,16 +192,20 @@ class Page:
 
     def text(self, text: str, size: float = 10, **kwargs) -> None:
         """Text wrapped to the page width; the cursor moves below it."""
-        # DejaVu Sans is about 0.6 em wide on average (Cyrillic a little more than Latin)
-        chars = max(20, int(self.width_in * 72 / (0.6 * size)))
-        lines = []
-        for part in str(text).split("\n"):
-            lines.extend(textwrap.wrap(part, chars) or [""])
+        # wrapped by the measured width of each line: Cyrillic runs wider than Latin
+        bold = kwargs.get("weight") == "bold"
+        family = kwargs.get("family")
+        lines = wrap_lines(str(text), self.width_in * 72, size, bold, family, break_words=True)
         height = len(lines) * size * 1.45 / 72
         self.fig.text(
             LEFT, self.y, "\n".join(lines), fontsize=size, va="top", linespacing=1.45, **kwargs
         )
         self.space(height + 0.08)
+
+    def text_height(self, text: str, size: float = 10, bold: bool = False) -> float:
+        """Inches the cursor moves for `page.text(text, size)`: to keep room for it below."""
+        lines = wrap_lines(str(text), self.width_in * 72, size, bold, break_words=True)
+        return len(lines) * size * 1.45 / 72 + 0.08
 
     def heading(self, text: str, size: float = 15) -> None:
         self.text(text, size=size, weight="bold")
@@ -165,22 +232,34 @@ class Page:
         """A table across the page width; `widths` are relative column widths."""
         if not rows:
             return
-        n_rows = len(rows) + (1 if header else 0)
-        # rows share one height: that of the cell with the most lines
-        lines = max(str(cell).count("\n") + 1 for row in [*rows, header or []] for cell in row)
-        row_height = size * (1.9 + 1.3 * (lines - 1)) / 72
-        height = n_rows * row_height
-        ax = self.fig.add_axes(
-            (LEFT, self.y - height / self.size[1], RIGHT - LEFT, height / self.size[1])
-        )
-        ax.axis("off")
         columns = len(rows[0])
         if widths is None:
             widths = [1.0] * columns
         total = float(sum(widths))
+        pad = 0.03 if align == "left" else 0.1  # matplotlib's Cell.PAD, a share of the width
+        room = [w / total * self.width_in * 72 * (1 - 2 * pad) for w in widths]
+        fitted = [
+            [fit_cell(str(c), room[j], size, bold=bold_first and j == 0) for j, c in enumerate(row)]
+            for row in rows
+        ]
+        fitted_header = (
+            [fit_cell(str(c), room[j], size, bold=True) for j, c in enumerate(header)]
+            if header
+            else None
+        )
+        # each row as tall as its cell with the most lines
+        all_rows = [fitted_header, *fitted] if fitted_header else fitted
+        heights = [
+            size * (1.9 + 1.3 * (max(text.count("\n") for text, _ in row))) / 72 for row in all_rows
+        ]
+        height = sum(heights)
+        ax = self.fig.add_axes(
+            (LEFT, self.y - height / self.size[1], RIGHT - LEFT, height / self.size[1])
+        )
+        ax.axis("off")
         table = ax.table(
-            cellText=[[str(c) for c in row] for row in rows],
-            colLabels=list(header) if header else None,
+            cellText=[[text for text, _ in row] for row in fitted],
+            colLabels=[text for text, _ in fitted_header] if fitted_header else None,
             colWidths=[w / total for w in widths],
             cellLoc=align,
             bbox=(0, 0, 1, 1),
@@ -188,6 +267,7 @@ class Page:
         table.auto_set_font_size(False)
         table.set_fontsize(size)
         for (r, c), cell in table.get_celld().items():
+            cell.set_height(heights[r] / height)  # the bbox keeps these proportions
             cell.set_edgecolor("0.7" if borders else "white")
             cell.set_linewidth(0.5)
             if align == "left":
@@ -197,6 +277,9 @@ class Page:
                 cell.set_text_props(weight="bold")
             if c == 0 and bold_first:
                 cell.set_text_props(weight="bold", ha="left")
+            cell_size = all_rows[r][c][1]
+            if cell_size != size:
+                cell.get_text().set_fontsize(cell_size)
         self.space(height + 0.15)
 
     def image(self, image: np.ndarray, max_height: float | None = None) -> None:

@@ -37,11 +37,14 @@ def class_counts_figure(
         )
         if k <= 12:
             ax.bar_label(bars, fmt="%d", fontsize=8)
-    ax.set_xticks(x, class_names, rotation=30 if k > 4 else 0, ha="right" if k > 4 else "center")
+    tilt = k > 4 and max(len(str(n)) for n in class_names) > 2  # "0".."9" stand upright
+    ax.set_xticks(x, class_names, rotation=30 if tilt else 0, ha="right" if tilt else "center")
     ax.set_ylabel(t("report.examples", lang))
     ax.set_title(t("report.class_counts", lang))
     ax.margins(y=0.15)
-    ax.legend()
+    # the legend sits in a band above the tallest bar, where it covers none
+    ax.set_ylim(top=ax.get_ylim()[1] * 1.2)
+    ax.legend(loc="upper center", ncols=max(1, len(splits)), fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig

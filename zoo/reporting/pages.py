@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from zoo.i18n import t
+from zoo.i18n import decimal, t
 from zoo.reporting import describe
 from zoo.reporting.insight import most_confident_mistakes
 from zoo.reporting.layout import Page
@@ -212,19 +212,42 @@ def training_page(page: Page, run: RunFolder, images: dict, notes: dict, lang: s
     rows = describe.hyperparameter_rows(run.config, lang)
     page.table(rows, widths=(1.2, 3), size=8.5, bold_first=True, align="left")
     page.subheading(t("common.learning_curves", lang))
-    show(page, "learning_curves", images, notes, max_height=4.0)
-    for sentence in curve_sentences(run, lang):
+    sentences = curve_sentences(run, lang)
+    below = sum(page.text_height(s) for s in sentences) + 0.15  # the sentences stay on the page
+    show(
+        page,
+        "learning_curves",
+        images,
+        notes,
+        max_height=max(1.0, min(4.0, page.remaining() - below)),
+    )
+    for sentence in sentences:
         page.text(sentence)
 
 
 def generalization_page(page: Page, run: RunFolder, images: dict, notes: dict, lang: str) -> None:
     """The train − test gap over the epochs and the learning rate each epoch used."""
     heading(page, "training", lang, part=t("report.gap_part", lang))
-    for name in FIGURE_GROUPS["generalization"]:
-        show(page, name, images, notes, max_height=3.6)
-        if name in images and name in CAPTIONS:
-            page.text(t(f"report.caption.{name}", lang), size=9, color="0.25")
-    for sentence in gap_sentences(run, lang):
+    sentences = gap_sentences(run, lang)
+    names = FIGURE_GROUPS["generalization"]
+    captions = [
+        t(f"report.caption.{name}", lang) if name in images and name in CAPTIONS else ""
+        for name in names
+    ]
+    below = sum(page.text_height(s) for s in sentences)
+    below += sum(page.text_height(c, size=9) for c in captions if c) + 0.3
+    shown = sum(name in images for name in names) or 1
+    for name, caption in zip(names, captions, strict=True):
+        show(
+            page,
+            name,
+            images,
+            notes,
+            max_height=max(1.0, min(3.6, (page.remaining() - below) / shown)),
+        )
+        if caption:
+            page.text(caption, size=9, color="0.25")
+    for sentence in sentences:
         page.text(sentence)
 
 
@@ -241,7 +264,12 @@ def gap_sentences(run: RunFolder, lang: str) -> list[str]:
             continue
         i = rows[0]
         accuracy = (
-            t("report.gap_points", lang, points=f"{100 * acc_gap[i]:.1f}", eval=eval_name)
+            t(
+                "report.gap_points",
+                lang,
+                points=decimal(100 * acc_gap[i], ".1f", lang),
+                eval=eval_name,
+            )
             if np.isfinite(acc_gap[i])
             else ""
         )
@@ -251,7 +279,7 @@ def gap_sentences(run: RunFolder, lang: str) -> list[str]:
                 lang,
                 epoch=int(epochs[i]),
                 eval=eval_name,
-                loss=f"{loss_gap[i]:.4f}",
+                loss=decimal(loss_gap[i], ".4f", lang),
                 accuracy=accuracy,
             )
         )
@@ -273,7 +301,13 @@ def curve_sentences(run: RunFolder, lang: str) -> list[str]:
             float(val[epochs == best][0]) if (epochs == best).any() else float(np.nanmin(val))
         )
         sentences.append(
-            t("report.best_epoch_text", lang, epoch=best, eval=eval_name, loss=f"{best_loss:.4f}")
+            t(
+                "report.best_epoch_text",
+                lang,
+                epoch=best,
+                eval=eval_name,
+                loss=decimal(best_loss, ".4f", lang),
+            )
         )
         last = val[np.isfinite(val)][-1]
         key = (
@@ -289,10 +323,10 @@ def curve_sentences(run: RunFolder, lang: str) -> list[str]:
                 t(
                     "report.gap_accuracy",
                     lang,
-                    train=f"{train:.4f}",
-                    test=f"{test:.4f}",
-                    gap=f"{train - test:.4f}",
-                    points=f"{100 * (train - test):.1f}",
+                    train=decimal(train, ".4f", lang),
+                    test=decimal(test, ".4f", lang),
+                    gap=decimal(train - test, ".4f", lang),
+                    points=decimal(100 * (train - test), ".1f", lang),
                 )
             )
     else:
@@ -302,9 +336,9 @@ def curve_sentences(run: RunFolder, lang: str) -> list[str]:
                 t(
                     "report.gap_loss",
                     lang,
-                    train=f"{train:.4g}",
-                    test=f"{test:.4g}",
-                    gap=f"{test - train:.4g}",
+                    train=decimal(train, ".4g", lang),
+                    test=decimal(test, ".4g", lang),
+                    gap=decimal(test - train, ".4g", lang),
                 )
             )
     return sentences
@@ -397,12 +431,20 @@ def figure_page(
         show(page, name, images, notes, max_height=height)
         if name in captions:
             page.text(t(f"report.caption.{name}", lang), size=9, color="0.25")
+    if not mistakes and group == "insight" and not_finite_outputs(run):
+        page.note(t("report.missing.nonfinite_outputs", lang))
     if mistakes:
         page.subheading(t("report.mistakes_title", lang))
         header = [
             t(f"report.col.{k}", lang) for k in ("example", "true", "predicted", "confidence")
         ]
         page.table(mistakes, header, widths=(1, 2, 2, 1))
+
+
+def not_finite_outputs(run: RunFolder) -> bool:
+    """Whether the saved test outputs hold NaN or infinity (a run that diverged)."""
+    outputs = (run.predictions or {}).get("p_test")
+    return outputs is not None and not np.isfinite(outputs).all()
 
 
 def mistakes_rows(run: RunFolder, lang: str, limit: int = 10) -> list[list[str]]:
@@ -412,6 +454,8 @@ def mistakes_rows(run: RunFolder, lang: str, limit: int = 10) -> list[list[str]]
     if run.is_image or not run.is_classification or (run.data or {}).get("x_test") is not None:
         return []
     if not all(k in preds for k in ("y_test", "pred_test", "p_test")):
+        return []
+    if not np.isfinite(preds["p_test"]).all():  # a diverged run: no confidence to rank by
         return []
     names = run.class_names
     rows = most_confident_mistakes(

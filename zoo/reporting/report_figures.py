@@ -172,13 +172,18 @@ def _insight_figures(run: RunFolder, lang: str, out: dict, notes: dict, model=No
         kernel = insight.first_layer_kernel(run, model)
         if kernel is None:
             notes["first_layer_weights"] = t("report.missing.model", lang)
+        elif not np.isfinite(kernel).all():  # a diverged run: an empty heat map says nothing
+            name = "first_layer_weights" if run.is_image else "first_layer_map"
+            notes[name] = t("report.missing.nonfinite_weights", lang)
         elif run.is_image and kernel.shape[0] == features:
             out["first_layer_weights"] = insight.first_layer_weights_figure(
                 kernel, run.input_shape, lang=lang, layer=layer
             )
         else:
             out["first_layer_map"] = insight.weights_heatmap(kernel, lang=lang, layer=layer)
-    if "miss_x" in data and len(data["miss_x"]):
+    if "miss_x" in data and len(data["miss_x"]) and not np.isfinite(data["miss_conf"]).all():
+        notes["misclassified"] = t("report.missing.nonfinite_outputs", lang)
+    elif "miss_x" in data and len(data["miss_x"]):
         out["misclassified"] = insight.misclassified_figure(
             data["miss_x"],
             data["miss_true"],

@@ -192,15 +192,18 @@ function groupSection(info) {
   const group = { ...info, pixels: null, truth: null, ticket: 0 };
   const runs = info.runs.map((id) => state.runs[id]);
   const arrow = (cls, label, dx, dy, text) =>
-    element("button", { class: cls, "aria-label": label, onclick: () => move(dx, dy) }, text);
+    element("button", { class: cls, "aria-label": label, title: label, onclick: () => move(dx, dy) }, text);
   const picture = element("div", { class: "picture" },
     element("h2", {}, `${info.dataset} · ${info.shape.join("x")}`),
     element("canvas", { width: info.shape[1] * SCALE, height: info.shape[0] * SCALE }),
     element("button", { class: "random", onclick: () => randomPicture(group) }, "Random test image"),
     element("div", { class: "pad" },
       arrow("up", "shift up", 0, -1, "↑"), arrow("left", "shift left", -1, 0, "←"),
-      arrow("reset", "no shift", null, null, "0"), arrow("right", "shift right", 1, 0, "→"),
+      arrow("reset", "no shift: the picture as it was given", null, null, "0"), arrow("right", "shift right", 1, 0, "→"),
       arrow("down", "shift down", 0, 1, "↓")),
+    element("p", { class: "meta explain" },
+      "The arrows move the picture one pixel (so do the arrow keys); 0 puts it back. " +
+      "A network that learnt the picture's pixels, not its shapes, changes its answer."),
     element("div", { class: "offset meta" }, "shift 0 right, 0 down"),
     element("div", { class: "truth" }),
     element("div", { class: "source" }, info.uploads ? "" : "This set takes no uploads."));
