@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -67,3 +68,68 @@ def test_docs_pages_the_readme_names_exist():
     named = set(re.findall(r"docs/[\w.-]+\.md", README.read_text(encoding="utf-8")))
     assert named, "the README points into no docs page"
     assert [page for page in sorted(named) if not (ROOT / page).is_file()] == []
+
+
+def _documented_commands(text: str) -> list[str]:
+    """`zoo ...` command lines of a Markdown text: in code blocks (a `$ ` prompt and `\\`
+    continuations allowed) and in inline code."""
+    found, command, in_block = [], "", False
+    for line in text.splitlines():
+        if line.strip().startswith("```"):
+            in_block = not in_block
+            continue
+        if not (in_block or line.startswith("    ")):
+            continue
+        stripped = line.strip()
+        if not command and stripped.startswith(("zoo ", "$ zoo ")):
+            command = stripped.removeprefix("$ ")
+        elif command:
+            command += " " + stripped
+        if command and command.endswith("\\"):
+            command = command[:-1]
+        elif command:
+            found.append(command)
+            command = ""
+    return found + re.findall(r"`(zoo [^`]+)`", text)
+
+
+def _options_of(command) -> set[str]:
+    names = {"-h", "--help"}
+    for param in command.params:
+        names.update(opt for opt in (*param.opts, *param.secondary_opts) if opt.startswith("-"))
+    return names
+
+
+def test_every_documented_command_and_option_exists():
+    import click
+
+    from zoo.cli import cli
+
+    ctx = click.Context(cli)
+    pages = [README, *sorted((ROOT / "docs").glob("*.md"))]
+    wrong, checked = [], 0
+    for page in pages:
+        for line in _documented_commands(page.read_text(encoding="utf-8")):
+            words = shlex.split(line.split(" #")[0].split(" && ")[0], posix=True)
+            # output lines ("zoo serve: the page is at ...") and placeholders ("zoo COMMAND")
+            if len(words) < 2 or not re.fullmatch(r"[a-z][a-z-]*", words[1]):
+                continue
+            command = cli.get_command(ctx, words[1])
+            if command is None:
+                wrong.append(f"{page.name}: {line!r}: no command {words[1]!r}")
+                continue
+            rest = words[2:]
+            if isinstance(command, click.Group) and rest and re.fullmatch(r"[a-z][a-z-]*", rest[0]):
+                sub = command.get_command(ctx, rest[0])
+                if sub is None:
+                    wrong.append(f"{page.name}: {line!r}: no command {rest[0]!r}")
+                    continue
+                command = sub
+            known = _options_of(command)
+            checked += 1
+            for word in rest:
+                if word.startswith("-") and not re.match(r"-\d", word):
+                    if word.split("=")[0] not in known:
+                        wrong.append(f"{page.name}: {line!r}: no option {word!r}")
+    assert checked >= 40, f"only {checked} documented commands found: the parser missed them"
+    assert wrong == []
