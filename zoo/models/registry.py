@@ -54,9 +54,10 @@ def create_model(name: str, *, input_shape, num_classes: int, **options: Any):
 
     Options whose value is None are dropped, so a caller may pass every option it has.
 
-    >>> model = create_model("mlp", input_shape=(64,), num_classes=10, hidden=(32,))
-    >>> [layer.name for layer in model.layers][-2:]
-    ['hidden_1', 'output']
+    Examples:
+        >>> model = create_model("mlp", input_shape=(64,), num_classes=10, hidden=(32,))
+        >>> [layer.name for layer in model.layers][-2:]
+        ['hidden_1', 'output']
     """
     builder = MODELS.get(name)
     options = drop_none(options)
