@@ -236,3 +236,31 @@ def test_a_worker_stops_and_marks_its_run_when_its_sweep_is_killed(tmp_path):
             sweep.kill()
         if pid and _proc_state(pid) not in (None, "Z"):
             os.kill(pid, signal.SIGKILL)
+
+
+# -- an address that is not Ray -----------------------------------------------------------------
+@pytest.mark.parametrize("kind", ["silent", "http"])
+def test_an_address_where_no_ray_cluster_listens_is_named_at_once(tmp_path, kind):
+    import http.server
+    import threading
+
+    pytest.importorskip("ray")
+    if kind == "http":
+        server = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+        port = server.server_address[1]
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        close = server.shutdown
+    else:  # accepts and never answers
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        close = listener.close
+    try:
+        started = time.perf_counter()
+        code, output = zoo("sweep", "mlp", "digits", "--executor", "ray", "--address",
+                           f"127.0.0.1:{port}", "--out", tmp_path / "s")  # fmt: skip
+    finally:
+        close()
+    assert code == 2 and "is not a Ray cluster" in output and str(port) in output, output
+    assert time.perf_counter() - started < 30
