@@ -117,10 +117,28 @@ class RayPool:
         try:
             with interrupts.kept():  # a SIGTERM stops the sweep as the local executor's does
                 ray.init(address=address, logging_level="ERROR", log_to_driver=False)
+        except ray.exceptions.AuthenticationError:
+            where = address or os.environ.get("RAY_ADDRESS") or "a local Ray instance"
+            raise OptionError(
+                "address",
+                f"the Ray cluster at {where} refused this machine's token: give the token the "
+                "cluster was started with in RAY_AUTH_TOKEN (or a file holding it in "
+                "RAY_AUTH_TOKEN_PATH), as for `ray start`",
+            ) from None
         except (ConnectionError, RuntimeError, ValueError) as err:
             where = address or os.environ.get("RAY_ADDRESS") or "a local Ray instance"
             first = str(err).splitlines()[0] if str(err) else type(err).__name__
-            raise OptionError("address", f"cannot connect to Ray at {where}: {first}") from None
+            hint = ""
+            if address and not (
+                os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH")
+            ):  # a cluster with token authentication refuses a driver without its token so
+                hint = (
+                    "; if the cluster was started with token authentication, give its token "
+                    "in RAY_AUTH_TOKEN (or a file holding it in RAY_AUTH_TOKEN_PATH)"
+                )
+            raise OptionError(
+                "address", f"cannot connect to Ray at {where}: {first}{hint}"
+            ) from None
         self.task = ray.remote(num_cpus=CPUS_PER_RUN, max_retries=0)(ray_job)
         self.pending: dict = {}
 
