@@ -76,3 +76,14 @@ def test_a_config_without_class_names_is_a_message_naming_the_key(tmp_path, chan
     result = CliRunner().invoke(cli, ["report", str(run)])
     assert result.exit_code == 2, result.output
     assert "'class_names' is missing or empty" in result.output
+
+
+def test_a_config_in_a_language_the_zoo_has_not_names_config_json(tmp_path):
+    import zoo
+
+    run = make_run_folder(tmp_path, "image")
+    config = json.loads((run / "config.json").read_text())
+    config["lang"] = "xx"
+    (run / "config.json").write_text(json.dumps(config))
+    with pytest.raises(RunFolderError, match=r"config\.json: 'lang' should be one of en, ru"):
+        zoo.open_run(run)

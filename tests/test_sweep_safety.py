@@ -236,3 +236,92 @@ def test_a_worker_stops_and_marks_its_run_when_its_sweep_is_killed(tmp_path):
             sweep.kill()
         if pid and _proc_state(pid) not in (None, "Z"):
             os.kill(pid, signal.SIGKILL)
+
+
+# -- an address that is not Ray -----------------------------------------------------------------
+@pytest.mark.parametrize("kind", ["silent", "http"])
+def test_an_address_where_no_ray_cluster_listens_is_named_at_once(tmp_path, kind):
+    import http.server
+    import threading
+
+    pytest.importorskip("ray")
+    if kind == "http":
+        server = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+        port = server.server_address[1]
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        close = server.shutdown
+    else:  # accepts and never answers
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        close = listener.close
+    try:
+        started = time.perf_counter()
+        code, output = zoo("sweep", "mlp", "digits", "--executor", "ray", "--address",
+                           f"127.0.0.1:{port}", "--out", tmp_path / "s")  # fmt: skip
+    finally:
+        close()
+    assert code == 2 and "is not a Ray cluster" in output and str(port) in output, output
+    assert time.perf_counter() - started < 30
+
+
+@pytest.mark.slow
+def test_a_cluster_with_token_authentication_takes_the_token_from_ray_auth_token(tmp_path):
+    """Ray's token authentication: the zoo's driver uses RAY_AUTH_TOKEN, as `ray start` does,
+    and without it says what to set. Ray runs with a HOME and temp folder of its own."""
+    import tempfile
+
+    pytest.importorskip("ray")
+    temp = tempfile.mkdtemp(prefix="zt", dir="/tmp")  # Ray's socket paths must stay short
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    token = "0123456789abcdef0123456789abcdef"
+    home = Path(temp) / "home"
+    home.mkdir()
+    base = {**os.environ, "HOME": str(home), "RAY_USAGE_STATS_ENABLED": "0",
+            "PYTHONPATH": str(ROOT)}  # fmt: skip
+    for key in ("RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH", "RAY_AUTH_MODE", "RAY_ADDRESS"):
+        base.pop(key, None)
+    with_token = {**base, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token}
+    ray_cli = str(Path(sys.executable).with_name("ray"))
+    head = subprocess.Popen(
+        [ray_cli, "start", "--head", "--block", f"--port={port}", "--num-cpus=1",
+         f"--temp-dir={temp}", "--include-dashboard=false", "--disable-usage-stats",
+         "--object-store-memory=100000000"],
+        env=with_token, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    zoo_cmd = [sys.executable, "-c", "from zoo.cli import main; main()", "sweep", "mlp",
+               "gaussians", "--epochs", "1", "--executor", "ray", "--address",
+               f"127.0.0.1:{port}", "--no-tensorboard"]  # fmt: skip
+    try:
+        for _ in range(240):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.25)
+        refused = subprocess.run([*zoo_cmd, "--out", str(tmp_path / "a")], env=base,
+                                 capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert refused.returncode == 2, refused.stderr
+        assert "RAY_AUTH_TOKEN" in refused.stderr
+        done = subprocess.run([*zoo_cmd, "--out", str(tmp_path / "b")], env=with_token,
+                              capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert (tmp_path / "b" / "summary.md").is_file()
+    finally:
+        head.send_signal(signal.SIGTERM)
+        try:
+            head.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            os.killpg(head.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        head.wait()
+        import shutil
+
+        shutil.rmtree(temp, ignore_errors=True)

@@ -61,12 +61,41 @@ def check_address(address: str) -> None:
     if not host or not port:
         raise OptionError("address", f"{address!r} is not host:port (the head node's address)")
     try:
-        socket.create_connection((host, port), timeout=CONNECT_SECONDS).close()
+        speaks = _speaks_http2(host, port)
     except OSError as err:
         reason = err.strerror or type(err).__name__
         raise OptionError(
             "address", f"no Ray cluster answers at {address} ({reason}); is `ray start` running?"
         ) from None
+    if not speaks:  # Ray would wait minutes for it, printing its own lines
+        raise OptionError(
+            "address",
+            f"what listens at {address} is not a Ray cluster (it gave no gRPC answer within "
+            f"{CONNECT_SECONDS:g} s); give the head node's address, as `ray start --head` "
+            "prints it",
+        )
+
+
+# HTTP/2's client preface and an empty SETTINGS frame: a gRPC server (Ray's GCS) answers with a
+# SETTINGS frame of its own; anything else answers otherwise, or not at all.
+_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+
+
+def _speaks_http2(host: str, port: int) -> bool:
+    """Whether the server at host:port answers HTTP/2 (gRPC) within CONNECT_SECONDS."""
+    with socket.create_connection((host, port), timeout=CONNECT_SECONDS) as conn:
+        conn.sendall(_PREFACE)
+        header = b""
+        deadline = time.monotonic() + CONNECT_SECONDS
+        try:
+            while len(header) < 9 and time.monotonic() < deadline:
+                chunk = conn.recv(9 - len(header))
+                if not chunk:
+                    break
+                header += chunk
+        except (TimeoutError, ConnectionResetError):
+            return False
+    return len(header) == 9 and header[3] == 0x04  # a frame of type SETTINGS
 
 
 def import_ray():
@@ -88,10 +117,28 @@ class RayPool:
         try:
             with interrupts.kept():  # a SIGTERM stops the sweep as the local executor's does
                 ray.init(address=address, logging_level="ERROR", log_to_driver=False)
+        except ray.exceptions.AuthenticationError:
+            where = address or os.environ.get("RAY_ADDRESS") or "a local Ray instance"
+            raise OptionError(
+                "address",
+                f"the Ray cluster at {where} refused this machine's token: give the token the "
+                "cluster was started with in RAY_AUTH_TOKEN (or a file holding it in "
+                "RAY_AUTH_TOKEN_PATH), as for `ray start`",
+            ) from None
         except (ConnectionError, RuntimeError, ValueError) as err:
             where = address or os.environ.get("RAY_ADDRESS") or "a local Ray instance"
             first = str(err).splitlines()[0] if str(err) else type(err).__name__
-            raise OptionError("address", f"cannot connect to Ray at {where}: {first}") from None
+            hint = ""
+            if address and not (
+                os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH")
+            ):  # a cluster with token authentication refuses a driver without its token so
+                hint = (
+                    "; if the cluster was started with token authentication, give its token "
+                    "in RAY_AUTH_TOKEN (or a file holding it in RAY_AUTH_TOKEN_PATH)"
+                )
+            raise OptionError(
+                "address", f"cannot connect to Ray at {where}: {first}{hint}"
+            ) from None
         self.task = ray.remote(num_cpus=CPUS_PER_RUN, max_retries=0)(ray_job)
         self.pending: dict = {}
 

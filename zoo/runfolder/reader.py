@@ -314,6 +314,14 @@ def check_config(config: dict[str, Any], path: Path) -> None:
             f"{path}: written in run-folder format {version}, newer than this zoo reads "
             f"({fmt.FORMAT_VERSION}); upgrade zoo"
         )
+    lang = config.get("lang")
+    if lang is not None:
+        from zoo.i18n import languages
+
+        if lang not in languages():
+            raise RunFolderError(
+                f"{path}: 'lang' should be one of {', '.join(languages())}, not {lang!r}"
+            )
     classes = config.get("class_names") or []
     if config.get("task", "classification") == "classification":
         if not classes:  # `zoo train` always names them; every table and figure uses them
