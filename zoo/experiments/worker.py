@@ -55,8 +55,8 @@ def train(job: dict) -> dict:
     events = None
     try:
         start(job["options"].get("backend"), job.get("threads"))
+        from zoo.api import train as train_run
         from zoo.runfolder import TENSORBOARD, eval_split
-        from zoo.training.trainer import train as train_run
 
         data, train_opts, model_opts = job_inputs(job)
         if job.get("tensorboard"):
