@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -89,15 +89,19 @@ def split_options(model, dataset, options: dict[str, Any]):
     return train_opts, model_opts, data_opts
 
 
-def _load(dataset, data_opts: dict, data_seed: int | None) -> Dataset:
+def _load(dataset, data_opts: dict, data_seed: int | None, validation_data=None) -> Dataset:
     if not isinstance(dataset, str):
         if data_opts or data_seed is not None:
             raise OptionError("data_seed", "applies to a dataset given by name")
         if not isinstance(dataset, Dataset):
-            raise TypeError(
-                f"dataset must be a name or a zoo Dataset, not {type(dataset).__name__}"
-            )
+            from zoo.training.inputs import dataset_from_arrays
+
+            return dataset_from_arrays(dataset, validation_data)
+        if validation_data is not None:
+            raise OptionError("validation_data", "applies to arrays or a tf.data.Dataset")
         return dataset
+    if validation_data is not None:
+        raise OptionError("validation_data", "applies to arrays or a tf.data.Dataset")
     if data_seed is not None:
         if "seed" not in dataset_options(dataset):
             raise OptionError("data_seed", f"{dataset} has a fixed split and takes no seed")
@@ -114,6 +118,7 @@ def train(
     model: Any,
     dataset: Any,
     *,
+    validation_data: Any = None,
     callbacks: Sequence[Any] = (),
     viewers: Viewers | None = None,
     **options: Any,
@@ -172,19 +177,34 @@ def train(
 
     data_seed = options.pop("data_seed", None)
     train_opts, model_opts, data_opts = split_options(model, dataset, options)
+    compiled = None
+    if not isinstance(model, str):
+        from zoo.training.compiled import check_compiled, is_compiled
+
+        if is_compiled(model):  # its optimizer, loss and metrics, or an error naming the clash
+            given_opts = {k: v for k, v in train_opts.items() if v is not None}
+            compiled = check_compiled(model, given_opts)
+            train_opts["loss"] = compiled["loss"]
     given = TrainOptions(**train_opts)
     given.check()  # a bad option fails before any data is loaded; so does an unknown model
     if isinstance(model, str):
         MODELS.get(model)
     # The data first: loaders need no Keras, and a large archive is read before TensorFlow
     # takes its share of memory.
-    data = _load(dataset, data_opts, data_seed)
+    data = _load(dataset, data_opts, data_seed, validation_data)
     backend = start_backend(given.backend)
     opts = given.with_defaults(
         data.defaults_for(canonical(model) if isinstance(model, str) else None)
     )
     return Trainer(
-        model, data, opts, model_opts, backend, callbacks=callbacks, viewers=viewers
+        model,
+        data,
+        opts,
+        model_opts,
+        backend,
+        callbacks=callbacks,
+        viewers=viewers,
+        compiled=compiled,
     ).run()
 
 
@@ -201,9 +221,11 @@ class Trainer:
         *,
         callbacks: Sequence[Any] = (),
         viewers: Viewers | None = None,
+        compiled: dict | None = None,
     ):
         from zoo.training.build import holdout
 
+        self.compiled = compiled  # a compiled model's optimizer and loss (`training.compiled`)
         self.callbacks, self.viewers = list(callbacks), viewers or Viewers()
         self.model_arg, self.data, self.opts, self.backend = model, data, opts, backend
         self.model_opts = canonical_options({k: v for k, v in model_opts.items() if v is not None})
@@ -240,6 +262,10 @@ class Trainer:
         objective = Objective.for_model(
             self.model_arg, task=data.task, num_classes=data.num_classes, loss=self.opts.loss
         )
+        if self.compiled is not None:
+            from zoo.training.compiled import check_logits
+
+            check_logits(self.compiled, objective)
         return self.model_arg, objective
 
     # -- the run -------------------------------------------------------------------------------
@@ -270,16 +296,23 @@ class Trainer:
         with scope, precision_policy(opts.mixed_precision, self.backend):
             model, objective = self._build()
             loss_scaling = opts.mixed_precision and self.backend == "tensorflow"
-            self.schedule = Schedule.plan(opts, steps, epochs)
-            optimizer = make_optimizer(
-                opts.optimizer,
-                self.schedule.keras(),
-                opts.momentum,
-                loss_scaling,
-                nesterov=opts.nesterov,
-                weight_decay=opts.decay,
-                clip_norm=opts.clip_norm,
-            )
+            if self.compiled is not None:  # the user's optimizer, as it is
+                from zoo.training.compiled import optimizer_record
+
+                optimizer = self.compiled["optimizer"]
+                self.opts = opts = replace(opts, **optimizer_record(optimizer))
+                self.schedule = Schedule.plan(opts, steps, epochs)
+            else:
+                self.schedule = Schedule.plan(opts, steps, epochs)
+                optimizer = make_optimizer(
+                    opts.optimizer,
+                    self.schedule.keras(),
+                    opts.momentum,
+                    loss_scaling,
+                    nesterov=opts.nesterov,
+                    weight_decay=opts.decay,
+                    clip_norm=opts.clip_norm,
+                )
             x_eval, y_eval = (
                 (self.x_val, self.y_val) if self.x_val is not None else (data.x_test, data.y_test)
             )
