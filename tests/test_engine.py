@@ -154,3 +154,20 @@ def test_the_engine_imports_none_of_its_viewers():
                 names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
             found += [f"{path.name}: {n}" for n in names if n.startswith(FORBIDDEN)]
     assert found == []
+
+
+def test_a_sweep_checks_its_options_with_the_preset_train_uses(tmp_path, monkeypatch):
+    """`zoo sweep cnn cifar100-3class --nesterov` was refused ("give momentum") while `zoo train`
+    took lab 2's momentum 0.9 for cnn: both now read the preset of the model family."""
+    from image_fixtures import write_cifar100_archive
+
+    from zoo.experiments import worker
+
+    monkeypatch.setenv("ZOO_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "data").mkdir()
+    write_cifar100_archive(tmp_path / "data", train_per_class=6, test_per_class=2)
+    options = {"nesterov": True, "data_dir": str(tmp_path / "data")}
+    job = {"model": "cnn", "dataset": "cifar100-3class", "options": {**options, "lr": 0.005}}
+    assert worker.check(job) == {}
+    run = zoo.train("cnn", "cifar100-3class", **options, epochs=1, out=None, quiet=True)
+    assert (run.config["momentum"], run.config["nesterov"]) == (0.9, True)

@@ -74,7 +74,7 @@ def prepare(jobs: list[dict]) -> list[Member]:
     from zoo.backend import resolve_device, seed_everything
     from zoo.experiments.process import job_inputs, start
     from zoo.training.build import build_model
-    from zoo.training.options import TrainOptions
+    from zoo.training.options import TrainOptions, with_preset
     from zoo.training.trainer import Trainer
 
     members = []
@@ -85,7 +85,7 @@ def prepare(jobs: list[dict]) -> list[Member]:
         data, train_opts, model_opts = job_inputs(job)
         given = TrainOptions(**train_opts, out=job["out"], run_name=job["name"], quiet=True)
         given.check()
-        opts = given.with_defaults(data.train_defaults)
+        opts = with_preset(given, job["model"], data)
         trainer = Trainer(job["model"], data, opts, model_opts, backend, viewers=standard_viewers())
         seed_everything(opts.seed, backend)
         scope, _ = resolve_device(opts.device, backend)

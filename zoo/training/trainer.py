@@ -19,7 +19,7 @@ from zoo.objective import Objective
 from zoo.registry import canonical
 from zoo.runfolder import RunWriter, create_run_folder, eval_split
 from zoo.training.history import History
-from zoo.training.options import TrainOptions
+from zoo.training.options import TrainOptions, with_preset
 from zoo.training.progress import Progress
 
 BUILDER_REGULARIZATION = ("l1", "l2", "dropout")  # builder options, not the trainer's
@@ -193,9 +193,7 @@ def train(
     # takes its share of memory.
     data = _load(dataset, data_opts, data_seed, validation_data)
     backend = start_backend(given.backend)
-    opts = given.with_defaults(
-        data.defaults_for(canonical(model) if isinstance(model, str) else None)
-    )
+    opts = with_preset(given, model, data)
     return Trainer(
         model,
         data,
