@@ -106,8 +106,10 @@ def optimizer_record(optimizer) -> dict[str, Any]:
     """The training options that describe a compiled optimizer, for config.json."""
     from keras import ops
 
-    def number(value):
-        return None if value is None else float(ops.convert_to_numpy(value))
+    from zoo.training.schedules import float32_text
+
+    def number(value):  # 0.01, not the float32's 0.009999999776482582
+        return None if value is None else float32_text(float(ops.convert_to_numpy(value)))
 
     name = type(optimizer).__name__.lower()
     return {

@@ -125,9 +125,20 @@ def train(
 ) -> Run:
     """Train `model` on `dataset` in one of the lecture's three regimes; write a run folder.
 
-    `model` is a registered name (`zoo.list_models()`) or your own `keras.Model`; `dataset` a
-    registered name (`zoo.list_datasets()`) or a `Dataset`. Every option is a keyword; None
-    means "not given" (the dataset's preset or the default applies).
+    `model` is a registered name (`zoo.list_models()`) or your own `keras.Model` (compiled
+    or not: a compiled model's optimizer object is used as it is, its loss and metrics
+    honoured; an option that would replace them is an OptionError); `dataset` a registered
+    name (`zoo.list_datasets()`), a `Dataset`, arrays `(x, y)` or a finite
+    `tf.data.Dataset` of `(x, y)`, then with `validation_data=(x, y)` (or a tf.data set) as
+    its test set. Every option is a keyword; None means "not given" (the dataset's preset or
+    the default applies).
+
+    `callbacks`: Keras callbacks (CSVLogger, EarlyStopping, ModelCheckpoint, TensorBoard,
+    MLflow's, ...), called per epoch after the zoo's own rules with `fit`'s logs (loss,
+    accuracy, val_loss, val_accuracy, lr); one that sets `model.stop_training` ends the run
+    "stopped_early". Per-batch hooks are not called (a warning names them): see
+    `zoo.training.driver`. `viewers`: what shows the run (`zoo.train` gives the notebook's
+    live curves and the report; here, by default, none).
 
     Regime: `mode` "minibatch" (default; aliases "mini-batch"), "batch" ("full",
     "full-batch": one update per epoch) or "sample" ("sgd", "stochastic", "per-sample": one
@@ -164,7 +175,8 @@ def train(
     history row).
 
     Returns a `Run`: `status` ("completed", "stopped_early", "target_reached", "diverged",
-    "interrupted"), `history`, `metrics` (scikit-learn's reports), `model`, `folder`.
+    "interrupted"), `history` (one row per epoch; `history.history["val_loss"]` as `fit`'s),
+    `metrics` (scikit-learn's reports), `model`, `folder`.
     Raises `OptionError` naming a bad option before any data is read, `DataError` for data
     that cannot be read, `WriteError` when the folder cannot be written (its config.json
     then says "failed").
