@@ -171,3 +171,60 @@ def test_a_sweep_checks_its_options_with_the_preset_train_uses(tmp_path, monkeyp
     assert worker.check(job) == {}
     run = zoo.train("cnn", "cifar100-3class", **options, epochs=1, out=None, quiet=True)
     assert (run.config["momentum"], run.config["nesterov"]) == (0.9, True)
+
+
+# each registered model on a data set it is meant for (cnn: lab 2's preset set)
+MODEL_SETS = {
+    "cnn": "cifar100-3class",
+    "lecture-net": "xor",
+    "linear": "sigmoid-1d",
+    "logistic": "iris",
+    "mlp": "digits",
+}
+
+
+def _train_accepts(model, dataset, options) -> str | None:
+    try:
+        zoo.train(model, dataset, **options, iterations=1, out=None, quiet=True)
+    except OptionError as err:
+        return err.option
+    return None
+
+
+def _sweep_accepts(model, dataset, options) -> str | None:
+    from zoo.experiments import worker
+    from zoo.experiments.runner import check_configurations
+    from zoo.experiments.spec import SweepSpec
+
+    try:
+        spec = SweepSpec.create(model, dataset, options={**options, "iterations": 1})
+        for job in check_configurations(spec).values():
+            answer = worker.check(job)
+            if answer:
+                return answer["error"].get("option") or answer["error"]["type"]
+    except OptionError as err:
+        return err.option
+    return None
+
+
+@pytest.mark.parametrize("model", sorted(MODEL_SETS))
+def test_train_and_sweep_accept_the_same_options_for_each_model(model, tmp_path, monkeypatch):
+    """Every option of the model's builder (at its default value), and a preset-sensitive
+    training option, is accepted, or refused with the same option named, by both."""
+    from zoo.models.registry import MODELS
+
+    assert sorted(MODEL_SETS) == zoo.list_models()
+    dataset, extra = MODEL_SETS[model], {}
+    if dataset == "cifar100-3class":
+        from image_fixtures import write_cifar100_archive
+
+        monkeypatch.setenv("ZOO_CACHE", str(tmp_path / "cache"))
+        (tmp_path / "data").mkdir()
+        write_cifar100_archive(tmp_path / "data", train_per_class=6, test_per_class=2)
+        extra = {"data_dir": str(tmp_path / "data")}
+    builder = {k: v for k, v in MODELS.options(model).items() if k != "normalization"}
+    builder = {k: list(v) if isinstance(v, tuple) else v for k, v in builder.items()}
+    for options in ({**builder, **extra}, {"nesterov": True, **extra}):
+        assert _sweep_accepts(model, dataset, options) == _train_accepts(model, dataset, options), (
+            options
+        )
