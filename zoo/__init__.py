@@ -23,12 +23,13 @@ __version__ = "0.1.0"
 
 
 def train(model: Any, dataset: Any, **options: Any):
-    """Train `model` (a name or a `keras.Model`) on `dataset` (a name or a `Dataset`).
+    """Train `model` (a name or a `keras.Model`) on `dataset` (a name, a `Dataset`, arrays
+    `(x, y)` or a finite `tf.data.Dataset`); `callbacks=[...]` takes Keras callbacks.
 
-    Returns a `zoo.training.Run` with `history`, `metrics` and `folder`. See
-    `zoo.training.train` for the options.
+    Returns a `zoo.training.Run` with `history` (rows, and Keras's `history.history`),
+    `metrics` and `folder`. See `zoo.training.train` for the options.
     """
-    from zoo.training import train as _train
+    from zoo.api import train as _train
 
     return _train(model, dataset, **options)
 

@@ -70,10 +70,11 @@ def _same(members: list[Member], what: str, get) -> None:
 def prepare(jobs: list[dict]) -> list[Member]:
     """Each member's data, options, Trainer and model (built as `train` builds it, from its
     seed); CannotStack unless they can share one program."""
+    from zoo.api import standard_viewers
     from zoo.backend import resolve_device, seed_everything
     from zoo.experiments.process import job_inputs, start
     from zoo.training.build import build_model
-    from zoo.training.options import TrainOptions
+    from zoo.training.options import TrainOptions, with_preset
     from zoo.training.trainer import Trainer
 
     members = []
@@ -84,8 +85,8 @@ def prepare(jobs: list[dict]) -> list[Member]:
         data, train_opts, model_opts = job_inputs(job)
         given = TrainOptions(**train_opts, out=job["out"], run_name=job["name"], quiet=True)
         given.check()
-        opts = given.with_defaults(data.train_defaults)
-        trainer = Trainer(job["model"], data, opts, model_opts, backend)
+        opts = with_preset(given, job["model"], data)
+        trainer = Trainer(job["model"], data, opts, model_opts, backend, viewers=standard_viewers())
         seed_everything(opts.seed, backend)
         scope, _ = resolve_device(opts.device, backend)
         with scope:
@@ -307,6 +308,7 @@ def train_together(jobs: list[dict]) -> list[dict]:
     from zoo import interrupts
     from zoo.backend import resolve_device
     from zoo.runfolder import TENSORBOARD, RunWriter, create_run_folder
+    from zoo.training.callbacks import diverged, divergence_reason
     from zoo.training.record import run_config
     from zoo.training.schedules import Schedule
 
@@ -371,13 +373,10 @@ def train_together(jobs: list[dict]) -> list[dict]:
                 member.history.append(row)
                 if member.events is not None:
                     member.events(row)
-                if not (np.isfinite(row["loss"]) and np.isfinite(row["val_loss"])):
+                if diverged(row):
                     member.alive, member.status = False, "diverged"
                     member.trainer.diverged_epoch = epoch
-                    member.reason = (
-                        f"the loss became {row['loss']} at epoch {epoch}: the learning rate "
-                        f"{member.trainer.opts.lr} is too large"
-                    )
+                    member.reason = divergence_reason(row["loss"], epoch, member.trainer.opts.lr)
                     runner.stop(i)
             if interrupts.pending():
                 raise interrupts.Interrupted(interrupts.pending())

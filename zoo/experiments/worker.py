@@ -32,12 +32,12 @@ def check(job: dict) -> dict:
     try:
         start(job["options"].get("backend"), job.get("threads"))
         from zoo.training.build import build_model, holdout
-        from zoo.training.options import TrainOptions
+        from zoo.training.options import TrainOptions, with_preset
 
         data, train_opts, model_opts = job_inputs(job)
         opts = TrainOptions(**train_opts)
         opts.check()
-        opts = opts.with_defaults(data.train_defaults)
+        opts = with_preset(opts, job["model"], data)
         if opts.validation:
             data = holdout(data, opts.validation, opts.seed)[0]
         build_model(
@@ -55,8 +55,8 @@ def train(job: dict) -> dict:
     events = None
     try:
         start(job["options"].get("backend"), job.get("threads"))
+        from zoo.api import train as train_run
         from zoo.runfolder import TENSORBOARD, eval_split
-        from zoo.training.trainer import train as train_run
 
         data, train_opts, model_opts = job_inputs(job)
         if job.get("tensorboard"):

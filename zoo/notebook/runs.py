@@ -10,6 +10,7 @@ with `out=None` is shown from what `train` returned, its figures drawn on demand
 
 from __future__ import annotations
 
+import functools
 import struct
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -256,3 +257,26 @@ def run_html(run: Any) -> str:
             images.append(f"<p style='color:#555'>{html.escape(err.message)}</p>")
     parts.append(html.side_by_side(*images))
     return html.block(*parts)
+
+
+@functools.cache
+def _shown_run_type() -> type:
+    """The engine's Run with a notebook's views (made once, on first use: the engine's
+    module is not imported where runs are only read from folders)."""
+    from zoo.training.trainer import Run
+
+    class ShownRun(Run):
+        def _repr_html_(self) -> str:
+            return run_html(self)
+
+        def _repr_pretty_(self, printer, cycle: bool) -> None:  # IPython's text: one line
+            printer.text(run_line(self))
+
+    ShownRun.__name__ = ShownRun.__qualname__ = "Run"
+    return ShownRun
+
+
+def shown(run: Any) -> Any:
+    """`run` (a `zoo.training.Run`) as one that shows itself in a notebook: the same fields,
+    with `_repr_html_` (status, hyperparameters, reports, figures) and a one-line text."""
+    return _shown_run_type()(**{f.name: getattr(run, f.name) for f in fields(run)})

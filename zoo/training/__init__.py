@@ -1,5 +1,5 @@
 """Training in the lecture's three regimes with compiled epochs; run folders."""
 
-from zoo.training.trainer import Run, train
+from zoo.training.trainer import Run, Viewers, train
 
-__all__ = ["Run", "train"]
+__all__ = ["Run", "Viewers", "train"]

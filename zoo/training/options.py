@@ -264,6 +264,18 @@ class TrainOptions:
         return batch, steps, self.epochs or DEFAULT_EPOCHS
 
 
+def with_preset(given: TrainOptions, model: Any, data) -> TrainOptions:
+    """`given` (checked) with the preset for `model` on `data` where it left options unset:
+    the one source of presets for `train`, sweep checks, workers and stacks alike (the lab's
+    settings for a model family, e.g. lab 2's momentum for `cnn`, else the set's own).
+    `model`: a registered name, or a model of one's own (the set's preset)."""
+    from zoo.registry import canonical
+
+    return given.with_defaults(
+        data.defaults_for(canonical(model) if isinstance(model, str) else None)
+    )
+
+
 def _number(value) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 

@@ -13,12 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from zoo.objective import model_outputs, output_logits
-from zoo.reporting.metrics import (
+from zoo.metrics import (
     classification_metrics,
     classification_report_text,
     regression_metrics,
 )
+from zoo.objective import model_outputs, output_logits
 from zoo.runfolder import DATA, PREDICTIONS, RunWriter, best_epoch, data_arrays
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,25 @@ from zoo.models.registry import MODELS
 from zoo.objective import Objective
 from zoo.registry import canonical
 from zoo.runfolder import RunWriter, create_run_folder, eval_split
-from zoo.training.options import TrainOptions
+from zoo.training.history import History
+from zoo.training.options import TrainOptions, with_preset
 from zoo.training.progress import Progress
 
 BUILDER_REGULARIZATION = ("l1", "l2", "dropout")  # builder options, not the trainer's
+
+
+@dataclass(frozen=True)
+class Viewers:
+    """What shows a run outside the engine, given by the caller (`zoo.train` gives the
+    notebook's live curves and the report): the engine imports no viewer of its own.
+
+    `display(live, quiet=, epochs=, config=)`: an object with `update(row, text)` and
+    `close()` that shows the epochs in place of the progress lines, or None.
+    `report(folder, lang=, model=)`: draws report.pdf and figures from a finished folder.
+    """
+
+    display: Callable[..., Any] | None = None
+    report: Callable[..., Any] | None = None
 
 
 @dataclass
@@ -28,7 +44,7 @@ class Run:
     """The outcome of `train`: what the run folder holds, and the trained model."""
 
     model: Any
-    history: list[dict]
+    history: History  # a list of rows, with Keras's `.history` and `.epoch`
     metrics: dict
     config: dict
     folder: Path | None = None
@@ -41,17 +57,6 @@ class Run:
     @property
     def best_epoch(self) -> int | None:
         return self.metrics.get("best_epoch")
-
-    def _repr_html_(self) -> str:
-        """How a notebook shows the run: status, hyperparameters, reports, figures."""
-        from zoo.notebook.runs import run_html
-
-        return run_html(self)
-
-    def _repr_pretty_(self, printer, cycle: bool) -> None:  # IPython's text: one line
-        from zoo.notebook.runs import run_line
-
-        printer.text(run_line(self))
 
 
 def split_options(model, dataset, options: dict[str, Any]):
@@ -84,15 +89,19 @@ def split_options(model, dataset, options: dict[str, Any]):
     return train_opts, model_opts, data_opts
 
 
-def _load(dataset, data_opts: dict, data_seed: int | None) -> Dataset:
+def _load(dataset, data_opts: dict, data_seed: int | None, validation_data=None) -> Dataset:
     if not isinstance(dataset, str):
         if data_opts or data_seed is not None:
             raise OptionError("data_seed", "applies to a dataset given by name")
         if not isinstance(dataset, Dataset):
-            raise TypeError(
-                f"dataset must be a name or a zoo Dataset, not {type(dataset).__name__}"
-            )
+            from zoo.training.inputs import dataset_from_arrays
+
+            return dataset_from_arrays(dataset, validation_data)
+        if validation_data is not None:
+            raise OptionError("validation_data", "applies to arrays or a tf.data.Dataset")
         return dataset
+    if validation_data is not None:
+        raise OptionError("validation_data", "applies to arrays or a tf.data.Dataset")
     if data_seed is not None:
         if "seed" not in dataset_options(dataset):
             raise OptionError("data_seed", f"{dataset} has a fixed split and takes no seed")
@@ -105,12 +114,31 @@ def _load(dataset, data_opts: dict, data_seed: int | None) -> Dataset:
         raise
 
 
-def train(model: Any, dataset: Any, **options: Any) -> Run:
+def train(
+    model: Any,
+    dataset: Any,
+    *,
+    validation_data: Any = None,
+    callbacks: Sequence[Any] = (),
+    viewers: Viewers | None = None,
+    **options: Any,
+) -> Run:
     """Train `model` on `dataset` in one of the lecture's three regimes; write a run folder.
 
-    `model` is a registered name (`zoo.list_models()`) or your own `keras.Model`; `dataset` a
-    registered name (`zoo.list_datasets()`) or a `Dataset`. Every option is a keyword; None
-    means "not given" (the dataset's preset or the default applies).
+    `model` is a registered name (`zoo.list_models()`) or your own `keras.Model` (compiled
+    or not: a compiled model's optimizer object is used as it is, its loss and metrics
+    honoured; an option that would replace them is an OptionError); `dataset` a registered
+    name (`zoo.list_datasets()`), a `Dataset`, arrays `(x, y)` or a finite
+    `tf.data.Dataset` of `(x, y)`, then with `validation_data=(x, y)` (or a tf.data set) as
+    its test set. Every option is a keyword; None means "not given" (the dataset's preset or
+    the default applies).
+
+    `callbacks`: Keras callbacks (CSVLogger, EarlyStopping, ModelCheckpoint, TensorBoard,
+    MLflow's, ...), called per epoch after the zoo's own rules with `fit`'s logs (loss,
+    accuracy, val_loss, val_accuracy, lr); one that sets `model.stop_training` ends the run
+    "stopped_early". Per-batch hooks are not called (a warning names them): see
+    `zoo.training.driver`. `viewers`: what shows the run (`zoo.train` gives the notebook's
+    live curves and the report; here, by default, none).
 
     Regime: `mode` "minibatch" (default; aliases "mini-batch"), "batch" ("full",
     "full-batch": one update per epoch) or "sample" ("sgd", "stochastic", "per-sample": one
@@ -147,7 +175,8 @@ def train(model: Any, dataset: Any, **options: Any) -> Run:
     history row).
 
     Returns a `Run`: `status` ("completed", "stopped_early", "target_reached", "diverged",
-    "interrupted"), `history`, `metrics` (scikit-learn's reports), `model`, `folder`.
+    "interrupted"), `history` (one row per epoch; `history.history["val_loss"]` as `fit`'s),
+    `metrics` (scikit-learn's reports), `model`, `folder`.
     Raises `OptionError` naming a bad option before any data is read, `DataError` for data
     that cannot be read, `WriteError` when the folder cannot be written (its config.json
     then says "failed").
@@ -160,26 +189,54 @@ def train(model: Any, dataset: Any, **options: Any) -> Run:
 
     data_seed = options.pop("data_seed", None)
     train_opts, model_opts, data_opts = split_options(model, dataset, options)
+    compiled = None
+    if not isinstance(model, str):
+        from zoo.training.compiled import check_compiled, is_compiled
+
+        if is_compiled(model):  # its optimizer, loss and metrics, or an error naming the clash
+            given_opts = {k: v for k, v in train_opts.items() if v is not None}
+            compiled = check_compiled(model, given_opts)
+            train_opts["loss"] = compiled["loss"]
     given = TrainOptions(**train_opts)
     given.check()  # a bad option fails before any data is loaded; so does an unknown model
     if isinstance(model, str):
         MODELS.get(model)
     # The data first: loaders need no Keras, and a large archive is read before TensorFlow
     # takes its share of memory.
-    data = _load(dataset, data_opts, data_seed)
+    data = _load(dataset, data_opts, data_seed, validation_data)
     backend = start_backend(given.backend)
-    opts = given.with_defaults(
-        data.defaults_for(canonical(model) if isinstance(model, str) else None)
-    )
-    return Trainer(model, data, opts, model_opts, backend).run()
+    opts = with_preset(given, model, data)
+    return Trainer(
+        model,
+        data,
+        opts,
+        model_opts,
+        backend,
+        callbacks=callbacks,
+        viewers=viewers,
+        compiled=compiled,
+    ).run()
 
 
 class Trainer:
     """One training run; `run()` returns the `Run`. Kept as a class so its steps read in order."""
 
-    def __init__(self, model, data: Dataset, opts: TrainOptions, model_opts: dict, backend: str):
+    def __init__(
+        self,
+        model,
+        data: Dataset,
+        opts: TrainOptions,
+        model_opts: dict,
+        backend: str,
+        *,
+        callbacks: Sequence[Any] = (),
+        viewers: Viewers | None = None,
+        compiled: dict | None = None,
+    ):
         from zoo.training.build import holdout
 
+        self.compiled = compiled  # a compiled model's optimizer and loss (`training.compiled`)
+        self.callbacks, self.viewers = list(callbacks), viewers or Viewers()
         self.model_arg, self.data, self.opts, self.backend = model, data, opts, backend
         self.model_opts = canonical_options({k: v for k, v in model_opts.items() if v is not None})
         if isinstance(model, str):
@@ -219,6 +276,10 @@ class Trainer:
         objective = Objective.for_model(
             self.model_arg, task=data.task, num_classes=data.num_classes, loss=self.opts.loss
         )
+        if self.compiled is not None:
+            from zoo.training.compiled import check_logits
+
+            check_logits(self.compiled, objective)
         return self.model_arg, objective
 
     # -- the run -------------------------------------------------------------------------------
@@ -249,16 +310,23 @@ class Trainer:
         with scope, precision_policy(opts.mixed_precision, self.backend):
             model, objective = self._build()
             loss_scaling = opts.mixed_precision and self.backend == "tensorflow"
-            self.schedule = Schedule.plan(opts, steps, epochs)
-            optimizer = make_optimizer(
-                opts.optimizer,
-                self.schedule.keras(),
-                opts.momentum,
-                loss_scaling,
-                nesterov=opts.nesterov,
-                weight_decay=opts.decay,
-                clip_norm=opts.clip_norm,
-            )
+            if self.compiled is not None:  # the user's optimizer, as it is
+                from zoo.training.compiled import optimizer_record
+
+                optimizer = self.compiled["optimizer"]
+                self.opts = opts = replace(opts, **optimizer_record(optimizer))
+                self.schedule = Schedule.plan(opts, steps, epochs)
+            else:
+                self.schedule = Schedule.plan(opts, steps, epochs)
+                optimizer = make_optimizer(
+                    opts.optimizer,
+                    self.schedule.keras(),
+                    opts.momentum,
+                    loss_scaling,
+                    nesterov=opts.nesterov,
+                    weight_decay=opts.decay,
+                    clip_norm=opts.clip_norm,
+                )
             x_eval, y_eval = (
                 (self.x_val, self.y_val) if self.x_val is not None else (data.x_test, data.y_test)
             )
@@ -280,9 +348,11 @@ class Trainer:
             folder = create_run_folder(opts.out, self.model_name, data.name, name=opts.run_name)
             writer = RunWriter(folder)
             self.config = writer.start(self.config)
-        from zoo.notebook.live import live_display
-
-        display = live_display(opts.live, quiet=opts.quiet, epochs=epochs, config=self.config)
+        display = None
+        if self.viewers.display is not None:
+            display = self.viewers.display(
+                opts.live, quiet=opts.quiet, epochs=epochs, config=self.config
+            )
         self.progress = Progress(epochs, quiet=opts.quiet, display=display)
         try:
             history, status, reason = self._loop(runner, model, optimizer, steps, epochs, scope)
@@ -298,104 +368,68 @@ class Trainer:
         if reason:  # the reason a run stopped is shown even when quiet
             self.progress.message(reason, always=status != "completed")
 
-    def _loop(self, runner, model, optimizer, steps, epochs, scope):
-        from zoo.training.schedules import Plateau, current_rate, float32_text
+    def _callbacks(self, state, model, optimizer, scope) -> list:
+        """The zoo's rules and side effects, in the order they see an epoch; then the user's."""
+        from zoo.training import callbacks as zc
+        from zoo.training.schedules import Plateau
 
         opts, schedule = self.opts, self.schedule
-        plateau = Plateau(schedule.decay, schedule.every) if schedule.kind == "plateau" else None
+        rules = [zc.ProgressBar(state, self.progress)]
+        if opts.on_epoch is not None:  # e.g. TensorBoard's event files
+            rules.append(zc.OnEpoch(state, opts.on_epoch))
+        rules += [zc.InterruptCheck(state), zc.Divergence(state)]
+        if opts.target_loss is not None:
+            rules.append(zc.TargetLoss(state, opts.target_loss))
+        if schedule.kind == "plateau":
+            plateau = Plateau(schedule.decay, schedule.every)
+            rules.append(zc.PlateauRate(state, optimizer, plateau, scope))
+        if opts.patience is not None:
+            rules.append(zc.Patience(state, opts.patience, eval_split(self.config)))
+        return rules + list(self.callbacks)
+
+    def _loop(self, runner, model, optimizer, steps, epochs, scope):
+        from zoo.training.callbacks import RunState
+        from zoo.training.driver import drive
+        from zoo.training.schedules import current_rate, float32_text
+
+        opts, schedule = self.opts, self.schedule
         rng = np.random.default_rng(opts.seed)
         n = len(self.data.x_train)
         budget = opts.iterations
-        history: list[dict] = []
-        best_loss, best_weights, since_best = np.inf, None, 0
-        status, reason, done = "completed", None, 0
-        self.diverged_epoch = None
-        interrupts.acknowledge()
-        try:
-            try:
-                for epoch in range(1, epochs + 1):
-                    order = rng.permutation(n) if opts.shuffle else np.arange(n)
-                    todo = steps if budget is None else min(steps, budget - done)
-                    # the rate of this epoch's updates, before they move it
-                    if schedule.per_update:
-                        rate = float32_text(np.mean(schedule.rates(done, todo)))
-                    else:
-                        rate = float32_text(current_rate(optimizer))
-                    start = time.perf_counter()
-                    with scope:
-                        result = runner.epoch(order.astype(np.int32), todo)
-                    seconds = time.perf_counter() - start
-                    done += todo
-                    row = {
-                        "epoch": epoch,
-                        "iterations": done,
-                        "loss": result.loss,
-                        "accuracy": result.accuracy,
-                        "val_loss": result.val_loss,
-                        "val_accuracy": result.val_accuracy,
-                        "lr": rate,
-                        "seconds": seconds,
-                    }
-                    history.append(row)
-                    self.progress.update(row)
-                    if opts.on_epoch is not None:  # e.g. TensorBoard's event files
-                        opts.on_epoch(row)
-                    if interrupts.pending():  # swallowed inside a library: still a stop
-                        raise interrupts.Interrupted(interrupts.pending())
-                    if not np.isfinite(result.loss) or (
-                        result.val_loss is not None and not np.isfinite(result.val_loss)
-                    ):
-                        status, self.diverged_epoch = "diverged", epoch
-                        reason = (
-                            f"the loss became {result.loss} at epoch {epoch}: the learning rate "
-                            f"{rate} is too large"
-                        )
-                        break
-                    if opts.target_loss is not None and result.loss <= opts.target_loss:
-                        status = "target_reached"
-                        reason = (
-                            f"training loss {result.loss:.4g} <= {opts.target_loss} "
-                            f"at epoch {epoch}"
-                        )
-                        break
-                    if plateau is not None:
-                        cut = plateau.new_rate(result.val_loss, rate)
-                        if cut is not None:
-                            with scope:
-                                optimizer.learning_rate = cut
-                    if opts.patience is not None and result.val_loss is not None:
-                        if result.val_loss < best_loss:
-                            best_loss, best_weights, since_best = (
-                                result.val_loss,
-                                model.get_weights(),
-                                0,
-                            )
-                        else:
-                            since_best += 1
-                            if since_best >= opts.patience:
-                                status = "stopped_early"
-                                reason = (
-                                    f"no lower {eval_split(self.config)} loss for "
-                                    f"{opts.patience} epochs; weights of epoch "
-                                    f"{epoch - since_best} restored"
-                                )
-                                break
-            except Exception:
-                # TensorFlow may turn an interrupt during tracing into an error of its own
-                if not interrupts.pending():
-                    raise
-                raise interrupts.Interrupted(interrupts.pending()) from None
-        except KeyboardInterrupt as err:
-            interrupts.acknowledge()
-            signal_name = interrupts.Interrupted(interrupts.signal_of(err)).name
-            status = "interrupted"
-            reason = f"interrupted by {signal_name} during epoch {len(history) + 1}"
-            self.config["stop_signal"] = signal_name
-        if best_weights is not None and status in ("stopped_early", "completed", "interrupted"):
-            model.set_weights(best_weights)
-        self.progress.close()
-        self._stop_message(status, reason)
-        return history, status, reason
+        done = 0
+
+        def run_epoch(epoch: int) -> dict:
+            nonlocal done
+            order = rng.permutation(n) if opts.shuffle else np.arange(n)
+            todo = steps if budget is None else min(steps, budget - done)
+            # the rate of this epoch's updates, before they move it
+            if schedule.per_update:
+                rate = float32_text(np.mean(schedule.rates(done, todo)))
+            else:
+                rate = float32_text(current_rate(optimizer))
+            start = time.perf_counter()
+            with scope:
+                result = runner.epoch(order.astype(np.int32), todo)
+            seconds = time.perf_counter() - start
+            done += todo
+            return {
+                "epoch": epoch,
+                "iterations": done,
+                "loss": result.loss,
+                "accuracy": result.accuracy,
+                "val_loss": result.val_loss,
+                "val_accuracy": result.val_accuracy,
+                "lr": rate,
+                "seconds": seconds,
+            }
+
+        state = RunState(history=History())
+        rules = self._callbacks(state, model, optimizer, scope)
+        drive(run_epoch, model, rules, state, epochs=epochs, steps=steps)
+        self.diverged_epoch = state.diverged_epoch
+        if state.stop_signal is not None:
+            self.config["stop_signal"] = state.stop_signal
+        return state.history, state.status, state.reason
 
     # -- the record ----------------------------------------------------------------------------
     def _finish(self, model, objective, history, status, reason, writer, runner=None) -> Run:
@@ -412,7 +446,9 @@ class Trainer:
             "iterations": history[-1]["iterations"] if history else 0,
             "train_seconds": float(sum(row["seconds"] for row in history)),
         }
-        run = Run(model=model, history=history, metrics={}, config=config, dataset=self.data)
+        run = Run(
+            model=model, history=History(history), metrics={}, config=config, dataset=self.data
+        )
         failure, recorded = None, False
         try:
             # one pass per split on the compiled path; then the runner's memory goes back
@@ -428,10 +464,8 @@ class Trainer:
                 with interrupts.deferred():
                     writer.finish(config, more=self.opts.report)
                 recorded = True
-                if self.opts.report:
-                    from zoo.reporting.pdf import write_report
-
-                    write_report(writer.folder, lang=self.opts.lang, model=model)
+                if self.opts.report and self.viewers.report is not None:
+                    self.viewers.report(writer.folder, lang=self.opts.lang, model=model)
         except KeyboardInterrupt as err:  # after training: what was written stays, and says so
             interrupts.acknowledge()
             signal_name = interrupts.Interrupted(interrupts.signal_of(err)).name

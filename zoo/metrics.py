@@ -1,4 +1,5 @@
-"""Metrics exactly as scikit-learn computes them, plus the confusion matrix."""
+"""Metrics exactly as scikit-learn computes them, plus the confusion matrix (for training's
+results and the reports alike)."""
 
 from __future__ import annotations
 

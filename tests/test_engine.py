@@ -1,0 +1,230 @@
+"""The run driver with Keras's habits: callbacks, arrays, tf.data, compiled models, History."""
+
+from __future__ import annotations
+
+import ast
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo.errors import OptionError
+
+
+def blobs(n=120, seed=0):
+    """Three separable classes in 4 dimensions, as arrays (x, y)."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n)
+    x = (rng.normal(size=(n, 4)) + 3 * np.eye(3, 4)[y]).astype(np.float32)
+    return x, y
+
+
+def small_model(activation="softmax"):
+    import keras
+
+    return keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(8, activation="relu"),
+            keras.layers.Dense(3, activation=activation),
+        ]
+    )
+
+
+def test_keras_callbacks_see_a_zoo_run_and_early_stopping_stops_it(tmp_path):
+    import keras
+
+    seen = {"epochs": [], "ended": 0, "batches": 0}
+    callbacks = [
+        keras.callbacks.CSVLogger(str(tmp_path / "log.csv")),
+        # any epoch after the first fails to improve by 10: the run stops after epoch 2
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=1, min_delta=10.0),
+        keras.callbacks.ModelCheckpoint(str(tmp_path / "best.keras"), monitor="val_loss"),
+        keras.callbacks.LambdaCallback(
+            on_epoch_end=lambda epoch, logs: seen["epochs"].append((epoch, dict(logs))),
+            on_train_end=lambda logs: seen.__setitem__("ended", seen["ended"] + 1),
+            on_train_batch_end=lambda batch, logs: seen.__setitem__("batches", 1),
+        ),
+    ]
+    with pytest.warns(UserWarning, match=r"per-batch hooks.*LambdaCallback"):
+        run = zoo.train(
+            small_model(),
+            blobs(),
+            validation_data=blobs(60, seed=1),
+            epochs=20,
+            callbacks=callbacks,
+            out=str(tmp_path / "runs"),
+            report=False,
+            quiet=True,
+        )
+    assert run.status == "stopped_early" and len(run.history) == 2
+    assert "EarlyStopping" in run.config["stop_reason"]
+    with (tmp_path / "log.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert [r["epoch"] for r in rows] == ["0", "1"]
+    assert float(rows[1]["val_loss"]) == pytest.approx(run.history[1]["val_loss"])
+    assert {"loss", "accuracy", "val_loss", "val_accuracy", "lr"} <= set(rows[0])
+    assert keras.models.load_model(tmp_path / "best.keras").count_params() == 67
+    assert [epoch for epoch, _ in seen["epochs"]] == [0, 1] and seen["ended"] == 1
+    assert seen["epochs"][0][1]["loss"] == run.history[0]["loss"]
+    assert seen["batches"] == 0  # a compiled epoch calls no per-batch hook (and warned so)
+
+
+def test_arrays_and_validation_data_give_a_history_like_fits():
+    x, y = blobs()
+    run = zoo.train(
+        small_model(),
+        (x, y),
+        validation_data=blobs(60, seed=1),
+        epochs=4,
+        lr=0.1,
+        out=None,
+        quiet=True,
+    )
+    assert run.history.epoch == [0, 1, 2, 3]
+    assert run.history.history["val_loss"] == [row["val_loss"] for row in run.history]
+    assert run.history.history["accuracy"][-1] > 0.5
+    assert run.history[-1]["epoch"] == 4  # rows still read as before
+    assert run.config["dataset"] == "arrays" and run.config["train_size"] == 120
+
+
+def test_arrays_without_validation_data_name_the_option():
+    with pytest.raises(OptionError) as err:
+        zoo.train(small_model(), blobs(), epochs=1, out=None, quiet=True)
+    assert err.value.option == "validation_data"
+
+
+def test_a_batched_tf_data_set_trains_as_its_arrays():
+    import tensorflow as tf
+
+    x, y = blobs()
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(32)
+    run = zoo.train(small_model(), ds, validation_data=blobs(60, 1), epochs=2, out=None, quiet=True)
+    assert run.config["dataset"] == "tf.data" and run.config["train_size"] == 120
+    with pytest.raises(OptionError, match="infinite"):
+        zoo.train(small_model(), ds.repeat(), validation_data=blobs(60, 1), out=None, quiet=True)
+
+
+def test_a_compiled_models_optimizer_is_used_and_never_silently_replaced():
+    import keras
+
+    model = small_model()
+    adam = keras.optimizers.Adam(0.05)
+    model.compile(optimizer=adam, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    run = zoo.train(model, blobs(), validation_data=blobs(60, 1), epochs=3, out=None, quiet=True)
+    assert model.optimizer is adam and int(adam.iterations) == 3 * 4  # 120 / 32 per epoch
+    assert run.config["optimizer"] == "adam" and run.config["lr"] == pytest.approx(0.05)
+    assert run.history[0]["lr"] == pytest.approx(0.05)
+    with pytest.raises(OptionError) as err:
+        zoo.train(model, blobs(), validation_data=blobs(60, 1), lr=0.1, out=None, quiet=True)
+    assert err.value.option == "lr" and "Adam" in str(err.value)
+
+
+def test_a_compiled_loss_or_metric_the_zoo_cannot_honour_is_refused():
+    import keras
+
+    model = small_model(activation=None)  # logits
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")  # reads probabilities
+    with pytest.raises(OptionError, match="from_logits"):
+        zoo.train(model, blobs(), validation_data=blobs(60, 1), epochs=1, out=None, quiet=True)
+    model.compile(optimizer="sgd", loss="hinge")
+    with pytest.raises(OptionError, match="hinge"):
+        zoo.train(model, blobs(), validation_data=blobs(60, 1), epochs=1, out=None, quiet=True)
+    model = small_model()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["auc"])
+    with pytest.raises(OptionError, match="auc"):
+        zoo.train(model, blobs(), validation_data=blobs(60, 1), epochs=1, out=None, quiet=True)
+    assert keras is not None
+
+
+FORBIDDEN = ("zoo.notebook", "zoo.reporting", "zoo.serve", "zoo.lab", "zoo.cli")
+
+
+def test_the_engine_imports_none_of_its_viewers():
+    root = Path(zoo.__file__).parent / "training"
+    found = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            found += [f"{path.name}: {n}" for n in names if n.startswith(FORBIDDEN)]
+    assert found == []
+
+
+def test_a_sweep_checks_its_options_with_the_preset_train_uses(tmp_path, monkeypatch):
+    """`zoo sweep cnn cifar100-3class --nesterov` was refused ("give momentum") while `zoo train`
+    took lab 2's momentum 0.9 for cnn: both now read the preset of the model family."""
+    from image_fixtures import write_cifar100_archive
+
+    from zoo.experiments import worker
+
+    monkeypatch.setenv("ZOO_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "data").mkdir()
+    write_cifar100_archive(tmp_path / "data", train_per_class=6, test_per_class=2)
+    options = {"nesterov": True, "data_dir": str(tmp_path / "data")}
+    job = {"model": "cnn", "dataset": "cifar100-3class", "options": {**options, "lr": 0.005}}
+    assert worker.check(job) == {}
+    run = zoo.train("cnn", "cifar100-3class", **options, epochs=1, out=None, quiet=True)
+    assert (run.config["momentum"], run.config["nesterov"]) == (0.9, True)
+
+
+# each registered model on a data set it is meant for (cnn: lab 2's preset set)
+MODEL_SETS = {
+    "cnn": "cifar100-3class",
+    "lecture-net": "xor",
+    "linear": "sigmoid-1d",
+    "logistic": "iris",
+    "mlp": "digits",
+}
+
+
+def _train_accepts(model, dataset, options) -> str | None:
+    try:
+        zoo.train(model, dataset, **options, iterations=1, out=None, quiet=True)
+    except OptionError as err:
+        return err.option
+    return None
+
+
+def _sweep_accepts(model, dataset, options) -> str | None:
+    from zoo.experiments import worker
+    from zoo.experiments.runner import check_configurations
+    from zoo.experiments.spec import SweepSpec
+
+    try:
+        spec = SweepSpec.create(model, dataset, options={**options, "iterations": 1})
+        for job in check_configurations(spec).values():
+            answer = worker.check(job)
+            if answer:
+                return answer["error"].get("option") or answer["error"]["type"]
+    except OptionError as err:
+        return err.option
+    return None
+
+
+@pytest.mark.parametrize("model", sorted(MODEL_SETS))
+def test_train_and_sweep_accept_the_same_options_for_each_model(model, tmp_path, monkeypatch):
+    """Every option of the model's builder (at its default value), and a preset-sensitive
+    training option, is accepted, or refused with the same option named, by both."""
+    from zoo.models.registry import MODELS
+
+    assert sorted(MODEL_SETS) == zoo.list_models()
+    dataset, extra = MODEL_SETS[model], {}
+    if dataset == "cifar100-3class":
+        from image_fixtures import write_cifar100_archive
+
+        monkeypatch.setenv("ZOO_CACHE", str(tmp_path / "cache"))
+        (tmp_path / "data").mkdir()
+        write_cifar100_archive(tmp_path / "data", train_per_class=6, test_per_class=2)
+        extra = {"data_dir": str(tmp_path / "data")}
+    builder = {k: v for k, v in MODELS.options(model).items() if k != "normalization"}
+    builder = {k: list(v) if isinstance(v, tuple) else v for k, v in builder.items()}
+    for options in ({**builder, **extra}, {"nesterov": True, **extra}):
+        assert _sweep_accepts(model, dataset, options) == _train_accepts(model, dataset, options), (
+            options
+        )

@@ -1,0 +1,44 @@
+"""The facade over the engine: `train` with the viewers the engine does not import.
+
+`zoo.training` trains and writes the run folder; the notebook's live curves, report.pdf and
+a run's HTML belong to `zoo.notebook` and `zoo.reporting`, which sit above it. `train` here
+hands them to the engine, so `zoo.train`, the CLI and sweep workers get the same runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+def standard_viewers():
+    """The notebook's live curves and the PDF report, as `zoo.training.Viewers`."""
+    from zoo.training.trainer import Viewers
+
+    def display(live, *, quiet, epochs, config):
+        from zoo.notebook.live import live_display
+
+        return live_display(live, quiet=quiet, epochs=epochs, config=config)
+
+    def report(folder, *, lang, model):
+        from zoo.reporting.pdf import write_report
+
+        return write_report(folder, lang=lang, model=model)
+
+    return Viewers(display=display, report=report)
+
+
+def train(model: Any, dataset: Any, *, callbacks: Sequence[Any] = (), **options: Any):
+    """`zoo.training.train` with the live curves, the report, and a run that shows itself as
+    HTML in a notebook. See `zoo.training.train` for the options."""
+    from zoo.errors import WriteError
+    from zoo.notebook.runs import shown
+    from zoo.training.trainer import train as train_run
+
+    try:
+        run = train_run(model, dataset, callbacks=callbacks, viewers=standard_viewers(), **options)
+    except WriteError as err:
+        if getattr(err, "run", None) is not None:
+            err.run = shown(err.run)
+        raise
+    return shown(run)

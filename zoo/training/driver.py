@@ -1,0 +1,132 @@
+"""The run driver: `fit`'s short loop over an epoch runner, with Keras callbacks.
+
+Every stopping rule and side effect is a `keras.callbacks.Callback` that reads the epoch's
+`logs` and may set `model.stop_training` (`zoo.training.callbacks`); users' own callbacks
+(CSVLogger, EarlyStopping, ModelCheckpoint, TensorBoard, MLflow's, ...) follow the zoo's.
+
+A zoo epoch is one compiled call, so callbacks are called per epoch only:
+`on_train_begin`, `on_epoch_begin`, `on_epoch_end`, `on_train_end`. Per-batch hooks
+(`on_train_batch_end`, ...) cannot be called from inside a compiled epoch; a callback that
+defines them is warned about once per run and its epoch hooks still run.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable, Sequence
+
+import keras
+
+from zoo import interrupts
+from zoo.training.callbacks import RunState, ZooCallback
+
+logger = logging.getLogger("zoo")
+
+LOG_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "lr")  # `fit`'s, and the rate
+BATCH_HOOKS = (
+    "on_batch_begin",
+    "on_batch_end",
+    "on_train_batch_begin",
+    "on_train_batch_end",
+    "on_test_batch_begin",
+    "on_test_batch_end",
+)
+
+
+def epoch_logs(row: dict) -> dict:
+    """The `logs` callbacks get at an epoch's end: the history row's metrics that exist."""
+    return {key: row[key] for key in LOG_KEYS if row.get(key) is not None}
+
+
+def batch_hooks(callback: keras.callbacks.Callback) -> list[str]:
+    """The per-batch hooks `callback` really uses (not Keras's empty defaults)."""
+    if getattr(callback, "save_freq", "epoch") == "epoch" and isinstance(
+        callback, keras.callbacks.ModelCheckpoint
+    ):
+        return []  # its batch hook only counts batches for `save_freq=<n>`
+    used = []
+    for name in BATCH_HOOKS:
+        own = getattr(type(callback), name, None)
+        if name in vars(callback) or own is not getattr(keras.callbacks.Callback, name):
+            used.append(name)
+    return used
+
+
+def warn_batch_hooks(callbacks: Sequence[keras.callbacks.Callback]) -> None:
+    """One warning naming the callbacks whose per-batch hooks a compiled epoch cannot call."""
+    users = {}
+    for callback in callbacks:
+        if isinstance(callback, ZooCallback):
+            continue
+        hooks = batch_hooks(callback)
+        if hooks:
+            users[type(callback).__name__] = hooks
+    if users:
+        listed = "; ".join(f"{name} ({', '.join(hooks)})" for name, hooks in users.items())
+        warnings.warn(
+            f"a zoo epoch is one compiled call: per-batch hooks are not called, only the "
+            f"epoch ones: {listed}",
+            stacklevel=4,
+        )
+
+
+def drive(
+    run_epoch: Callable[[int], dict],
+    model,
+    callbacks: Sequence[keras.callbacks.Callback],
+    state: RunState,
+    *,
+    epochs: int,
+    steps: int,
+) -> RunState:
+    """Run up to `epochs` epochs: `run_epoch(epoch)` trains one (1-based) and returns its
+    history row; the callbacks see each epoch's logs and may stop the run.
+
+    A callback of the user's that sets `model.stop_training` ends the run "stopped_early".
+    An interrupt (Ctrl-C, SIGTERM) ends it "interrupted"; `on_train_end` is called in every
+    case but a crash, so the best weights are restored and the progress is closed.
+    """
+    params = {"epochs": epochs, "steps": steps, "verbose": 0}
+    for callback in callbacks:
+        callback.set_model(model)
+        callback.set_params(params)
+    warn_batch_hooks(callbacks)
+    model.stop_training = False
+    interrupts.acknowledge()
+    logs: dict = {}
+    try:
+        try:
+            for callback in callbacks:
+                callback.on_train_begin({})
+            for epoch in range(epochs):
+                for callback in callbacks:
+                    callback.on_epoch_begin(epoch, {})
+                state.history.append(run_epoch(epoch + 1))
+                logs = epoch_logs(state.row)
+                for callback in callbacks:
+                    callback.on_epoch_end(epoch, logs)
+                    if model.stop_training and state.status == "completed":
+                        state.stop(
+                            "stopped_early",
+                            f"{type(callback).__name__} stopped the run at epoch {epoch + 1}",
+                        )
+                if model.stop_training:
+                    break
+        except Exception:
+            # TensorFlow may turn an interrupt during tracing into an error of its own
+            if not interrupts.pending():
+                raise
+            raise interrupts.Interrupted(interrupts.pending()) from None
+    except KeyboardInterrupt as err:
+        interrupts.acknowledge()
+        state.stop_signal = interrupts.Interrupted(interrupts.signal_of(err)).name
+        state.stop(
+            "interrupted",
+            f"interrupted by {state.stop_signal} during epoch {len(state.history) + 1}",
+        )
+    for callback in callbacks:
+        callback.on_train_end(logs)
+    if state.reason:
+        logger.info("%s", state.reason)
+    return state
