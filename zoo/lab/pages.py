@@ -49,6 +49,21 @@ class Pages:
             return self.new()
         return self.page
 
+    def flow(self, parts: list[tuple[str, dict]]) -> None:
+        """Texts (each with `Page.text`'s keywords) kept on one page where they fit together,
+        else each on the page where it fits: measured as they will be wrapped, never past the
+        bottom margin."""
+        page = self.page or self.new()
+
+        def height(text: str, style: dict) -> float:
+            return page.text_height(
+                text, style.get("size", 10), style.get("weight") == "bold", style.get("family")
+            )
+
+        self.room(sum(height(text, style) for text, style in parts))
+        for text, style in parts:
+            self.room(height(text, style)).text(text, **style)
+
     def figure(self, path: Path, max_height: float, missing: str) -> None:
         page = self.room(min(max_height, 2.5))
         if path.is_file():
@@ -139,9 +154,17 @@ def final_table_page(pages: Pages, runs: list[RunFolder], lang: str) -> None:
         page.note(t("lab.no_runs", lang))
         return
     header, cells = final_table(runs, lang, wrap=True)
-    page.table(cells, header, widths=TABLE_WIDTHS, size=7.5)
-    for i, run in enumerate(runs, start=1):
-        page.text(f"{i}. {run.name}", size=7, color="0.35")
+    while cells:  # as many pages as the rows need, the header on each
+        count = page.rows_that_fit(cells, header, widths=TABLE_WIDTHS, size=7.5)
+        page.table(cells[:count], header, widths=TABLE_WIDTHS, size=7.5)
+        cells = cells[count:]
+        if cells:
+            page = pages.new(landscape=True)
+    for i, run in enumerate(runs, start=1):  # the runs' folders, by their numbers in the table
+        line = f"{i}. {run.name}"
+        if page.text_height(line, size=7) > page.remaining():
+            page = pages.new(landscape=True)
+        page.text(line, size=7, color="0.35")
 
 
 def save_pages(pages: Pages, path: Path, lab: Lab, lang: str) -> Path:

@@ -111,16 +111,12 @@ def _questions(pages: Pages, runs: list[RunFolder], lang: str, folder: Path) -> 
     hints = lab1_hints(runs[0], folder) if runs else {}
     for number, (question, facts) in enumerate(answers(runs, lang), start=1):
         commands = hints.get(f"q{number}", [])
-        lines = sum(fact.count("\n") + 2 for fact in facts) + 2
-        lines += sum(command.count("\n") + 3 for command in commands)
-        page = pages.room(0.2 * lines)
-        page.subheading(f"{number}. {question}")
-        for fact in facts:
-            page.text(fact, size=9)
+        parts = [(f"{number}. {question}", {"size": 11, "weight": "bold"})]
+        parts += [(fact, {"size": 9}) for fact in facts]
         if commands:
-            page.text(t("lab.hint", lang, lab=1, folder=folder.resolve()), size=9)
-        for command in commands:
-            page.text(command, size=8, family="monospace")
+            parts.append((t("lab.hint", lang, lab=1, folder=folder.resolve()), {"size": 9}))
+        parts += [(command, {"size": 8, "family": "monospace"}) for command in commands]
+        pages.flow(parts)
 
 
 def write_lab_report(folder: str | Path, *, lang: str | None = None) -> Path:

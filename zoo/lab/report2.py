@@ -336,15 +336,12 @@ def _questions(pages, runs, fc, shift: dict | None, lang: str, folder: Path) -> 
     for q in ("q1", "q2", "q3", "q4", "q5", "q6", "q7"):
         found = facts.get(q) or [t("lab2.fact.yours", lang, **where)]
         commands = hints.get(q, [])
-        lines = sum(fact.count("\n") + 2 for fact in [*found, *commands]) + len(commands)
-        page = pages.room(0.2 * lines + 0.5)
-        page.subheading(t(f"lab2.{q}", lang))
-        for fact in found:
-            page.text(fact, size=9)
+        parts = [(t(f"lab2.{q}", lang), {"size": 11, "weight": "bold"})]
+        parts += [(fact, {"size": 9}) for fact in found]
         if commands:
-            page.text(t("lab.hint", lang, lab=2, folder=where["folder"]), size=9)
-        for command in commands:
-            page.text(command, size=8, family="monospace")
+            parts.append((t("lab.hint", lang, lab=2, folder=where["folder"]), {"size": 9}))
+        parts += [(command, {"size": 8, "family": "monospace"}) for command in commands]
+        pages.flow(parts)
 
 
 def lab2_pages(pages: Pages, folder: Path, lab: Lab, lang: str) -> None:

@@ -202,9 +202,11 @@ class Page:
         )
         self.space(height + 0.08)
 
-    def text_height(self, text: str, size: float = 10, bold: bool = False) -> float:
+    def text_height(
+        self, text: str, size: float = 10, bold: bool = False, family: str | None = None
+    ) -> float:
         """Inches the cursor moves for `page.text(text, size)`: to keep room for it below."""
-        lines = wrap_lines(str(text), self.width_in * 72, size, bold, break_words=True)
+        lines = wrap_lines(str(text), self.width_in * 72, size, bold, family, break_words=True)
         return len(lines) * size * 1.45 / 72 + 0.08
 
     def heading(self, text: str, size: float = 15) -> None:
@@ -232,26 +234,10 @@ class Page:
         """A table across the page width; `widths` are relative column widths."""
         if not rows:
             return
-        columns = len(rows[0])
-        if widths is None:
-            widths = [1.0] * columns
+        widths = widths or [1.0] * len(rows[0])
         total = float(sum(widths))
-        pad = 0.03 if align == "left" else 0.1  # matplotlib's Cell.PAD, a share of the width
-        room = [w / total * self.width_in * 72 * (1 - 2 * pad) for w in widths]
-        fitted = [
-            [fit_cell(str(c), room[j], size, bold=bold_first and j == 0) for j, c in enumerate(row)]
-            for row in rows
-        ]
-        fitted_header = (
-            [fit_cell(str(c), room[j], size, bold=True) for j, c in enumerate(header)]
-            if header
-            else None
-        )
-        # each row as tall as its cell with the most lines
+        fitted, fitted_header, heights = self._fit(rows, header, widths, size, bold_first, align)
         all_rows = [fitted_header, *fitted] if fitted_header else fitted
-        heights = [
-            size * (1.9 + 1.3 * (max(text.count("\n") for text, _ in row))) / 72 for row in all_rows
-        ]
         height = sum(heights)
         ax = self.fig.add_axes(
             (LEFT, self.y - height / self.size[1], RIGHT - LEFT, height / self.size[1])
@@ -281,6 +267,41 @@ class Page:
             if cell_size != size:
                 cell.get_text().set_fontsize(cell_size)
         self.space(height + 0.15)
+
+    def _fit(self, rows, header, widths, size, bold_first=False, align="center"):
+        """The cells wrapped or shrunk to their columns, and each row's height in inches (the
+        header's first): a row is as tall as its cell with the most lines."""
+        total = float(sum(widths))
+        pad = 0.03 if align == "left" else 0.1  # matplotlib's Cell.PAD, a share of the width
+        room = [w / total * self.width_in * 72 * (1 - 2 * pad) for w in widths]
+        fitted = [
+            [fit_cell(str(c), room[j], size, bold=bold_first and j == 0) for j, c in enumerate(row)]
+            for row in rows
+        ]
+        fitted_header = (
+            [fit_cell(str(c), room[j], size, bold=True) for j, c in enumerate(header)]
+            if header
+            else None
+        )
+        all_rows = [fitted_header, *fitted] if fitted_header else fitted
+        heights = [
+            size * (1.9 + 1.3 * (max(text.count("\n") for text, _ in row))) / 72 for row in all_rows
+        ]
+        return fitted, fitted_header, heights
+
+    def rows_that_fit(self, rows, header, *, widths, size: float = 8.5, keep: float = 0.0) -> int:
+        """How many of `rows` (from the first, under `header`) fit above the bottom margin,
+        keeping `keep` inches free below the table; at least one."""
+        _, fitted_header, heights = self._fit(rows, header, widths, size)
+        used = (heights[0] if fitted_header else 0.0) + 0.15 + keep
+        body = heights[1:] if fitted_header else heights
+        count = 0
+        for height in body:
+            if used + height > self.remaining():
+                break
+            used += height
+            count += 1
+        return max(1, count)
 
     def image(self, image: np.ndarray, max_height: float | None = None) -> None:
         """A rendered figure, as wide as the page allows (and at most `max_height` inches)."""
