@@ -283,3 +283,21 @@ def test_info_keeps_columns_aligned_with_source_indices():
     rows = data.summary().splitlines()[-4:]
     assert rows[1].split() == ["0", "apple", "[0]", "1", "1"]
     assert len({len(row) for row in rows}) == 1  # the count columns end at the same place
+
+
+def test_python_dash_m_zoo_is_the_zoo_command():
+    from pathlib import Path
+
+    done = subprocess.run(
+        [sys.executable, "-m", "zoo", "models"], capture_output=True, text=True, timeout=120,
+        cwd=Path(__file__).resolve().parents[1],
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "mlp" in done.stdout and "Traceback" not in done.stderr
+
+
+def test_missing_extras_name_the_distribution():
+    from zoo.distribution import DISTRIBUTION, install_hint
+
+    assert DISTRIBUTION == "keras-zoo"
+    assert install_hint("ray") == "pip install 'keras-zoo[ray]'"

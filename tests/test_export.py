@@ -188,7 +188,7 @@ def test_a_missing_runtime_names_the_extra_that_brings_it(
     monkeypatch.setitem(sys.modules, hidden, None)  # as if it were not installed
     code, output = zoo("export", runs["mlp"], "--format", fmt, "--out", tmp_path)
     assert code == 2
-    assert f"needs {named}, which is not installed: pip install 'zoo[export]'" in output
+    assert f"needs {named}, which is not installed: pip install 'keras-zoo[export]'" in output
     assert "Traceback" not in output and list(tmp_path.iterdir()) == []
     with pytest.raises(MissingExtraError) as caught:
         export_run(runs["mlp"], fmt, out=tmp_path)

@@ -436,7 +436,7 @@ def test_schedules_and_plateau_train_as_fit_on_jax_too():
     from pathlib import Path
 
     if importlib.util.find_spec("jax") is None:
-        pytest.skip("jax is not installed (pip install 'zoo[jax]')")
+        pytest.skip("jax is not installed (pip install 'keras-zoo[jax]')")
     tests = str(Path(__file__).parent)
     done = subprocess.run(
         [sys.executable, "-c", JAX_SCHEDULES.format(tests=tests)],

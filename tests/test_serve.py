@@ -187,7 +187,7 @@ def test_a_busy_port_a_folder_that_is_no_run_and_a_missing_pillow_are_said_at_on
     monkeypatch.setitem(sys.modules, "PIL", None)  # as if Pillow were not installed
     result = CliRunner().invoke(cli, ["serve", str(folder)])
     assert result.exit_code == 2
-    assert "needs pillow, which is not installed: pip install 'zoo[serve]'" in result.output
+    assert "needs pillow, which is not installed: pip install 'keras-zoo[serve]'" in result.output
 
 
 def test_listening_beyond_this_machine_is_said_to_mean_anyone_on_the_network():

@@ -743,7 +743,7 @@ def _python(code: str, env: dict[str, str]) -> dict:
 
 def test_jax_compiled_epochs_match_keras_on_jax():
     if importlib.util.find_spec("jax") is None:
-        pytest.skip("jax is not installed (pip install 'zoo[jax]')")
+        pytest.skip("jax is not installed (pip install 'keras-zoo[jax]')")
     code = (
         f"import sys, json; sys.path.insert(0, {str(ROOT / 'tests')!r}); "
         "import test_speed_equivalence as t, keras; assert keras.backend.backend() == 'jax'; "

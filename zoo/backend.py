@@ -7,6 +7,7 @@ import importlib.util
 import os
 import sys
 
+from zoo.distribution import install_hint
 from zoo.errors import OptionError
 
 BACKENDS = ("tensorflow", "jax")
@@ -16,7 +17,7 @@ def _check_backend(name: str, option: str) -> None:
     if name not in BACKENDS:
         raise OptionError(option, f"{name!r} is not one of {', '.join(BACKENDS)}")
     if importlib.util.find_spec(name) is None:
-        extra = " (pip install 'zoo[jax]')" if name == "jax" else ""
+        extra = f" ({install_hint('jax')})" if name == "jax" else ""
         raise OptionError(option, f"{name} is not installed{extra}")
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from zoo.distribution import install_hint
+
 EXIT_OK = 0
 EXIT_DIVERGED = 1  # the run diverged: its folder is written and marked so
 EXIT_USAGE = 2  # bad input: an option, a name, a file
@@ -68,13 +70,13 @@ class ExportError(ZooError):
 
 
 class MissingExtraError(ZooError):
-    """A command needs packages of an extra that is not installed (`pip install 'zoo[x]'`)."""
+    """A command needs packages of an extra that is not installed (`pip install 'keras-zoo[x]'`)."""
 
     def __init__(self, what: str, modules: list[str], extra: str):
         listed = ", ".join(modules)
         super().__init__(
             f"{what} needs {listed}, which {'is' if len(modules) == 1 else 'are'} not "
-            f"installed: pip install 'zoo[{extra}]'"
+            f"installed: {install_hint(extra)}"
         )
         self.modules = modules
         self.extra = extra

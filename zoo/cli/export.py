@@ -46,7 +46,7 @@ def export(run_dir, fmt, out, logits, dynamic_batch, force):
     output `output`; the class names go beside it in NAME.labels.txt. The file is loaded
     again with its own runtime and compared with the Keras model on the run's test inputs;
     a difference above 1e-4 is an error and nothing is written. ONNX and LiteRT need
-    `pip install 'zoo[export]'`.
+    `pip install 'keras-zoo[export]'`.
 
     \b
     Examples:

@@ -243,7 +243,7 @@ def _augment(ctx, param, value):
     type=click.Choice(BACKENDS),
     # no envvar here: $KERAS_BACKEND is checked where Keras is loaded, and named in its error
     help="Keras backend [default: $KERAS_BACKEND, else tensorflow]; jax needs "
-    "`pip install 'zoo[jax]'`.",
+    "`pip install 'keras-zoo[jax]'`.",
 )
 @click.option(
     "--out",

@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from zoo import interrupts
+from zoo.distribution import install_hint
 from zoo.errors import OptionError
 from zoo.experiments.worker import CPUS_PER_RUN
 
@@ -102,7 +103,7 @@ def import_ray():
     try:
         import ray
     except ImportError:
-        raise OptionError("executor", "ray is not installed here: pip install 'zoo[ray]'") from None
+        raise OptionError("executor", f"ray is not installed here: {install_hint('ray')}") from None
     return ray
 
 

@@ -4,4 +4,4 @@ from __future__ import annotations
 
 HOST = "127.0.0.1"  # this machine only; see `zoo.serve.server.exposure_warning`
 PORT = 8000
-EXTRA = "serve"  # `pip install 'zoo[serve]'`: Pillow, which decodes the uploads
+EXTRA = "serve"  # `pip install 'keras-zoo[serve]'`: Pillow, which decodes the uploads

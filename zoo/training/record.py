@@ -6,6 +6,7 @@ import platform
 import time
 from importlib import metadata
 
+from zoo.distribution import DISTRIBUTION
 from zoo.runfolder import describe_layers
 
 
@@ -14,7 +15,7 @@ def versions() -> dict[str, str]:
     import keras
 
     try:
-        zoo_version = metadata.version("zoo")
+        zoo_version = metadata.version(DISTRIBUTION)
     except metadata.PackageNotFoundError:  # run from a source tree
         zoo_version = "unknown"
     found = {"python": platform.python_version(), "keras": keras.__version__, "zoo": zoo_version}
