@@ -357,3 +357,22 @@ def test_every_page_of_the_lab_reports_fits(request, tmp_path, monkeypatch, whic
     assert ("Класс CIFAR-100" if lang == "ru" else "CIFAR-100 class") in text
     if which == "lab_folder":  # the rule in the report's words
         assert ("номер группы 2 + 7" if lang == "ru" else "group 2 + 7") in text
+
+
+def test_an_unfinished_labs_report_says_what_is_missing_on_its_first_page(lab2_folder, tmp_path):
+    import shutil
+
+    from pypdf import PdfReader
+
+    source, _ = lab2_folder
+    folder = tmp_path / "lab2"
+    shutil.copytree(source, folder)
+    shutil.rmtree(folder / "shift")
+    code, out = zoo("lab", "2", "--report-only", folder, "--lang", "en")
+    assert code == 0, out
+    first = PdfReader(folder / "report.pdf").pages[0].extract_text()
+    assert "This lab is not finished" in first and "zoo shift" in " ".join(first.split())
+    text = pdf_text(folder / "report.pdf")
+    base = json.loads(sorted((folder / "runs").iterdir())[0].joinpath("config.json").read_text())
+    counts = f"training images: {base['train_size']}, test images: {base['test_size']}"
+    assert counts in " ".join(text.split())  # the runs' own counts, not the course's 500/100

@@ -16,30 +16,13 @@ from zoo.lab.folder import (
     open_lab,
     stop_if_interrupted,
 )
+from zoo.lab.parts import TASK1_FILE, lab1_complete, lab_comments
 from zoo.lab.variant import Rule
 
 # The lab's settings: task 2 (noisy XOR, an MLP with 16 hidden neurons, binary cross-entropy)
 # and task 3 (FC(10)-ReLU-FC(3), SGD lr 0.005, batch 128, 250 epochs)
 TASK2_OPTIONS = {"hidden": 16, "head": "sigmoid", "loss": "bce", "lr": 0.1, "epochs": 100}
 TASK3_OPTIONS = {"hidden": 10, **LAB1_SETTINGS}
-TASK1_FILE = "manual-regression.json"
-LANGS = ("en", "ru")
-
-
-def _base_comments() -> set[str]:
-    from zoo.i18n import t
-
-    return {t("lab.base_comment", lang) for lang in LANGS}
-
-
-def lab1_complete(folder: Path) -> bool:
-    """Whether every task of the lab in `folder` finished and its report was written."""
-    return (
-        (folder / TASK1 / TASK1_FILE).is_file()
-        and finished_run(folder, TASK2) is not None
-        and finished_run(folder, RUNS, _base_comments()) is not None
-        and (folder / "report.pdf").is_file()
-    )
 
 
 def run_lab1(
@@ -104,8 +87,8 @@ def run_lab1(
         )  # fmt: skip
         stop_if_interrupted(run)
     echo(t("lab.running", lang, task=3))
-    if finished_run(folder, RUNS, _base_comments()) is None:
-        drop_unfinished(folder, RUNS, _base_comments())
+    if finished_run(folder, RUNS, lab_comments("lab.base_comment")) is None:
+        drop_unfinished(folder, RUNS, lab_comments("lab.base_comment"))
         options = {**TASK3_OPTIONS, **({"epochs": epochs} if epochs else {})}
         comment = t("lab.base_comment", lang)
         run = zoo.train("mlp", data, out=str(folder / RUNS), comment=comment, **options, **common)

@@ -30,33 +30,12 @@ from zoo.lab.folder import (
     stop_if_interrupted,
 )
 from zoo.lab.lab1 import TASK3_OPTIONS as FC_OPTIONS
+from zoo.lab.parts import TACTICS, lab2_complete, lab_comments
 from zoo.lab.variant import Rule
 from zoo.runfolder import RunFolder
 
-TACTICS = ("avg", "max", "stride")  # the example's own pooling first: the base variant
 SHIFT_MAX = 8
 ONNX_NAMES = {"fc": "fc.onnx", "cnn": "cnn.onnx"}
-LANGS = ("en", "ru")
-
-
-def _comments(key: str) -> set[str]:
-    from zoo.i18n import t
-
-    return {t(key, lang) for lang in LANGS}
-
-
-def lab2_complete(folder: Path) -> bool:
-    """Whether every step of lab 2 in `folder` finished and its report was written."""
-    return (
-        all(
-            finished_run(folder, RUNS, _comments(f"lab2.comment.{tactic}")) is not None
-            for tactic in TACTICS
-        )
-        and finished_run(folder, FC) is not None
-        and (folder / SHIFT / SHIFT_FILE).is_file()
-        and (folder / ONNX / EXPORTS).is_file()
-        and (folder / "report.pdf").is_file()
-    )
 
 
 def export_models(folder: Path, fc: RunFolder | None, cnn: RunFolder | None, echo=print) -> dict:
@@ -141,7 +120,7 @@ def run_lab2(
     trained = False  # a run trained now changes the best CNN: shift and ONNX follow it
     for tactic in TACTICS:
         echo(t("lab2.running", lang, what=t(f"lab2.tactic.{tactic}", lang)))
-        mine = _comments(f"lab2.comment.{tactic}")
+        mine = lab_comments(f"lab2.comment.{tactic}")
         if finished_run(folder, RUNS, mine) is not None:
             continue
         drop_unfinished(folder, RUNS, mine)

@@ -78,7 +78,9 @@ class Pages:
         return self.done
 
 
-def title_page(pages: Pages, lab: Lab, lang: str) -> None:
+def title_page(pages: Pages, lab: Lab, lang: str, missing: list[str] | None = None) -> None:
+    """The title page; `missing`: the locale keys of the parts an unfinished lab lacks, said
+    plainly below the student's details."""
     page = pages.new()
     fig = page.fig
     fig.text(0.5, 0.86, t("report.course", lang), ha="center", fontsize=15)
@@ -101,6 +103,10 @@ def title_page(pages: Pages, lab: Lab, lang: str) -> None:
         [t("report.date", lang), dt.date.today().strftime(t("report.date_format", lang))],
     ]
     page.table(rows, widths=(1, 2), size=12, bold_first=True, align="left", borders=False)
+    if missing:
+        parts = ", ".join(t(key, lang) for key in missing)
+        page.space(0.2)
+        page.text(t("lab.unfinished", lang, parts=parts), size=11, color="darkred")
 
 
 def rule_text(how: str, lang: str) -> str:

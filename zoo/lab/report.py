@@ -89,7 +89,15 @@ def _task3(pages: Pages, runs: list[RunFolder], lang: str) -> None:
         page.note(t("lab.no_runs", lang))
         return
     base = runs[0]
-    page.text(t("lab.task3_text", lang, classes=describe.class_list(base.config)), size=10)
+    counts = t(
+        "lab.counts",
+        lang,
+        train=base.config.get("train_size", describe.DASH),
+        test=base.config.get("test_size", describe.DASH),
+    )  # what the runs used, not what the course's archive holds
+    page.text(
+        t("lab.task3_text", lang, classes=describe.class_list(base.config), counts=counts), size=10
+    )
     page.text(run_summary(base, lang), size=10)
     pages.figure(base.path / "samples.png", 3.6, t("report.missing.samples", lang, features=0))
     page = pages.room(2.0)
@@ -133,8 +141,10 @@ def write_lab_report(folder: str | Path, *, lang: str | None = None) -> Path:
 
 
 def _lab1_pages(pages: Pages, folder: Path, lab: Lab, lang: str) -> None:
+    from zoo.lab.parts import lab1_missing
+
     runs = lab_runs(folder, RUNS)
-    title_page(pages, lab, lang)
+    title_page(pages, lab, lang, lab1_missing(folder))
     _task(pages, lab, lang)
     _task1(pages, folder, lang)
     _task2(pages, folder, lang)

@@ -67,7 +67,16 @@ def _example(pages: Pages, runs: list[RunFolder], lang: str) -> None:
         page.note(t("lab2.no_runs", lang))
         return
     base = runs[0]
-    page.text(t("lab2.example_text", lang, classes=describe.class_list(base.config)), size=10)
+    counts = t(
+        "lab.counts",
+        lang,
+        train=base.config.get("train_size", describe.DASH),
+        test=base.config.get("test_size", describe.DASH),
+    )  # what the runs used, not what the course's archive holds
+    page.text(
+        t("lab2.example_text", lang, classes=describe.class_list(base.config), counts=counts),
+        size=10,
+    )
     page.text(run_summary(base, lang), size=10)
     page = pages.room(2.0)
     page.subheading(t("lab.model_counts", lang))
@@ -349,7 +358,9 @@ def lab2_pages(pages: Pages, folder: Path, lab: Lab, lang: str) -> None:
     runs = lab_runs(folder, RUNS)
     fcs = lab_runs(folder, FC)
     fc = fcs[-1] if fcs else None
-    title_page(pages, lab, lang)
+    from zoo.lab.parts import lab2_missing
+
+    title_page(pages, lab, lang, lab2_missing(folder))
     _task(pages, lab, lang)
     _example(pages, runs, lang)
     _pooling(pages, runs, lang)
