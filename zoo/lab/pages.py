@@ -109,6 +109,13 @@ def title_page(pages: Pages, lab: Lab, lang: str, missing: list[str] | None = No
         page.text(t("lab.unfinished", lang, parts=parts), size=11, color="darkred")
 
 
+def image_counts(run: RunFolder, lang: str) -> str:
+    """The images a run trained and was tested on, as its config.json records them: what the
+    runs used, not what the course's archive holds."""
+    train = run.config.get("train_size", describe.DASH)
+    return t("lab.counts", lang, train=train, test=run.config.get("test_size", describe.DASH))
+
+
 def rule_text(how: str, lang: str) -> str:
     """lab.json's "group 2 + 7" in the report's language ("номер группы 2 + 7"); a rule
     written otherwise (a department's fixed class) is shown as it is."""

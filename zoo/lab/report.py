@@ -18,6 +18,7 @@ from zoo.lab.pages import (
     Pages,
     class_reports,
     final_table_page,
+    image_counts,
     run_summary,
     save_pages,
     title_page,
@@ -89,15 +90,8 @@ def _task3(pages: Pages, runs: list[RunFolder], lang: str) -> None:
         page.note(t("lab.no_runs", lang))
         return
     base = runs[0]
-    counts = t(
-        "lab.counts",
-        lang,
-        train=base.config.get("train_size", describe.DASH),
-        test=base.config.get("test_size", describe.DASH),
-    )  # what the runs used, not what the course's archive holds
-    page.text(
-        t("lab.task3_text", lang, classes=describe.class_list(base.config), counts=counts), size=10
-    )
+    about = {"classes": describe.class_list(base.config), "counts": image_counts(base, lang)}
+    page.text(t("lab.task3_text", lang, **about), size=10)
     page.text(run_summary(base, lang), size=10)
     pages.figure(base.path / "samples.png", 3.6, t("report.missing.samples", lang, features=0))
     page = pages.room(2.0)

@@ -16,6 +16,7 @@ from zoo.lab.pages import (
     Pages,
     class_reports,
     final_table_page,
+    image_counts,
     run_summary,
     title_page,
     variant_table,
@@ -67,16 +68,8 @@ def _example(pages: Pages, runs: list[RunFolder], lang: str) -> None:
         page.note(t("lab2.no_runs", lang))
         return
     base = runs[0]
-    counts = t(
-        "lab.counts",
-        lang,
-        train=base.config.get("train_size", describe.DASH),
-        test=base.config.get("test_size", describe.DASH),
-    )  # what the runs used, not what the course's archive holds
-    page.text(
-        t("lab2.example_text", lang, classes=describe.class_list(base.config), counts=counts),
-        size=10,
-    )
+    about = {"classes": describe.class_list(base.config), "counts": image_counts(base, lang)}
+    page.text(t("lab2.example_text", lang, **about), size=10)
     page.text(run_summary(base, lang), size=10)
     page = pages.room(2.0)
     page.subheading(t("lab.model_counts", lang))
