@@ -436,8 +436,12 @@ def test_landscape_of_a_folder_that_is_not_a_run_folder_exits_2(tmp_path):
     missing.mkdir()
     (missing / "config.json").write_text(
         json.dumps(
-            {"model": "mlp", "dataset": "gaussians", "task": "classification",
-             "class_names": ["0", "1"]}
+            {
+                "model": "mlp",
+                "dataset": "gaussians",
+                "task": "classification",
+                "class_names": ["0", "1"],
+            }
         )  # fmt: skip
     )
     result = invoke("explain", "landscape", str(missing), "--out", str(tmp_path / "out"))
