@@ -442,7 +442,7 @@ def test_landscape_of_a_folder_that_is_not_a_run_folder_exits_2(tmp_path):
                 "task": "classification",
                 "class_names": ["0", "1"],
             }
-        )  # fmt: skip
+        )
     )
     result = invoke("explain", "landscape", str(missing), "--out", str(tmp_path / "out"))
     assert result.exit_code == 2
