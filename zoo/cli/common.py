@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import errno
 import re
 import traceback
 
@@ -96,10 +97,22 @@ class ZooGroup(click.Group):
                 raise click.exceptions.Exit(128 + signum) from None
             except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
                 raise
+            except OSError as err:
+                if err.errno != errno.ENAMETOOLONG:  # anything else reaching here is a bug
+                    _crash()
+                # a path typed by the user (or made from one) longer than the file system takes
+                name = str(err.filename)
+                short = name if len(name) <= 80 else name[:40] + "…" + name[-30:]
+                raise UserError(f"file name too long for the file system: {short!r}") from None
             except Exception:
-                click.echo(traceback.format_exc(), err=True, nl=False)
-                click.echo("zoo: internal error (the traceback above is a bug)", err=True)
-                raise click.exceptions.Exit(EXIT_CRASH) from None
+                _crash()
+
+
+def _crash() -> None:
+    """The traceback being handled, a line saying it is a bug, exit EXIT_CRASH."""
+    click.echo(traceback.format_exc(), err=True, nl=False)
+    click.echo("zoo: internal error (the traceback above is a bug)", err=True)
+    raise click.exceptions.Exit(EXIT_CRASH) from None
 
 
 class Choice(click.Choice):
