@@ -27,6 +27,8 @@ from zoo.files import read_json, write_text
 from zoo.runfolder import CONFIG, RunFolder
 from zoo.runfolder.format import FINISHED
 
+MAX_THREADS = 1024  # threads of one local worker: more only costs memory and start-up
+
 EXECUTORS = ("local", "ray")
 # A run that ended so is not trained again on resume: divergence is the configuration's result
 # (the same seed diverges again), not an accident.
@@ -218,6 +220,8 @@ def _check_settings(executor, jobs, threads, address, storage) -> None:
             not isinstance(value, int) or isinstance(value, bool) or value < 1
         ):
             raise OptionError(name, f"must be a whole number, at least 1, got {value!r}")
+    if threads is not None and threads > MAX_THREADS:  # TensorFlow's pools would take minutes
+        raise OptionError("threads", f"at most {MAX_THREADS:,}, got {threads:,}")
     if executor == "ray" and threads not in (None, CPUS_PER_RUN):
         raise OptionError("threads", f"a Ray task trains on {CPUS_PER_RUN} core; set no `threads=`")
 
