@@ -1,6 +1,10 @@
-"""Absurd sweep settings are refused before any worker starts or any folder is made."""
+"""Sweeps under abuse: absurd settings refused before anything starts; a worker whose sweep is
+killed stops once and says so."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
 
 from click.testing import CliRunner
 
@@ -15,3 +19,27 @@ def test_absurd_threads_are_refused_before_anything_starts(tmp_path):
     assert "--threads" in result.output and "at most 1,024" in result.output
     assert "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_the_sweeps_death_stops_a_worker_once(tmp_path):
+    """The kernel repeats the parent-death signal for every thread of the sweep that ends; a
+    second interrupt would cut short the worker's marking of its run as interrupted."""
+    code = (
+        "import os, time\n"
+        "from zoo import interrupts\n"
+        "from zoo.experiments import local\n"
+        "local._stop_with_parent(0)\n"
+        "stops = []\n"
+        "with interrupts.handled():\n"
+        "    for _ in range(3):\n"
+        "        try:\n"
+        "            os.kill(os.getpid(), local.PARENT_GONE)\n"
+        "            time.sleep(0.2)\n"
+        "        except KeyboardInterrupt as err:\n"
+        "            stops.append(err.name)\n"
+        "print(stops)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == "['SIGTERM']"

@@ -53,9 +53,14 @@ def acknowledge() -> None:
     _pending.clear()
 
 
-def _raise(signum, frame):
+def stop(signum: int) -> None:
+    """Raise `Interrupted` as if `signum` had arrived (from a handler of another signal)."""
     _pending.append(signum)
     raise Interrupted(signum)
+
+
+def _raise(signum, frame):
+    stop(signum)
 
 
 @contextmanager

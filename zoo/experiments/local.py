@@ -22,6 +22,8 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
+# The signal a worker gets when its sweep is gone (taken as SIGTERM, once)
+PARENT_GONE = getattr(signal, "SIGUSR1", None)
 SERVE = (
     "import sys; from zoo.experiments.local import serve; serve(int(sys.argv[1]), int(sys.argv[2]))"
 )
@@ -65,19 +67,31 @@ def serve(jobs_fd: int, answers_fd: int) -> None:
 
 
 def _stop_with_parent(parent: int) -> None:
-    """Have the kernel send SIGTERM when the sweep dies (Linux's parent-death signal): a sweep
+    """Stop as if sent SIGTERM when the sweep dies (Linux's parent-death signal): a sweep
     killed outright must not leave a worker writing into a run that a resume retrains. The
-    signal marks the run interrupted, as a SIGTERM from the sweep would."""
-    if sys.platform.startswith("linux"):
-        import ctypes
+    worker marks its run interrupted, as on a SIGTERM from the sweep.
 
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-    if parent and os.getppid() != parent:  # it died before the line above
-        os.kill(os.getpid(), signal.SIGTERM)
+    The kernel sends the parent-death signal each time a thread of the sweep ends (the worker
+    passes from one thread to the next), so it comes as often as the sweep had threads. It is
+    SIGUSR1, taken once: a second SIGTERM would cut the marking of the run short."""
+    if not sys.platform.startswith("linux"):
+        return
+    from zoo import interrupts
+
+    def parent_gone(signum, frame):
+        signal.signal(PARENT_GONE, signal.SIG_IGN)  # the sweep's other threads say it again
+        interrupts.stop(signal.SIGTERM)
+
+    signal.signal(PARENT_GONE, parent_gone)
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, PARENT_GONE)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if parent and os.getppid() != parent:  # it died before the line above: nothing to do
+        raise SystemExit(0)
 
 
 class Worker:
