@@ -48,6 +48,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         sync_file(part)  # the bytes on the disk before the name points at them
         os.replace(part, path)
         sync_folder(path.parent)  # and the new name itself
+    except WriteError:  # an OSError too, already naming the file
+        raise
     except OSError as err:
         raise WriteError(path, err.strerror or str(err)) from None
     finally:
@@ -193,6 +195,8 @@ def atomic_folder(path: str | Path) -> Iterator[Path]:
         else:
             os.replace(part, path)
         sync_folder(path.parent)
+    except WriteError:  # an OSError too, already naming the file
+        raise
     except OSError as err:
         raise WriteError(path, err.strerror or str(err)) from None
     finally:
