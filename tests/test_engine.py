@@ -228,3 +228,41 @@ def test_train_and_sweep_accept_the_same_options_for_each_model(model, tmp_path,
         assert _sweep_accepts(model, dataset, options) == _train_accepts(model, dataset, options), (
             options
         )
+
+
+def test_an_interrupt_between_the_folder_and_the_first_epoch_leaves_an_honest_folder(tmp_path):
+    """The run folder exists from `open` on; a Ctrl-C before the driver's first epoch (here,
+    while the live display is being set up) ends the run "interrupted", never "running"."""
+    import json
+
+    from zoo.training.trainer import Viewers, train
+
+    def display(live, **_):
+        raise KeyboardInterrupt
+
+    run = train(
+        "mlp",
+        "gaussians",
+        epochs=3,
+        out=str(tmp_path),
+        report=False,
+        quiet=True,
+        viewers=Viewers(display=display),
+    )
+    config = json.loads((run.folder / "config.json").read_text())
+    assert config["status"] == "interrupted" == run.status
+    assert config["stop_reason"] == "interrupted by SIGINT before epoch 1"
+    assert config["epochs_run"] == 0
+
+
+def test_stacked_runs_are_lanes_of_the_one_driver():
+    """The stacked sweep runner has no loop of its own: its epochs go through the driver, and
+    the divergence rule is written once, in the callbacks."""
+    source = Path(zoo.__file__).parent
+    stack = (source / "experiments" / "stack.py").read_text()
+    assert "drive_lanes(" in stack
+    assert "for epoch in" not in stack
+    for path in source.rglob("*.py"):
+        if path.name != "callbacks.py":
+            assert "def divergence_reason" not in path.read_text(), path
+            assert "divergence_reason(" not in path.read_text(), path

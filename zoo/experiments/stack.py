@@ -39,12 +39,8 @@ class Member:
     model: Any
     objective: Any
     dense: list = field(default_factory=list)  # its Dense layers, first to last
-    history: list = field(default_factory=list)
-    status: str = "completed"
-    reason: str | None = None
     writer: Any = None
     events: Any = None
-    alive: bool = True
 
 
 def _dense_chain(model) -> tuple[int, list]:
@@ -73,7 +69,6 @@ def prepare(jobs: list[dict]) -> list[Member]:
     from zoo.api import standard_viewers
     from zoo.backend import resolve_device, seed_everything
     from zoo.experiments.process import job_inputs, start
-    from zoo.training.build import build_model
     from zoo.training.options import TrainOptions, with_preset
     from zoo.training.trainer import Trainer
 
@@ -90,14 +85,7 @@ def prepare(jobs: list[dict]) -> list[Member]:
         seed_everything(opts.seed, backend)
         scope, _ = resolve_device(opts.device, backend)
         with scope:
-            model, objective, trainer.normalization = build_model(
-                job["model"],
-                trainer.data,
-                loss=opts.loss,
-                normalize=opts.normalize,
-                model_options=trainer.model_opts,
-            )
-        trainer.diverged_epoch = None
+            model, objective = trainer.build()
         member = Member(job, trainer, model, objective)
         _, member.dense = _dense_chain(model)
         members.append(member)
@@ -303,23 +291,24 @@ class StackRunner:
 def train_together(jobs: list[dict]) -> list[dict]:
     """Train the runs of `jobs` as one program; one answer per job, as `worker.train` gives.
 
-    CannotStack (before any run folder is made) when they cannot share one.
+    The stack is an epoch runner under the one driver (`zoo.training.driver`): each member is
+    a lane with its own Trainer, run folder and callbacks (the divergence rule among them), and
+    a member whose callbacks stop it takes no more updates. CannotStack (before any run folder
+    is made) when they cannot share one program.
     """
     from zoo import interrupts
     from zoo.backend import resolve_device
-    from zoo.runfolder import TENSORBOARD, RunWriter, create_run_folder
-    from zoo.training.callbacks import diverged, divergence_reason
-    from zoo.training.record import run_config
-    from zoo.training.schedules import Schedule
+    from zoo.runfolder import TENSORBOARD, eval_split
+    from zoo.training.callbacks import OnEpoch, RunState
+    from zoo.training.driver import Lane, drive_lanes
+    from zoo.training.history import History
 
     started = time.perf_counter()
     try:
         members = prepare(jobs)
         first = members[0]
-        opts, data = first.trainer.opts, first.trainer.data
-        n = len(data.x_train)
-        batch, steps, epochs = opts.plan(n)
-        scope, device_name = resolve_device(opts.device, first.trainer.backend)
+        batch, steps, epochs = first.trainer.regime()
+        scope, device_name = resolve_device(first.trainer.opts.device, first.trainer.backend)
         with scope:
             runner = StackRunner(members, batch, steps * epochs)
     except CannotStack:
@@ -327,77 +316,38 @@ def train_together(jobs: list[dict]) -> list[dict]:
     except Exception as err:  # anything before a folder is made: the runs go one by one
         raise CannotStack(f"{type(err).__name__}: {err}") from err
     names = [m.job["name"] for m in members]
-    for member in members:
-        trainer = member.trainer
-        trainer.schedule = Schedule.plan(trainer.opts, steps, epochs)  # constant: see stack_plan
-        config = run_config(
-            trainer, member.model, member.objective, batch, steps, epochs, device_name
-        )
-        config["stacked_with"] = [name for name in names if name != member.job["name"]]
-        trainer.config = config
-        folder = create_run_folder(
-            trainer.opts.out, trainer.model_name, data.name, name=trainer.opts.run_name
-        )
-        member.writer = RunWriter(folder)
-        trainer.config = member.writer.start(trainer.config)
-        if member.job.get("tensorboard"):
-            from zoo.experiments.tensorboard import EventLog
-            from zoo.runfolder import eval_split
-
-            member.events = EventLog(folder / TENSORBOARD, eval_split(trainer.config))
-    rng = np.random.default_rng(opts.seed)
-    budget, done = opts.iterations, 0
-    interrupts.acknowledge()
+    lanes: list[Lane] = []
     try:
-        for epoch in range(1, epochs + 1):
-            order = rng.permutation(n) if opts.shuffle else np.arange(n)
-            todo = steps if budget is None else min(steps, budget - done)
-            tick = time.perf_counter()
+        for member in members:
+            trainer = member.trainer
             with scope:
-                out = runner.epoch(order.astype(np.int32), todo)
-            seconds = time.perf_counter() - tick
-            done += todo
-            live = [i for i, m in enumerate(members) if m.alive]
-            for i in live:
-                member = members[i]
-                row = {
-                    "epoch": epoch,
-                    "iterations": done,
-                    "loss": float(out["loss"][i]),
-                    "accuracy": float(out["accuracy"][i]) if runner.classify else None,
-                    "val_loss": float(out["val_loss"][i]),
-                    "val_accuracy": float(out["val_accuracy"][i]) if runner.classify else None,
-                    "lr": member.trainer.opts.lr,
-                    "seconds": seconds / len(live),  # its share of the stack's epoch
-                }
-                member.history.append(row)
-                if member.events is not None:
-                    member.events(row)
-                if diverged(row):
-                    member.alive, member.status = False, "diverged"
-                    member.trainer.diverged_epoch = epoch
-                    member.reason = divergence_reason(row["loss"], epoch, member.trainer.opts.lr)
-                    runner.stop(i)
-            if interrupts.pending():
-                raise interrupts.Interrupted(interrupts.pending())
-            if not any(m.alive for m in members):
-                break
-    except KeyboardInterrupt as err:
-        interrupts.acknowledge()
-        name = interrupts.Interrupted(interrupts.signal_of(err)).name
-        for member in members:
-            if member.alive:
-                member.status = "interrupted"
-                member.reason = f"interrupted by {name} during epoch {len(member.history) + 1}"
-                member.trainer.config["stop_signal"] = name
-    except Exception as err:  # the folders say so, and every member is a failed run
-        reason = f"{type(err).__name__}: {err}"
-        for member in members:
+                optimizer = trainer.optimizer(steps, epochs)  # constant SGD: see stack_plan
             with interrupts.deferred():
-                member.writer.finish(
-                    {**member.trainer.config, "status": "failed", "stop_reason": reason}
+                member.writer = trainer.open(
+                    member.model,
+                    member.objective,
+                    batch,
+                    steps,
+                    epochs,
+                    device_name,
+                    stacked_with=[name for name in names if name != member.job["name"]],
                 )
-            member.writer.discard_reserve()
+            state = RunState(history=History())
+            rules = trainer.callbacks(state, optimizer, scope, epochs)
+            if member.job.get("tensorboard"):
+                from zoo.experiments.tensorboard import EventLog
+
+                folder = member.writer.folder / TENSORBOARD
+                member.events = EventLog(folder, eval_split(trainer.config))
+                rules.insert(1, OnEpoch(state, member.events))
+            lanes.append(Lane(member.model, rules, state))
+        drive_lanes(_epochs(runner, members, lanes, scope), lanes, epochs=epochs, steps=steps)
+    except BaseException as err:  # the folders say so, and every member is a failed run
+        for member in members:
+            member.trainer.fail(member.writer, err)
+        if not isinstance(err, Exception):
+            raise
+        reason = f"{type(err).__name__}: {err}"
         seconds = (time.perf_counter() - started) / len(members)
         return [
             {"name": m.job["name"], "status": "failed", "reason": reason, "seconds": seconds}
@@ -409,21 +359,56 @@ def train_together(jobs: list[dict]) -> list[dict]:
                 member.events.close()
     runner.write_back()
     answers = []
-    for member in members:
-        trainer = member.trainer
-        answer = {"name": member.job["name"], "status": member.status, "reason": member.reason}
+    for member, lane in zip(members, lanes, strict=True):
+        state = lane.state
+        answer = {"name": member.job["name"], "status": state.status, "reason": state.reason}
         try:
-            run = trainer._finish(
-                member.model,
-                member.objective,
-                member.history,
-                member.status,
-                member.reason,
-                member.writer,
-            )
+            run = member.trainer.finish(member.model, member.objective, state, member.writer)
             answer.update(status=run.status, reason=run.config.get("stop_reason"))
         except Exception as err:  # noqa: BLE001 (this member failed; the others are written)
             answer.update(status="failed", reason=f"{type(err).__name__}: {err}")
         answer["seconds"] = (time.perf_counter() - started) / len(members)
         answers.append(answer)
     return answers
+
+
+def _epochs(runner: StackRunner, members: list[Member], lanes: list, scope):
+    """The driver's `run_epoch` for a stack: one compiled epoch for every member, a history
+    row for each live one; a member that stopped (e.g. diverged) has its rate set to zero."""
+    opts, n = members[0].trainer.opts, runner.n
+    _, steps, _ = opts.plan(n)
+    rng = np.random.default_rng(opts.seed)
+    budget, done = opts.iterations, 0
+    index = {id(lane): i for i, lane in enumerate(lanes)}
+    frozen: set[int] = set()
+
+    def run_epoch(epoch: int, live: list) -> list[dict]:
+        nonlocal done
+        for i in set(range(len(lanes))) - {index[id(lane)] for lane in live} - frozen:
+            runner.stop(i)
+            frozen.add(i)
+        order = rng.permutation(n) if opts.shuffle else np.arange(n)
+        todo = steps if budget is None else min(steps, budget - done)
+        tick = time.perf_counter()
+        with scope:
+            out = runner.epoch(order.astype(np.int32), todo)
+        seconds = time.perf_counter() - tick
+        done += todo
+        rows = []
+        for lane in live:
+            i = index[id(lane)]
+            rows.append(
+                {
+                    "epoch": epoch,
+                    "iterations": done,
+                    "loss": float(out["loss"][i]),
+                    "accuracy": float(out["accuracy"][i]) if runner.classify else None,
+                    "val_loss": float(out["val_loss"][i]),
+                    "val_accuracy": float(out["val_accuracy"][i]) if runner.classify else None,
+                    "lr": members[i].trainer.opts.lr,
+                    "seconds": seconds / len(live),  # its share of the stack's epoch
+                }
+            )
+        return rows
+
+    return run_epoch

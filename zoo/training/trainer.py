@@ -236,7 +236,7 @@ class Trainer:
         from zoo.training.build import holdout
 
         self.compiled = compiled  # a compiled model's optimizer and loss (`training.compiled`)
-        self.callbacks, self.viewers = list(callbacks), viewers or Viewers()
+        self.callbacks_given, self.viewers = list(callbacks), viewers or Viewers()
         self.model_arg, self.data, self.opts, self.backend = model, data, opts, backend
         self.model_opts = canonical_options({k: v for k, v in model_opts.items() if v is not None})
         if isinstance(model, str):
@@ -252,9 +252,9 @@ class Trainer:
         if opts.validation:
             self.data, self.x_val, self.y_val = holdout(data, opts.validation, opts.seed)
 
-    # -- set-up --------------------------------------------------------------------------------
-    def _build(self):
-        """(model, objective) inside the device and precision scope."""
+    # -- set-up: the phases `run` goes through, public for runs trained together ----------------
+    def build(self):
+        """(model, objective), called inside the device and precision scope."""
         import keras
 
         from zoo.training.build import build_model
@@ -282,13 +282,80 @@ class Trainer:
             check_logits(self.compiled, objective)
         return self.model_arg, objective
 
+    def regime(self) -> tuple[int, int, int]:
+        """(batch size, updates per epoch, epochs), said aloud when the batch is the set."""
+        opts, n = self.opts, len(self.data.x_train)
+        if opts.batch_size and opts.batch_size > n:
+            self.progress.message(
+                f"batch_size {opts.batch_size} is larger than the training set ({n} examples): "
+                f"each update uses all {n}, which is full-batch descent"
+            )
+        return opts.plan(n)
+
+    def optimizer(self, steps: int, epochs: int):
+        """The run's optimizer and rate schedule (`self.schedule`): the compiled model's own,
+        as it is, or the one the options describe. Called inside the device scope."""
+        from zoo.training.build import make_optimizer
+        from zoo.training.schedules import Schedule
+
+        if self.compiled is not None:
+            from zoo.training.compiled import optimizer_record
+
+            self.opts = replace(self.opts, **optimizer_record(self.compiled["optimizer"]))
+            self.schedule = Schedule.plan(self.opts, steps, epochs)
+            return self.compiled["optimizer"]
+        opts = self.opts
+        self.schedule = Schedule.plan(opts, steps, epochs)
+        return make_optimizer(
+            opts.optimizer,
+            self.schedule.keras(),
+            opts.momentum,
+            opts.mixed_precision and self.backend == "tensorflow",  # loss scaling
+            nesterov=opts.nesterov,
+            weight_decay=opts.decay,
+            clip_norm=opts.clip_norm,
+        )
+
+    def open(self, model, objective, batch, steps, epochs, device_name, **more):
+        """The run's config (with `more` in it) and its folder's writer (None: no folder);
+        from here on the folder says "running"."""
+        from zoo.training.record import run_config
+
+        self.config = {
+            **run_config(self, model, objective, batch, steps, epochs, device_name),
+            **more,
+        }
+        writer = None
+        opts = self.opts
+        if opts.out is not None:
+            folder = create_run_folder(
+                opts.out, self.model_name, self.data.name, name=opts.run_name
+            )
+            writer = RunWriter(folder)
+            self.config = writer.start(self.config)
+        return writer
+
+    def fail(self, writer, err: BaseException) -> None:
+        """A crash (or an interrupt outside the epochs): the folder says so before the
+        traceback."""
+        if writer is None:
+            return
+        status, reason = "failed", f"{type(err).__name__}: {err}"
+        if isinstance(err, KeyboardInterrupt):
+            status, reason = (
+                "interrupted",
+                f"interrupted by {interrupts.Interrupted(interrupts.signal_of(err)).name}",
+            )
+        with interrupts.deferred():
+            writer.finish({**self.config, "status": status, "stop_reason": reason})
+        writer.discard_reserve()
+
     # -- the run -------------------------------------------------------------------------------
     def run(self) -> Run:
         from zoo.backend import precision_policy, resolve_device, seed_everything
-        from zoo.training.build import make_optimizer
+        from zoo.training.callbacks import RunState
+        from zoo.training.driver import drive
         from zoo.training.loops import make_epoch_runner
-        from zoo.training.record import run_config
-        from zoo.training.schedules import Schedule
 
         opts, data = self.opts, self.data
         seed_everything(opts.seed, self.backend)
@@ -300,33 +367,10 @@ class Trainer:
             check_distribute(opts.distribute, self.backend, opts.mode)
             strategy, device_name = make_strategy(opts.distribute, opts.device)
             scope = strategy_scope(strategy)
-        n = len(data.x_train)
-        batch, steps, epochs = opts.plan(n)
-        if opts.batch_size and opts.batch_size > n:
-            self.progress.message(
-                f"batch_size {opts.batch_size} is larger than the training set ({n} examples): "
-                f"each update uses all {n}, which is full-batch descent"
-            )
+        batch, steps, epochs = self.regime()
         with scope, precision_policy(opts.mixed_precision, self.backend):
-            model, objective = self._build()
-            loss_scaling = opts.mixed_precision and self.backend == "tensorflow"
-            if self.compiled is not None:  # the user's optimizer, as it is
-                from zoo.training.compiled import optimizer_record
-
-                optimizer = self.compiled["optimizer"]
-                self.opts = opts = replace(opts, **optimizer_record(optimizer))
-                self.schedule = Schedule.plan(opts, steps, epochs)
-            else:
-                self.schedule = Schedule.plan(opts, steps, epochs)
-                optimizer = make_optimizer(
-                    opts.optimizer,
-                    self.schedule.keras(),
-                    opts.momentum,
-                    loss_scaling,
-                    nesterov=opts.nesterov,
-                    weight_decay=opts.decay,
-                    clip_norm=opts.clip_norm,
-                )
+            model, objective = self.build()
+            optimizer = self.optimizer(steps, epochs)
             x_eval, y_eval = (
                 (self.x_val, self.y_val) if self.x_val is not None else (data.x_test, data.y_test)
             )
@@ -342,38 +386,34 @@ class Trainer:
                 planned_updates=steps * epochs,
                 strategy=strategy,
             )
-        self.config = run_config(self, model, objective, batch, steps, epochs, device_name)
-        writer = None
-        if opts.out is not None:
-            folder = create_run_folder(opts.out, self.model_name, data.name, name=opts.run_name)
-            writer = RunWriter(folder)
-            self.config = writer.start(self.config)
+        state, writer = RunState(history=History()), None
+        try:
+            with interrupts.deferred():  # the folder and the writer that owns it, as one
+                writer = self.open(model, objective, batch, steps, epochs, device_name)
+            rules = self.callbacks(state, optimizer, scope, epochs)
+            epoch = self.epoch_function(runner, optimizer, scope, steps)
+            drive(epoch, model, rules, state, epochs=epochs, steps=steps)
+        except KeyboardInterrupt as err:  # before the first epoch: the folder says so
+            interrupts.acknowledge()
+            state.stop_signal = interrupts.Interrupted(interrupts.signal_of(err)).name
+            state.stop("interrupted", f"interrupted by {state.stop_signal} before epoch 1")
+        except BaseException as err:
+            self.fail(writer, err)
+            raise
+        return self.finish(model, objective, state, writer, runner)
+
+    def callbacks(self, state, optimizer, scope, epochs: int) -> list:
+        """The zoo's rules and side effects, in the order they see an epoch; then the user's."""
+        from zoo.training import callbacks as zc
+        from zoo.training.schedules import Plateau
+
+        opts, schedule = self.opts, self.schedule
         display = None
         if self.viewers.display is not None:
             display = self.viewers.display(
                 opts.live, quiet=opts.quiet, epochs=epochs, config=self.config
             )
         self.progress = Progress(epochs, quiet=opts.quiet, display=display)
-        try:
-            history, status, reason = self._loop(runner, model, optimizer, steps, epochs, scope)
-        except BaseException as err:  # a crash: the folder says so before the traceback
-            if writer is not None:
-                reason = f"{type(err).__name__}: {err}"
-                with interrupts.deferred():
-                    writer.finish({**self.config, "status": "failed", "stop_reason": reason})
-            raise
-        return self._finish(model, objective, history, status, reason, writer, runner)
-
-    def _stop_message(self, status: str, reason: str | None) -> None:
-        if reason:  # the reason a run stopped is shown even when quiet
-            self.progress.message(reason, always=status != "completed")
-
-    def _callbacks(self, state, model, optimizer, scope) -> list:
-        """The zoo's rules and side effects, in the order they see an epoch; then the user's."""
-        from zoo.training import callbacks as zc
-        from zoo.training.schedules import Plateau
-
-        opts, schedule = self.opts, self.schedule
         rules = [zc.ProgressBar(state, self.progress)]
         if opts.on_epoch is not None:  # e.g. TensorBoard's event files
             rules.append(zc.OnEpoch(state, opts.on_epoch))
@@ -385,11 +425,10 @@ class Trainer:
             rules.append(zc.PlateauRate(state, optimizer, plateau, scope))
         if opts.patience is not None:
             rules.append(zc.Patience(state, opts.patience, eval_split(self.config)))
-        return rules + list(self.callbacks)
+        return rules + list(self.callbacks_given)
 
-    def _loop(self, runner, model, optimizer, steps, epochs, scope):
-        from zoo.training.callbacks import RunState
-        from zoo.training.driver import drive
+    def epoch_function(self, runner, optimizer, scope, steps: int) -> Callable[[int], dict]:
+        """`epoch(k)`: trains epoch k (1-based) on `runner` and returns its history row."""
         from zoo.training.schedules import current_rate, float32_text
 
         opts, schedule = self.opts, self.schedule
@@ -423,25 +462,22 @@ class Trainer:
                 "seconds": seconds,
             }
 
-        state = RunState(history=History())
-        rules = self._callbacks(state, model, optimizer, scope)
-        drive(run_epoch, model, rules, state, epochs=epochs, steps=steps)
-        self.diverged_epoch = state.diverged_epoch
-        if state.stop_signal is not None:
-            self.config["stop_signal"] = state.stop_signal
-        return state.history, state.status, state.reason
+        return run_epoch
 
     # -- the record ----------------------------------------------------------------------------
-    def _finish(self, model, objective, history, status, reason, writer, runner=None) -> Run:
-        """Metrics, files and report of a run that has ended. `runner`: the epoch runner that
-        trained it, whose compiled outputs the metrics read (None: the model is called)."""
+    def finish(self, model, objective, state, writer, runner=None) -> Run:
+        """Metrics, files and report of a run that has ended (`state`: how it went).
+        `runner`: the epoch runner that trained it, whose compiled outputs the metrics read
+        (None: the model is called)."""
         from zoo.training.results import evaluate, write_results
 
+        history, status, reason = state.history, state.status, state.reason
         config = {
             **self.config,
             "status": status,
             "stop_reason": reason,
-            "diverged_epoch": self.diverged_epoch,
+            "diverged_epoch": state.diverged_epoch,
+            **({"stop_signal": state.stop_signal} if state.stop_signal else {}),
             "epochs_run": len(history),
             "iterations": history[-1]["iterations"] if history else 0,
             "train_seconds": float(sum(row["seconds"] for row in history)),
@@ -475,7 +511,7 @@ class Trainer:
                 stop_signal=signal_name,
                 stop_reason=f"interrupted by {signal_name} while {stage}",
             )
-            self._stop_message("interrupted", config["stop_reason"])
+            self.progress.message(config["stop_reason"], always=True)
             recorded = False
         except WriteError as err:
             config.update(status="failed", stop_reason=str(err))
