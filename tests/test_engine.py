@@ -266,3 +266,31 @@ def test_stacked_runs_are_lanes_of_the_one_driver():
         if path.name != "callbacks.py":
             assert "def divergence_reason" not in path.read_text(), path
             assert "divergence_reason(" not in path.read_text(), path
+
+
+def test_one_plan_routes_checks_and_groups_every_option():
+    """`resolve` is the one owner of options: grouped by who takes them, typed, checked once."""
+    from zoo.training.plan import resolve
+
+    plan = resolve("mlp", "gaussians", hidden=np.int64(8), lr=np.float32(0.1), data_seed=3, seed=1)
+    assert (plan.training.seed, plan.data_seed) == (1, 3)  # two seeds that cannot collide
+    assert dict(plan.model_options) == {"hidden": 8}
+    assert plan.training.mode == "minibatch"  # aliases resolved once
+    with pytest.raises(TypeError):
+        plan.model_options["hidden"] = 9  # frozen: nobody converts it again downstream
+    with pytest.raises(OptionError, match="should be int, not '5'") as err:
+        resolve("mlp", "gaussians", epochs="5")
+    assert err.value.option == "epochs"
+    with pytest.raises(OptionError, match="fixed split") as err:
+        resolve("mlp", "mnist", data_seed=1)
+    assert resolve("mlp", "gaussians", seed=None).training.seed == 0  # None: not given
+
+
+def test_a_sweep_refuses_in_the_parent_what_train_refuses():
+    """The sweep's parent resolves each configuration as `train` does, before any worker."""
+    from zoo.experiments.runner import check_configurations
+    from zoo.experiments.spec import SweepSpec
+
+    spec = SweepSpec.create("mlp", "mnist", grid={"data_seed": [1, 2]})
+    with pytest.raises(OptionError, match=r"fixed split.*\(configuration 1"):
+        check_configurations(spec)

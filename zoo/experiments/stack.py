@@ -69,7 +69,6 @@ def prepare(jobs: list[dict]) -> list[Member]:
     from zoo.api import standard_viewers
     from zoo.backend import resolve_device, seed_everything
     from zoo.experiments.process import job_inputs, start
-    from zoo.training.options import TrainOptions, with_preset
     from zoo.training.trainer import Trainer
 
     members = []
@@ -77,11 +76,9 @@ def prepare(jobs: list[dict]) -> list[Member]:
         backend = start(job["options"].get("backend"), job.get("threads"))
         if backend != "tensorflow":
             raise CannotStack(f"the {backend} backend")
-        data, train_opts, model_opts = job_inputs(job)
-        given = TrainOptions(**train_opts, out=job["out"], run_name=job["name"], quiet=True)
-        given.check()
-        opts = with_preset(given, job["model"], data)
-        trainer = Trainer(job["model"], data, opts, model_opts, backend, viewers=standard_viewers())
+        data, plan = job_inputs(job, out=job["out"], run_name=job["name"], quiet=True)
+        trainer = Trainer.from_plan(plan, data, backend, viewers=standard_viewers())
+        opts = trainer.opts
         seed_everything(opts.seed, backend)
         scope, _ = resolve_device(opts.device, backend)
         with scope:

@@ -33,7 +33,7 @@ def stack_key(model: str, dataset: str, options: dict[str, Any]) -> str | None:
     from zoo.models.layers import check_units
     from zoo.models.registry import MODELS
     from zoo.registry import canonical
-    from zoo.training.trainer import split_options
+    from zoo.training.plan import split_options
 
     if canonical(model) != "mlp":
         return None

@@ -32,16 +32,17 @@ def check(job: dict) -> dict:
     try:
         start(job["options"].get("backend"), job.get("threads"))
         from zoo.training.build import build_model, holdout
-        from zoo.training.options import TrainOptions, with_preset
 
-        data, train_opts, model_opts = job_inputs(job)
-        opts = TrainOptions(**train_opts)
-        opts.check()
-        opts = with_preset(opts, job["model"], data)
+        data, plan = job_inputs(job)
+        opts = plan.preset(data)
         if opts.validation:
             data = holdout(data, opts.validation, opts.seed)[0]
         build_model(
-            job["model"], data, loss=opts.loss, normalize=opts.normalize, model_options=model_opts
+            job["model"],
+            data,
+            loss=opts.loss,
+            normalize=opts.normalize,
+            model_options=dict(plan.model_options),
         )
         return {}
     except (Exception, KeyboardInterrupt) as err:  # every failure goes back to the sweep
@@ -55,25 +56,18 @@ def train(job: dict) -> dict:
     events = None
     try:
         start(job["options"].get("backend"), job.get("threads"))
-        from zoo.api import train as train_run
+        from zoo.api import run_plan
         from zoo.runfolder import TENSORBOARD, eval_split
 
-        data, train_opts, model_opts = job_inputs(job)
         if job.get("tensorboard"):
             from zoo.experiments.tensorboard import EventLog
 
             folder = Path(job["out"]) / job["name"] / TENSORBOARD
-            events = EventLog(folder, eval_split(train_opts))
-        run = train_run(
-            job["model"],
-            data,
-            **train_opts,
-            **model_opts,
-            out=job["out"],
-            run_name=job["name"],
-            quiet=True,
-            on_epoch=events,
+            events = EventLog(folder, eval_split(job["options"]))
+        data, plan = job_inputs(
+            job, out=job["out"], run_name=job["name"], quiet=True, on_epoch=events
         )
+        run = run_plan(plan, data)
         answer.update(status=run.status, reason=run.config.get("stop_reason"))
     except KeyboardInterrupt as err:
         from zoo import interrupts

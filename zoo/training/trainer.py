@@ -11,15 +11,15 @@ from typing import Any
 import numpy as np
 
 from zoo import interrupts
-from zoo.datasets import Dataset, dataset_options, load_dataset
-from zoo.errors import OptionError, WriteError
+from zoo.datasets import Dataset
+from zoo.errors import WriteError
 from zoo.models.layers import canonical_options
-from zoo.models.registry import MODELS
 from zoo.objective import Objective
 from zoo.registry import canonical
 from zoo.runfolder import RunWriter, create_run_folder, eval_split
 from zoo.training.history import History
-from zoo.training.options import TrainOptions, with_preset
+from zoo.training.options import TrainOptions
+from zoo.training.plan import RunPlan, resolve
 from zoo.training.progress import Progress
 
 BUILDER_REGULARIZATION = ("l1", "l2", "dropout")  # builder options, not the trainer's
@@ -57,61 +57,6 @@ class Run:
     @property
     def best_epoch(self) -> int | None:
         return self.metrics.get("best_epoch")
-
-
-def split_options(model, dataset, options: dict[str, Any]):
-    """Route each option to the trainer, the model builder or the dataset loader."""
-    train_opts, model_opts, data_opts = {}, {}, {}
-    train_keys = TrainOptions.names()
-    model_keys = set(MODELS.options(model)) if isinstance(model, str) else set()
-    data_keys = set(dataset_options(dataset)) if isinstance(dataset, str) else set()
-    for key, value in options.items():
-        if key in train_keys:
-            train_opts[key] = value
-        elif key in model_keys and key != "normalization":  # set from `normalize`
-            model_opts[key] = value
-        elif key in data_keys:
-            data_opts[key] = value
-        elif value is not None:
-            if key in BUILDER_REGULARIZATION and not isinstance(model, str):
-                raise OptionError(
-                    key,
-                    "applies to a registered model, whose builder adds it; give your own "
-                    "model's layers a kernel_regularizer or Dropout (the loops add their losses)",
-                )
-            if isinstance(model, str):
-                takes = sorted(model_keys - {"normalization"})
-                listed = ", ".join(f"`{k}=`" for k in takes) or "none"
-                message = f"model {canonical(model)!r} has no such option (it takes {listed})"
-            else:
-                message = "no model, dataset or training option of that name"
-            raise OptionError(key, message)
-    return train_opts, model_opts, data_opts
-
-
-def _load(dataset, data_opts: dict, data_seed: int | None, validation_data=None) -> Dataset:
-    if not isinstance(dataset, str):
-        if data_opts or data_seed is not None:
-            raise OptionError("data_seed", "applies to a dataset given by name")
-        if not isinstance(dataset, Dataset):
-            from zoo.training.inputs import dataset_from_arrays
-
-            return dataset_from_arrays(dataset, validation_data)
-        if validation_data is not None:
-            raise OptionError("validation_data", "applies to arrays or a tf.data.Dataset")
-        return dataset
-    if validation_data is not None:
-        raise OptionError("validation_data", "applies to arrays or a tf.data.Dataset")
-    if data_seed is not None:
-        if "seed" not in dataset_options(dataset):
-            raise OptionError("data_seed", f"{dataset} has a fixed split and takes no seed")
-        data_opts = {**data_opts, "seed": data_seed}
-    try:
-        return load_dataset(dataset, **data_opts)
-    except OptionError as err:  # the loader's `seed` is the caller's `data_seed`
-        if err.option == "seed":
-            raise OptionError("data_seed", err.message) from None
-        raise
 
 
 def train(
@@ -185,37 +130,27 @@ def train(
     >>> run.history[-1]["epoch"], run.status
     (5, 'completed')
     """
+    # every option checked before any data is loaded; so is an unknown model
+    plan = resolve(model, dataset, validation_data=validation_data, **options)
+    return run_plan(plan, callbacks=callbacks, viewers=viewers)
+
+
+def run_plan(
+    plan: RunPlan,
+    data: Dataset | None = None,
+    *,
+    callbacks: Sequence[Any] = (),
+    viewers: Viewers | None = None,
+) -> Run:
+    """Train the run `plan` describes (`zoo.training.plan.resolve`); `data`: its data set
+    when already loaded (a sweep's worker loads each set once)."""
     from zoo.backend import start_backend
 
-    data_seed = options.pop("data_seed", None)
-    train_opts, model_opts, data_opts = split_options(model, dataset, options)
-    compiled = None
-    if not isinstance(model, str):
-        from zoo.training.compiled import check_compiled, is_compiled
-
-        if is_compiled(model):  # its optimizer, loss and metrics, or an error naming the clash
-            given_opts = {k: v for k, v in train_opts.items() if v is not None}
-            compiled = check_compiled(model, given_opts)
-            train_opts["loss"] = compiled["loss"]
-    given = TrainOptions(**train_opts)
-    given.check()  # a bad option fails before any data is loaded; so does an unknown model
-    if isinstance(model, str):
-        MODELS.get(model)
     # The data first: loaders need no Keras, and a large archive is read before TensorFlow
     # takes its share of memory.
-    data = _load(dataset, data_opts, data_seed, validation_data)
-    backend = start_backend(given.backend)
-    opts = with_preset(given, model, data)
-    return Trainer(
-        model,
-        data,
-        opts,
-        model_opts,
-        backend,
-        callbacks=callbacks,
-        viewers=viewers,
-        compiled=compiled,
-    ).run()
+    data = plan.load() if data is None else data
+    backend = start_backend(plan.training.backend)
+    return Trainer.from_plan(plan, data, backend, callbacks=callbacks, viewers=viewers).run()
 
 
 class Trainer:
@@ -251,6 +186,19 @@ class Trainer:
         self.progress = Progress(1, quiet=opts.quiet)
         if opts.validation:
             self.data, self.x_val, self.y_val = holdout(data, opts.validation, opts.seed)
+
+    @classmethod
+    def from_plan(cls, plan: RunPlan, data: Dataset, backend: str, **more) -> Trainer:
+        """The Trainer of `plan` on its loaded `data`, the dataset's preset applied."""
+        return cls(
+            plan.model,
+            data,
+            plan.preset(data),
+            dict(plan.model_options),
+            backend,
+            compiled=plan.compiled,
+            **more,
+        )
 
     # -- set-up: the phases `run` goes through, public for runs trained together ----------------
     def build(self):
