@@ -59,8 +59,31 @@ def stop(signum: int) -> None:
     raise Interrupted(signum)
 
 
+_postponed = [0]  # depth of `postponed()` blocks
+
+
 def _raise(signum, frame):
+    if _postponed[0]:
+        _pending.append(signum)  # raised when the block ends
+        return
     stop(signum)
+
+
+@contextmanager
+def postponed() -> Iterator[None]:
+    """Within the block a signal is only remembered (`pending()`); whoever checks after the
+    block raises it (the run driver's `InterruptCheck`, once the epoch's row is recorded).
+
+    For a compiled epoch: while TensorFlow traces the epoch's Python into a graph (its first
+    call), a KeyboardInterrupt raised in the middle can leave the tracer's locks held and the
+    process hung. Once compiled, an epoch is one call into C++, where Python could not raise
+    before it returns anyway, so postponing costs no responsiveness.
+    """
+    _postponed[0] += 1
+    try:
+        yield
+    finally:
+        _postponed[0] -= 1
 
 
 @contextmanager

@@ -372,6 +372,8 @@ def train_together(jobs: list[dict]) -> list[dict]:
 def _epochs(runner: StackRunner, members: list[Member], lanes: list, scope):
     """The driver's `run_epoch` for a stack: one compiled epoch for every member, a history
     row for each live one; a member that stopped (e.g. diverged) has its rate set to zero."""
+    from zoo import interrupts
+
     opts, n = members[0].trainer.opts, runner.n
     _, steps, _ = opts.plan(n)
     rng = np.random.default_rng(opts.seed)
@@ -387,7 +389,7 @@ def _epochs(runner: StackRunner, members: list[Member], lanes: list, scope):
         order = rng.permutation(n) if opts.shuffle else np.arange(n)
         todo = steps if budget is None else min(steps, budget - done)
         tick = time.perf_counter()
-        with scope:
+        with scope, interrupts.postponed():  # never inside TensorFlow's tracing
             out = runner.epoch(order.astype(np.int32), todo)
         seconds = time.perf_counter() - tick
         done += todo

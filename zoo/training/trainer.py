@@ -395,7 +395,7 @@ class Trainer:
             else:
                 rate = float32_text(current_rate(optimizer))
             start = time.perf_counter()
-            with scope:
+            with scope, interrupts.postponed():  # never inside TensorFlow's tracing
                 result = runner.epoch(order.astype(np.int32), todo)
             seconds = time.perf_counter() - start
             done += todo
