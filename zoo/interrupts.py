@@ -74,10 +74,9 @@ def postponed() -> Iterator[None]:
     """Within the block a signal is only remembered (`pending()`); whoever checks after the
     block raises it (the run driver's `InterruptCheck`, once the epoch's row is recorded).
 
-    For a compiled epoch: while TensorFlow traces the epoch's Python into a graph (its first
-    call), a KeyboardInterrupt raised in the middle can leave the tracer's locks held and the
-    process hung. Once compiled, an epoch is one call into C++, where Python could not raise
-    before it returns anyway, so postponing costs no responsiveness.
+    For an epoch's first call: while TensorFlow traces the epoch's Python into a graph, a
+    KeyboardInterrupt raised in the middle can leave the tracer's locks held and the process
+    hung. Later calls are not postponed (JAX's convolutional epochs loop in Python).
     """
     _postponed[0] += 1
     try:

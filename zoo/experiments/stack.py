@@ -18,6 +18,7 @@ Which runs share a stack is planned by `zoo.experiments.stack_plan`.
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -380,6 +381,7 @@ def _epochs(runner: StackRunner, members: list[Member], lanes: list, scope):
     budget, done = opts.iterations, 0
     index = {id(lane): i for i, lane in enumerate(lanes)}
     frozen: set[int] = set()
+    traced: set[int] = set()
 
     def run_epoch(epoch: int, live: list) -> list[dict]:
         nonlocal done
@@ -389,7 +391,10 @@ def _epochs(runner: StackRunner, members: list[Member], lanes: list, scope):
         order = rng.permutation(n) if opts.shuffle else np.arange(n)
         todo = steps if budget is None else min(steps, budget - done)
         tick = time.perf_counter()
-        with scope, interrupts.postponed():  # never inside TensorFlow's tracing
+        # an epoch of a new length is traced first: no interrupt inside the tracer
+        tracing = interrupts.postponed() if todo not in traced else nullcontext()
+        traced.add(todo)
+        with scope, tracing:
             out = runner.epoch(order.astype(np.int32), todo)
         seconds = time.perf_counter() - tick
         done += todo

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,6 @@ from zoo.training.history import History
 from zoo.training.options import TrainOptions
 from zoo.training.plan import RunPlan, resolve
 from zoo.training.progress import Progress
-
-BUILDER_REGULARIZATION = ("l1", "l2", "dropout")  # builder options, not the trainer's
 
 
 @dataclass(frozen=True)
@@ -383,7 +382,7 @@ class Trainer:
         rng = np.random.default_rng(opts.seed)
         n = len(self.data.x_train)
         budget = opts.iterations
-        done = 0
+        done, traced = 0, set()
 
         def run_epoch(epoch: int) -> dict:
             nonlocal done
@@ -395,7 +394,10 @@ class Trainer:
             else:
                 rate = float32_text(current_rate(optimizer))
             start = time.perf_counter()
-            with scope, interrupts.postponed():  # never inside TensorFlow's tracing
+            # an epoch of a new length is traced first: no interrupt inside the tracer
+            tracing = interrupts.postponed() if todo not in traced else nullcontext()
+            traced.add(todo)
+            with scope, tracing:
                 result = runner.epoch(order.astype(np.int32), todo)
             seconds = time.perf_counter() - start
             done += todo
