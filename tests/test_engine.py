@@ -294,3 +294,17 @@ def test_a_sweep_refuses_in_the_parent_what_train_refuses():
     spec = SweepSpec.create("mlp", "mnist", grid={"data_seed": [1, 2]})
     with pytest.raises(OptionError, match=r"fixed split.*\(configuration 1"):
         check_configurations(spec)
+
+
+def test_the_course_settings_are_named_listable_presets():
+    from zoo.datasets.registry import load_dataset
+    from zoo.errors import UnknownNameError
+
+    names = [preset.name for preset in zoo.list_presets()]
+    assert names == ["lab1", "lab1-training", "lab2", "digits"]
+    assert dict(zoo.get_preset("lab2").options)["momentum"] == 0.9
+    with pytest.raises(UnknownNameError, match="did you mean lab1"):
+        zoo.get_preset("lab-1")
+    digits = load_dataset("digits")
+    assert digits.presets() == [("every model", "digits", {"lr": 0.1, "epochs": 200})]
+    assert digits.defaults_for("mlp") == dict(zoo.get_preset("digits").options)

@@ -18,6 +18,7 @@ from typing import Any
 from zoo.datasets import Dataset, list_datasets, load_dataset, register_dataset
 from zoo.errors import ZooError
 from zoo.models import Normalization, create_model, list_models, register_model
+from zoo.presets import get_preset, list_presets
 
 __version__ = "0.1.0"
 
@@ -77,8 +78,10 @@ __all__ = [
     "ZooError",
     "compare",
     "create_model",
+    "get_preset",
     "list_datasets",
     "list_models",
+    "list_presets",
     "load_dataset",
     "open_run",
     "register_dataset",

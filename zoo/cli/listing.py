@@ -74,7 +74,8 @@ def info(dataset, seed, **data_options):
     presets = data.presets()
     if presets:  # what `zoo train MODEL DATASET` uses where no option is given
         click.echo("  training presets of `zoo train` (options given win):")
-        width = max(len(which) for which, _ in presets) + 2
-        for which, preset in presets:
+        width = max(len(which) for which, _, _ in presets) + 2
+        named = max(len(name) for _, name, _ in presets) + 2
+        for which, name, preset in presets:
             settings = ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in preset.items())
-            click.echo(f"    {which:<{width}} {settings}")
+            click.echo(f"    {which:<{width}} {name:<{named}} {settings}")
