@@ -161,7 +161,7 @@ def test_a_sweep_checks_its_options_with_the_preset_train_uses(tmp_path, monkeyp
     took lab 2's momentum 0.9 for cnn: both now read the preset of the model family."""
     from image_fixtures import write_cifar100_archive
 
-    from zoo.experiments import worker
+    from zoo.sweeps import worker
 
     monkeypatch.setenv("ZOO_CACHE", str(tmp_path / "cache"))
     (tmp_path / "data").mkdir()
@@ -192,9 +192,9 @@ def _train_accepts(model, dataset, options) -> str | None:
 
 
 def _sweep_accepts(model, dataset, options) -> str | None:
-    from zoo.experiments import worker
-    from zoo.experiments.runner import check_configurations
-    from zoo.experiments.spec import SweepSpec
+    from zoo.sweeps import worker
+    from zoo.sweeps.runner import check_configurations
+    from zoo.sweeps.spec import SweepSpec
 
     try:
         spec = SweepSpec.create(model, dataset, options={**options, "iterations": 1})
@@ -259,7 +259,7 @@ def test_stacked_runs_are_lanes_of_the_one_driver():
     """The stacked sweep runner has no loop of its own: its epochs go through the driver, and
     the divergence rule is written once, in the callbacks."""
     source = Path(zoo.__file__).parent
-    stack = (source / "experiments" / "stack.py").read_text()
+    stack = (source / "training" / "stack.py").read_text()
     assert "drive_lanes(" in stack
     assert "for epoch in" not in stack
     for path in source.rglob("*.py"):
@@ -288,8 +288,8 @@ def test_one_plan_routes_checks_and_groups_every_option():
 
 def test_a_sweep_refuses_in_the_parent_what_train_refuses():
     """The sweep's parent resolves each configuration as `train` does, before any worker."""
-    from zoo.experiments.runner import check_configurations
-    from zoo.experiments.spec import SweepSpec
+    from zoo.sweeps.runner import check_configurations
+    from zoo.sweeps.spec import SweepSpec
 
     spec = SweepSpec.create("mlp", "mnist", grid={"data_seed": [1, 2]})
     with pytest.raises(OptionError, match=r"fixed split.*\(configuration 1"):

@@ -101,7 +101,7 @@ def test_every_page_of_a_comparison_fits(tmp_path, monkeypatch, lang):
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
 def test_every_page_of_a_sweep_report_fits(tmp_path, monkeypatch, lang):
-    from zoo.experiments import SweepSpec
+    from zoo.sweeps import SweepSpec
 
     spec = SweepSpec.create("mlp", "gaussians", grid={"hidden": [5, 10]}, seeds=2)
     (tmp_path / "sweep.toml").write_text(spec.to_toml(), encoding="utf-8")

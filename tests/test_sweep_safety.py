@@ -18,8 +18,8 @@ from click.testing import CliRunner
 
 from zoo.cli import cli
 from zoo.errors import OptionError
-from zoo.experiments import SweepSpec
-from zoo.experiments.folder import LOCK, Lock
+from zoo.sweeps import SweepSpec
+from zoo.sweeps.folder import LOCK, Lock
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -62,12 +62,12 @@ def compare(runs: Any, lang: str = "en"):
 def sweep(model: Any, dataset: Any = None, **options: Any):
     """Train a grid of configurations over several seeds; write a sweep folder with the final
     table (mean ± sd over seeds), figures and report.pdf. Returns a `SweepResult`. See
-    `zoo.experiments.sweep` for the options.
+    `zoo.sweeps.sweep` for the options.
 
     >>> result = sweep("mlp", "digits", grid={"hidden": [5, 10, 32]}, seeds=3, epochs=20)
     ...                                                                 # doctest: +SKIP
     """
-    from zoo.experiments import sweep as _sweep
+    from zoo.sweeps import sweep as _sweep
 
     return _sweep(model, dataset, **options)
 

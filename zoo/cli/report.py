@@ -108,14 +108,14 @@ def compare(run_dirs, fmt, out, lang, force):
       zoo compare reports/sweep-mlp-digits-hidden --format pdf
       zoo compare RUN_A RUN_B --format tex --out report/table.tex --lang ru
     """
-    from zoo.experiments.folder import is_sweep_folder
     from zoo.reporting.compare import write_comparison
     from zoo.runfolder import read_run_folder
+    from zoo.sweeps.folder import is_sweep_folder
 
     if any(is_sweep_folder(d) for d in run_dirs):  # its own summary: mean ± sd over seeds
         if len(run_dirs) > 1:
             raise click.UsageError("a sweep folder is compared on its own: zoo compare SWEEP_DIR")
-        from zoo.experiments.report import write_sweep_comparison
+        from zoo.sweeps.report import write_sweep_comparison
 
         text, paths = write_sweep_comparison(run_dirs[0], fmt=fmt, out=out, lang=lang or "en")
         click.echo(text, nl=False)

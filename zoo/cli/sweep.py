@@ -13,7 +13,7 @@ from zoo.cli.common import command, dataset_kwargs
 from zoo.cli.train import train as train_command
 from zoo.errors import OptionError
 
-EXECUTORS = ("local", "ray")  # zoo.experiments.runner.EXECUTORS, without importing it
+EXECUTORS = ("local", "ray")  # zoo.sweeps.runner.EXECUTORS, without importing it
 # `zoo train` options that a sweep replaces with its own: the folder, the output, the lab
 # variant (`--variant` is a configuration here), the language (of the sweep's report too)
 REPLACED = ("out", "quiet", "report", "variant", "lang")
@@ -210,7 +210,7 @@ def sweep(
       zoo sweep lab1.toml --jobs 2 --lang ru
       zoo sweep mlp digits --grid lr=0.01,0.1 --executor ray --address 10.0.0.5:6379
     """
-    import zoo.experiments as experiments
+    import zoo.sweeps as sweeps
 
     source = ctx.get_parameter_source
     given_here = (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT)
@@ -227,7 +227,7 @@ def sweep(
         )
     model, dataset = spec if len(spec) == 2 else (spec[0], None)
     try:
-        result = experiments.sweep(
+        result = sweeps.sweep(
             model,
             dataset,
             grid=_grid(ctx, grids) or None,
@@ -256,9 +256,9 @@ def sweep(
 
 def _summarise(result, lang: str, quiet: bool) -> None:
     from zoo.errors import EXIT_DIVERGED
-    from zoo.experiments.folder import SUMMARY
-    from zoo.experiments.summary import FINISHED
     from zoo.i18n import t
+    from zoo.sweeps.folder import SUMMARY
+    from zoo.sweeps.summary import FINISHED
 
     if not quiet:
         click.echo(result.markdown(lang), nl=False)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from zoo.errors import OptionError
-from zoo.experiments.folder import REPORT, SUMMARY
-from zoo.experiments.summary import SweepSummary
 from zoo.files import atomic_path, write_bytes, write_text
 from zoo.i18n import t, table
+from zoo.sweeps.folder import REPORT, SUMMARY
+from zoo.sweeps.summary import SweepSummary
 
 TABLE_FORMATS = ("md", "csv", "tex")
 MAX_UNFINISHED_LINES = 25  # on the report's first page; summary.md lists them all
@@ -36,9 +36,9 @@ def write_outputs(
 ) -> list[Path]:
     """Write the tables (md, csv, tex), the figures (png) and report.pdf (pdf) into the sweep
     folder, or report.pdf to `pdf_path`; the paths written."""
-    from zoo.experiments.figures import sweep_figures
     from zoo.reporting.layout import figure_png, png_image
     from zoo.reporting.plot import DPI, drawing
+    from zoo.sweeps.figures import sweep_figures
 
     table(lang)
     folder = summary.folder
@@ -75,9 +75,9 @@ def write_sweep_comparison(
     with `out` (a file, or a folder for summary.FMT / report.pdf) that one file is written,
     and an existing one only with `force`. Returns (the table in Markdown, paths written).
     """
-    from zoo.experiments.spec import load_spec
-    from zoo.experiments.summary import summarize
     from zoo.files import refuse_overwrite
+    from zoo.sweeps.spec import load_spec
+    from zoo.sweeps.summary import summarize
 
     formats = (*TABLE_FORMATS, "pdf")
     if fmt is None and out is not None and Path(out).suffix.lstrip(".").lower() in formats:
@@ -111,9 +111,9 @@ def write_report(summary: SweepSummary, images: dict, path: Path, lang: str = "e
     fits, else on a new page."""
     from matplotlib.backends.backend_pdf import PdfPages
 
-    from zoo.experiments.figures import caption
     from zoo.reporting.layout import Page
     from zoo.reporting.plot import pyplot
+    from zoo.sweeps.figures import caption
 
     plt = pyplot()
     footer = str(summary.folder.name)

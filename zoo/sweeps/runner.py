@@ -17,13 +17,13 @@ from pathlib import Path
 
 from zoo import interrupts
 from zoo.errors import OptionError, ZooError
-from zoo.experiments.folder import RUNS, SPEC_FILE, WORKER_LOG, Lock, is_sweep_folder
-from zoo.experiments.spec import MAX_RUNS, SweepSpec, load_spec
-from zoo.experiments.summary import Outcome, SweepSummary, summarize
-from zoo.experiments.worker import CPUS_PER_RUN
 from zoo.files import read_json, write_text
 from zoo.runfolder import CONFIG, RunFolder
 from zoo.runfolder.format import FINISHED
+from zoo.sweeps.folder import RUNS, SPEC_FILE, WORKER_LOG, Lock, is_sweep_folder
+from zoo.sweeps.spec import MAX_RUNS, SweepSpec, load_spec
+from zoo.sweeps.summary import Outcome, SweepSummary, summarize
+from zoo.sweeps.worker import CPUS_PER_RUN
 
 MAX_THREADS = 1024  # threads of one local worker: more only costs memory and start-up
 
@@ -217,9 +217,9 @@ def run_sweep(
     yes: bool = False,
 ) -> SweepResult:
     """Run (or resume) `spec` into the folder `out`; see `zoo.sweep` for the arguments."""
-    from zoo.experiments.progress import SweepProgress
-    from zoo.experiments.report import write_outputs
     from zoo.i18n import table
+    from zoo.sweeps.progress import SweepProgress
+    from zoo.sweeps.report import write_outputs
 
     table(lang)
     _check_settings(executor, jobs, threads, address, storage)
@@ -235,7 +235,7 @@ def run_sweep(
     existed = _prepare(folder, spec)
     pool = None
     if executor == "ray":  # an unreachable cluster is bad input: said before any folder is made
-        from zoo.experiments.ray_pool import RayPool
+        from zoo.sweeps.ray_pool import RayPool
 
         shared = None
         if storage is not None:
@@ -274,7 +274,7 @@ def run_sweep(
         if todo:
             train_jobs = _stack_jobs(spec, todo, folder, stack, tensorboard, run_reports, lang)
             if pool is None:
-                from zoo.experiments.local import LocalPool, cores, threads_per_worker
+                from zoo.sweeps.local import LocalPool, cores, threads_per_worker
 
                 workers = min(jobs or cores(), len(train_jobs))
                 per_worker = threads or threads_per_worker(workers)
@@ -353,7 +353,7 @@ def run_sweep(
 
 def _stack_jobs(spec, todo, folder, stack, tensorboard, run_reports, lang) -> list[dict]:
     """One job per stack of runs that train together (each run alone when `stack` is off)."""
-    from zoo.experiments.stack_plan import plan_stacks, stack_key
+    from zoo.sweeps.stack_plan import plan_stacks, stack_key
 
     members = [
         _job(

@@ -12,7 +12,9 @@ starts from the very weights `zoo train` would draw for it (its seed, its builde
 the batches in the same order; what differs is the float summation order of the wider
 product, so a member's numbers equal a lone run's up to rounding.
 
-Which runs share a stack is planned by `zoo.experiments.stack_plan`.
+The stack is an epoch runner under the one driver (`zoo.training.driver`): each member is a
+lane with its own Trainer, run folder and callbacks. Which runs of a sweep share a stack is
+planned by `zoo.sweeps.stack_plan`, from what this program reproduces (the options below).
 """
 
 from __future__ import annotations
@@ -24,7 +26,17 @@ from typing import Any
 
 import numpy as np
 
-from zoo.experiments.stack_plan import ALONE_OPTIONS
+# Options that may differ inside a stack (each member has its own), and those that only
+# label the run; everything else must be the same for all members.
+OWN_OPTIONS = ("lr", "momentum", "hidden")
+LABELS = ("comment", "author", "group", "variant", "title", "lang", "report")
+# What the stack's program reproduces; a run given any other option (an option added to
+# `train` later included) trains alone, as `train` trains it.
+SHARED_OPTIONS = ("mode", "batch_size", "epochs", "iterations", "optimizer", "loss", "seed")
+SHARED_OPTIONS += ("normalize", "shuffle", "device", "backend", "activation", "head")
+# Options whose use keeps a run out of any stack (stopping rules and the data split that
+# each run decides for itself, arithmetic and devices the stack does not reproduce)
+ALONE_OPTIONS = ("patience", "target_loss", "validation", "mixed_precision", "distribute")
 
 
 class CannotStack(Exception):
@@ -33,15 +45,31 @@ class CannotStack(Exception):
 
 @dataclass
 class Member:
-    """One run of a stack: its job, its own Trainer (for the run folder) and model."""
+    """One run of a stack: its name, its own Trainer (its options and run folder) and the
+    model that Trainer built."""
 
-    job: dict
+    name: str
     trainer: Any
     model: Any
     objective: Any
     dense: list = field(default_factory=list)  # its Dense layers, first to last
     writer: Any = None
-    events: Any = None
+
+
+def member(name: str, trainer) -> Member:
+    """The member `name` of a stack, its model built as `train` builds it, from its seed;
+    CannotStack for a model the stack cannot train."""
+    from zoo.backend import resolve_device, seed_everything
+
+    if trainer.backend != "tensorflow":
+        raise CannotStack(f"the {trainer.backend} backend")
+    seed_everything(trainer.opts.seed, trainer.backend)
+    scope, _ = resolve_device(trainer.opts.device, trainer.backend)
+    with scope:
+        model, objective = trainer.build()
+    found = Member(name, trainer, model, objective)
+    _, found.dense = _dense_chain(model)
+    return found
 
 
 def _dense_chain(model) -> tuple[int, list]:
@@ -64,29 +92,8 @@ def _same(members: list[Member], what: str, get) -> None:
         raise CannotStack(f"the members differ in {what}")
 
 
-def prepare(jobs: list[dict]) -> list[Member]:
-    """Each member's data, options, Trainer and model (built as `train` builds it, from its
-    seed); CannotStack unless they can share one program."""
-    from zoo.api import standard_viewers
-    from zoo.backend import resolve_device, seed_everything
-    from zoo.experiments.process import job_inputs, start
-    from zoo.training.trainer import Trainer
-
-    members = []
-    for job in jobs:
-        backend = start(job["options"].get("backend"), job.get("threads"))
-        if backend != "tensorflow":
-            raise CannotStack(f"the {backend} backend")
-        data, plan = job_inputs(job, out=job["out"], run_name=job["name"], quiet=True)
-        trainer = Trainer.from_plan(plan, data, backend, viewers=standard_viewers())
-        opts = trainer.opts
-        seed_everything(opts.seed, backend)
-        scope, _ = resolve_device(opts.device, backend)
-        with scope:
-            model, objective = trainer.build()
-        member = Member(job, trainer, model, objective)
-        _, member.dense = _dense_chain(model)
-        members.append(member)
+def check_members(members: list[Member]) -> None:
+    """CannotStack unless the members can share one program."""
     first = members[0]
     n = len(first.trainer.data.x_train)
     _same(members, "data", lambda m: id(m.trainer.data))
@@ -105,7 +112,6 @@ def prepare(jobs: list[dict]) -> list[Member]:
         opts = m.trainer.opts
         if opts.optimizer != "sgd" or any(getattr(opts, name) for name in ALONE_OPTIONS):
             raise CannotStack("an option that trains alone")
-    return members
 
 
 class StackRunner:
@@ -286,24 +292,19 @@ class StackRunner:
                 dense.bias.assign(bias.numpy())
 
 
-def train_together(jobs: list[dict]) -> list[dict]:
-    """Train the runs of `jobs` as one program; one answer per job, as `worker.train` gives.
+def train_together(members: list[Member]) -> list[Any]:
+    """Train `members` as one program; for each, its `Run`, or the exception that ended it.
 
-    The stack is an epoch runner under the one driver (`zoo.training.driver`): each member is
-    a lane with its own Trainer, run folder and callbacks (the divergence rule among them), and
-    a member whose callbacks stop it takes no more updates. CannotStack (before any run folder
-    is made) when they cannot share one program.
+    CannotStack (before any run folder is made) when they cannot share one program.
     """
     from zoo import interrupts
     from zoo.backend import resolve_device
-    from zoo.runfolder import TENSORBOARD, eval_split
-    from zoo.training.callbacks import OnEpoch, RunState
+    from zoo.training.callbacks import RunState
     from zoo.training.driver import Lane, drive_lanes
     from zoo.training.history import History
 
-    started = time.perf_counter()
     try:
-        members = prepare(jobs)
+        check_members(members)
         first = members[0]
         batch, steps, epochs = first.trainer.regime()
         scope, device_name = resolve_device(first.trainer.opts.device, first.trainer.backend)
@@ -313,61 +314,40 @@ def train_together(jobs: list[dict]) -> list[dict]:
         raise
     except Exception as err:  # anything before a folder is made: the runs go one by one
         raise CannotStack(f"{type(err).__name__}: {err}") from err
-    names = [m.job["name"] for m in members]
+    names = [m.name for m in members]
     lanes: list[Lane] = []
     try:
-        for member in members:
-            trainer = member.trainer
+        for m in members:
+            trainer = m.trainer
             with scope:
-                optimizer = trainer.optimizer(steps, epochs)  # constant SGD: see stack_plan
+                optimizer = trainer.optimizer(steps, epochs)  # constant SGD: see ALONE_OPTIONS
             with interrupts.deferred():
-                member.writer = trainer.open(
-                    member.model,
-                    member.objective,
+                m.writer = trainer.open(
+                    m.model,
+                    m.objective,
                     batch,
                     steps,
                     epochs,
                     device_name,
-                    stacked_with=[name for name in names if name != member.job["name"]],
+                    stacked_with=[name for name in names if name != m.name],
                 )
             state = RunState(history=History())
-            rules = trainer.callbacks(state, optimizer, scope, epochs)
-            if member.job.get("tensorboard"):
-                from zoo.experiments.tensorboard import EventLog
-
-                folder = member.writer.folder / TENSORBOARD
-                member.events = EventLog(folder, eval_split(trainer.config))
-                rules.insert(1, OnEpoch(state, member.events))
-            lanes.append(Lane(member.model, rules, state))
+            lanes.append(Lane(m.model, trainer.callbacks(state, optimizer, scope, epochs), state))
         drive_lanes(_epochs(runner, members, lanes, scope), lanes, epochs=epochs, steps=steps)
     except BaseException as err:  # the folders say so, and every member is a failed run
-        for member in members:
-            member.trainer.fail(member.writer, err)
+        for m in members:
+            m.trainer.fail(m.writer, err)
         if not isinstance(err, Exception):
             raise
-        reason = f"{type(err).__name__}: {err}"
-        seconds = (time.perf_counter() - started) / len(members)
-        return [
-            {"name": m.job["name"], "status": "failed", "reason": reason, "seconds": seconds}
-            for m in members
-        ]
-    finally:
-        for member in members:
-            if member.events is not None:
-                member.events.close()
+        return [err for _ in members]
     runner.write_back()
-    answers = []
-    for member, lane in zip(members, lanes, strict=True):
-        state = lane.state
-        answer = {"name": member.job["name"], "status": state.status, "reason": state.reason}
+    outcomes: list[Any] = []
+    for m, lane in zip(members, lanes, strict=True):
         try:
-            run = member.trainer.finish(member.model, member.objective, state, member.writer)
-            answer.update(status=run.status, reason=run.config.get("stop_reason"))
+            outcomes.append(m.trainer.finish(m.model, m.objective, lane.state, m.writer))
         except Exception as err:  # noqa: BLE001 (this member failed; the others are written)
-            answer.update(status="failed", reason=f"{type(err).__name__}: {err}")
-        answer["seconds"] = (time.perf_counter() - started) / len(members)
-        answers.append(answer)
-    return answers
+            outcomes.append(err)
+    return outcomes
 
 
 def _epochs(runner: StackRunner, members: list[Member], lanes: list, scope):

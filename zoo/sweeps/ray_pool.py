@@ -20,14 +20,14 @@ from urllib.parse import urlsplit
 from zoo import interrupts
 from zoo.distribution import install_hint
 from zoo.errors import OptionError
-from zoo.experiments.worker import CPUS_PER_RUN
+from zoo.sweeps.worker import CPUS_PER_RUN
 
 CONNECT_SECONDS = 5.0
 
 
 def ray_job(job: dict) -> dict:
     """The task: check one configuration, or train a stack job in a Ray worker process."""
-    from zoo.experiments import worker
+    from zoo.sweeps import worker
 
     job = {**job, "threads": CPUS_PER_RUN}
     if job["kind"] == "check" or job.get("storage"):  # storage: written where the sweep reads

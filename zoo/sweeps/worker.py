@@ -1,5 +1,5 @@
 """What a worker does, in a local process or a Ray task: check a configuration, train one
-run, or train a stack of runs together; `zoo.experiments.process` keeps Keras started and the
+run, or train a stack of runs together; `zoo.sweeps.process` keeps Keras started and the
 data sets loaded between jobs.
 
 A job is plain data (picklable, the same for every executor):
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.errors import OptionError, ZooError
-from zoo.experiments.process import job_inputs, start
+from zoo.sweeps.process import job_inputs, start
 
 CPUS_PER_RUN = 1  # of a Ray task: a small model trains best on one core, runs side by side
 
@@ -60,7 +60,7 @@ def train(job: dict) -> dict:
         from zoo.runfolder import TENSORBOARD, eval_split
 
         if job.get("tensorboard"):
-            from zoo.experiments.tensorboard import EventLog
+            from zoo.sweeps.tensorboard import EventLog
 
             folder = Path(job["out"]) / job["name"] / TENSORBOARD
             events = EventLog(folder, eval_split(job["options"]))
@@ -122,11 +122,11 @@ def _forget_models() -> None:
 
 
 def train_stack(job: dict) -> dict:
-    """Train the runs of a stack job together (see `zoo.experiments.stack`), or one by one
+    """Train the runs of a stack job together (see `zoo.sweeps.stack`), or one by one
     when they cannot share one program. {"answers": [one answer per run]}."""
     members = [{**member, "threads": job.get("threads")} for member in job["members"]]
     if len(members) > 1:
-        from zoo.experiments.stack import CannotStack, train_together
+        from zoo.sweeps.stack import CannotStack, train_together
 
         try:
             return {"answers": train_together(members)}
