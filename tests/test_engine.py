@@ -308,3 +308,19 @@ def test_the_course_settings_are_named_listable_presets():
     digits = load_dataset("digits")
     assert digits.presets() == [("every model", "digits", {"lr": 0.1, "epochs": 200})]
     assert digits.defaults_for("mlp") == dict(zoo.get_preset("digits").options)
+
+
+def test_the_engine_pages_examples_run_as_written(tmp_path, monkeypatch, capsys):
+    """docs/engine.md's examples (a model of one's own, arrays, Keras callbacks; the plan)
+    run as a reader pastes them."""
+    import re
+
+    page = (Path(__file__).parents[1] / "docs" / "engine.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", page, re.S)
+    assert len(blocks) >= 2
+    monkeypatch.chdir(tmp_path)
+    for block in blocks:
+        exec(compile(block, "docs/engine.md", "exec"), {})
+    printed = capsys.readouterr().out.split()
+    assert printed[0] in ("stopped_early", "completed") and "adam" in printed
+    assert (tmp_path / "log.csv").read_text().startswith("epoch,")
