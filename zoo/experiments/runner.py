@@ -20,6 +20,7 @@ from typing import Any
 from zoo import interrupts
 from zoo.errors import OptionError, ZooError
 from zoo.experiments.folder import RUNS, SPEC_FILE, WORKER_LOG, Lock, is_sweep_folder
+from zoo.experiments.resume import check_finished_runs
 from zoo.experiments.spec import MAX_RUNS, SweepSpec, load_spec
 from zoo.experiments.summary import Outcome, SweepSummary, summarize
 from zoo.experiments.worker import CPUS_PER_RUN
@@ -292,6 +293,8 @@ def run_sweep(
         statuses = {run.name: _status(folder / RUNS / run.name) for run in planned}
         todo = [run for run in planned if statuses[run.name] not in FINAL]
         _no_live_writer(folder, todo, statuses)
+        finished = [run for run in planned if statuses[run.name] in FINAL]
+        check_finished_runs(folder / RUNS, finished, spec.model, spec.dataset)
         skipped = len(planned) - len(todo)
         progress = SweepProgress(len(planned), skipped, quiet=quiet)
         known: dict[str, tuple[str, str]] = {}
