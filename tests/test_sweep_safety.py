@@ -179,6 +179,22 @@ def test_a_resume_never_retrains_a_run_another_process_still_writes(tmp_path):
         writer.wait()
 
 
+def test_more_jobs_than_cores_are_capped_with_a_message(tmp_path, monkeypatch):
+    from zoo.experiments import local
+
+    monkeypatch.setattr(local, "cores", lambda: 2)
+    said: list[str] = []
+    assert local.worker_count(64, 10, said.append) == 2
+    assert said == ["sweep: --jobs 64 capped at 2, the cores this process may use"]
+    assert local.worker_count(None, 10, said.append) == 2 and len(said) == 1
+    assert local.worker_count(2, 1, said.append) == 1 and len(said) == 1
+    monkeypatch.undo()
+    args = ["mlp", "gaussians", "--grid", "hidden=3", "--epochs", "1", "--no-tensorboard"]
+    code, output = zoo("sweep", *args, "--jobs", "100000", "--out", tmp_path / "s")
+    assert code == 0, output
+    assert "--jobs 100000 capped at" in output and "on 1 worker process" in output, output
+
+
 # many options of every kind (training, model, data set), so that none is taken as changed
 MANY = "mode=mini-batch batch-size=16 momentum=0.5 nesterov=true weight-decay=0.001 "
 MANY += "clip-norm=1.0 samples=80 noise=0.5 data-seed=3 activation=tanh lr=0.05"

@@ -303,9 +303,9 @@ def run_sweep(
         if todo:
             train_jobs = _stack_jobs(spec, todo, folder, stack, tensorboard, run_reports, lang)
             if pool is None:
-                from zoo.experiments.local import LocalPool, cores, threads_per_worker
+                from zoo.experiments.local import LocalPool, threads_per_worker, worker_count
 
-                workers = min(jobs or cores(), len(train_jobs))
+                workers = worker_count(jobs, len(train_jobs), progress.message)
                 per_worker = threads or threads_per_worker(workers)
                 pool = LocalPool(workers, per_worker, folder / WORKER_LOG)
                 where = f"{workers} worker process{'es' if workers > 1 else ''}"
