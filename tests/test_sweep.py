@@ -418,6 +418,9 @@ def ray_cluster():
     old_home = os.environ.get("HOME")
     os.environ["HOME"] = str(home)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_USAGE_STATS_ENABLED": "0"}
+    # the tasks' scratch folders where a test can see them train
+    env["TMPDIR"] = str(Path(temp) / "s")
+    Path(env["TMPDIR"]).mkdir()
     common = ["--block", "--num-cpus=1", "--object-store-memory=100000000"]
     common += ["--disable-usage-stats"]
     ray_cli = str(Path(sys.executable).with_name("ray"))
@@ -453,7 +456,7 @@ def ray_cluster():
             assert sum(node["Alive"] for node in ray.nodes()) == 2
         finally:
             ray.shutdown()
-        yield address
+        yield address, Path(env["TMPDIR"])
     finally:
         for node in reversed(nodes):  # the worker first, then the head
             node.send_signal(signal.SIGTERM)
@@ -476,7 +479,7 @@ def ray_cluster():
 
 def test_a_sweep_on_a_ray_cluster_gives_the_local_summary(ray_cluster, local_sweep, tmp_path):
     out = tmp_path / "ray"
-    ray = ["--executor", "ray", "--address", ray_cluster, "--no-tensorboard"]
+    ray = ["--executor", "ray", "--address", ray_cluster[0], "--no-tensorboard"]
     code, output = zoo("sweep", *SMALL, *ray, "--out", out)
     assert code == 1, output  # the same two diverged configurations
     assert sorted(p.name for p in (out / "runs").iterdir()) == sorted(
@@ -491,6 +494,8 @@ def test_a_sweep_on_a_ray_cluster_gives_the_local_summary(ray_cluster, local_swe
 
 
 def test_sigterm_stops_a_ray_sweep_like_a_local_one(ray_cluster, tmp_path):
+    """The runs still training come back marked interrupted by SIGTERM, with their history."""
+    address, scratch = ray_cluster
     out = tmp_path / "ray-term"
     args = [
         "sweep",
@@ -504,7 +509,7 @@ def test_sigterm_stops_a_ray_sweep_like_a_local_one(ray_cluster, tmp_path):
         "--executor",
         "ray",
         "--address",
-        ray_cluster,
+        address,
         "--out",
         str(out),
     ]
@@ -514,11 +519,11 @@ def test_sigterm_stops_a_ray_sweep_like_a_local_one(ray_cluster, tmp_path):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )  # fmt: skip
     try:
-        for _ in range(600):  # until the tasks are sent
-            if (out / "sweep.toml").is_file() or sweep.poll() is not None:
+        for _ in range(900):  # until both runs train on their nodes
+            if len(list(scratch.glob("zoo-run-*/*/config.json"))) >= 2 or sweep.poll() is not None:
                 break
             time.sleep(0.2)
-        time.sleep(3)
+        time.sleep(3)  # hundreds of epochs
         sweep.send_signal(signal.SIGTERM)
         stdout, stderr = sweep.communicate(timeout=180)
     finally:
@@ -527,3 +532,11 @@ def test_sigterm_stops_a_ray_sweep_like_a_local_one(ray_cluster, tmp_path):
     assert sweep.returncode == 143, stderr
     assert "stopped by SIGTERM" in stderr and "SIGTERM received" not in stderr + stdout
     assert (out / "summary.md").is_file()
+    runs = sorted(p.name for p in (out / "runs").iterdir())
+    assert runs == ["hidden=10,seed=0", "hidden=5,seed=0"], stderr
+    for name in runs:
+        config = json.loads((out / "runs" / name / "config.json").read_text())
+        assert config["status"] == "interrupted" and config["stop_signal"] == "SIGTERM"
+        assert len(read_csv(out / "runs" / name / "history.csv")) >= 1
+    assert [row["finished"] for row in read_csv(out / "summary.csv")] == ["0", "0"]
+    assert "interrupted" in (out / "summary.md").read_text()

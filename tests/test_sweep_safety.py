@@ -179,6 +179,46 @@ def test_a_resume_never_retrains_a_run_another_process_still_writes(tmp_path):
         writer.wait()
 
 
+def test_more_jobs_than_cores_are_capped_with_a_message(tmp_path, monkeypatch):
+    from zoo.sweeps import local
+
+    monkeypatch.setattr(local, "cores", lambda: 2)
+    said: list[str] = []
+    assert local.worker_count(64, 10, said.append) == 2
+    assert said == ["sweep: --jobs 64 capped at 2, the cores this process may use"]
+    assert local.worker_count(None, 10, said.append) == 2 and len(said) == 1
+    assert local.worker_count(2, 1, said.append) == 1 and len(said) == 1
+    monkeypatch.undo()
+    args = ["mlp", "gaussians", "--grid", "hidden=3", "--epochs", "1", "--no-tensorboard"]
+    code, output = zoo("sweep", *args, "--jobs", "100000", "--out", tmp_path / "s")
+    assert code == 0, output
+    assert "--jobs 100000 capped at" in output and "on 1 worker process" in output, output
+
+
+# many options of every kind (training, model, data set), so that none is taken as changed
+MANY = "mode=mini-batch batch-size=16 momentum=0.5 nesterov=true weight-decay=0.001 "
+MANY += "clip-norm=1.0 samples=80 noise=0.5 data-seed=3 activation=tanh lr=0.05"
+
+
+def test_a_resume_of_an_edited_sweep_toml_names_the_option_its_runs_were_not_trained_with(
+    tmp_path,
+):
+    out = tmp_path / "s"
+    args = ["--grid", "hidden=[[3],[4,2]]", "--epochs", "2", "--jobs", "1", "--no-tensorboard"]
+    code, output = zoo("sweep", "mlp", "gaussians", "--variant", MANY, *args, "--out", out)
+    assert code == 0, output
+    code, output = zoo("sweep", out)  # unchanged: every run is kept
+    assert code == 0 and "nothing to train" in output, output
+    configs = {p: p.read_bytes() for p in out.glob("runs/*/config.json")}
+    toml = (out / "sweep.toml").read_text(encoding="utf-8")
+    assert "epochs = 2" in toml
+    (out / "sweep.toml").write_text(toml.replace("epochs = 2", "epochs = 3"), encoding="utf-8")
+    code, output = zoo("sweep", out)
+    assert code == 2, output
+    assert "was trained with epochs=2, but sweep.toml now asks for epochs=3" in output, output
+    assert {p: p.read_bytes() for p in out.glob("runs/*/config.json")} == configs
+
+
 def _proc_state(pid: int) -> str | None:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]

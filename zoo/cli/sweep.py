@@ -127,7 +127,7 @@ def _variants(ctx, items: tuple[str, ...]) -> list[dict]:
     "-j",
     "--jobs",
     type=click.IntRange(min=1),
-    help="Local worker processes [default: one per core].",
+    help="Local worker processes [default, and at most: one per core].",
 )
 @click.option(
     "--threads",

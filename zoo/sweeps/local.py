@@ -35,6 +35,17 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+def worker_count(jobs: int | None, runs: int, say: Callable[[str], None]) -> int:
+    """The local workers of a sweep: `jobs` (default one per core), at most one per core and
+    per job. More workers than cores would only take turns on them, each holding TensorFlow and
+    the data in memory (a few hundred MB apiece): `say` tells the user so when it caps `jobs`."""
+    have = cores()
+    if jobs is not None and jobs > have:
+        say(f"sweep: --jobs {jobs} capped at {have}, the cores this process may use")
+        jobs = have
+    return max(1, min(jobs or have, runs))
+
+
 def threads_per_worker(jobs: int) -> int:
     return max(1, cores() // max(1, jobs))
 

@@ -4,14 +4,22 @@ A task trains on its node's local disk and returns the run folder's files, which
 into the sweep folder on this machine; with `storage` (a folder every node and this machine
 see) the task writes there and only the folder is moved. Ray reuses its worker processes, so
 each imports TensorFlow and loads a data set once, as a local worker does.
+
+A signal that stops the sweep is not passed on with `ray.cancel`: Ray drops a cancelled task's
+return, and with it the run folder. The sweep sets a stop flag (a small actor) instead; each
+task watches it and, once it is set, interrupts its own training as the signal would have, so
+the run ends `interrupted` with its history and comes back like a finished one.
 """
 
 from __future__ import annotations
 
+import _thread
 import os
 import shutil
+import signal
 import socket
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,30 +31,132 @@ from zoo.errors import OptionError
 from zoo.sweeps.worker import CPUS_PER_RUN
 
 CONNECT_SECONDS = 5.0
+WATCH_SECONDS = 0.5  # how often a task looks at the stop flag
+NOT_STARTED = "not_started"  # the answer of a task that found the sweep stopped before it began
+
+
+class StopFlag:
+    """The Ray actor a stopped sweep sets: the signal's number, 0 while the sweep goes on."""
+
+    def __init__(self) -> None:
+        self.signum = 0
+
+    def set(self, signum: int) -> None:
+        self.signum = int(signum)
+
+    def get(self) -> int:
+        return self.signum
 
 
 def ray_job(job: dict) -> dict:
     """The task: check one configuration, or train a stack job in a Ray worker process."""
     from zoo.sweeps import worker
 
-    job = {**job, "threads": CPUS_PER_RUN}
-    if job["kind"] == "check" or job.get("storage"):  # storage: written where the sweep reads
+    flag = job.get("stop")
+    job = {**{k: v for k, v in job.items() if k != "stop"}, "threads": CPUS_PER_RUN}
+    if job["kind"] == "check":
         return worker.do(job)
-    scratch = tempfile.mkdtemp(prefix="zoo-run-")
-    try:
-        members = [{**member, "out": scratch} for member in job["members"]]
-        answer = worker.do({**job, "members": members})
-        for run in answer["answers"]:
-            folder = Path(scratch) / run["name"]
-            if folder.is_dir():
-                run["files"] = {
-                    str(path.relative_to(folder)): path.read_bytes()
-                    for path in sorted(folder.rglob("*"))
-                    if path.is_file()
-                }
-        return answer
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    with StopWatch(flag) as watch:
+        if watch.stopped_before_start():
+            return {NOT_STARTED: True}
+        if job.get("storage"):  # written where the sweep reads
+            return watch.run(worker.do, job)
+        scratch = tempfile.mkdtemp(prefix="zoo-run-")
+        try:
+            members = [{**member, "out": scratch} for member in job["members"]]
+            answer = watch.run(worker.do, {**job, "members": members})
+            for run in answer["answers"]:
+                folder = Path(scratch) / run["name"]
+                if folder.is_dir():
+                    run["files"] = {
+                        str(path.relative_to(folder)): path.read_bytes()
+                        for path in sorted(folder.rglob("*"))
+                        if path.is_file()
+                    }
+            return answer
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+class StopWatch:
+    """Within the block, a thread watches the sweep's stop flag; once it is set, the task's
+    training is interrupted as by the signal that stopped the sweep (a KeyboardInterrupt in
+    the main thread, raised through Python's own SIGINT handling), so the trainer marks its
+    run interrupted and the task returns normally. After `run` no interrupt is raised: one
+    that comes too late is taken quietly before Ray's own handler is back."""
+
+    def __init__(self, flag) -> None:
+        self.flag = flag
+        self.lock = threading.Lock()
+        self.training = False
+        self.signum = 0
+        self.done = threading.Event()
+        self.previous = None
+        self.thread: threading.Thread | None = None
+
+    def __enter__(self) -> StopWatch:
+        if self.flag is None or threading.current_thread() is not threading.main_thread():
+            self.flag = None  # nothing to watch, or no way to interrupt: as before
+            return self
+        self.previous = signal.signal(signal.SIGINT, self._on_interrupt)
+        return self
+
+    def stopped_before_start(self) -> bool:
+        return self.flag is not None and bool(self._read())
+
+    def run(self, do: Callable[[dict], dict], job: dict) -> dict:
+        """`do(job)` with the flag watched; an interrupt that slipped past `do`'s own handling
+        (between two runs of a stack) makes every run of the job interrupted."""
+        if self.flag is not None:
+            self.training = True
+            self.thread = threading.Thread(target=self._watch, daemon=True)
+            self.thread.start()
+        try:
+            try:
+                return do(job)
+            finally:
+                with self.lock:
+                    self.training = False
+        except KeyboardInterrupt as err:
+            interrupts.acknowledge()
+            reason = f"interrupted by {interrupts.Interrupted(interrupts.signal_of(err)).name}"
+            runs = job.get("members") or [job]
+            return {
+                "answers": [
+                    {"name": m["name"], "status": "interrupted", "reason": reason, "seconds": 0.0}
+                    for m in runs
+                ]
+            }
+
+    def _read(self) -> int:
+        ray = import_ray()
+        return ray.get(self.flag.get.remote(), timeout=30)
+
+    def _watch(self) -> None:
+        while not self.done.wait(WATCH_SECONDS):
+            try:
+                signum = self._read()
+            except Exception:  # noqa: BLE001 (the flag's actor is gone with its sweep: Ray ends this task)
+                continue
+            if not signum:
+                continue
+            with self.lock:
+                if self.training:
+                    self.signum = signum
+                    _thread.interrupt_main(signal.SIGINT)
+            return
+
+    def _on_interrupt(self, signum, frame) -> None:
+        if self.training:  # set and read in the main thread, where this handler runs
+            interrupts.stop(self.signum or signum)
+
+    def __exit__(self, *exc) -> None:
+        with self.lock:
+            self.training = False
+        self.done.set()
+        if self.previous is not None:
+            # signal.signal runs a pending handler first: a late interrupt is taken here
+            signal.signal(signal.SIGINT, self.previous)
 
 
 def check_address(address: str) -> None:
@@ -142,6 +252,7 @@ class RayPool:
             ) from None
         self.task = ray.remote(num_cpus=CPUS_PER_RUN, max_retries=0)(ray_job)
         self.pending: dict = {}
+        self.flag = None  # the stop flag, made with the first training job
 
     def map(
         self,
@@ -151,6 +262,10 @@ class RayPool:
     ) -> None:
         for job in jobs:
             sent = dict(job)
+            if job["kind"] != "check":
+                if self.flag is None:
+                    self.flag = self.ray.remote(num_cpus=0)(StopFlag).remote()
+                sent["stop"] = self.flag
             if job["kind"] == "stack" and self.storage is not None:
                 sent["storage"] = True
                 sent["members"] = [{**m, "out": str(self.storage)} for m in job["members"]]
@@ -167,7 +282,9 @@ class RayPool:
             done, _ = ray.wait(list(self.pending), num_returns=1, timeout=1.0)
             for ref in done:
                 job = self.pending.pop(ref)
-                on_answer(job, self._answer(ref, job))
+                answer = self._answer(ref, job)
+                if not answer.get(NOT_STARTED):  # as a local worker's queue after a signal
+                    on_answer(job, answer)
             tick()
 
     def _answer(self, ref, job: dict) -> dict:
@@ -208,8 +325,15 @@ class RayPool:
         if source is not None:
             shutil.rmtree(source, ignore_errors=True)
 
-    def interrupt(self, signum: int = 0) -> None:
-        """Cancel every task not yet answered; running ones mark their runs interrupted."""
+    def interrupt(self, signum: int = signal.SIGINT) -> None:
+        """Stop every task not yet answered: training ones mark their runs interrupted and
+        return them, the others return without starting."""
+        if self.flag is not None:
+            try:
+                self.ray.get(self.flag.set.remote(signum or signal.SIGINT), timeout=30)
+                return
+            except Exception:  # noqa: BLE001 (the actor is gone: cancelling is what is left)
+                pass
         for ref in list(self.pending):
             try:
                 self.ray.cancel(ref)

@@ -21,6 +21,7 @@ from zoo.files import read_json, write_text
 from zoo.runfolder import CONFIG, RunFolder
 from zoo.runfolder.format import FINISHED
 from zoo.sweeps.folder import RUNS, SPEC_FILE, WORKER_LOG, Lock, is_sweep_folder
+from zoo.sweeps.resume import check_finished_runs
 from zoo.sweeps.spec import MAX_RUNS, SweepSpec, load_spec
 from zoo.sweeps.summary import Outcome, SweepSummary, summarize
 from zoo.sweeps.worker import CPUS_PER_RUN
@@ -266,6 +267,8 @@ def run_sweep(
         statuses = {run.name: _status(folder / RUNS / run.name) for run in planned}
         todo = [run for run in planned if statuses[run.name] not in FINAL]
         _no_live_writer(folder, todo, statuses)
+        finished = [run for run in planned if statuses[run.name] in FINAL]
+        check_finished_runs(folder / RUNS, finished, spec.model, spec.dataset)
         skipped = len(planned) - len(todo)
         progress = SweepProgress(len(planned), skipped, quiet=quiet)
         known: dict[str, tuple[str, str]] = {}
@@ -274,9 +277,9 @@ def run_sweep(
         if todo:
             train_jobs = _stack_jobs(spec, todo, folder, stack, tensorboard, run_reports, lang)
             if pool is None:
-                from zoo.sweeps.local import LocalPool, cores, threads_per_worker
+                from zoo.sweeps.local import LocalPool, threads_per_worker, worker_count
 
-                workers = min(jobs or cores(), len(train_jobs))
+                workers = worker_count(jobs, len(train_jobs), progress.message)
                 per_worker = threads or threads_per_worker(workers)
                 pool = LocalPool(workers, per_worker, folder / WORKER_LOG)
                 where = f"{workers} worker process{'es' if workers > 1 else ''}"

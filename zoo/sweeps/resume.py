@@ -1,0 +1,114 @@
+"""A resumed sweep keeps a finished run only if it was trained with the options planned now.
+
+`zoo sweep FOLDER` reads FOLDER/sweep.toml; if it was edited since the runs were trained
+(`epochs = 20` where it said 10, a model option, a data set's option), a finished run's folder
+answers another question than its name says. Each option the spec sets for a run is compared
+with what the run's config.json recorded; any difference refuses the resume (exit 2) naming the
+run, the option and both values: the sweep never deletes a finished run to retrain it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from zoo.errors import OptionError
+from zoo.files import read_json
+from zoo.runfolder import CONFIG
+
+# training options config.json keeps under another key
+RECORDED_AS = {"batch_size": "batch_size_asked", "iterations": "iterations_asked"}
+# options that name, describe or place a run, or say where it trains: not what it learns
+NOT_COMPARED = {
+    "author",
+    "comment",
+    "device",
+    "group",
+    "lang",
+    "live",
+    "on_epoch",
+    "out",
+    "quiet",
+    "report",
+    "run_name",
+    "title",
+    "variant",
+}
+
+
+def option_differences(
+    config: dict, options: dict[str, Any], model: str, dataset: str
+) -> list[tuple[str, Any, Any]]:
+    """(option, value in config.json, value planned) for each option of `options` (a run's
+    options in the library's spelling, its seed included) that the run was not trained with.
+    An option config.json does not record is not compared."""
+    from zoo.training.plan import resolve, split_options
+
+    options = dict(options)
+    plan = resolve(model, dataset, **options)  # the canonical spelling, as the trainer records
+    options.pop("data_seed", None)
+    train_opts = split_options(model, dataset, options)[0]
+    opts, model_opts, data_opts = plan.training, plan.model_options, plan.data_options
+    found = []
+    for name in train_opts:
+        if name in NOT_COMPARED:
+            continue
+        key = RECORDED_AS.get(name, name)
+        if key in config and not _same(getattr(opts, name), config[key]):
+            found.append((name, config[key], getattr(opts, name)))
+    for table, given in (("model_options", model_opts), ("dataset_options", data_opts)):
+        recorded = config.get(table)
+        if not isinstance(recorded, dict):
+            continue
+        for name, value in given.items():
+            shown = "data_seed" if table == "dataset_options" and name == "seed" else name
+            if name in recorded and not _same(value, recorded[name]):
+                found.append((shown, recorded[name], value))
+    return found
+
+
+def check_finished_runs(runs: Path, planned: Iterable, model: str, dataset: str) -> None:
+    """OptionError naming the first finished run among `planned` (PlannedRun) whose config.json
+    disagrees with the options the spec plans for it now."""
+    for run in planned:
+        try:
+            config = read_json(runs / run.name / CONFIG)
+        except (OSError, ValueError):
+            continue
+        if not isinstance(config, dict):
+            continue
+        options = {**run.configuration.options, "seed": run.seed}
+        changed = option_differences(config, options, model, dataset)
+        if changed:
+            name, was, now = changed[0]
+            more = f" (and {len(changed) - 1} more option(s))" if len(changed) > 1 else ""
+            raise OptionError(
+                "out",
+                f"run {run.name!r} was trained with {name}={_text(was)}, but sweep.toml now "
+                f"asks for {name}={_text(now)}{more}: put sweep.toml back, or move that run "
+                "folder away to train it again, or give the edited sweep another folder",
+            )
+
+
+def _same(planned: Any, recorded: Any) -> bool:
+    """Equal as config.json keeps values: a tuple as a list, a lone value as a one-item list
+    (`hidden=5` is recorded [5]), 1 and 1.0 alike."""
+    if isinstance(planned, tuple | list):
+        if not isinstance(recorded, list) or len(recorded) != len(planned):
+            return False
+        return all(_same(p, r) for p, r in zip(planned, recorded, strict=True))
+    if isinstance(recorded, list) and len(recorded) == 1:
+        return _same(planned, recorded[0])
+    if isinstance(planned, bool) or isinstance(recorded, bool):
+        return planned is recorded
+    if isinstance(planned, int | float) and isinstance(recorded, int | float):
+        return math.isclose(planned, recorded, rel_tol=1e-12, abs_tol=0.0)
+    return planned == recorded
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return ",".join(_text(v) for v in value)
+    return "none" if value is None else str(value)
