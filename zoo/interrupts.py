@@ -62,11 +62,17 @@ def stop(signum: int) -> None:
 _postponed = [0]  # depth of `postponed()` blocks
 
 
-def _raise(signum, frame):
+def deliver(signum: int) -> None:
+    """What the handlers do with a signal: remember it, and raise `Interrupted` unless an
+    epoch is being traced (`postponed`), where the driver raises it after the epoch."""
     if _postponed[0]:
-        _pending.append(signum)  # raised when the block ends
+        _pending.append(signum)
         return
     stop(signum)
+
+
+def _raise(signum, frame):
+    deliver(signum)
 
 
 @contextmanager

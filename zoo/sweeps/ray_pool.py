@@ -148,7 +148,7 @@ class StopWatch:
 
     def _on_interrupt(self, signum, frame) -> None:
         if self.training:  # set and read in the main thread, where this handler runs
-            interrupts.stop(self.signum or signum)
+            interrupts.deliver(self.signum or signum)
 
     def __exit__(self, *exc) -> None:
         with self.lock:
