@@ -324,3 +324,18 @@ def test_the_engine_pages_examples_run_as_written(tmp_path, monkeypatch, capsys)
     printed = capsys.readouterr().out.split()
     assert printed[0] in ("stopped_early", "completed") and "adam" in printed
     assert (tmp_path / "log.csv").read_text().startswith("epoch,")
+
+
+def test_a_trained_run_and_its_folder_read_back_are_one_type(tmp_path):
+    """`zoo.train` returns a `Run`; `Run.from_folder` (and `zoo.open_run`) read the same type
+    back, with the same history (Keras's `History` view too) and metrics; the model of a
+    run read back is loaded when first asked for."""
+    run = zoo.train("mlp", "gaussians", epochs=3, out=str(tmp_path), report=False, quiet=True)
+    again = zoo.Run.from_folder(run.folder)
+    assert type(run) is type(again) is zoo.Run and type(zoo.open_run(run.folder)) is zoo.Run
+    assert again.history.history["val_loss"] == pytest.approx(run.history.history["val_loss"])
+    assert again.metrics["test"]["accuracy"] == run.metrics["test"]["accuracy"]
+    assert again.trained_model is None and again.model.count_params() == run.model.count_params()
+    assert repr(again).startswith("Run(mlp · gaussians, completed, test accuracy ")
+    unsaved = zoo.train("mlp", "gaussians", epochs=1, out=None, quiet=True)
+    assert unsaved.folder is None and not unsaved.saved and unsaved.model is not None

@@ -19,6 +19,7 @@ from zoo.datasets import Dataset, list_datasets, load_dataset, register_dataset
 from zoo.errors import ZooError
 from zoo.models import Normalization, create_model, list_models, register_model
 from zoo.presets import get_preset, list_presets
+from zoo.runfolder.run import Run
 
 __version__ = "0.1.0"
 
@@ -27,7 +28,7 @@ def train(model: Any, dataset: Any, **options: Any):
     """Train `model` (a name or a `keras.Model`) on `dataset` (a name, a `Dataset`, arrays
     `(x, y)` or a finite `tf.data.Dataset`); `callbacks=[...]` takes Keras callbacks.
 
-    Returns a `zoo.training.Run` with `history` (rows, and Keras's `history.history`),
+    Returns a `zoo.Run` with `history` (rows, and Keras's `history.history`),
     `metrics` and `folder`. See `zoo.training.train` for the options.
     """
     from zoo.api import train as _train
@@ -75,6 +76,7 @@ def sweep(model: Any, dataset: Any = None, **options: Any):
 __all__ = [
     "Dataset",
     "Normalization",
+    "Run",
     "ZooError",
     "compare",
     "create_model",

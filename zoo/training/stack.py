@@ -299,9 +299,9 @@ def train_together(members: list[Member]) -> list[Any]:
     """
     from zoo import interrupts
     from zoo.backend import resolve_device
+    from zoo.runfolder.history import History
     from zoo.training.callbacks import RunState
     from zoo.training.driver import Lane, drive_lanes
-    from zoo.training.history import History
 
     try:
         check_members(members)

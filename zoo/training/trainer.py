@@ -5,8 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -18,7 +17,8 @@ from zoo.models.layers import canonical_options
 from zoo.objective import Objective
 from zoo.registry import canonical
 from zoo.runfolder import RunWriter, create_run_folder, eval_split
-from zoo.training.history import History
+from zoo.runfolder.history import History
+from zoo.runfolder.run import UNSAVED, Run
 from zoo.training.options import TrainOptions
 from zoo.training.plan import RunPlan, resolve
 from zoo.training.progress import Progress
@@ -36,26 +36,6 @@ class Viewers:
 
     display: Callable[..., Any] | None = None
     report: Callable[..., Any] | None = None
-
-
-@dataclass
-class Run:
-    """The outcome of `train`: what the run folder holds, and the trained model."""
-
-    model: Any
-    history: History  # a list of rows, with Keras's `.history` and `.epoch`
-    metrics: dict
-    config: dict
-    folder: Path | None = None
-    dataset: Dataset | None = field(default=None, repr=False)
-
-    @property
-    def status(self) -> str:
-        return self.config["status"]
-
-    @property
-    def best_epoch(self) -> int | None:
-        return self.metrics.get("best_epoch")
 
 
 def train(
@@ -433,7 +413,12 @@ class Trainer:
             "train_seconds": float(sum(row["seconds"] for row in history)),
         }
         run = Run(
-            model=model, history=History(history), metrics={}, config=config, dataset=self.data
+            path=UNSAVED if writer is None else writer.folder,
+            config=config,
+            history=History(history),
+            metrics={},
+            dataset=self.data,
+            trained_model=model,
         )
         failure, recorded = None, False
         try:
@@ -444,7 +429,6 @@ class Trainer:
                 runner.release()
             run.metrics = results.metrics
             if writer is not None:
-                run.folder = writer.folder
                 write_results(writer, model, self.data, history, results)
                 # the report is drawn from the folder, so the folder says how the run ended
                 with interrupts.deferred():
