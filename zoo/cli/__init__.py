@@ -64,7 +64,16 @@ class LazyGroup(ZooGroup):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="zoo", prog_name="zoo")
-def cli():
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=str),
+    envvar="ZOO_CONFIG",
+    help="Settings file (group, variant, department, author, data_dir, lang) [default: "
+    "./zoo.toml over $XDG_CONFIG_HOME/zoo/zoo.toml; flags and $ZOO_* win over it].",
+)
+@click.pass_context
+def cli(ctx, config_file):
     """zoo: Keras models, datasets and the lecture's training regimes.
 
     \b
@@ -74,7 +83,11 @@ def cli():
       zoo sweep mlp digits --grid hidden=5,10,32 --seeds 3 --epochs 20
       zoo models
       zoo report reports/mlp-digits-20261127-101500 --lang ru
+      zoo --config ~/course/zoo.toml lab 1
     """
+    from zoo.cli.settings import apply_config
+
+    apply_config(ctx, config_file)
 
 
 def main(argv=None):

@@ -180,3 +180,68 @@ def dataset_kwargs(**given) -> dict:
     if "classes" in kwargs:
         kwargs["classes"] = split_list(kwargs["classes"])
     return kwargs
+
+
+def _complete(registry_path: str):
+    """A click `shell_complete` giving the registered names that start with what is typed."""
+
+    def complete(ctx, param, incomplete):
+        import importlib
+
+        from click.shell_completion import CompletionItem
+
+        module, attr = registry_path.split(":")
+        registry = getattr(importlib.import_module(module), attr)
+        return [
+            CompletionItem(name)
+            for name in registry.names()
+            if name.startswith(incomplete.lower().replace("_", "-"))
+        ]
+
+    return complete
+
+
+complete_model = _complete("zoo.models.registry:MODELS")
+complete_dataset = _complete("zoo.datasets.registry:DATASETS")
+
+
+def deprecated_alias(old: str, new: str):
+    """A callback for a hidden old spelling: it still works, with a warning naming the new."""
+
+    def warn(ctx, param, value):
+        source = ctx.get_parameter_source(param.name)
+        if value is not None and source is click.core.ParameterSource.COMMANDLINE:
+            click.echo(f"zoo: {old} is deprecated here and will be removed; use {new}", err=True)
+        return value
+
+    return warn
+
+
+def data_seed_options(f):
+    """--data-seed, and --seed as its hidden deprecated spelling (`zoo info`)."""
+    f = click.option(
+        "--seed",
+        "old_seed",
+        type=click.IntRange(min=0),
+        hidden=True,
+        callback=deprecated_alias("--seed", "--data-seed"),
+    )(f)
+    return click.option(
+        "--data-seed",
+        type=click.IntRange(min=0),
+        help="Seed of a generated dataset and of its split [default: the loader's, 0].",
+    )(f)
+
+
+def resolve_data_seed(data_seed: int | None, old_seed: int | None) -> int | None:
+    """--data-seed, else the deprecated --seed; both at once must agree."""
+    if data_seed is not None and old_seed is not None and data_seed != old_seed:
+        raise click.UsageError(f"--data-seed {data_seed} and --seed {old_seed} disagree")
+    return data_seed if data_seed is not None else old_seed
+
+
+def renamed_data_seed(err: OptionError) -> OptionError:
+    """A loader's `seed=` error as the command's --data-seed (its --seed is another seed)."""
+    if err.option != "seed":
+        return err
+    return OptionError("data_seed", err.message.replace("`seed=`", "`data_seed=`"))
