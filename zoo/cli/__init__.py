@@ -87,7 +87,7 @@ def cli(ctx, config_file):
     """
     from zoo.cli.settings import apply_config
 
-    apply_config(ctx, config_file)
+    apply_config(ctx, config_file, COMMANDS)
 
 
 def main(argv=None):

@@ -34,8 +34,8 @@ def _environment(values: dict[str, str]):
                 os.environ[name] = value
 
 
-def apply_config(ctx: click.Context, path: str | None) -> None:
-    """Read the config file(s) and make them the defaults of the command about to run."""
+def apply_config(ctx: click.Context, path: str | None, commands) -> None:
+    """Read the config file(s) and make them the defaults of `commands` (their names)."""
     from zoo.config import environment, load_config
 
     config = load_config(path)
@@ -44,10 +44,8 @@ def apply_config(ctx: click.Context, path: str | None) -> None:
         return
     ctx.with_resource(_environment(environment(config)))
     lang, department = config.get("lang"), config.get("department")
-    from zoo.cli import COMMANDS
-
     base = dict(ctx.default_map or {})
-    for name in COMMANDS:
+    for name in commands:
         wanted = {}
         if lang is not None and name in LANG_COMMANDS:
             wanted["lang"] = lang

@@ -1,7 +1,8 @@
 """The zoo's cache folder, files written whole, and the checksums of the files it trusts.
 
-``$ZOO_CACHE`` (default ``$XDG_CACHE_HOME/zoo``, else ``~/.cache/zoo``) holds downloads, class
-subsets and, under ``checksums/``, one small JSON record per file checked (written whole, like every file):
+``$ZOO_CACHE`` (default ``$XDG_CACHE_HOME/zoo``, else ``~/.cache/zoo``) holds downloads,
+class subsets and, under ``checksums/``, one small JSON record per file checked (written
+whole, like every file):
 
 - a file the zoo puts in the cache (a download, a subset) is recorded with its size and
   SHA-256 as it is written. On reuse its size must still match, and so must its SHA-256
