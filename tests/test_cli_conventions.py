@@ -58,6 +58,13 @@ def run_zoo(*args, env=None, cwd=None):
     )
 
 
+def test_version_is_the_packages_whatever_name_it_was_installed_by(home):
+    from zoo import __version__
+
+    code, out = zoo("--version")
+    assert code == 0 and out.strip() == f"zoo, version {__version__}"
+
+
 # -- --json ------------------------------------------------------------------------------------
 def test_models_and_datasets_json_list_every_name_with_its_options(home):
     models = zoo_json("models", "--json")["models"]

@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from zoo import __version__
 from zoo.cli.common import ZooGroup
 
 COMMANDS = {
@@ -63,7 +64,9 @@ class LazyGroup(ZooGroup):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="zoo", prog_name="zoo")
+# the version from the package itself: the distribution is keras-zoo, and an older
+# install may still be registered under another name
+@click.version_option(version=__version__, prog_name="zoo")
 @click.option(
     "--config",
     "config_file",
