@@ -149,19 +149,31 @@ def dataset_option_decorators(f):
     """The options every dataset command shares; each goes to the loader only when given."""
     options = [
         click.option(
-            "--samples", type=click.IntRange(min=1), help="Examples to generate (synthetic sets)."
+            "--samples",
+            type=click.IntRange(min=1),
+            help="Examples to generate (synthetic sets) [default: the set's own].",
         ),
-        click.option("--noise", type=click.FloatRange(min=0), help="Noise level (synthetic sets)."),
         click.option(
-            "--classes", help="Classes to keep, by index or name: 0,55,58 or apple,otter."
+            "--noise",
+            type=click.FloatRange(min=0),
+            help="Noise level (synthetic sets) [default: the set's own].",
         ),
-        click.option("--label", type=click.Choice(["fine", "coarse"]), help="CIFAR-100 label set."),
+        click.option(
+            "--classes",
+            help="Classes to keep, by index or name: 0,55,58 or apple,otter [default: all].",
+        ),
+        click.option(
+            "--label",
+            type=click.Choice(["fine", "coarse"]),
+            help="CIFAR-100 label set [default: fine].",
+        ),
         click.option(
             "--data-dir",
             type=click.Path(file_okay=False, path_type=str),
             # no envvar: the loaders that take a folder read $ZOO_DATA_DIR themselves, so
             # setting it does not make iris or digits refuse a --data-dir nobody typed
-            help="Folder with the official archives (also $ZOO_DATA_DIR).",
+            help="Folder with the official archives (also $ZOO_DATA_DIR, zoo.toml's data_dir) "
+            "[default: none; the cache and Keras's downloads are searched].",
         ),
         click.option(
             "--source",

@@ -399,10 +399,21 @@ def landscape(run_dir, points, span, split, max_examples, out, fmt, lang, seed):
 )
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
 @click.option("--optimizer", type=click.Choice(OPTIMIZERS), default="sgd", show_default=True)
-@click.option("--hidden", help="Hidden layer sizes, e.g. 10 or 64,32 (models that have them).")
-@click.option("--activation", type=click.Choice(["relu", "sigmoid", "tanh"]))
-@click.option("--head", type=click.Choice(["softmax", "sigmoid", "linear"]))
-@click.option("--loss", type=click.Choice(["crossentropy", "bce", "mse"]))
+@click.option(
+    "--hidden",
+    help="Hidden layer sizes, e.g. 10 or 64,32 (models that have them) [default: the model's].",
+)
+@click.option(
+    "--activation", type=click.Choice(["relu", "sigmoid", "tanh"]), help="[default: the model's]"
+)
+@click.option(
+    "--head",
+    type=click.Choice(["softmax", "sigmoid", "linear"]),
+    help="[default: softmax; linear for a regression set]",
+)
+@click.option(
+    "--loss", type=click.Choice(["crossentropy", "bce", "mse"]), help="[default: the head's]"
+)
 @output_options("lr-find")
 def lr_find(
     model,

@@ -137,25 +137,29 @@ def _augment(ctx, param, value):
 @click.option(
     "--l2",
     type=click.FloatRange(min=0),
-    help="L2 penalty l2·Σw² on every kernel, convolutions too (registered models).",
+    help="L2 penalty l2·Σw² on every kernel, convolutions too (registered models) [default: 0].",
 )
 @click.option(
     "--l1",
     type=click.FloatRange(min=0),
-    help="L1 penalty l1·Σ|w| on every kernel, convolutions too (registered models).",
+    help="L1 penalty l1·Σ|w| on every kernel, convolutions too (registered models) [default: 0].",
 )
 @click.option(
     "--dropout",
     callback=_dropout,
     help="Dropout rate after every hidden layer, or one per hidden layer: 0.2 or 0.2,0.5 (mlp; "
-    "cnn: on the flattened maps and after each --dense layer).",
+    "cnn: on the flattened maps and after each --dense layer) [default: 0, none].",
 )
 @click.option(
     "--loss",
     type=click.Choice(LOSSES),
     help="Loss [default: the head's: crossentropy (softmax), bce (sigmoid), mse (linear)].",
 )
-@click.option("--hidden", callback=_hidden, help="Hidden layer sizes, e.g. 10 or 64,32 (mlp).")
+@click.option(
+    "--hidden",
+    callback=_hidden,
+    help="Hidden layer sizes, e.g. 10 or 64,32 (mlp) [default: 10, the lab's FC(10)].",
+)
 @click.option(
     "--activation",
     type=click.Choice(ACTIVATIONS),
@@ -203,7 +207,9 @@ def _augment(ctx, param, value):
     help="Batch normalisation after each convolution (cnn) [default: off].",
 )
 @click.option(
-    "--dense", callback=_hidden, help="Hidden Dense sizes before the head, e.g. 128 (cnn)."
+    "--dense",
+    callback=_hidden,
+    help="Hidden Dense sizes before the head, e.g. 128 (cnn) [default: none].",
 )
 @click.option(
     "--augment",
@@ -228,15 +234,20 @@ def _augment(ctx, param, value):
     "--seed", type=int, default=0, show_default=True, help="Seed of the weights and the order."
 )
 @click.option(
-    "--data-seed", type=click.IntRange(min=0), help="Seed of a generated dataset and of its split."
+    "--data-seed",
+    type=click.IntRange(min=0),
+    help="Seed of a generated dataset and of its split [default: the loader's, 0].",
 )
 @click.option(
-    "--target-loss", type=click.FloatRange(min=0), help="Stop when the training loss is this small."
+    "--target-loss",
+    type=click.FloatRange(min=0),
+    help="Stop when the training loss is this small [default: off].",
 )
 @click.option(
     "--patience",
     type=click.IntRange(min=1),
-    help="Stop after this many epochs without a lower test/validation loss; keep the best weights.",
+    help="Stop after this many epochs without a lower test/validation loss; keep the best "
+    "weights [default: off, train every epoch].",
 )
 @click.option(
     "--validation",
