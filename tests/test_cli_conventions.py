@@ -120,6 +120,24 @@ def test_compare_json_has_a_row_per_run_with_numbers_as_numbers(home, tmp_path):
     assert code == 2 and "--json" in out
 
 
+def test_compare_json_of_a_sweep_gives_mean_and_sd_per_configuration(home, tmp_path):
+    out = tmp_path / "sweep"
+    code, text = zoo(
+        "sweep", "mlp", "gaussians", "--grid", "hidden=3,5", "--epochs", "2", "--seeds", "2",
+        "--jobs", "1", "--no-tensorboard", "--out", out, "-q", "--variant", "7",
+    )  # fmt: skip
+    assert code == 0, text
+    configs = [json.loads(p.read_text(encoding="utf-8")) for p in out.glob("runs/*/config.json")]
+    assert len(configs) == 4 and {str(c["variant"]) for c in configs} == {"7"}  # the lab's
+    doc = zoo_json("compare", out, "--json")
+    assert doc["kind"] == "sweep" and doc["swept"] == ["hidden"] and doc["task"] == "classification"
+    assert [row["values"] for row in doc["rows"]] == [{"hidden": 3}, {"hidden": 5}]
+    row = doc["rows"][0]
+    assert row["seeds"] == row["finished"] == 2 and row["stats"]["test_accuracy"]["n"] == 2
+    assert sum(r["best"] for r in doc["rows"]) == 1
+    assert [r["seed"] for r in row["runs"]] == [0, 1]
+
+
 # -- completion ----------------------------------------------------------------------------------
 def complete(words: str, home: Path) -> list[str]:
     """What `zoo`'s bash completion offers for the last word of `words` (click's protocol)."""
