@@ -273,6 +273,16 @@ def test_cifar100_fetched_by_keras_is_found_without_a_download(home, tmp_path, l
     assert not (Path(os.environ["ZOO_CACHE"]) / "downloads").exists()
 
 
+def test_a_damaged_archive_in_kerass_folder_is_refused_and_left_there(home):
+    datasets = home / ".keras" / "datasets"
+    datasets.mkdir(parents=True)
+    archive = datasets / "cifar-100-python.tar.gz"
+    archive.write_bytes(b"not a tar archive at all")
+    code, out = zoo("info", "cifar100", "--classes", "apple,otter", "--source", "local")
+    assert code == 2 and str(archive) in out and "Traceback" not in out
+    assert "removed" not in out and archive.read_bytes() == b"not a tar archive at all"
+
+
 # -- zoo.toml -------------------------------------------------------------------------------------
 def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -344,6 +354,14 @@ def test_config_values_are_defaults_that_flags_and_the_environment_beat(home, tm
     config = json.loads((run / "config.json").read_text(encoding="utf-8"))
     assert (config["lang"], config["group"], str(config["variant"])) == ("en", "G2", "8")
     assert "ZOO_GROUP" not in os.environ  # set for the one command only
+
+
+def test_the_config_files_language_reaches_the_explain_commands(home, tmp_path):
+    write(Path.cwd() / "zoo.toml", "lang = 'ru'\n")
+    code, out = zoo("explain", "forward", "--out", tmp_path / "f")
+    assert code == 0 and "Скрытый слой" in out
+    code, out = zoo("explain", "forward", "--out", tmp_path / "g", "--lang", "en")
+    assert code == 0 and "Hidden layer" in out
 
 
 def test_zoo_lab_1_takes_group_variant_and_data_from_the_config_file(home):

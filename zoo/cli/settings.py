@@ -16,8 +16,9 @@ import os
 import click
 
 META = "zoo.config"
-# commands whose --lang is a default the file may set (report and compare follow the run)
-LANG_COMMANDS = ("train", "sweep", "lab", "lr-find", "shift", "explain")
+# commands whose --lang is a default the file may set (report, compare and shift follow the
+# run, see config_lang; explain's commands are one level down)
+LANG_COMMANDS = ("train", "sweep", "lab", "lr-find")
 
 
 @contextlib.contextmanager
@@ -53,6 +54,9 @@ def apply_config(ctx: click.Context, path: str | None, commands) -> None:
             wanted["department"] = department
         if wanted:
             base[name] = {**wanted, **base.get(name, {})}
+    if lang is not None and ctx.invoked_subcommand == "explain":
+        group = ctx.command.get_command(ctx, "explain")  # imported only when it runs
+        base["explain"] = {sub: {"lang": lang} for sub in group.list_commands(ctx)}
     if base:
         ctx.default_map = base
 
