@@ -91,7 +91,9 @@ def test_info_json_gives_sizes_classes_presets_and_the_settings(home):
     assert set(doc["settings"]) >= {"config_files", "config", "cache", "data_dir"}
     assert doc["settings"]["cache"] == os.environ["ZOO_CACHE"]
     digits = zoo_json("info", "digits", "--json")
-    assert digits["presets"] == {"every model": {"lr": 0.1, "epochs": 200}}
+    (preset,) = digits["presets"]
+    assert preset["models"] == "every model" and preset["name"]
+    assert preset["options"] == {"lr": 0.1, "epochs": 200}
 
 
 def test_info_json_imports_no_tensorflow():
