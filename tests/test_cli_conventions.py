@@ -358,6 +358,16 @@ def test_config_values_are_defaults_that_flags_and_the_environment_beat(home, tm
     assert "ZOO_GROUP" not in os.environ  # set for the one command only
 
 
+def test_a_config_data_dir_that_is_no_folder_is_named_and_not_used(home):
+    write(Path.cwd() / "zoo.toml", "data_dir = 'nowhere'\n")
+    out = run_zoo("info", "--json", cwd=Path.cwd(), env={"HOME": str(home)})
+    assert out.returncode == 0
+    assert f"data_dir {Path.cwd() / 'nowhere'} in {Path.cwd() / 'zoo.toml'} is not a folder" in (
+        out.stderr
+    )
+    assert json.loads(out.stdout)["settings"]["data_dir"] is None
+
+
 def test_the_config_files_language_reaches_the_explain_commands(home, tmp_path):
     write(Path.cwd() / "zoo.toml", "lang = 'ru'\n")
     code, out = zoo("explain", "forward", "--out", tmp_path / "f")

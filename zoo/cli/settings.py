@@ -43,7 +43,15 @@ def apply_config(ctx: click.Context, path: str | None, commands) -> None:
     ctx.meta[META] = config
     if not config.values:
         return
-    ctx.with_resource(_environment(environment(config)))
+    values = environment(config)
+    folder = values.get("ZOO_DATA_DIR")
+    if folder is not None and not os.path.isdir(folder):
+        # not an error for every command (zoo models needs no data), but not used either:
+        # a loader would blame $ZOO_DATA_DIR, which the user never set
+        where = " or ".join(str(f) for f in config.files)
+        click.echo(f"zoo: data_dir {folder} in {where} is not a folder; it is not used", err=True)
+        del values["ZOO_DATA_DIR"]
+    ctx.with_resource(_environment(values))
     lang, department = config.get("lang"), config.get("department")
     base = dict(ctx.default_map or {})
     for name in commands:
