@@ -5,7 +5,14 @@ from __future__ import annotations
 import click
 
 from zoo.backend import BACKENDS
-from zoo.cli.common import Choice, command, dataset_kwargs, dataset_option_decorators
+from zoo.cli.common import (
+    Choice,
+    command,
+    complete_dataset,
+    complete_model,
+    dataset_kwargs,
+    dataset_option_decorators,
+)
 from zoo.errors import EXIT_DIVERGED
 from zoo.i18n import languages
 from zoo.models.cnn import POOLINGS
@@ -64,12 +71,13 @@ def _augment(ctx, param, value):
 
 
 @command()
-@click.argument("model")
-@click.argument("dataset")
+@click.argument("model", shell_complete=complete_model)
+@click.argument("dataset", shell_complete=complete_dataset)
 @click.option(
     "--mode",
     type=click.Choice(list(MODES), case_sensitive=False),
-    help="batch: one update per epoch; minibatch: --batch-size examples; sample: every example.",
+    help="batch: one update per epoch; minibatch: --batch-size examples; sample: every example "
+    "[default: minibatch, or the dataset's preset].",
 )
 @click.option("--batch-size", type=click.IntRange(min=1), help="Mini-batch size [default: 32].")
 @click.option(
@@ -129,26 +137,34 @@ def _augment(ctx, param, value):
 @click.option(
     "--l2",
     type=click.FloatRange(min=0),
-    help="L2 penalty l2·Σw² on every kernel, convolutions too (registered models).",
+    help="L2 penalty l2·Σw² on every kernel, convolutions too (registered models) [default: 0].",
 )
 @click.option(
     "--l1",
     type=click.FloatRange(min=0),
-    help="L1 penalty l1·Σ|w| on every kernel, convolutions too (registered models).",
+    help="L1 penalty l1·Σ|w| on every kernel, convolutions too (registered models) [default: 0].",
 )
 @click.option(
     "--dropout",
     callback=_dropout,
     help="Dropout rate after every hidden layer, or one per hidden layer: 0.2 or 0.2,0.5 (mlp; "
-    "cnn: on the flattened maps and after each --dense layer).",
+    "cnn: on the flattened maps and after each --dense layer) [default: 0, none].",
 )
 @click.option(
     "--loss",
     type=click.Choice(LOSSES),
-    help="Loss; by default it follows the head.",
+    help="Loss [default: the head's: crossentropy (softmax), bce (sigmoid), mse (linear)].",
 )
-@click.option("--hidden", callback=_hidden, help="Hidden layer sizes, e.g. 10 or 64,32 (mlp).")
-@click.option("--activation", type=click.Choice(ACTIVATIONS), help="Hidden activation (mlp, cnn).")
+@click.option(
+    "--hidden",
+    callback=_hidden,
+    help="Hidden layer sizes, e.g. 10 or 64,32 (mlp) [default: 10, the lab's FC(10)].",
+)
+@click.option(
+    "--activation",
+    type=click.Choice(ACTIVATIONS),
+    help="Hidden activation (mlp, cnn) [default: relu, or the model's preset].",
+)
 @click.option(
     "--init",
     type=click.Choice(INITS),
@@ -188,10 +204,12 @@ def _augment(ctx, param, value):
 @click.option(
     "--batch-norm/--no-batch-norm",
     default=None,
-    help="Batch normalisation after each convolution (cnn).",
+    help="Batch normalisation after each convolution (cnn) [default: off].",
 )
 @click.option(
-    "--dense", callback=_hidden, help="Hidden Dense sizes before the head, e.g. 128 (cnn)."
+    "--dense",
+    callback=_hidden,
+    help="Hidden Dense sizes before the head, e.g. 128 (cnn) [default: none].",
 )
 @click.option(
     "--augment",
@@ -199,7 +217,11 @@ def _augment(ctx, param, value):
     help="Random changes of the training images inside the model, e.g. "
     "flip,translate=0.1,rotate=10,zoom=0.1,contrast=0.2 (cnn; only while training).",
 )
-@click.option("--head", type=click.Choice(HEADS), help="Output layer and its loss.")
+@click.option(
+    "--head",
+    type=click.Choice(HEADS),
+    help="Output layer and its loss [default: softmax; linear for a regression set].",
+)
 @click.option(
     "--normalize",
     type=click.Choice(NORMALIZE),
@@ -212,15 +234,20 @@ def _augment(ctx, param, value):
     "--seed", type=int, default=0, show_default=True, help="Seed of the weights and the order."
 )
 @click.option(
-    "--data-seed", type=click.IntRange(min=0), help="Seed of a generated dataset and of its split."
+    "--data-seed",
+    type=click.IntRange(min=0),
+    help="Seed of a generated dataset and of its split [default: the loader's, 0].",
 )
 @click.option(
-    "--target-loss", type=click.FloatRange(min=0), help="Stop when the training loss is this small."
+    "--target-loss",
+    type=click.FloatRange(min=0),
+    help="Stop when the training loss is this small [default: off].",
 )
 @click.option(
     "--patience",
     type=click.IntRange(min=1),
-    help="Stop after this many epochs without a lower test/validation loss; keep the best weights.",
+    help="Stop after this many epochs without a lower test/validation loss; keep the best "
+    "weights [default: off, train every epoch].",
 )
 @click.option(
     "--validation",
@@ -256,8 +283,12 @@ def _augment(ctx, param, value):
 @click.option(
     "--author", envvar="ZOO_AUTHOR", help="For the report's title page (also $ZOO_AUTHOR)."
 )
-@click.option("--group", envvar="ZOO_GROUP", help="Student group (also $ZOO_GROUP).")
-@click.option("--variant", envvar="ZOO_VARIANT", help="Lab variant (also $ZOO_VARIANT).")
+@click.option(
+    "--group", envvar="ZOO_GROUP", help="Student group (also $ZOO_GROUP, zoo.toml's group)."
+)
+@click.option(
+    "--variant", envvar="ZOO_VARIANT", help="Lab variant (also $ZOO_VARIANT, zoo.toml's variant)."
+)
 @click.option("--title", envvar="ZOO_TITLE", help="Report title (also $ZOO_TITLE).")
 @click.option(
     "--lang",
@@ -265,7 +296,7 @@ def _augment(ctx, param, value):
     envvar="ZOO_LANG",
     default="en",
     show_default=True,
-    help="Language of report.pdf (also $ZOO_LANG).",
+    help="Language of report.pdf (also $ZOO_LANG, else zoo.toml's lang).",
 )
 @click.option(
     "--report/--no-report",

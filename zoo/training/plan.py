@@ -25,6 +25,7 @@ from types import MappingProxyType
 from typing import Any
 
 from zoo.datasets import Dataset, dataset_options, load_dataset
+from zoo.datasets.registry import option_not_taken
 from zoo.errors import OptionError
 from zoo.models.registry import MODELS
 from zoo.registry import canonical
@@ -132,6 +133,8 @@ def split_options(model, dataset, options: dict[str, Any]):
                     "applies to a registered model, whose builder adds it; give your own "
                     "model's layers a kernel_regularizer or Dropout (the loops add their losses)",
                 )
+            if isinstance(dataset, str) and (blame := option_not_taken(dataset, key)):
+                raise blame  # another dataset's option: this dataset is what lacks it
             if isinstance(model, str):
                 takes = sorted(model_keys - {"normalization"})
                 listed = ", ".join(f"`{k}=`" for k in takes) or "none"
