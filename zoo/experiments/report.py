@@ -38,7 +38,7 @@ def write_outputs(
     folder, or report.pdf to `pdf_path`; the paths written."""
     from zoo.experiments.figures import sweep_figures
     from zoo.reporting.layout import figure_png, png_image
-    from zoo.reporting.plot import DPI, drawing
+    from zoo.reporting.plot import DPI, drawing, localize
 
     table(lang)
     folder = summary.folder
@@ -52,7 +52,7 @@ def write_outputs(
     with drawing():
         images = {}
         for name, fig in sweep_figures(summary, lang).items():
-            png = figure_png(fig, DPI)
+            png = figure_png(localize(fig, lang), DPI)
             if "png" in formats:
                 written.append(write_bytes(folder / f"{name}.png", png))
             images[name] = png_image(png)

@@ -17,6 +17,7 @@ import numpy as np
 from zoo.i18n import t
 from zoo.reporting import figures, insight, overview
 from zoo.reporting.model_table import conv_layers, dense_layers
+from zoo.reporting.plot import localize
 from zoo.runfolder import RunFolder
 
 SAMPLES = "samples"
@@ -257,4 +258,7 @@ def report_figures(run: RunFolder, lang: str = "en", model=None) -> tuple[dict, 
     _training_figures(run, lang, out, notes)
     _result_figures(run, lang, out, notes)
     _insight_figures(run, lang, out, notes, model)
+    for fig in out.values():
+        if not isinstance(fig, SampleGrid):
+            localize(fig, lang)
     return out, notes
