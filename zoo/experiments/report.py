@@ -119,7 +119,7 @@ def write_report(summary: SweepSummary, images: dict, path: Path, lang: str = "e
     footer = str(summary.folder.name)
     metadata = {"Title": summary.title(lang), "Subject": t("report.course", lang)}
     with atomic_path(path) as part, PdfPages(part, metadata=metadata) as pdf:
-        page = Page(plt, footer=footer, landscape=True)
+        page = Page(plt, footer=footer, landscape=True, lang=lang)
         page.heading(summary.title(lang))
         page.text(summary.setting_text(lang), size=9)
         head = summary.header(lang)
@@ -141,7 +141,7 @@ def write_report(summary: SweepSummary, images: dict, path: Path, lang: str = "e
         for name, image in images.items():
             if page.remaining() < MIN_FIGURE_INCHES:
                 pdf.savefig(page.fig)
-                page = Page(plt, footer=footer, landscape=True)
+                page = Page(plt, footer=footer, landscape=True, lang=lang)
             page.subheading(caption(name, lang))
             page.image(image)
         pdf.savefig(page.fig)

@@ -264,7 +264,7 @@ def _pdf(runs: Sequence[RunFolder], path: Path, lang: str, figure_image) -> None
 
     plt = pyplot()
     with PdfPages(path, metadata={"Title": t("report.compare.title", lang)}) as pdf:
-        page = Page(plt, landscape=True)
+        page = Page(plt, landscape=True, lang=lang)
         page.heading(t("report.compare.title", lang))
         page.table(_cells(runs, lang, wrap=True), _header(lang), widths=WIDTHS, size=7.5)
         for i, run in enumerate(runs, start=1):
