@@ -264,3 +264,29 @@ def test_russian_comparison_and_sweep_reports_have_no_english_words(tmp_path):
         assert result.exit_code == 0, result.output
     for pdf in (out, tmp_path / "report.pdf"):
         assert english_words(_pdf_text(pdf), run_names(tmp_path)) == [], pdf
+
+
+def test_zoo_train_speaks_russian_on_the_console_with_lang_ru(tmp_path):
+    from language_check import english_words
+
+    args = ["train", "mlp", "gaussians", "--epochs", "2", "--no-report", "--out", str(tmp_path)]
+    result = CliRunner().invoke(cli, [*args, "--lang", "ru"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    for words in ("эпоха 1/2 потери ", "верных на контроле", "Обучающая выборка", "Полнота",
+                  "лучшая эпоха: ", "папка запуска: "):  # fmt: skip
+        assert words in out, out
+    assert re.search(r"потери 0,\d{4}", out) and english_words(out) == [], out
+    english = CliRunner().invoke(cli, [*args, "--lang", "en"]).output
+    assert "epoch 1/2 loss " in english and "best epoch: " in english, english
+
+
+def test_a_diverged_run_says_why_in_russian_and_nothing_else_under_quiet(tmp_path):
+    args = ["train", "mlp", "digits", "--lr", "1000", "-q", "--epochs", "3", "--no-report"]
+    result = CliRunner().invoke(cli, [*args, "--out", str(tmp_path), "--lang", "ru"])
+    assert result.exit_code != 0
+    lines = result.output.splitlines()
+    assert lines[0].startswith("функция потерь стала равна nan на эпохе 1: скорость обучения"), (
+        lines
+    )
+    assert lines[1:] == [f"папка запуска: {next(tmp_path.iterdir())}"], lines

@@ -248,7 +248,7 @@ class Trainer:
         )
         self.x_val = self.y_val = None
         self.normalization = None
-        self.progress = Progress(1, quiet=opts.quiet)
+        self.progress = Progress(1, quiet=opts.quiet, lang=opts.lang)
         if opts.validation:
             self.data, self.x_val, self.y_val = holdout(data, opts.validation, opts.seed)
 
@@ -353,7 +353,7 @@ class Trainer:
             display = self.viewers.display(
                 opts.live, quiet=opts.quiet, epochs=epochs, config=self.config
             )
-        self.progress = Progress(epochs, quiet=opts.quiet, display=display)
+        self.progress = Progress(epochs, quiet=opts.quiet, display=display, lang=self.opts.lang)
         try:
             history, status, reason = self._loop(runner, model, optimizer, steps, epochs, scope)
         except BaseException as err:  # a crash: the folder says so before the traceback
