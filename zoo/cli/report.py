@@ -10,6 +10,7 @@ from zoo.backend import start_backend
 from zoo.cli.common import Choice, command
 from zoo.cli.settings import config_lang
 from zoo.i18n import languages, t
+from zoo.i18n import reason as i18n_reason
 
 LANG = click.option(
     "--lang",
@@ -71,7 +72,7 @@ def report(run_dir, lang, formats, author, group, variant, title):
     if not run.finished:  # a failed or killed run: say what the report had to do without
         missing = run.missing()
         files = t("report.unfinished_missing", lang, files=", ".join(missing)) if missing else ""
-        reason = run.config.get("stop_reason") or "-"
+        reason = i18n_reason(run.config.get("stop_reason"), lang) or "-"
         status = status_word(run.status, lang)
         note = t(
             "report.unfinished_note",

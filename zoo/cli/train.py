@@ -14,7 +14,7 @@ from zoo.cli.common import (
     dataset_option_decorators,
 )
 from zoo.errors import EXIT_DIVERGED
-from zoo.i18n import languages
+from zoo.i18n import languages, t
 from zoo.models.cnn import POOLINGS
 from zoo.models.layers import ACTIVATIONS, HEADS, INITS
 from zoo.objective import LOSSES
@@ -351,9 +351,10 @@ def train(
         **options,
     )
     if not quiet:
-        _summarise(run)
+        _summarise(run, options.get("lang", "en"))
     elif run.status not in ("completed", "stopped_early", "target_reached") and run.folder:
-        click.echo(f"run folder: {run.folder}", err=True)  # quiet hides progress, not failure
+        # quiet hides progress, not failure
+        click.echo(t("train.run_folder", options.get("lang", "en"), folder=run.folder), err=True)
     if run.status == "diverged":
         raise SystemExit(EXIT_DIVERGED)
     if run.status == "interrupted":  # kept, but not a success: `zoo train ... && zoo report`
@@ -366,18 +367,45 @@ def _signal_number(name: str | None) -> int:
     return int(getattr(signal, name or "SIGINT", signal.SIGINT))
 
 
-def _summarise(run) -> None:
+def _summarise(run, lang: str = "en") -> None:
+    from zoo.i18n import decimal
     from zoo.runfolder import REPORT_TEXT, eval_split
 
     folder = run.folder
     text = (folder / REPORT_TEXT) if folder else None
-    if text is not None and text.exists():
+    classes = run.config.get("class_names") or []
+    if lang != "en" and classes and all(s in run.metrics for s in ("train", "test")):
+        click.echo(_classification_text(run.metrics, classes, lang))
+    elif text is not None and text.exists():
         click.echo(text.read_text(encoding="utf-8"))
     elif "test" in run.metrics:
         for split in ("train", "test"):
-            m = run.metrics[split]
-            click.echo(f"{split}: mse {m['mse']:.4f}  mae {m['mae']:.4f}  r2 {m['r2']:.4f}")
+            m = {k: decimal(run.metrics[split][k], ".4f", lang) for k in ("mse", "mae", "r2")}
+            name = split if lang == "en" else t(f"common.{split}", lang)
+            click.echo(t("train.regression", lang, split=name, **m))
     if run.best_epoch:
-        click.echo(f"best epoch: {run.best_epoch} (lowest {eval_split(run.config)} loss)")
+        split = eval_split(run.config)
+        where = split if lang == "en" else t(f"report.eval.{split}", lang)
+        click.echo(t("train.best_epoch", lang, epoch=run.best_epoch, eval=where))
     if folder is not None:
-        click.echo(f"run folder: {folder}")
+        click.echo(t("train.run_folder", lang, folder=folder))
+
+
+def _classification_text(metrics: dict, classes: list[str], lang: str) -> str:
+    """Both splits' classification reports as aligned text in `lang` (sklearn's layout, the
+    report's own words and decimal marks)."""
+    from zoo.i18n import decimal_marks
+    from zoo.reporting.pages import report_rows
+
+    header = [t(f"report.col.{k}", lang) for k in ("class", "precision", "recall", "f1", "support")]
+    lines = []
+    for split in ("train", "test"):
+        rows = [[decimal_marks(cell, lang) for cell in row] for row in report_rows(
+            metrics[split], classes, lang)]  # fmt: skip
+        first = max(len(str(row[0])) for row in [header, *rows])
+        rest = max(len(cell) for row in [header, *rows] for cell in row[1:])
+        lines.append(t(f"common.{split}", lang))
+        for row in [header, *rows]:
+            lines.append(str(row[0]).ljust(first) + "".join(c.rjust(rest + 2) for c in row[1:]))
+        lines.append("")
+    return "\n".join(lines)

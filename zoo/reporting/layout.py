@@ -17,6 +17,7 @@ from functools import cache
 
 import numpy as np
 
+from zoo.i18n import decimal_marks
 from zoo.reporting.plot import DPI
 
 A4 = (8.27, 11.69)  # inches, portrait
@@ -171,8 +172,15 @@ class Page:
     """One A4 page; `y` is the cursor, in figure fractions from the bottom."""
 
     def __init__(
-        self, plt, footer: str = "", number: str = "", warning: str = "", landscape: bool = False
+        self,
+        plt,
+        footer: str = "",
+        number: str = "",
+        warning: str = "",
+        landscape: bool = False,
+        lang: str = "en",
     ):
+        self.lang = lang  # the tables' numbers are written its way (0,5 in Russian)
         self.size = (A4[1], A4[0]) if landscape else A4
         self.fig = plt.figure(figsize=self.size)
         self.y = TOP
@@ -275,7 +283,12 @@ class Page:
         pad = 0.03 if align == "left" else 0.1  # matplotlib's Cell.PAD, a share of the width
         room = [w / total * self.width_in * 72 * (1 - 2 * pad) for w in widths]
         fitted = [
-            [fit_cell(str(c), room[j], size, bold=bold_first and j == 0) for j, c in enumerate(row)]
+            [
+                fit_cell(
+                    decimal_marks(str(c), self.lang), room[j], size, bold=bold_first and j == 0
+                )
+                for j, c in enumerate(row)
+            ]
             for row in rows
         ]
         fitted_header = (

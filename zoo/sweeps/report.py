@@ -37,7 +37,7 @@ def write_outputs(
     """Write the tables (md, csv, tex), the figures (png) and report.pdf (pdf) into the sweep
     folder, or report.pdf to `pdf_path`; the paths written."""
     from zoo.reporting.layout import figure_png, png_image
-    from zoo.reporting.plot import DPI, drawing
+    from zoo.reporting.plot import DPI, drawing, localize
     from zoo.sweeps.figures import sweep_figures
 
     table(lang)
@@ -52,7 +52,7 @@ def write_outputs(
     with drawing():
         images = {}
         for name, fig in sweep_figures(summary, lang).items():
-            png = figure_png(fig, DPI)
+            png = figure_png(localize(fig, lang), DPI)
             if "png" in formats:
                 written.append(write_bytes(folder / f"{name}.png", png))
             images[name] = png_image(png)
@@ -119,7 +119,7 @@ def write_report(summary: SweepSummary, images: dict, path: Path, lang: str = "e
     footer = str(summary.folder.name)
     metadata = {"Title": summary.title(lang), "Subject": t("report.course", lang)}
     with atomic_path(path) as part, PdfPages(part, metadata=metadata) as pdf:
-        page = Page(plt, footer=footer, landscape=True)
+        page = Page(plt, footer=footer, landscape=True, lang=lang)
         page.heading(summary.title(lang))
         page.text(summary.setting_text(lang), size=9)
         head = summary.header(lang)
@@ -141,7 +141,7 @@ def write_report(summary: SweepSummary, images: dict, path: Path, lang: str = "e
         for name, image in images.items():
             if page.remaining() < MIN_FIGURE_INCHES:
                 pdf.savefig(page.fig)
-                page = Page(plt, footer=footer, landscape=True)
+                page = Page(plt, footer=footer, landscape=True, lang=lang)
             page.subheading(caption(name, lang))
             page.image(image)
         pdf.savefig(page.fig)

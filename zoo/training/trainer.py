@@ -162,7 +162,7 @@ class Trainer:
         )
         self.x_val = self.y_val = None
         self.normalization = None
-        self.progress = Progress(1, quiet=opts.quiet)
+        self.progress = Progress(1, quiet=opts.quiet, lang=opts.lang)
         if opts.validation:
             self.data, self.x_val, self.y_val = holdout(data, opts.validation, opts.seed)
 
@@ -340,7 +340,7 @@ class Trainer:
             display = self.viewers.display(
                 opts.live, quiet=opts.quiet, epochs=epochs, config=self.config
             )
-        self.progress = Progress(epochs, quiet=opts.quiet, display=display)
+        self.progress = Progress(epochs, quiet=opts.quiet, display=display, lang=opts.lang)
         rules = [zc.ProgressBar(state, self.progress)]
         if opts.on_epoch is not None:  # e.g. TensorBoard's event files
             rules.append(zc.OnEpoch(state, opts.on_epoch))
