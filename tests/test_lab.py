@@ -148,6 +148,34 @@ def test_report_only_refuses_another_variants_folder(lab_folder):
     assert code == 2 and "already holds a lab" in out
 
 
+@pytest.mark.parametrize(
+    ("edit", "named"),
+    [
+        ({"classes": [{"name": "bottle"}]}, 'class 1 of "classes"'),
+        ({"classes": "9,35,55"}, '"classes"'),
+        ({"lab": "1"}, '"lab"'),
+        ({"variant": "five"}, '"variant"'),
+        ({"lang": "de"}, '"lang"'),
+        ({"group": 2}, '"group"'),
+    ],
+)
+def test_an_edited_lab_json_is_named_with_its_key(lab_folder, tmp_path, edit, named):
+    import shutil
+
+    source, data = lab_folder
+    folder = tmp_path / "lab1"
+    shutil.copytree(source, folder)
+    lab = json.loads((folder / "lab.json").read_text(encoding="utf-8"))
+    (folder / "lab.json").write_text(json.dumps({**lab, **edit}), encoding="utf-8")
+    report = (folder / "report.pdf").read_bytes()
+    code, out = zoo("lab", "1", "--report-only", folder)
+    assert code == 2 and "lab.json" in out and named in out, out
+    assert (folder / "report.pdf").read_bytes() == report
+    code, out = zoo("lab", "1", "--group", "2", "--variant", "5", "--data-dir", data,
+                    "--out", folder, "-q")  # fmt: skip
+    assert code == 2 and named in out, out
+
+
 def test_each_hint_of_lab_1s_report_pasted_gives_a_run_paired_with_the_base(lab_folder):
     """The lab was trained with `zoo lab 1 --epochs 3`: the hints repeat the base's 3 epochs."""
     from zoo.lab.folder import lab_runs

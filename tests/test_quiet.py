@@ -24,3 +24,26 @@ def test_training_in_a_fresh_python_prints_no_tensorflow_log_lines(tmp_path):
     assert "epoch 1/1" in result.stderr + result.stdout  # the run did train
     assert not CPP_LOG.search(result.stderr), result.stderr[-2000:]
     assert not CPP_LOG.search(result.stdout)
+
+
+def test_a_signal_during_the_backends_start_shows_none_of_its_notes():
+    # the notes held back while TensorFlow starts are shown when its import fails, but a
+    # signal is no failure: `zoo: stopped by SIGTERM` stays the only line
+    code = (
+        "import os, sys\n"
+        "import zoo.backend as b\n"
+        "def start(name=None):\n"
+        "    os.write(2, b'I0000 cudart_stub.cc:31] Could not find cuda drivers\\n')\n"
+        "    raise sys.modules['builtins'].__dict__[sys.argv[1]]('stop')\n"
+        "b.select_backend = start\n"
+        "try:\n"
+        "    b.start_backend()\n"
+        "except BaseException as err:\n"
+        "    print(type(err).__name__)\n"
+    )
+    for raised, shown in (("KeyboardInterrupt", False), ("ImportError", True)):
+        result = subprocess.run(
+            [sys.executable, "-c", code, raised], capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert result.stdout.strip() == raised, result.stderr
+        assert bool(CPP_LOG.search(result.stderr)) is shown, result.stderr

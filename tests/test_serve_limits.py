@@ -186,3 +186,55 @@ def test_a_negative_index_never_picks_from_the_end():
     with pytest.raises(Refused, match="No run of that number"):
         app._index({"run": ["-1"]}, "run", ["first", "last"])
     assert app._index({"run": ["1"]}, "run", ["first", "last"]) == "last"
+
+
+def test_a_body_sent_a_byte_at_a_time_is_dropped_at_the_request_deadline(served, monkeypatch):
+    import select
+    import time
+
+    from zoo.serve import server
+
+    monkeypatch.setattr(server, "REQUEST_S", 1.5)
+    sock = socket.create_connection(("127.0.0.1", served.port), timeout=10)
+    began = time.monotonic()
+    head = f"POST /api/predict HTTP/1.0\r\nHost: 127.0.0.1:{served.port}\r\n"
+    sock.sendall(head.encode() + b"Content-Length: 1000\r\n\r\n")
+    try:
+        for _ in range(50):  # a byte every 0.2 s: each well within the silence timeout
+            if select.select([sock], [], [], 0.2)[0]:
+                break
+            sock.sendall(b"[")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    finally:
+        sock.close()
+    assert answer.startswith(b"HTTP/1.0 408"), answer[:80]
+    assert b"did not arrive in time" in answer
+    assert time.monotonic() - began < 5
+
+
+def test_many_idle_connections_hold_no_more_threads_than_allowed(monkeypatch):
+    import time
+
+    from zoo.serve import server
+
+    monkeypatch.setattr(server, "MAX_CONNECTIONS", 8)
+    monkeypatch.setattr(server, "REQUEST_S", 0.5)
+    before = threading.active_count()
+    s = Served("127.0.0.1")
+    idle = [socket.create_connection(("127.0.0.1", s.port), timeout=10) for _ in range(40)]
+    try:
+        time.sleep(0.3)
+        most = threading.active_count() - before - 1  # the serving thread
+        assert most <= 8, most
+        # the idle ones are dropped at their deadline, and a real request gets through
+        status, _, _ = s.request("GET", "/api/runs", {"Host": f"127.0.0.1:{s.port}"})
+        assert status == 200
+        for sock in idle:
+            sock.settimeout(10)
+            assert sock.recv(1) == b""  # closed by the server
+    finally:
+        for sock in idle:
+            sock.close()
+        s.close()

@@ -72,7 +72,8 @@ def start_backend(name: str | None = None) -> str:
     chatter held back. Returns the backend's name.
 
     TensorFlow prints its oneDNN and CUDA probing notes before its logging is set up, so no
-    setting silences them; they go to a temporary file instead, shown only if the import fails.
+    setting silences them; they go to a temporary file instead, shown only if the import fails
+    (not when a signal stops it: the one line that says so stays alone).
     """
     import tempfile
 
@@ -107,6 +108,8 @@ def start_backend(name: str | None = None) -> str:
         os.dup2(sink.fileno(), 2)
         try:
             return load()
+        except KeyboardInterrupt:  # a signal, not a failed import: its notes explain nothing
+            raise
         except BaseException:
             os.dup2(saved, 2)
             sink.seek(0)

@@ -75,9 +75,50 @@ def read_lab(folder: str | Path) -> Lab:
         raise RunFolderError(f"{folder} is not a lab folder: it has no {LAB_FILE}")
     try:
         data = read_json(path)
-        return Lab(**data)
+        lab = Lab(**data)
     except (ValueError, TypeError) as err:
         raise RunFolderError(f"{path} is not what `zoo lab` writes: {err}") from None
+    problem = _lab_problem(lab)
+    if problem:
+        raise RunFolderError(f"{path} is not what `zoo lab` writes: {problem}")
+    return lab
+
+
+def _lab_problem(lab: Lab) -> str | None:
+    """What is wrong with an edited lab.json, naming the key; None if every field is usable."""
+    from zoo.i18n import languages
+    from zoo.lab.variant import DEPARTMENTS
+
+    def whole(value) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    if not whole(lab.lab) or lab.lab not in LABS:
+        return f'"lab" is {lab.lab!r}, not one of {", ".join(map(str, LABS))}'
+    if not isinstance(lab.group, str) or not lab.group.strip():
+        return f'"group" is {lab.group!r}, not a group\'s name as text'
+    if not whole(lab.variant) or lab.variant < 0:
+        return f'"variant" is {lab.variant!r}, not a whole number'
+    if lab.department not in DEPARTMENTS:
+        return f'"department" is {lab.department!r}, not one of {", ".join(DEPARTMENTS)}'
+    if lab.lang not in languages():
+        return f'"lang" is {lab.lang!r}, not one of {", ".join(languages())}'
+    for key in ("author", "title"):
+        if getattr(lab, key) is not None and not isinstance(getattr(lab, key), str):
+            return f'"{key}" is {getattr(lab, key)!r}, not text'
+    if not isinstance(lab.rule, dict):
+        return f'"rule" is {lab.rule!r}, not the rule\'s offsets'
+    if not isinstance(lab.classes, list) or not lab.classes:
+        return '"classes" is not a list of the variant\'s classes'
+    for number, found in enumerate(lab.classes, 1):
+        if not (
+            isinstance(found, dict)
+            and whole(found.get("index"))
+            and 0 <= found["index"] < 100  # CIFAR-100's fine labels
+            and isinstance(found.get("name"), str)
+            and isinstance(found.get("how"), str)
+        ):
+            return f'class {number} of "classes" is not an index 0-99 with its name and rule'
+    return None
 
 
 def lab_runs(folder: Path, task: str = RUNS) -> list[RunFolder]:

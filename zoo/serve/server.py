@@ -8,10 +8,13 @@ POST /api/image (a picture's bytes), /api/predict (JSON). Everything else is 404
 from __future__ import annotations
 
 import errno
+import io
 import ipaddress
 import json
 import socket
 import sys
+import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from urllib.parse import parse_qs, urlsplit
@@ -31,6 +34,9 @@ JSON_LIMIT = 1024 * 1024  # bytes of a /api/predict request: a 32x32x3 image is 
 DRAIN_LIMIT = 64 * 1024 * 1024  # an oversized upload is read and dropped up to here, so the
 # browser gets the refusal instead of a reset connection; beyond it the connection is closed
 TIMEOUT_S = 30  # a client that stops sending is dropped, not waited for
+REQUEST_S = 60  # the whole request (line, headers, body) must arrive within this: a client
+# that sends a byte now and then (slowloris) is dropped, not kept for hours
+MAX_CONNECTIONS = 64  # handled at once, a thread each; more wait in the listening backlog
 JSON_DEPTH = 16  # a predict request nests 2 levels; far deeper is an attack on the parser
 HEADERS = {
     # Only this server's own files: the page can load nothing from the internet.
@@ -184,6 +190,12 @@ def make_handler(app: App, allowed_hosts: set[str] | None):
         sys_version = ""
         timeout = TIMEOUT_S
 
+        def setup(self):
+            super().setup()
+            # one request per connection (HTTP/1.0): its deadline runs from the connection
+            raw = _DeadlineReader(self.connection, time.monotonic() + REQUEST_S)
+            self.rfile = io.BufferedReader(raw, self.rbufsize if self.rbufsize > 0 else 8192)
+
         def log_message(self, format, *args):  # noqa: A002 - the base class's name
             pass  # a terminal line per request is noise; refusals are on the page
 
@@ -259,7 +271,14 @@ def make_handler(app: App, allowed_hosts: set[str] | None):
                     if limit == UPLOAD_LIMIT
                     else Refused(413, f"The request is over {megabytes(limit)}.")
                 )
-            return self.rfile.read(size)
+            try:
+                body = self.rfile.read(size)
+            except TimeoutError:
+                body = b""
+            if len(body) < size:  # too slow, or the client stopped sending
+                self.close_connection = True
+                raise Refused(408, "The request did not arrive in time; send it again.")
+            return body
 
         def do_POST(self):  # noqa: N802 - the base class's name
             checked = self._checked()
@@ -309,10 +328,60 @@ def json_depth(body: bytes) -> int:
     return deepest
 
 
+class _DeadlineReader(io.RawIOBase):
+    """A connection's reading side that gives up (TimeoutError) once `deadline` has passed,
+    however the bytes trickle in: the socket's own timeout counts from each byte received."""
+
+    def __init__(self, sock: socket.socket, deadline: float):
+        self.sock, self.deadline = sock, deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the request took too long")
+        self.sock.settimeout(min(left, TIMEOUT_S))
+        try:
+            return self.sock.recv_into(buffer)
+        finally:
+            self.sock.settimeout(TIMEOUT_S)  # the answer is written with the usual timeout
+
+
 class Server(ThreadingHTTPServer):
+    """At most MAX_CONNECTIONS handled at once: the next connection is accepted when one ends
+    (the kernel's backlog holds the rest), so many slow clients cannot take a thread each."""
+
     daemon_threads = True  # Ctrl-C does not wait for a slow client
     allow_reuse_address = True
     request_queue_size = 256  # a burst of a page's requests is queued, not reset (default 5)
+
+    def __init__(self, *args, **kwargs):
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self.stopping = False
+        super().__init__(*args, **kwargs)
+
+    def process_request(self, request, client_address):
+        while not self.slots.acquire(timeout=0.5):
+            if self.stopping:
+                self.shutdown_request(request)
+                return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+    def shutdown(self):
+        self.stopping = True
+        super().shutdown()
 
 
 def bind(host: str, port: int) -> Server:
