@@ -250,6 +250,7 @@ def test_a_russian_run_report_has_no_english_words_but_names_code_and_units(tmp_
 def test_russian_comparison_and_sweep_reports_have_no_english_words(tmp_path):
     from language_check import english_words, run_names
     from run_fixtures import make_run_folder
+
     from zoo.sweeps import SweepSpec
 
     spec = SweepSpec.create("mlp", "gaussians", grid={"hidden": [5, 10]}, seeds=2)
