@@ -284,6 +284,7 @@ def test_one_plan_routes_checks_and_groups_every_option():
     with pytest.raises(OptionError, match="fixed split") as err:
         resolve("mlp", "mnist", data_seed=1)
     assert resolve("mlp", "gaussians", seed=None).training.seed == 0  # None: not given
+    assert resolve("mlp", "gaussians", out=Path("runs")).training.out == "runs"  # a Path too
 
 
 def test_a_sweep_refuses_in_the_parent_what_train_refuses():

@@ -18,6 +18,7 @@ trainer's `seed` draws the weights and the order), so the two cannot collide in 
 from __future__ import annotations
 
 import numbers
+import os
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -163,6 +164,8 @@ _KINDS = {bool: "bool", int: "int", float: "float", str: "str"}
 
 
 def _fits(value: Any, kind: type) -> bool:
+    if kind is str and isinstance(value, os.PathLike):
+        return True  # a folder given as a Path (`out=tmp_path`)
     if kind is bool:
         return isinstance(value, bool)
     if isinstance(value, bool):
@@ -188,6 +191,6 @@ def _check_types(train_opts: dict[str, Any]) -> None:
             continue
         fitting = [kind for kind in kinds if _fits(value, kind)]
         if fitting:  # NumPy's scalars become Python's (config.json, the checks)
-            train_opts[name] = fitting[0](value) if fitting[0] in (int, float) else value
+            train_opts[name] = fitting[0](value) if fitting[0] in (int, float, str) else value
             continue
         raise OptionError(name, f"should be {' or '.join(_KINDS[k] for k in kinds)}, not {value!r}")
