@@ -36,6 +36,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 PARTS = {
     "training": [HERE / "train_speed.py"],
+    "per-sample": [HERE / "per_sample.py"],
     "cnn": [HERE / "train_speed.py", "--cnn"],
     "regularised": [HERE / "train_speed.py", "--regularised"],
     "pipeline": [HERE / "pipeline.py"],

@@ -187,8 +187,7 @@ def run_fit(data, regime: Regime, epochs: int, trainer: str, device: str) -> dic
 def run_zoo(data, regime: Regime, epochs: int, device: str) -> dict:
     """zoo.train; total = building the epoch runner (data to the device) and every epoch."""
     import zoo
-    from zoo.training import loops
-    from zoo.training import trainer as trainer_module
+    from zoo.training import driver, loops
 
     spent = []
 
@@ -203,7 +202,7 @@ def run_zoo(data, regime: Regime, epochs: int, device: str) -> dict:
         return call
 
     loops.make_epoch_runner = timed(loops.make_epoch_runner)
-    trainer_module.Trainer._loop = timed(trainer_module.Trainer._loop)
+    driver.drive = timed(driver.drive)  # every epoch, through the driver
     run = zoo.train(
         "mlp",
         data,

@@ -31,3 +31,19 @@ def cifar_runs_copy(trained_cifar_runs, tmp_path_factory) -> dict[str, Path]:
         name: Path(shutil.copytree(folder, reports / folder.name))
         for name, folder in trained_cifar_runs.items()
     }
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_users_settings(tmp_path_factory):
+    """The user's own zoo.toml (~/.config/zoo) must not change what a test sees; a test of
+    the settings file points $XDG_CONFIG_HOME or --config at one of its own."""
+    import os
+
+    saved = os.environ.get("XDG_CONFIG_HOME")
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("no-user-config"))
+    os.environ.pop("ZOO_CONFIG", None)
+    yield
+    if saved is None:
+        os.environ.pop("XDG_CONFIG_HOME", None)
+    else:
+        os.environ["XDG_CONFIG_HOME"] = saved

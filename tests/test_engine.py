@@ -161,7 +161,7 @@ def test_a_sweep_checks_its_options_with_the_preset_train_uses(tmp_path, monkeyp
     took lab 2's momentum 0.9 for cnn: both now read the preset of the model family."""
     from image_fixtures import write_cifar100_archive
 
-    from zoo.experiments import worker
+    from zoo.sweeps import worker
 
     monkeypatch.setenv("ZOO_CACHE", str(tmp_path / "cache"))
     (tmp_path / "data").mkdir()
@@ -192,9 +192,9 @@ def _train_accepts(model, dataset, options) -> str | None:
 
 
 def _sweep_accepts(model, dataset, options) -> str | None:
-    from zoo.experiments import worker
-    from zoo.experiments.runner import check_configurations
-    from zoo.experiments.spec import SweepSpec
+    from zoo.sweeps import worker
+    from zoo.sweeps.runner import check_configurations
+    from zoo.sweeps.spec import SweepSpec
 
     try:
         spec = SweepSpec.create(model, dataset, options={**options, "iterations": 1})
@@ -228,3 +228,114 @@ def test_train_and_sweep_accept_the_same_options_for_each_model(model, tmp_path,
         assert _sweep_accepts(model, dataset, options) == _train_accepts(model, dataset, options), (
             options
         )
+
+
+def test_an_interrupt_between_the_folder_and_the_first_epoch_leaves_an_honest_folder(tmp_path):
+    """The run folder exists from `open` on; a Ctrl-C before the driver's first epoch (here,
+    while the live display is being set up) ends the run "interrupted", never "running"."""
+    import json
+
+    from zoo.training.trainer import Viewers, train
+
+    def display(live, **_):
+        raise KeyboardInterrupt
+
+    run = train(
+        "mlp",
+        "gaussians",
+        epochs=3,
+        out=str(tmp_path),
+        report=False,
+        quiet=True,
+        viewers=Viewers(display=display),
+    )
+    config = json.loads((run.folder / "config.json").read_text())
+    assert config["status"] == "interrupted" == run.status
+    assert config["stop_reason"] == "interrupted by SIGINT before epoch 1"
+    assert config["epochs_run"] == 0
+
+
+def test_stacked_runs_are_lanes_of_the_one_driver():
+    """The stacked sweep runner has no loop of its own: its epochs go through the driver, and
+    the divergence rule is written once, in the callbacks."""
+    source = Path(zoo.__file__).parent
+    stack = (source / "training" / "stack.py").read_text()
+    assert "drive_lanes(" in stack
+    assert "for epoch in" not in stack
+    for path in source.rglob("*.py"):
+        if path.name != "callbacks.py":
+            assert "def divergence_reason" not in path.read_text(), path
+            assert "divergence_reason(" not in path.read_text(), path
+
+
+def test_one_plan_routes_checks_and_groups_every_option():
+    """`resolve` is the one owner of options: grouped by who takes them, typed, checked once."""
+    from zoo.training.plan import resolve
+
+    plan = resolve("mlp", "gaussians", hidden=np.int64(8), lr=np.float32(0.1), data_seed=3, seed=1)
+    assert (plan.training.seed, plan.data_seed) == (1, 3)  # two seeds that cannot collide
+    assert dict(plan.model_options) == {"hidden": 8}
+    assert plan.training.mode == "minibatch"  # aliases resolved once
+    with pytest.raises(TypeError):
+        plan.model_options["hidden"] = 9  # frozen: nobody converts it again downstream
+    with pytest.raises(OptionError, match="should be int, not '5'") as err:
+        resolve("mlp", "gaussians", epochs="5")
+    assert err.value.option == "epochs"
+    with pytest.raises(OptionError, match="fixed split") as err:
+        resolve("mlp", "mnist", data_seed=1)
+    assert resolve("mlp", "gaussians", seed=None).training.seed == 0  # None: not given
+
+
+def test_a_sweep_refuses_in_the_parent_what_train_refuses():
+    """The sweep's parent resolves each configuration as `train` does, before any worker."""
+    from zoo.sweeps.runner import check_configurations
+    from zoo.sweeps.spec import SweepSpec
+
+    spec = SweepSpec.create("mlp", "mnist", grid={"data_seed": [1, 2]})
+    with pytest.raises(OptionError, match=r"fixed split.*\(configuration 1"):
+        check_configurations(spec)
+
+
+def test_the_course_settings_are_named_listable_presets():
+    from zoo.datasets.registry import load_dataset
+    from zoo.errors import UnknownNameError
+
+    names = [preset.name for preset in zoo.list_presets()]
+    assert names == ["lab1", "lab1-training", "lab2", "digits"]
+    assert dict(zoo.get_preset("lab2").options)["momentum"] == 0.9
+    with pytest.raises(UnknownNameError, match="did you mean lab1"):
+        zoo.get_preset("lab-1")
+    digits = load_dataset("digits")
+    assert digits.presets() == [("every model", "digits", {"lr": 0.1, "epochs": 200})]
+    assert digits.defaults_for("mlp") == dict(zoo.get_preset("digits").options)
+
+
+def test_the_engine_pages_examples_run_as_written(tmp_path, monkeypatch, capsys):
+    """docs/engine.md's examples (a model of one's own, arrays, Keras callbacks; the plan)
+    run as a reader pastes them."""
+    import re
+
+    page = (Path(__file__).parents[1] / "docs" / "engine.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", page, re.S)
+    assert len(blocks) >= 2
+    monkeypatch.chdir(tmp_path)
+    for block in blocks:
+        exec(compile(block, "docs/engine.md", "exec"), {})
+    printed = capsys.readouterr().out.split()
+    assert printed[0] in ("stopped_early", "completed") and "adam" in printed
+    assert (tmp_path / "log.csv").read_text().startswith("epoch,")
+
+
+def test_a_trained_run_and_its_folder_read_back_are_one_type(tmp_path):
+    """`zoo.train` returns a `Run`; `Run.from_folder` (and `zoo.open_run`) read the same type
+    back, with the same history (Keras's `History` view too) and metrics; the model of a
+    run read back is loaded when first asked for."""
+    run = zoo.train("mlp", "gaussians", epochs=3, out=str(tmp_path), report=False, quiet=True)
+    again = zoo.Run.from_folder(run.folder)
+    assert type(run) is type(again) is zoo.Run and type(zoo.open_run(run.folder)) is zoo.Run
+    assert again.history.history["val_loss"] == pytest.approx(run.history.history["val_loss"])
+    assert again.metrics["test"]["accuracy"] == run.metrics["test"]["accuracy"]
+    assert again.trained_model is None and again.model.count_params() == run.model.count_params()
+    assert repr(again).startswith("Run(mlp · gaussians, completed, test accuracy ")
+    unsaved = zoo.train("mlp", "gaussians", epochs=1, out=None, quiet=True)
+    assert unsaved.folder is None and not unsaved.saved and unsaved.model is not None

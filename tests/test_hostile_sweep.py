@@ -27,7 +27,7 @@ def test_the_sweeps_death_stops_a_worker_once(tmp_path):
     code = (
         "import os, time\n"
         "from zoo import interrupts\n"
-        "from zoo.experiments import local\n"
+        "from zoo.sweeps import local\n"
         "local._stop_with_parent(0)\n"
         "stops = []\n"
         "with interrupts.handled():\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import string
 
 import pytest
@@ -183,3 +184,109 @@ def test_russian_sentences_write_decimal_commas_and_english_ones_points(tmp_path
     assert f"{train:.4f}" in en and f"{train:.4f}" not in ru
     metrics = json.loads((run.path / "metrics.json").read_text())  # files keep points
     assert isinstance(metrics["test"]["accuracy"], float)
+
+
+def test_russian_report_tables_write_decimal_commas_and_the_files_keep_points(tmp_path):
+    import csv
+
+    from pypdf import PdfReader
+    from run_fixtures import make_run_folder
+
+    from zoo.i18n import decimal_marks
+
+    sample = "0.9222 (92.2%), lab.json, 3.11.2"
+    assert decimal_marks(sample, "ru") == "0,9222 (92,2%), lab.json, 3.11.2"
+    assert decimal_marks("0.9222", "en") == "0.9222"
+    runs = [make_run_folder(tmp_path, "points", name=f"mlp-points-{i}", seed=i) for i in range(2)]
+    for out in ("comparison.pdf", "comparison.csv"):
+        args = ["compare", *map(str, runs), "--lang", "ru", "--out", str(tmp_path / out[-3:] / out)]
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, result.output
+    text = " ".join(p.extract_text() for p in PdfReader(tmp_path / "pdf" / "comparison.pdf").pages)
+    assert re.search(r"\b0,\d{2}", text) and not re.search(r"(?<![\w.])0\.\d", text), text
+    with open(tmp_path / "csv" / "comparison.csv", encoding="utf-8") as file:
+        rows = list(csv.reader(file))
+    assert any(re.fullmatch(r"0\.\d+", cell) for row in rows for cell in row), rows
+
+
+DIVERGED = "the loss became nan at epoch 3: the learning rate 0.005 is too large"
+STOPS = {  # status -> config.json as the engine writes it when a run stops that way
+    "diverged": {"stop_reason": DIVERGED},
+    "interrupted": {"stop_reason": "interrupted by SIGINT during epoch 4"},
+    "stopped_early": {
+        "patience": 2,
+        "stop_reason": "no lower test loss for 2 epochs; weights of epoch 3 restored",
+    },
+    "target_reached": {"target_loss": 0.4, "stop_reason": "training loss 0.39 <= 0.4 at epoch 3"},
+    "callback": {
+        "status": "stopped_early",
+        "stop_reason": "EarlyStopping stopped the run at epoch 3",
+    },
+}
+
+
+def _pdf_text(path) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+
+
+@pytest.mark.parametrize(
+    ("kind", "status"),
+    [("image", "completed"), ("points", "completed"), ("regression", "completed"),
+     *(("points", status) for status in STOPS)],
+)  # fmt: skip
+def test_a_russian_run_report_has_no_english_words_but_names_code_and_units(tmp_path, kind, status):
+    from language_check import english_words, run_names
+    from run_fixtures import make_run_folder
+
+    options = {"status": status, **STOPS.get(status, {})}
+    folder = make_run_folder(tmp_path, kind, with_model=kind != "regression", **options)
+    result = CliRunner().invoke(cli, ["report", str(folder), "--lang", "ru"])
+    assert result.exit_code == 0, result.output
+    assert english_words(_pdf_text(folder / "report.pdf"), run_names(folder)) == []
+
+
+def test_russian_comparison_and_sweep_reports_have_no_english_words(tmp_path):
+    from language_check import english_words, run_names
+    from run_fixtures import make_run_folder
+
+    from zoo.sweeps import SweepSpec
+
+    spec = SweepSpec.create("mlp", "gaussians", grid={"hidden": [5, 10]}, seeds=2)
+    (tmp_path / "sweep.toml").write_text(spec.to_toml(), encoding="utf-8")
+    for run in spec.runs():
+        make_run_folder(tmp_path / "runs", "points", name=run.name, seed=run.seed)
+    runs = sorted((tmp_path / "runs").iterdir())[:2]
+    out = tmp_path / "comparison.pdf"
+    for args in ([*runs, "--out", out], [tmp_path]):
+        result = CliRunner().invoke(cli, ["compare", *map(str, args), "--lang", "ru"])
+        assert result.exit_code == 0, result.output
+    for pdf in (out, tmp_path / "report.pdf"):
+        assert english_words(_pdf_text(pdf), run_names(tmp_path)) == [], pdf
+
+
+def test_zoo_train_speaks_russian_on_the_console_with_lang_ru(tmp_path):
+    from language_check import english_words
+
+    args = ["train", "mlp", "gaussians", "--epochs", "2", "--no-report", "--out", str(tmp_path)]
+    result = CliRunner().invoke(cli, [*args, "--lang", "ru"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    for words in ("эпоха 1/2 потери ", "верных на контроле", "Обучающая выборка", "Полнота",
+                  "лучшая эпоха: ", "папка запуска: "):  # fmt: skip
+        assert words in out, out
+    assert re.search(r"потери 0,\d{4}", out) and english_words(out) == [], out
+    english = CliRunner().invoke(cli, [*args, "--lang", "en"]).output
+    assert "epoch 1/2 loss " in english and "best epoch: " in english, english
+
+
+def test_a_diverged_run_says_why_in_russian_and_nothing_else_under_quiet(tmp_path):
+    args = ["train", "mlp", "digits", "--lr", "1000", "-q", "--epochs", "3", "--no-report"]
+    result = CliRunner().invoke(cli, [*args, "--out", str(tmp_path), "--lang", "ru"])
+    assert result.exit_code != 0
+    lines = result.output.splitlines()
+    assert lines[0].startswith("функция потерь стала равна nan на эпохе 1: скорость обучения"), (
+        lines
+    )
+    assert lines[1:] == [f"папка запуска: {next(tmp_path.iterdir())}"], lines

@@ -101,7 +101,7 @@ def test_every_page_of_a_comparison_fits(tmp_path, monkeypatch, lang):
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
 def test_every_page_of_a_sweep_report_fits(tmp_path, monkeypatch, lang):
-    from zoo.experiments import SweepSpec
+    from zoo.sweeps import SweepSpec
 
     spec = SweepSpec.create("mlp", "gaussians", grid={"hidden": [5, 10]}, seeds=2)
     (tmp_path / "sweep.toml").write_text(spec.to_toml(), encoding="utf-8")
@@ -111,3 +111,54 @@ def test_every_page_of_a_sweep_report_fits(tmp_path, monkeypatch, lang):
         code, out = zoo("compare", tmp_path, "--lang", lang)
     assert code == 0, out
     assert faults == []
+
+
+def test_a_figure_set_too_small_or_with_a_legend_over_its_bars_is_found():
+    import matplotlib.pyplot as plt
+
+    from zoo.reporting.layout_check import figure_faults
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.bar(range(10), [5] * 10, label="train")
+    ax.legend(loc="center")  # on the bars
+    ax.set_xticks(range(10), [str(i) for i in range(10)], rotation=45)
+    faults = figure_faults(fig, scale=0.4)  # 10 pt ticks come out at 4 pt
+    plt.close(fig)
+    assert any("under 5.5 pt" in f for f in faults), faults
+    assert any("covers a bar" in f for f in faults), faults
+    assert any("'3' is turned on its side" in f for f in faults), faults
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory):
+    """A real ten-class run with a stepped learning rate: every figure a run report draws for
+    a tabular image set, at the sizes the page gives them."""
+    import zoo as library
+
+    out = tmp_path_factory.mktemp("digits")
+    return library.train("mlp", "digits", epochs=6, lr_schedule="step", lr_step=2,
+                         quiet=True, report=False, out=out).folder  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_every_figure_of_a_ten_class_run_fits_its_page(digits_run, monkeypatch, lang):
+    with checked_pages(monkeypatch) as faults:
+        code, out = zoo("report", digits_run, "--lang", lang)
+    assert code == 0, out
+    assert faults == []
+
+
+def test_russian_figures_write_decimal_commas_in_their_ticks(digits_run):
+    from zoo.reporting.plot import drawing
+    from zoo.reporting.report_figures import report_figures
+    from zoo.runfolder import read_run_folder
+
+    with drawing():
+        figs, _ = report_figures(read_run_folder(digits_run), "ru")
+        fig = figs["generalization_gap"]
+        fig.canvas.draw()
+        ticks = [label.get_text() for ax in fig.axes for label in ax.get_yticklabels()]
+        matrix = figs["confusion_matrix"]
+        cells = [text.get_text() for text in matrix.axes[1].texts]  # the fractions
+    assert any("," in tick for tick in ticks) and not any("." in tick for tick in ticks), ticks
+    assert "0,00" in cells and not any("." in cell for cell in cells), cells

@@ -24,7 +24,7 @@ from zoo.notebook.live import (
     live_display,
     nice_ceiling,
 )
-from zoo.notebook.runs import Picture, RunView
+from zoo.notebook.runs import Picture
 from zoo.reporting import compare as table_module
 from zoo.runfolder import read_run_folder
 from zoo.training.progress import Progress
@@ -261,7 +261,7 @@ def test_tabular_and_regression_datasets_show_no_pictures():
 def test_open_run_shows_status_hyperparameters_reports_and_figures(tmp_path):
     folder = make_run_folder(tmp_path, "image", epochs=6)
     run = zoo.open_run(folder)
-    assert isinstance(run, RunView) and run.status == "completed"
+    assert isinstance(run, zoo.Run) and run.status == "completed"
     text = run._repr_html_()
     assert "completed" in text and "Hyperparameters" in text and "Learning rate" in text
     assert "<caption style='text-align:left'><b>Train</b>" in text
@@ -269,7 +269,7 @@ def test_open_run_shows_status_hyperparameters_reports_and_figures(tmp_path):
     assert "pickup_truck" in text and "macro avg" in text
     assert text.count('<img src="data:image/png;base64,') == 2  # curves, confusion matrix
     accuracy = f"{100 * run.accuracy('test'):.2f}%"
-    line = f"RunView(mlp · cifar100-3class, completed, test accuracy {accuracy}, {folder})"
+    line = f"Run(mlp · cifar100-3class, completed, test accuracy {accuracy}, {folder})"
     assert repr(run) == line
 
 

@@ -214,7 +214,8 @@ def test_russian_report_on_two_dimensional_data_speaks_russian(tmp_path):
     for term in RU_SECTIONS + RU_TERMS + ["class_a", "class_b", "class_c", "Вариант 7"]:
         assert term in text, term
     assert "Task" not in text and "Precision" not in text and "report." not in text
-    assert f"{metrics_of(folder)['test']['accuracy']:.4f}" in pages[6]
+    accuracy = f"{metrics_of(folder)['test']['accuracy']:.4f}"
+    assert accuracy.replace(".", ",") in pages[6] and accuracy not in pages[6]  # 0,7000
     assert_real_figure(folder / "decision_boundary.png")
     assert_real_figure(folder / "data_points.png")
 
@@ -229,7 +230,7 @@ def test_figures_drawn_for_a_russian_report_are_labelled_in_russian(tmp_path):
     assert figures["data_overview"].axes[0].get_title() == "Число примеров по классам"
     assert notes == {
         "first_layer_weights": "model.keras отсутствует: веса нарисовать нельзя.",
-        "learning_rate": "Скорость обучения весь запуск была равна 0.005 (без расписания).",
+        "learning_rate": "Скорость обучения весь запуск была равна 0,005 (без расписания).",
     }
     assert figures["generalization_gap"].axes[0].get_xlabel() == "Эпоха"
 
@@ -480,7 +481,7 @@ def test_a_trained_run_is_reported_from_its_folder(tmp_path):
     pages = pdf_pages(run.folder / "report.pdf")
     assert len(pages) == PAGES
     accuracy = json.loads((run.folder / "metrics.json").read_text())["test"]["accuracy"]
-    assert f"{accuracy:.4f}" in pages[6]
+    assert f"{accuracy:.4f}".replace(".", ",") in pages[6]  # a Russian table: 0,6400
     assert "Разделяющая граница" in pages[8] or "кружки" in pages[8]
     assert_real_figure(run.folder / "decision_boundary.png")
     code, out = zoo("compare", run.folder)

@@ -26,9 +26,9 @@ from click.testing import CliRunner
 from run_fixtures import make_run_folder
 
 from zoo.cli import cli
-from zoo.experiments import SweepSpec, load_spec, read_sweep
-from zoo.experiments.progress import SweepProgress, clock
-from zoo.experiments.spec import spec_from_dict
+from zoo.sweeps import SweepSpec, load_spec, read_sweep
+from zoo.sweeps.progress import SweepProgress, clock
+from zoo.sweeps.spec import spec_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 # hidden is the complexity curve, lr=1e9 diverges in its first epoch: a failure amid successes
@@ -339,7 +339,7 @@ def workers_of(pid: int) -> list[int]:
             cmdline = (entry / "cmdline").read_bytes()
         except OSError:
             continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"experiments.local" in cmdline:
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"sweeps.local" in cmdline:
             found.append(int(entry.name))
     return found
 
@@ -523,7 +523,7 @@ def test_sigterm_stops_a_ray_sweep_like_a_local_one(ray_cluster, tmp_path):
             if len(list(scratch.glob("zoo-run-*/*/config.json"))) >= 2 or sweep.poll() is not None:
                 break
             time.sleep(0.2)
-        time.sleep(3)  # hundreds of epochs
+        time.sleep(3)  # in or past the first epoch, whose row a stop keeps
         sweep.send_signal(signal.SIGTERM)
         stdout, stderr = sweep.communicate(timeout=180)
     finally:

@@ -7,7 +7,7 @@ import multiprocessing as mp
 import pytest
 
 from zoo.errors import OptionError
-from zoo.experiments.folder import LOCK, Lock
+from zoo.sweeps.folder import LOCK, Lock
 
 
 def _try_lock(folder, start, done, results):

@@ -18,8 +18,8 @@ from click.testing import CliRunner
 
 from zoo.cli import cli
 from zoo.errors import OptionError
-from zoo.experiments import SweepSpec
-from zoo.experiments.folder import LOCK, Lock
+from zoo.sweeps import SweepSpec
+from zoo.sweeps.folder import LOCK, Lock
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -180,7 +180,7 @@ def test_a_resume_never_retrains_a_run_another_process_still_writes(tmp_path):
 
 
 def test_more_jobs_than_cores_are_capped_with_a_message(tmp_path, monkeypatch):
-    from zoo.experiments import local
+    from zoo.sweeps import local
 
     monkeypatch.setattr(local, "cores", lambda: 2)
     said: list[str] = []

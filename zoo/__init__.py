@@ -18,6 +18,8 @@ from typing import Any
 from zoo.datasets import Dataset, list_datasets, load_dataset, register_dataset
 from zoo.errors import ZooError
 from zoo.models import Normalization, create_model, list_models, register_model
+from zoo.presets import get_preset, list_presets
+from zoo.runfolder.run import Run
 
 __version__ = "0.1.0"
 
@@ -26,7 +28,7 @@ def train(model: Any, dataset: Any, **options: Any):
     """Train `model` (a name or a `keras.Model`) on `dataset` (a name, a `Dataset`, arrays
     `(x, y)` or a finite `tf.data.Dataset`); `callbacks=[...]` takes Keras callbacks.
 
-    Returns a `zoo.training.Run` with `history` (rows, and Keras's `history.history`),
+    Returns a `zoo.Run` with `history` (rows, and Keras's `history.history`),
     `metrics` and `folder`. See `zoo.training.train` for the options.
     """
     from zoo.api import train as _train
@@ -61,12 +63,12 @@ def compare(runs: Any, lang: str = "en"):
 def sweep(model: Any, dataset: Any = None, **options: Any):
     """Train a grid of configurations over several seeds; write a sweep folder with the final
     table (mean ± sd over seeds), figures and report.pdf. Returns a `SweepResult`. See
-    `zoo.experiments.sweep` for the options.
+    `zoo.sweeps.sweep` for the options.
 
     >>> result = sweep("mlp", "digits", grid={"hidden": [5, 10, 32]}, seeds=3, epochs=20)
     ...                                                                 # doctest: +SKIP
     """
-    from zoo.experiments import sweep as _sweep
+    from zoo.sweeps import sweep as _sweep
 
     return _sweep(model, dataset, **options)
 
@@ -74,11 +76,14 @@ def sweep(model: Any, dataset: Any = None, **options: Any):
 __all__ = [
     "Dataset",
     "Normalization",
+    "Run",
     "ZooError",
     "compare",
     "create_model",
+    "get_preset",
     "list_datasets",
     "list_models",
+    "list_presets",
     "load_dataset",
     "open_run",
     "register_dataset",

@@ -31,12 +31,28 @@ def standard_viewers():
 def train(model: Any, dataset: Any, *, callbacks: Sequence[Any] = (), **options: Any):
     """`zoo.training.train` with the live curves, the report, and a run that shows itself as
     HTML in a notebook. See `zoo.training.train` for the options."""
-    from zoo.errors import WriteError
-    from zoo.notebook.runs import shown
     from zoo.training.trainer import train as train_run
 
+    return _shown(
+        lambda: train_run(
+            model, dataset, callbacks=callbacks, viewers=standard_viewers(), **options
+        )
+    )
+
+
+def run_plan(plan, data=None, *, callbacks: Sequence[Any] = ()):
+    """`zoo.training.run_plan` with the live curves and the report, as `train` gives them."""
+    from zoo.training.trainer import run_plan as run_engine
+
+    return _shown(lambda: run_engine(plan, data, callbacks=callbacks, viewers=standard_viewers()))
+
+
+def _shown(train):
+    from zoo.errors import WriteError
+    from zoo.notebook.runs import shown
+
     try:
-        run = train_run(model, dataset, callbacks=callbacks, viewers=standard_viewers(), **options)
+        run = train()
     except WriteError as err:
         if getattr(err, "run", None) is not None:
             err.run = shown(err.run)

@@ -36,6 +36,68 @@ def t(key: str, lang: str = DEFAULT, **values) -> str:
     return text.format(**values) if values else text
 
 
+_NUMBER = None
+
+
+def decimal_marks(text: str, lang: str = DEFAULT) -> str:
+    """`text` with the decimal point of each plain number written the language's way, for a
+    table's cells: "0.9222 (92.2%)" -> "0,9222 (92,2%)" in Russian. Dotted names are kept
+    (history.csv, 1.2.3, v2.1).
+
+    >>> decimal_marks("0.9222 (92.2%), lab.json, 3.11.2", "ru")
+    '0,9222 (92,2%), lab.json, 3.11.2'
+    """
+    global _NUMBER
+    mark = t("number.decimal_mark", lang)
+    if mark == ".":
+        return text
+    if _NUMBER is None:
+        import re
+
+        _NUMBER = re.compile(r"(?<![\w.])(\d+)\.(\d+)(?![\w.])")
+    return _NUMBER.sub(rf"\1{mark}\2", text)
+
+
+# The reasons a run stops, as the engine writes them into config.json's stop_reason (in
+# English, for logs and for every reader of the file): each pattern names the locale key that
+# says it in another language. A reason no pattern knows (an exception's text) stays as it is.
+REASONS = (
+    ("reason.diverged", r"the loss became (?P<loss>\S+) at epoch (?P<epoch>\d+): "
+     r"the learning rate (?P<lr>\S+) is too large"),
+    ("reason.target", r"training loss (?P<loss>\S+) <= (?P<target>\S+) at epoch (?P<epoch>\d+)"),
+    ("reason.patience", r"no lower (?P<split>test|validation) loss for (?P<patience>\d+) epochs; "
+     r"weights of epoch (?P<best>\d+) restored"),
+    ("reason.callback", r"(?P<callback>\w+) stopped the run at epoch (?P<epoch>\d+)"),
+    ("reason.signal_epoch", r"interrupted by (?P<signal>\w+) during epoch (?P<epoch>\d+)"),
+    ("reason.signal_report", r"interrupted by (?P<signal>\w+) while the report was drawn"),
+    ("reason.signal_results", r"interrupted by (?P<signal>\w+) while the results were written"),
+    ("reason.signal", r"interrupted by (?P<signal>\w+)"),
+)  # fmt: skip
+
+
+def reason(text: str | None, lang: str = DEFAULT) -> str | None:
+    """A run's stop reason (config.json's English `stop_reason`) said in `lang`, its numbers
+    with the language's decimal mark.
+
+    >>> reason("the loss became nan at epoch 3: the learning rate 1000.0 is too large", "ru")
+    'функция потерь стала равна nan на эпохе 3: скорость обучения 1000,0 слишком велика'
+    """
+    if not text or lang == DEFAULT:
+        return text
+    import re
+
+    for key, pattern in REASONS:
+        found = re.fullmatch(pattern, text.strip())
+        if found:
+            values = {k: decimal_marks(v, lang) for k, v in found.groupdict().items()}
+            if "split" in values:
+                values["split"] = t(f"report.eval.{values['split']}", lang)
+            if "patience" in values:
+                values["patience"] = plural(int(values["patience"]), "plural.epochs", lang)
+            return t(key, lang, **values)
+    return text
+
+
 def plural_form(n: int, lang: str = DEFAULT) -> int:
     """Which of a language's plural forms `n` takes: English has two (1 update, 2 updates),
     Russian three (1 обновление, 2 обновления, 5 обновлений)."""

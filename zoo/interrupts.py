@@ -59,8 +59,36 @@ def stop(signum: int) -> None:
     raise Interrupted(signum)
 
 
-def _raise(signum, frame):
+_postponed = [0]  # depth of `postponed()` blocks
+
+
+def deliver(signum: int) -> None:
+    """What the handlers do with a signal: remember it, and raise `Interrupted` unless an
+    epoch is being traced (`postponed`), where the driver raises it after the epoch."""
+    if _postponed[0]:
+        _pending.append(signum)
+        return
     stop(signum)
+
+
+def _raise(signum, frame):
+    deliver(signum)
+
+
+@contextmanager
+def postponed() -> Iterator[None]:
+    """Within the block a signal is only remembered (`pending()`); whoever checks after the
+    block raises it (the run driver's `InterruptCheck`, once the epoch's row is recorded).
+
+    For an epoch's first call: while TensorFlow traces the epoch's Python into a graph, a
+    KeyboardInterrupt raised in the middle can leave the tracer's locks held and the process
+    hung. Later calls are not postponed (JAX's convolutional epochs loop in Python).
+    """
+    _postponed[0] += 1
+    try:
+        yield
+    finally:
+        _postponed[0] -= 1
 
 
 @contextmanager

@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from zoo import __version__
 from zoo.cli.common import ZooGroup
 
 COMMANDS = {
@@ -63,8 +64,19 @@ class LazyGroup(ZooGroup):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="zoo", prog_name="zoo")
-def cli():
+# the version from the package itself: the distribution is keras-zoo, and an older
+# install may still be registered under another name
+@click.version_option(version=__version__, prog_name="zoo")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=str),
+    envvar="ZOO_CONFIG",
+    help="Settings file (group, variant, department, author, data_dir, lang) [default: "
+    "./zoo.toml over $XDG_CONFIG_HOME/zoo/zoo.toml; flags and $ZOO_* win over it].",
+)
+@click.pass_context
+def cli(ctx, config_file):
     """zoo: Keras models, datasets and the lecture's training regimes.
 
     \b
@@ -74,7 +86,11 @@ def cli():
       zoo sweep mlp digits --grid hidden=5,10,32 --seeds 3 --epochs 20
       zoo models
       zoo report reports/mlp-digits-20261127-101500 --lang ru
+      zoo --config ~/course/zoo.toml lab 1
     """
+    from zoo.cli.settings import apply_config
+
+    apply_config(ctx, config_file, COMMANDS)
 
 
 def main(argv=None):

@@ -149,19 +149,31 @@ def dataset_option_decorators(f):
     """The options every dataset command shares; each goes to the loader only when given."""
     options = [
         click.option(
-            "--samples", type=click.IntRange(min=1), help="Examples to generate (synthetic sets)."
+            "--samples",
+            type=click.IntRange(min=1),
+            help="Examples to generate (synthetic sets) [default: the set's own].",
         ),
-        click.option("--noise", type=click.FloatRange(min=0), help="Noise level (synthetic sets)."),
         click.option(
-            "--classes", help="Classes to keep, by index or name: 0,55,58 or apple,otter."
+            "--noise",
+            type=click.FloatRange(min=0),
+            help="Noise level (synthetic sets) [default: the set's own].",
         ),
-        click.option("--label", type=click.Choice(["fine", "coarse"]), help="CIFAR-100 label set."),
+        click.option(
+            "--classes",
+            help="Classes to keep, by index or name: 0,55,58 or apple,otter [default: all].",
+        ),
+        click.option(
+            "--label",
+            type=click.Choice(["fine", "coarse"]),
+            help="CIFAR-100 label set [default: fine].",
+        ),
         click.option(
             "--data-dir",
             type=click.Path(file_okay=False, path_type=str),
             # no envvar: the loaders that take a folder read $ZOO_DATA_DIR themselves, so
             # setting it does not make iris or digits refuse a --data-dir nobody typed
-            help="Folder with the official archives (also $ZOO_DATA_DIR).",
+            help="Folder with the official archives (also $ZOO_DATA_DIR, zoo.toml's data_dir) "
+            "[default: none; the cache and Keras's downloads are searched].",
         ),
         click.option(
             "--source",
@@ -180,3 +192,68 @@ def dataset_kwargs(**given) -> dict:
     if "classes" in kwargs:
         kwargs["classes"] = split_list(kwargs["classes"])
     return kwargs
+
+
+def _complete(registry_path: str):
+    """A click `shell_complete` giving the registered names that start with what is typed."""
+
+    def complete(ctx, param, incomplete):
+        import importlib
+
+        from click.shell_completion import CompletionItem
+
+        module, attr = registry_path.split(":")
+        registry = getattr(importlib.import_module(module), attr)
+        return [
+            CompletionItem(name)
+            for name in registry.names()
+            if name.startswith(incomplete.lower().replace("_", "-"))
+        ]
+
+    return complete
+
+
+complete_model = _complete("zoo.models.registry:MODELS")
+complete_dataset = _complete("zoo.datasets.registry:DATASETS")
+
+
+def deprecated_alias(old: str, new: str):
+    """A callback for a hidden old spelling: it still works, with a warning naming the new."""
+
+    def warn(ctx, param, value):
+        source = ctx.get_parameter_source(param.name)
+        if value is not None and source is click.core.ParameterSource.COMMANDLINE:
+            click.echo(f"zoo: {old} is deprecated here and will be removed; use {new}", err=True)
+        return value
+
+    return warn
+
+
+def data_seed_options(f):
+    """--data-seed, and --seed as its hidden deprecated spelling (`zoo info`)."""
+    f = click.option(
+        "--seed",
+        "old_seed",
+        type=click.IntRange(min=0),
+        hidden=True,
+        callback=deprecated_alias("--seed", "--data-seed"),
+    )(f)
+    return click.option(
+        "--data-seed",
+        type=click.IntRange(min=0),
+        help="Seed of a generated dataset and of its split [default: the loader's, 0].",
+    )(f)
+
+
+def resolve_data_seed(data_seed: int | None, old_seed: int | None) -> int | None:
+    """--data-seed, else the deprecated --seed; both at once must agree."""
+    if data_seed is not None and old_seed is not None and data_seed != old_seed:
+        raise click.UsageError(f"--data-seed {data_seed} and --seed {old_seed} disagree")
+    return data_seed if data_seed is not None else old_seed
+
+
+def renamed_data_seed(err: OptionError) -> OptionError:
+    """A loader's `seed=` error as the command's --data-seed (its --seed is another seed)."""
+    if err.option != "seed":
+        return err
+    return OptionError("data_seed", err.message.replace("`seed=`", "`data_seed=`"))

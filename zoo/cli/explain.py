@@ -12,8 +12,11 @@ from zoo.backend import start_backend
 from zoo.cli.common import (
     ZooGroup,
     command,
+    complete_dataset,
+    complete_model,
     dataset_kwargs,
     dataset_option_decorators,
+    renamed_data_seed,
 )
 from zoo.i18n import languages
 from zoo.training.options import OPTIMIZERS
@@ -373,9 +376,14 @@ def landscape(run_dir, points, span, split, max_examples, out, fmt, lang, seed):
 
 
 @command()
-@click.argument("model")
-@click.argument("dataset")
+@click.argument("model", shell_complete=complete_model)
+@click.argument("dataset", shell_complete=complete_dataset)
 @dataset_option_decorators
+@click.option(
+    "--data-seed",
+    type=click.IntRange(min=0),
+    help="Seed of a generated dataset and of its split [default: --seed].",
+)
 @click.option(
     "--start-lr", type=click.FloatRange(min=0, min_open=True), default=1e-5, show_default=True
 )
@@ -391,10 +399,21 @@ def landscape(run_dir, points, span, split, max_examples, out, fmt, lang, seed):
 )
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
 @click.option("--optimizer", type=click.Choice(OPTIMIZERS), default="sgd", show_default=True)
-@click.option("--hidden", help="Hidden layer sizes, e.g. 10 or 64,32 (models that have them).")
-@click.option("--activation", type=click.Choice(["relu", "sigmoid", "tanh"]))
-@click.option("--head", type=click.Choice(["softmax", "sigmoid", "linear"]))
-@click.option("--loss", type=click.Choice(["crossentropy", "bce", "mse"]))
+@click.option(
+    "--hidden",
+    help="Hidden layer sizes, e.g. 10 or 64,32 (models that have them) [default: the model's].",
+)
+@click.option(
+    "--activation", type=click.Choice(["relu", "sigmoid", "tanh"]), help="[default: the model's]"
+)
+@click.option(
+    "--head",
+    type=click.Choice(["softmax", "sigmoid", "linear"]),
+    help="[default: softmax; linear for a regression set]",
+)
+@click.option(
+    "--loss", type=click.Choice(["crossentropy", "bce", "mse"]), help="[default: the head's]"
+)
 @output_options("lr-find")
 def lr_find(
     model,
@@ -412,6 +431,7 @@ def lr_find(
     fmt,
     lang,
     seed,
+    data_seed,
     **data_options,
 ):
     """Raise the learning rate exponentially each step; plot the loss; suggest a rate.
@@ -422,21 +442,25 @@ def lr_find(
       zoo lr-find mlp cifar100-3class --hidden 10 --batch-size 128 --end-lr 1
     """
     start_backend("tensorflow")  # it steps with tf.function, whatever $KERAS_BACKEND says
+    from zoo.errors import OptionError
     from zoo.explain import lr_find as module
     from zoo.registry import drop_none
 
-    result = module.lr_find(
-        model,
-        dataset,
-        start_lr=start_lr,
-        end_lr=end_lr,
-        steps=steps,
-        batch_size=batch_size,
-        optimizer=optimizer,
-        head=head,
-        loss=loss,
-        seed=seed,
-        dataset_options=dataset_kwargs(**data_options),
-        model_options=drop_none({"hidden": hidden, "activation": activation}),
-    )
+    try:
+        result = module.lr_find(
+            model,
+            dataset,
+            start_lr=start_lr,
+            end_lr=end_lr,
+            steps=steps,
+            batch_size=batch_size,
+            optimizer=optimizer,
+            head=head,
+            loss=loss,
+            seed=seed,
+            dataset_options=dataset_kwargs(seed=data_seed, **data_options),
+            model_options=drop_none({"hidden": hidden, "activation": activation}),
+        )
+    except OptionError as err:  # the loader's seed is --data-seed when that was given
+        raise (renamed_data_seed(err) if data_seed is not None else err) from None
     finish(module, result, "lr-find", out, fmt, lang)

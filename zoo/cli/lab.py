@@ -11,7 +11,11 @@ from zoo.lab.variant import DEPARTMENTS
 
 @command()
 @click.argument("number", type=click.IntRange(1, 2))
-@click.option("--group", envvar="ZOO_GROUP", help="Group, e.g. 2 or ИУ5-21М (also $ZOO_GROUP).")
+@click.option(
+    "--group",
+    envvar="ZOO_GROUP",
+    help="Group, e.g. 2 or ИУ5-21М (also $ZOO_GROUP, zoo.toml's group).",
+)
 @click.option(
     "--group-number",
     type=click.IntRange(min=0),
@@ -22,14 +26,15 @@ from zoo.lab.variant import DEPARTMENTS
     "--variant",
     type=click.IntRange(min=0),
     envvar="ZOO_VARIANT",
-    help="Variant number (also $ZOO_VARIANT).",
+    help="Variant number (also $ZOO_VARIANT, zoo.toml's variant).",
 )
 @click.option(
     "--department",
     type=click.Choice(DEPARTMENTS),
     default="iu5",
     show_default=True,
-    help="Picks the third class: variant + 50 (iu5), 90 (guimc), 93 (foreign).",
+    help="Picks the third class: variant + 50 (iu5), 90 (guimc), 93 (foreign) (also "
+    "zoo.toml's department).",
 )
 @click.option("--rule", help="Another year's offsets for class 1, 2, 3 [default: 7,30,50].")
 @click.option("--author", envvar="ZOO_AUTHOR", help="For the title page (also $ZOO_AUTHOR).")
@@ -37,7 +42,8 @@ from zoo.lab.variant import DEPARTMENTS
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False),
-    help="Folder with cifar-100-python.tar.gz (also $ZOO_DATA_DIR).",
+    help="Folder with cifar-100-python.tar.gz (also $ZOO_DATA_DIR, zoo.toml's data_dir; "
+    "Keras's own download is found without it).",
 )
 @click.option(
     "--source",
@@ -67,7 +73,8 @@ from zoo.lab.variant import DEPARTMENTS
     envvar="ZOO_LANG",
     default="ru",
     show_default=True,
-    help="Language of the report (also $ZOO_LANG).",
+    help="Language of the report (also $ZOO_LANG, zoo.toml's lang; the lab's own default "
+    "is ru, the course's language).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print no training progress.")
 def lab(
@@ -103,6 +110,7 @@ def lab(
       zoo lab 1 --group ИУ5-21М --group-number 21 --variant 5 --author "Иванов И. И."
       zoo lab 1 --report-only reports/lab1-2-v5
       zoo lab 2 --group 2 --variant 5 --data-dir ~/data
+      zoo lab 1     (group, variant and data_dir from zoo.toml)
     """
     from zoo.i18n import t
     from zoo.lab.folder import check_same_variant, read_lab
@@ -122,7 +130,10 @@ def lab(
         return
     if group is None or variant is None:
         missing = "--group" if group is None else "--variant"
-        raise click.UsageError(f"Missing option '{missing}' (or --report-only LABDIR).")
+        raise click.UsageError(
+            f"Missing option '{missing}' (or --report-only LABDIR; or put group and variant "
+            "in zoo.toml, see `zoo info`)."
+        )
     if rule is not None:
         rule = Rule.parse(rule)
     run_lab = run_lab1 if number == 1 else run_lab2

@@ -8,21 +8,23 @@ import click
 
 from zoo.backend import start_backend
 from zoo.cli.common import Choice, command
+from zoo.cli.settings import config_lang
 from zoo.i18n import languages, t
+from zoo.i18n import reason as i18n_reason
 
 LANG = click.option(
     "--lang",
     type=Choice(languages()),
     envvar="ZOO_LANG",
     help="Language of the texts [default: $ZOO_LANG, else the language the run was trained "
-    "with, else en].",
+    "with, else zoo.toml's lang, else en].",
 )
 
 
 def _trained_lang(run) -> str:
-    """The language `zoo train --lang` recorded; English for older folders."""
+    """The language `zoo train --lang` recorded; for older folders zoo.toml's, else English."""
     lang = run.config.get("lang")
-    return lang if lang in languages() else "en"
+    return lang if lang in languages() else (config_lang() or "en")
 
 
 def _title_option(name: str, what: str):
@@ -70,7 +72,7 @@ def report(run_dir, lang, formats, author, group, variant, title):
     if not run.finished:  # a failed or killed run: say what the report had to do without
         missing = run.missing()
         files = t("report.unfinished_missing", lang, files=", ".join(missing)) if missing else ""
-        reason = run.config.get("stop_reason") or "-"
+        reason = i18n_reason(run.config.get("stop_reason"), lang) or "-"
         status = status_word(run.status, lang)
         note = t(
             "report.unfinished_note",
@@ -98,7 +100,13 @@ def report(run_dir, lang, formats, author, group, variant, title):
 )
 @LANG
 @click.option("--force", is_flag=True, help="Replace the file --out names if it exists.")
-def compare(run_dirs, fmt, out, lang, force):
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the rows as one JSON document (stable keys, numbers unformatted); write no file.",
+)
+def compare(run_dirs, fmt, out, lang, force, as_json):
     """Print and write the lab's final table over several runs, and their test-loss curves.
     A sweep folder gives its summary: a row per configuration, mean ± sd over seeds.
 
@@ -107,22 +115,89 @@ def compare(run_dirs, fmt, out, lang, force):
       zoo compare reports/mlp-cifar100-3class-*
       zoo compare reports/sweep-mlp-digits-hidden --format pdf
       zoo compare RUN_A RUN_B --format tex --out report/table.tex --lang ru
+      zoo compare reports/mlp-digits-* --json
     """
-    from zoo.experiments.folder import is_sweep_folder
     from zoo.reporting.compare import write_comparison
     from zoo.runfolder import read_run_folder
+    from zoo.sweeps.folder import is_sweep_folder
 
+    if as_json and (fmt is not None or out is not None):
+        raise click.UsageError("--json prints the table and writes no file: drop --format/--out")
     if any(is_sweep_folder(d) for d in run_dirs):  # its own summary: mean ± sd over seeds
         if len(run_dirs) > 1:
             raise click.UsageError("a sweep folder is compared on its own: zoo compare SWEEP_DIR")
-        from zoo.experiments.report import write_sweep_comparison
+        if as_json:
+            _echo_json(_sweep_document(run_dirs[0]))
+            return
+        from zoo.sweeps.report import write_sweep_comparison
 
-        text, paths = write_sweep_comparison(run_dirs[0], fmt=fmt, out=out, lang=lang or "en")
+        lang = lang or config_lang() or "en"
+        text, paths = write_sweep_comparison(run_dirs[0], fmt=fmt, out=out, lang=lang)
         click.echo(text, nl=False)
-        click.echo(t("report.written", lang or "en", paths="".join(f"\n  {p}" for p in paths)))
+        click.echo(t("report.written", lang, paths="".join(f"\n  {p}" for p in paths)))
+        return
+    if as_json:
+        from zoo.reporting.compare import compare_rows
+
+        runs = [read_run_folder(d) for d in run_dirs]
+        _echo_json({"kind": "runs", "rows": [_row_document(row) for row in compare_rows(runs)]})
         return
     if lang is None:
         lang = _trained_lang(read_run_folder(run_dirs[0])) if run_dirs else "en"
     text, paths = write_comparison(run_dirs, fmt=fmt, out=out, lang=lang, force=force)
     click.echo(text, nl=False)
     click.echo(t("report.written", lang, paths="".join(f"\n  {p}" for p in paths)))
+
+
+def _echo_json(document) -> None:
+    import json
+
+    click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+
+
+def _row_document(row) -> dict:
+    """One run of `zoo compare --json`: the fields of the CSV table, numbers as numbers."""
+    from dataclasses import asdict
+
+    from zoo.jsonable import to_jsonable
+
+    return to_jsonable(asdict(row))
+
+
+def _sweep_document(folder: Path) -> dict:
+    """`zoo compare SWEEP_DIR --json`: a row per configuration, mean and sd over seeds."""
+    from zoo.jsonable import to_jsonable
+    from zoo.sweeps.spec import load_spec
+    from zoo.sweeps.summary import summarize
+
+    summary = summarize(folder, load_spec(folder))
+    rows = []
+    for row in summary.rows:
+        conf = row.configuration
+        rows.append(
+            {
+                "number": conf.number,
+                "values": {
+                    name: conf.values[name] for name in summary.swept if name in conf.values
+                },
+                "stats": {
+                    key: {"mean": stat.mean, "sd": stat.sd, "n": stat.n}
+                    for key, stat in row.stats.items()
+                },
+                "finished": row.finished,
+                "seeds": len(row.outcomes),
+                "best": row.best,
+                "runs": [
+                    {"name": o.name, "seed": o.seed, "status": o.status} for o in row.outcomes
+                ],
+            }
+        )
+    return to_jsonable(
+        {
+            "kind": "sweep",
+            "folder": folder,
+            "swept": summary.swept,
+            "task": summary.task,
+            "rows": rows,
+        }
+    )

@@ -1,6 +1,10 @@
 """`zoo sweep`: the CLI face of `zoo.sweep`. Every `zoo train` option is taken, once for every
-run, or swept with `--grid NAME=V1,V2` and `--variant "NAME=V NAME=V"`; each value is checked
-by the very type `zoo train` checks it with."""
+run, or swept with `--grid NAME=V1,V2` and `--setting "NAME=V NAME=V"`; each value is checked
+by the very type `zoo train` checks it with.
+
+`--variant` is the lab variant, as in every command. A configuration was once written
+`--variant "NAME=V ..."`; a value with `=` is still taken as a `--setting`, with a warning (a
+lab variant never holds one), and `--lab-variant` as `--variant`."""
 
 from __future__ import annotations
 
@@ -9,17 +13,23 @@ import tomllib
 
 import click
 
-from zoo.cli.common import command, dataset_kwargs
+from zoo.cli.common import (
+    command,
+    complete_dataset,
+    complete_model,
+    dataset_kwargs,
+    deprecated_alias,
+)
 from zoo.cli.train import train as train_command
 from zoo.errors import OptionError
 
-EXECUTORS = ("local", "ray")  # zoo.experiments.runner.EXECUTORS, without importing it
+EXECUTORS = ("local", "ray")  # zoo.sweeps.runner.EXECUTORS, without importing it
 # `zoo train` options that a sweep replaces with its own: the folder, the output, the lab
-# variant (`--variant` is a configuration here), the language (of the sweep's report too)
+# variant (also the old spelling of a configuration), the language (of the sweep's report too)
 REPLACED = ("out", "quiet", "report", "variant", "lang")
 TRAIN_OPTIONS = {p.name: p for p in train_command.params if isinstance(p, click.Option)}
 # library names whose flag here is not the plain one
-FLAGS = {"variants": "variant", "variant": "lab_variant"}
+FLAGS = {"variants": "setting"}
 
 
 def _option_name(text: str) -> str:
@@ -85,23 +95,29 @@ def _variants(ctx, items: tuple[str, ...]) -> list[dict]:
         try:
             words = shlex.split(item)
         except ValueError as err:
-            raise click.BadParameter(f"{item!r}: {err}", ctx, param_hint="'--variant'") from None
+            raise click.BadParameter(f"{item!r}: {err}", ctx, param_hint="'--setting'") from None
         for word in words:
             if "=" not in word:
                 raise click.BadParameter(
                     f'{word!r} in {item!r}: write NAME=VALUE pairs (e.g. "hidden=10 lr=0.005")',
                     ctx,
-                    param_hint="'--variant'",
+                    param_hint="'--setting'",
                 )
             raw_name, text = word.split("=", 1)
             name = _option_name(raw_name)
-            variant[name] = _convert(ctx, name, text, f"--variant {name.replace('_', '-')}")
+            variant[name] = _convert(ctx, name, text, f"--setting {name.replace('_', '-')}")
         variants.append(variant)
     return variants
 
 
 @command()
-@click.argument("spec", nargs=-1, required=True, metavar="MODEL DATASET | FILE.toml | SWEEP_DIR")
+@click.argument(
+    "spec",
+    nargs=-1,
+    required=True,
+    metavar="MODEL DATASET | FILE.toml | SWEEP_DIR",
+    shell_complete=lambda ctx, param, incomplete: _complete_spec(ctx, incomplete),
+)
 @click.option(
     "--grid",
     "grids",
@@ -111,7 +127,7 @@ def _variants(ctx, items: tuple[str, ...]) -> list[dict]:
     "product). Values with commas: NAME=[[64,32],10].",
 )
 @click.option(
-    "--variant",
+    "--setting",
     "variants",
     multiple=True,
     metavar='"NAME=V ..."',
@@ -167,9 +183,17 @@ def _variants(ctx, items: tuple[str, ...]) -> list[dict]:
     "program (same numbers up to float rounding, several times faster).",
 )
 @click.option(
-    "--lab-variant",
+    "--variant",
+    "lab_variants",
+    multiple=True,
     envvar="ZOO_VARIANT",
-    help="Lab variant, for the title page (also $ZOO_VARIANT).",
+    help="Lab variant, for the title page (also $ZOO_VARIANT, zoo.toml's variant).",
+)
+@click.option(
+    "--lab-variant",
+    "old_lab_variant",
+    hidden=True,
+    callback=deprecated_alias("--lab-variant", "--variant"),
 )
 @click.option("--yes", is_flag=True, help="Train more than 1,000 runs without asking.")
 @click.option(
@@ -191,7 +215,8 @@ def sweep(
     tensorboard,
     run_reports,
     stack,
-    lab_variant,
+    lab_variants,
+    old_lab_variant,
     yes,
     quiet,
     lang,
@@ -205,12 +230,12 @@ def sweep(
     Examples:
       zoo sweep mlp digits --grid hidden=5,10,32 --seeds 3 --epochs 20
       zoo sweep mlp cifar100-3class --grid hidden=10,32 --grid lr=0.001,0.005 --seeds 5
-      zoo sweep mlp gaussians --variant "mode=batch" --variant "mode=minibatch batch-size=16"
-          --variant "mode=sample" --epochs 30
+      zoo sweep mlp gaussians --setting "mode=batch" --setting "mode=minibatch batch-size=16"
+          --setting "mode=sample" --epochs 30
       zoo sweep lab1.toml --jobs 2 --lang ru
       zoo sweep mlp digits --grid lr=0.01,0.1 --executor ray --address 10.0.0.5:6379
     """
-    import zoo.experiments as experiments
+    import zoo.sweeps as sweeps
 
     source = ctx.get_parameter_source
     given_here = (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT)
@@ -219,7 +244,8 @@ def sweep(
         for name, value in dataset_kwargs(**given).items()
         if source(name) in given_here
     }
-    if source("lab_variant") in given_here:
+    lab_variant, variants = _split_variants(lab_variants, variants, old_lab_variant)
+    if lab_variant is not None:
         options["variant"] = lab_variant
     if len(spec) > 2:
         raise click.UsageError(
@@ -227,7 +253,7 @@ def sweep(
         )
     model, dataset = spec if len(spec) == 2 else (spec[0], None)
     try:
-        result = experiments.sweep(
+        result = sweeps.sweep(
             model,
             dataset,
             grid=_grid(ctx, grids) or None,
@@ -254,11 +280,36 @@ def sweep(
     _summarise(result, lang, quiet)
 
 
+def _complete_spec(ctx, incomplete: str):
+    """A model name first, then a dataset name (a file or folder: the shell's own completion)."""
+    before = ctx.params.get("spec") or ()
+    if len(before) == 0:
+        return complete_model(ctx, None, incomplete)
+    if len(before) == 1:
+        return complete_dataset(ctx, None, incomplete)
+    return []
+
+
+def _split_variants(given: tuple[str, ...], settings: tuple[str, ...], old: str | None):
+    """(the lab variant, the configurations): `--variant NAME=V` is the old `--setting`."""
+    configurations = tuple(v for v in given if "=" in v)
+    labs = [v for v in given if "=" not in v] + ([old] if old is not None else [])
+    if configurations:
+        click.echo(
+            "zoo: --variant NAME=V for a configuration is deprecated and will be removed; use "
+            '--setting "NAME=V ..." (--variant is the lab variant)',
+            err=True,
+        )
+    if len(set(labs)) > 1:
+        raise click.UsageError(f"one lab variant, please: --variant {' and '.join(labs)}")
+    return (labs[0] if labs else None), settings + configurations
+
+
 def _summarise(result, lang: str, quiet: bool) -> None:
     from zoo.errors import EXIT_DIVERGED
-    from zoo.experiments.folder import SUMMARY
-    from zoo.experiments.summary import FINISHED
     from zoo.i18n import t
+    from zoo.sweeps.folder import SUMMARY
+    from zoo.sweeps.summary import FINISHED
 
     if not quiet:
         click.echo(result.markdown(lang), nl=False)

@@ -5,9 +5,16 @@ from __future__ import annotations
 import click
 
 from zoo.backend import BACKENDS
-from zoo.cli.common import Choice, command, dataset_kwargs, dataset_option_decorators
+from zoo.cli.common import (
+    Choice,
+    command,
+    complete_dataset,
+    complete_model,
+    dataset_kwargs,
+    dataset_option_decorators,
+)
 from zoo.errors import EXIT_DIVERGED
-from zoo.i18n import languages
+from zoo.i18n import languages, t
 from zoo.models.cnn import POOLINGS
 from zoo.models.layers import ACTIVATIONS, HEADS, INITS
 from zoo.objective import LOSSES
@@ -64,12 +71,13 @@ def _augment(ctx, param, value):
 
 
 @command()
-@click.argument("model")
-@click.argument("dataset")
+@click.argument("model", shell_complete=complete_model)
+@click.argument("dataset", shell_complete=complete_dataset)
 @click.option(
     "--mode",
     type=click.Choice(list(MODES), case_sensitive=False),
-    help="batch: one update per epoch; minibatch: --batch-size examples; sample: every example.",
+    help="batch: one update per epoch; minibatch: --batch-size examples; sample: every example "
+    "[default: minibatch, or the dataset's preset].",
 )
 @click.option("--batch-size", type=click.IntRange(min=1), help="Mini-batch size [default: 32].")
 @click.option(
@@ -129,26 +137,34 @@ def _augment(ctx, param, value):
 @click.option(
     "--l2",
     type=click.FloatRange(min=0),
-    help="L2 penalty l2·Σw² on every kernel, convolutions too (registered models).",
+    help="L2 penalty l2·Σw² on every kernel, convolutions too (registered models) [default: 0].",
 )
 @click.option(
     "--l1",
     type=click.FloatRange(min=0),
-    help="L1 penalty l1·Σ|w| on every kernel, convolutions too (registered models).",
+    help="L1 penalty l1·Σ|w| on every kernel, convolutions too (registered models) [default: 0].",
 )
 @click.option(
     "--dropout",
     callback=_dropout,
     help="Dropout rate after every hidden layer, or one per hidden layer: 0.2 or 0.2,0.5 (mlp; "
-    "cnn: on the flattened maps and after each --dense layer).",
+    "cnn: on the flattened maps and after each --dense layer) [default: 0, none].",
 )
 @click.option(
     "--loss",
     type=click.Choice(LOSSES),
-    help="Loss; by default it follows the head.",
+    help="Loss [default: the head's: crossentropy (softmax), bce (sigmoid), mse (linear)].",
 )
-@click.option("--hidden", callback=_hidden, help="Hidden layer sizes, e.g. 10 or 64,32 (mlp).")
-@click.option("--activation", type=click.Choice(ACTIVATIONS), help="Hidden activation (mlp, cnn).")
+@click.option(
+    "--hidden",
+    callback=_hidden,
+    help="Hidden layer sizes, e.g. 10 or 64,32 (mlp) [default: 10, the lab's FC(10)].",
+)
+@click.option(
+    "--activation",
+    type=click.Choice(ACTIVATIONS),
+    help="Hidden activation (mlp, cnn) [default: relu, or the model's preset].",
+)
 @click.option(
     "--init",
     type=click.Choice(INITS),
@@ -188,10 +204,12 @@ def _augment(ctx, param, value):
 @click.option(
     "--batch-norm/--no-batch-norm",
     default=None,
-    help="Batch normalisation after each convolution (cnn).",
+    help="Batch normalisation after each convolution (cnn) [default: off].",
 )
 @click.option(
-    "--dense", callback=_hidden, help="Hidden Dense sizes before the head, e.g. 128 (cnn)."
+    "--dense",
+    callback=_hidden,
+    help="Hidden Dense sizes before the head, e.g. 128 (cnn) [default: none].",
 )
 @click.option(
     "--augment",
@@ -199,7 +217,11 @@ def _augment(ctx, param, value):
     help="Random changes of the training images inside the model, e.g. "
     "flip,translate=0.1,rotate=10,zoom=0.1,contrast=0.2 (cnn; only while training).",
 )
-@click.option("--head", type=click.Choice(HEADS), help="Output layer and its loss.")
+@click.option(
+    "--head",
+    type=click.Choice(HEADS),
+    help="Output layer and its loss [default: softmax; linear for a regression set].",
+)
 @click.option(
     "--normalize",
     type=click.Choice(NORMALIZE),
@@ -212,15 +234,20 @@ def _augment(ctx, param, value):
     "--seed", type=int, default=0, show_default=True, help="Seed of the weights and the order."
 )
 @click.option(
-    "--data-seed", type=click.IntRange(min=0), help="Seed of a generated dataset and of its split."
+    "--data-seed",
+    type=click.IntRange(min=0),
+    help="Seed of a generated dataset and of its split [default: the loader's, 0].",
 )
 @click.option(
-    "--target-loss", type=click.FloatRange(min=0), help="Stop when the training loss is this small."
+    "--target-loss",
+    type=click.FloatRange(min=0),
+    help="Stop when the training loss is this small [default: off].",
 )
 @click.option(
     "--patience",
     type=click.IntRange(min=1),
-    help="Stop after this many epochs without a lower test/validation loss; keep the best weights.",
+    help="Stop after this many epochs without a lower test/validation loss; keep the best "
+    "weights [default: off, train every epoch].",
 )
 @click.option(
     "--validation",
@@ -256,8 +283,12 @@ def _augment(ctx, param, value):
 @click.option(
     "--author", envvar="ZOO_AUTHOR", help="For the report's title page (also $ZOO_AUTHOR)."
 )
-@click.option("--group", envvar="ZOO_GROUP", help="Student group (also $ZOO_GROUP).")
-@click.option("--variant", envvar="ZOO_VARIANT", help="Lab variant (also $ZOO_VARIANT).")
+@click.option(
+    "--group", envvar="ZOO_GROUP", help="Student group (also $ZOO_GROUP, zoo.toml's group)."
+)
+@click.option(
+    "--variant", envvar="ZOO_VARIANT", help="Lab variant (also $ZOO_VARIANT, zoo.toml's variant)."
+)
 @click.option("--title", envvar="ZOO_TITLE", help="Report title (also $ZOO_TITLE).")
 @click.option(
     "--lang",
@@ -265,7 +296,7 @@ def _augment(ctx, param, value):
     envvar="ZOO_LANG",
     default="en",
     show_default=True,
-    help="Language of report.pdf (also $ZOO_LANG).",
+    help="Language of report.pdf (also $ZOO_LANG, else zoo.toml's lang).",
 )
 @click.option(
     "--report/--no-report",
@@ -320,9 +351,10 @@ def train(
         **options,
     )
     if not quiet:
-        _summarise(run)
+        _summarise(run, options.get("lang", "en"))
     elif run.status not in ("completed", "stopped_early", "target_reached") and run.folder:
-        click.echo(f"run folder: {run.folder}", err=True)  # quiet hides progress, not failure
+        # quiet hides progress, not failure
+        click.echo(t("train.run_folder", options.get("lang", "en"), folder=run.folder), err=True)
     if run.status == "diverged":
         raise SystemExit(EXIT_DIVERGED)
     if run.status == "interrupted":  # kept, but not a success: `zoo train ... && zoo report`
@@ -335,18 +367,45 @@ def _signal_number(name: str | None) -> int:
     return int(getattr(signal, name or "SIGINT", signal.SIGINT))
 
 
-def _summarise(run) -> None:
+def _summarise(run, lang: str = "en") -> None:
+    from zoo.i18n import decimal
     from zoo.runfolder import REPORT_TEXT, eval_split
 
     folder = run.folder
     text = (folder / REPORT_TEXT) if folder else None
-    if text is not None and text.exists():
+    classes = run.config.get("class_names") or []
+    if lang != "en" and classes and all(s in run.metrics for s in ("train", "test")):
+        click.echo(_classification_text(run.metrics, classes, lang))
+    elif text is not None and text.exists():
         click.echo(text.read_text(encoding="utf-8"))
     elif "test" in run.metrics:
         for split in ("train", "test"):
-            m = run.metrics[split]
-            click.echo(f"{split}: mse {m['mse']:.4f}  mae {m['mae']:.4f}  r2 {m['r2']:.4f}")
+            m = {k: decimal(run.metrics[split][k], ".4f", lang) for k in ("mse", "mae", "r2")}
+            name = split if lang == "en" else t(f"common.{split}", lang)
+            click.echo(t("train.regression", lang, split=name, **m))
     if run.best_epoch:
-        click.echo(f"best epoch: {run.best_epoch} (lowest {eval_split(run.config)} loss)")
+        split = eval_split(run.config)
+        where = split if lang == "en" else t(f"report.eval.{split}", lang)
+        click.echo(t("train.best_epoch", lang, epoch=run.best_epoch, eval=where))
     if folder is not None:
-        click.echo(f"run folder: {folder}")
+        click.echo(t("train.run_folder", lang, folder=folder))
+
+
+def _classification_text(metrics: dict, classes: list[str], lang: str) -> str:
+    """Both splits' classification reports as aligned text in `lang` (sklearn's layout, the
+    report's own words and decimal marks)."""
+    from zoo.i18n import decimal_marks
+    from zoo.reporting.pages import report_rows
+
+    header = [t(f"report.col.{k}", lang) for k in ("class", "precision", "recall", "f1", "support")]
+    lines = []
+    for split in ("train", "test"):
+        rows = [[decimal_marks(cell, lang) for cell in row] for row in report_rows(
+            metrics[split], classes, lang)]  # fmt: skip
+        first = max(len(str(row[0])) for row in [header, *rows])
+        rest = max(len(cell) for row in [header, *rows] for cell in row[1:])
+        lines.append(t(f"common.{split}", lang))
+        for row in [header, *rows]:
+            lines.append(str(row[0]).ljust(first) + "".join(c.rjust(rest + 2) for c in row[1:]))
+        lines.append("")
+    return "\n".join(lines)

@@ -18,9 +18,9 @@ class Dataset:
     `x_*` keep their natural dtype (uint8 images stay uint8: the model scales them). `y_*` are
     integer class indices 0..k-1 for classification and float targets for regression.
     `normalization` is the scaling the model should apply (a `zoo.models.Normalization`);
-    None means "adapt on the training set". `train_defaults` are training options that suit
-    this set (lab 1's settings for its CIFAR subset) and apply where the user gave none;
-    `model_defaults` replace them for one model family (lab 2's settings for `cnn`), see
+    None means "adapt on the training set". `preset` names the training preset that suits
+    this set (`zoo.presets`: lab 1's settings for its CIFAR subset), applied where the user
+    gave no value; `model_presets` name others for one model family (lab 2's for `cnn`), see
     `defaults_for`.
     """
 
@@ -35,8 +35,8 @@ class Dataset:
     options: dict[str, Any] = field(default_factory=dict)
     normalization: Any = None
     class_ids: list[int] | None = None  # the source's indices of the chosen classes
-    train_defaults: dict[str, Any] = field(default_factory=dict)  # e.g. the lab's lr and epochs
-    model_defaults: dict[str, dict[str, Any]] = field(default_factory=dict)  # family -> preset
+    preset: str | None = None  # a name in zoo.presets, for every model
+    model_presets: dict[str, str] = field(default_factory=dict)  # family -> preset name
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -50,24 +50,38 @@ class Dataset:
     def is_image(self) -> bool:
         return len(self.input_shape) >= 2
 
+    def preset_for(self, model: str | None) -> str | None:
+        """The name of the preset for training `model` (a registered name; None for a model
+        of one's own) on this set: its family's own, else the set's."""
+        return self.model_presets.get(str(model or ""), self.preset)
+
     def defaults_for(self, model: str | None) -> dict[str, Any]:
-        """The preset for training `model` (a registered name; None for a model of one's
-        own) on this set: its family's own, else the set's `train_defaults`.
+        """The options of the preset for `model` on this set (empty: none).
 
-        >>> data = Dataset("d", *[np.zeros(1)] * 4, train_defaults={"lr": 0.1},
-        ...                model_defaults={"cnn": {"lr": 0.005, "momentum": 0.9}})
-        >>> data.defaults_for("cnn"), data.defaults_for("mlp")
-        ({'lr': 0.005, 'momentum': 0.9}, {'lr': 0.1})
+        >>> data = Dataset("d", *[np.zeros(1)] * 4, preset="digits",
+        ...                model_presets={"cnn": "lab2"})
+        >>> data.defaults_for("cnn")["momentum"], data.defaults_for("mlp")
+        (0.9, {'lr': 0.1, 'epochs': 200})
         """
-        return dict(self.model_defaults.get(str(model or ""), self.train_defaults))
+        from zoo.presets import get_preset
 
-    def presets(self) -> list[tuple[str, dict[str, Any]]]:
-        """(which models, preset) pairs, as `zoo info` prints them: each family's own, then
-        the one for every other model."""
-        found = [(family, dict(preset)) for family, preset in self.model_defaults.items()]
-        if self.train_defaults:
+        name = self.preset_for(model)
+        return dict(get_preset(name).options) if name else {}
+
+    @property
+    def train_defaults(self) -> dict[str, Any]:
+        """The options of the set's preset for every model."""
+        return self.defaults_for(None)
+
+    def presets(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """(which models, preset name, its options), as `zoo info` prints them: each family's
+        own, then the one for every other model."""
+        found = [
+            (family, name, self.defaults_for(family)) for family, name in self.model_presets.items()
+        ]
+        if self.preset:
             others = "other models" if found else "every model"
-            found.append((others, dict(self.train_defaults)))
+            found.append((others, self.preset, self.train_defaults))
         return found
 
     def counts(self) -> dict[str, list[int]]:

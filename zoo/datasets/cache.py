@@ -1,7 +1,8 @@
 """The zoo's cache folder, files written whole, and the checksums of the files it trusts.
 
-``$ZOO_CACHE`` (default ``~/.cache/zoo``) holds downloads, class subsets and, under
-``checksums/``, one small JSON record per file checked (written whole, like every file):
+``$ZOO_CACHE`` (default ``$XDG_CACHE_HOME/zoo``, else ``~/.cache/zoo``) holds downloads,
+class subsets and, under ``checksums/``, one small JSON record per file checked (written
+whole, like every file):
 
 - a file the zoo puts in the cache (a download, a subset) is recorded with its size and
   SHA-256 as it is written. On reuse its size must still match, and so must its SHA-256
@@ -29,8 +30,15 @@ RECORDS = "checksums"  # the folder of records under the cache
 
 
 def cache_dir() -> Path:
-    """``$ZOO_CACHE`` or ``~/.cache/zoo`` (not created here)."""
-    return Path(os.environ.get("ZOO_CACHE") or Path.home() / ".cache" / "zoo").expanduser()
+    """``$ZOO_CACHE``, else ``$XDG_CACHE_HOME/zoo``, else ``~/.cache/zoo`` (not created here).
+
+    A relative ``$XDG_CACHE_HOME`` is ignored, as the XDG rules say.
+    """
+    if os.environ.get("ZOO_CACHE"):
+        return Path(os.environ["ZOO_CACHE"]).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
+    return base / "zoo"
 
 
 def hash_file(path: Path, *algorithms: str) -> dict[str, str]:

@@ -28,15 +28,13 @@ from zoo.datasets.registry import register_dataset
 from zoo.datasets.subsets import Split, resolve_classes, select
 from zoo.errors import DataError, OptionError
 from zoo.models.layers import Normalization
+from zoo.presets import get_preset
 
 CIFAR_URL = "https://www.cs.toronto.edu/~kriz"
 
-# The course's training settings on its CIFAR-100 classes: lab 1's fully connected network
-# (notebooks/Lab1.ipynb) and lab 2's convolutional one (notebooks/Lab2.ipynb)
-LAB1_SETTINGS = {"lr": 0.005, "batch_size": 128, "epochs": 250}
-LAB2_SETTINGS = {"lr": 0.005, "momentum": 0.9, "batch_size": 128, "epochs": 500}
-# The notebooks' networks start from PyTorch's nn.Linear/nn.Conv2d weights: so do the presets
-COURSE_INIT = {"init": "torch"}
+# The course's training settings on its CIFAR-100 classes (`zoo.presets`)
+LAB1_SETTINGS = dict(get_preset("lab1-training").options)
+LAB2_SETTINGS = {k: v for k, v in get_preset("lab2").options.items() if k != "init"}
 CIFAR100_NORMALIZATION = Normalization(
     mean=(0.5074, 0.4867, 0.4411), std=(0.2011, 0.1987, 0.2025), scale=1 / 255
 )
@@ -308,11 +306,8 @@ def course_presets(data: Dataset, every_model: bool) -> Dataset:
     """The course's settings on CIFAR-100 classes: lab 1's for `mlp`, lab 2's for `cnn`, each
     with PyTorch's starting weights; with `every_model`, lab 1's training settings (without
     the starting weights, which belong to the course's networks) for any other model too."""
-    data.train_defaults = dict(LAB1_SETTINGS) if every_model else {}
-    data.model_defaults = {
-        "mlp": {**LAB1_SETTINGS, **COURSE_INIT},
-        "cnn": {**LAB2_SETTINGS, **COURSE_INIT},
-    }
+    data.preset = "lab1-training" if every_model else None
+    data.model_presets = {"mlp": "lab1", "cnn": "lab2"}
     return data
 
 

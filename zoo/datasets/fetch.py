@@ -3,12 +3,15 @@
 `locate` looks in this order (``source="auto"``):
 
 1. ``data_dir`` (``--data-dir`` / ``$ZOO_DATA_DIR``), where the user keeps the official files;
-2. the cache, ``$ZOO_CACHE/downloads`` (default ``~/.cache/zoo``);
-3. the official address, downloaded with a progress bar into a temporary file in the cache,
+2. the cache, ``$ZOO_CACHE/downloads`` (default ``$XDG_CACHE_HOME/zoo``, else ``~/.cache/zoo``);
+3. Keras's own download folder (``$KERAS_HOME/datasets``, else ``~/.keras/datasets``), where
+   ``keras.datasets.cifar100.load_data()`` leaves the archive and its extracted folder; it is
+   only read, never written or cleaned;
+4. the official address, downloaded with a progress bar into a temporary file in the cache,
    checked against the published checksum and renamed only when whole and verified; its
    size and SHA-256 are recorded (`zoo.datasets.cache`) so a later change is noticed.
 
-``source="local"`` stops after step 2 and never touches the network; ``source="download"``
+``source="local"`` stops after step 3 and never touches the network; ``source="download"``
 skips step 1. Every failure is a `DataError` that says which file to put where and its address.
 The base addresses can be overridden (``$ZOO_CIFAR_URL``, ``$ZOO_MNIST_URL``,
 ``$ZOO_FASHION_MNIST_URL``) to use a mirror, or a local server in tests.
@@ -186,6 +189,34 @@ class Progress:
             self._write(f"\r{self.name}: {received / 1e6:.1f} MB downloaded", end="\n")
 
 
+def keras_dataset_folders() -> list[Path]:
+    """The folders where Keras's `get_file` leaves datasets, those that exist.
+
+    ``$KERAS_HOME/datasets`` when it is set, else ``~/.keras/datasets``, and
+    ``/tmp/.keras/datasets`` where Keras goes when the home folder cannot be written. Keras
+    3.6 and later extract an archive into ``NAME-target/`` (or ``NAME_extracted/``) beside
+    it, so those folders are searched too. Keras's environment is read here without
+    importing Keras: the search must stay as cheap as a look into a folder.
+    """
+    home = os.environ.get("KERAS_HOME")
+    bases = [Path(home).expanduser()] if home else [Path.home() / ".keras", Path("/tmp/.keras")]
+    folders: list[Path] = []
+    for base in bases:
+        datasets = base / "datasets"
+        try:
+            if not datasets.is_dir():
+                continue
+            folders.append(datasets)
+            folders += sorted(
+                d
+                for d in datasets.iterdir()
+                if d.is_dir() and (d.name.endswith("-target") or d.name.endswith("_extracted"))
+            )
+        except OSError:  # a folder we may not read is as good as none
+            continue
+    return folders
+
+
 def locate(
     find_local: Callable[[Path], Path | None],
     remotes: list[Remote],
@@ -195,7 +226,7 @@ def locate(
     title: str,
     folder: str = "",
 ) -> tuple[Path, str]:
-    """Find an official file set; returns (path, where) with where in local/cache/download.
+    """Find an official file set; returns (path, where), where in local/cache/keras/download.
 
     `find_local(folder)` returns the path of a usable copy in `folder` (an archive, or a
     folder of extracted files) or None; the cache is searched with the same function, so a
@@ -212,6 +243,10 @@ def locate(
         found = find_local(downloads)
         if found is not None:
             return found, "cache"
+    for folder in keras_dataset_folders():
+        found = find_local(folder)
+        if found is not None:
+            return found, "keras"
     hint = where_to_put(title, remotes, folder, data_dir)
     if source == "local":
         looked = f"{data_dir} or " if data_dir else ""

@@ -71,7 +71,7 @@ def load_official(
     _check_files(files, fileset.remotes)
     downloads = {r.filename for r in fileset.remotes}
     # A copy the zoo can fetch again is removed when damaged; one unpacked by hand is not
-    removable = found != "local" and all(f.name in downloads for f in files)
+    removable = found in ("cache", "download") and all(f.name in downloads for f in files)
     copies = "good copies" if len(fileset.remotes) > 1 else "a good copy"
     hint = f"get {copies} from " + " ".join(r.url for r in fileset.remotes)
     if removable:

@@ -40,7 +40,9 @@ class Pages:
         if self.page is not None:
             self.done.append(self.page.fig)
         number = str(len(self.done) + 1)
-        self.page = Page(self.plt, footer=self.footer, number=number, landscape=landscape)
+        self.page = Page(
+            self.plt, footer=self.footer, number=number, landscape=landscape, lang=self.lang
+        )
         return self.page
 
     def room(self, inches: float) -> Page:

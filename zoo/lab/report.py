@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zoo.i18n import t, table
+from zoo.i18n import decimal, t, table
 from zoo.lab.facts import answers
 from zoo.lab.folder import LAB_FILE, RUNS, TASK1, TASK2, Lab, lab_runs, read_lab
 from zoo.lab.pages import (
@@ -57,12 +57,12 @@ def _task1(pages: Pages, folder: Path, lang: str) -> None:
             "lab.task1_text",
             lang,
             hidden=numbers.get("hidden"),
-            lr=numbers.get("lr"),
+            lr=decimal(numbers["lr"], "g", lang) if numbers.get("lr") is not None else "—",
             iterations=numbers.get("iterations"),
-            first=f"{losses[0]:.4f}" if losses[0] is not None else "—",
-            last=f"{losses[-1]:.4f}" if losses[-1] is not None else "—",
-            test=f"{numbers.get('test_loss', float('nan')):.4f}",
-            difference=f"{numbers.get('max_difference', float('nan')):.2e}",
+            first=decimal(losses[0], ".4f", lang) if losses[0] is not None else "—",
+            last=decimal(losses[-1], ".4f", lang) if losses[-1] is not None else "—",
+            test=decimal(numbers.get("test_loss", float("nan")), ".4f", lang),
+            difference=decimal(numbers.get("max_difference", float("nan")), ".2e", lang),
         ),
         size=10,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from zoo.files import read_json
-from zoo.i18n import t
+from zoo.i18n import decimal, t
 from zoo.lab.folder import EXPORTS, FC, ONNX, RUNS, SHIFT, SHIFT_FILE, Lab, lab_runs
 from zoo.lab.pages import (
     COUNT_KEYS,
@@ -264,8 +264,8 @@ def _shift_drop(shift: dict, lang: str) -> list[str]:
             lang,
             more=more,
             less=less,
-            more_drop=f"{more_drop:.1f}",
-            less_drop=f"{less_drop:.1f}",
+            more_drop=decimal(more_drop, ".1f", lang),
+            less_drop=decimal(less_drop, ".1f", lang),
         )
     ]
 
@@ -326,10 +326,10 @@ def _questions(pages, runs, fc, shift: dict | None, lang: str, folder: Path) -> 
                 "lab2.fact.shift",
                 lang,
                 run=run.get("comment") or run.get("model"),
-                unshifted=f"{100 * run['unshifted']:.1f}%",
+                unshifted=decimal(100 * run["unshifted"], ".1f", lang) + "%",
                 max=shift.get("max_shift"),
-                x=f"{100 * min(run['x_curve'][0], run['x_curve'][-1]):.1f}%",
-                mean=f"{100 * run['mean']:.1f}%",
+                x=decimal(100 * min(run["x_curve"][0], run["x_curve"][-1]), ".1f", lang) + "%",
+                mean=decimal(100 * run["mean"], ".1f", lang) + "%",
             )
             for run in shift.get("runs") or []
         ]

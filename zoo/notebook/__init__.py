@@ -10,12 +10,11 @@ Nothing here imports a notebook package: a kernel is recognised when one is runn
 
 from zoo.notebook.compare import Comparison, compare
 from zoo.notebook.detect import in_notebook
-from zoo.notebook.runs import Picture, RunView, figure, open_run, show
+from zoo.notebook.runs import Picture, figure, open_run, show
 
 __all__ = [
     "Comparison",
     "Picture",
-    "RunView",
     "compare",
     "figure",
     "in_notebook",

@@ -10,9 +10,8 @@ with `out=None` is shown from what `train` returned, its figures drawn on demand
 
 from __future__ import annotations
 
-import functools
 import struct
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,65 +20,31 @@ from zoo.errors import OptionError
 from zoo.files import refuse_overwrite, write_bytes
 from zoo.i18n import t
 from zoo.notebook import detect
-from zoo.runfolder import CONFIG, RunFolder, read_run_folder
-
-UNSAVED = Path("(not saved: out=None)")
+from zoo.runfolder import CONFIG, UNSAVED, Run, RunFolder, read_run_folder
 
 
-@dataclass(repr=False)
-class RunView(RunFolder):
-    """A run folder as `zoo.open_run` returns it: everything `RunFolder` reads, shown as HTML
-    in a notebook (`_repr_html_`), and `show(name)` for one of its figures."""
-
-    def show(self, name: str, lang: str | None = None):
-        """One figure of the run's report (see `zoo.show`)."""
-        return show(self, name, lang)
-
-    def _repr_html_(self) -> str:
-        return run_html(self)
-
-    def __repr__(self) -> str:
-        return run_line(self)
-
-
-def open_run(path: str | Path) -> RunView:
-    """Read the run folder at `path` (as `zoo report` does); in a notebook it shows itself.
-
-    Raises `RunFolderError` when `path` is not a run folder.
-    """
-    folder = read_run_folder(path)
-    return RunView(**{f.name: getattr(folder, f.name) for f in fields(RunFolder)})
+def open_run(path: str | Path) -> Run:
+    """The `Run` in the folder at `path` (`Run.from_folder`, checked as `zoo report` reads
+    it); in a notebook it shows itself. Raises `RunFolderError` when `path` is not one."""
+    return Run.from_folder(path)
 
 
 def as_run_folder(run: Any) -> RunFolder:
-    """A `RunFolder` for a run folder's path, a `RunFolder`, or a `Run` returned by `train`
-    (read from its folder; from memory when it was trained with `out=None`)."""
-    if isinstance(run, RunFolder):
-        return run
+    """A `RunFolder` for a run folder's path, a `RunFolder`, or a `Run` (a run trained now is
+    read back from its folder for its predictions; with `out=None`, shown from memory)."""
     if isinstance(run, str | Path):
         return read_run_folder(run)
-    config = getattr(run, "config", None)
-    if not isinstance(config, dict):
-        raise TypeError(f"expected a run or a run folder's path, not {type(run).__name__}")
-    folder = getattr(run, "folder", None)
-    if folder is not None and (Path(folder) / CONFIG).is_file():
-        return read_run_folder(folder)
-    return RunFolder(
-        path=UNSAVED, config=config, history=list(run.history), metrics=run.metrics or None
-    )
+    if isinstance(run, Run) and run.saved and run.predictions is None:
+        if (run.path / CONFIG).is_file():
+            return read_run_folder(run.path)
+    if isinstance(run, RunFolder):
+        return run
+    raise TypeError(f"expected a run or a run folder's path, not {type(run).__name__}")
 
 
 def run_line(run: Any) -> str:
     """ "Run(mlp · digits, completed, test accuracy 96.00%, reports/mlp-digits-...)"."""
-    from zoo.reporting.describe import percent
-
-    folder = as_run_folder(run)
-    c = folder.config
-    parts = [f"{c.get('model')} · {c.get('dataset')}", folder.status]
-    if folder.is_classification and folder.accuracy("test") is not None:
-        parts.append(f"test accuracy {percent(folder.accuracy('test'))}")
-    parts.append(str(folder.path))
-    return f"{type(run).__name__}({', '.join(parts)})"
+    return repr(run if isinstance(run, Run) else Run.of(as_run_folder(run)))
 
 
 # -- figures -----------------------------------------------------------------------------------
@@ -259,24 +224,17 @@ def run_html(run: Any) -> str:
     return html.block(*parts)
 
 
-@functools.cache
-def _shown_run_type() -> type:
-    """The engine's Run with a notebook's views (made once, on first use: the engine's
-    module is not imported where runs are only read from folders)."""
-    from zoo.training.trainer import Run
-
-    class ShownRun(Run):
-        def _repr_html_(self) -> str:
-            return run_html(self)
-
-        def _repr_pretty_(self, printer, cycle: bool) -> None:  # IPython's text: one line
-            printer.text(run_line(self))
-
-    ShownRun.__name__ = ShownRun.__qualname__ = "Run"
-    return ShownRun
-
-
 def shown(run: Any) -> Any:
-    """`run` (a `zoo.training.Run`) as one that shows itself in a notebook: the same fields,
-    with `_repr_html_` (status, hyperparameters, reports, figures) and a one-line text."""
-    return _shown_run_type()(**{f.name: getattr(run, f.name) for f in fields(run)})
+    """`run` as it shows itself in a notebook (every `Run` does, once this module is loaded)."""
+    return run
+
+
+def _repr_pretty_(self, printer, cycle: bool) -> None:  # IPython's text: one line
+    printer.text(run_line(self))
+
+
+# The notebook's views of a Run: HTML (status, hyperparameters, reports, figures), a one-line
+# text and one figure at a time. The run folder package imports no viewer; they are added here.
+Run._repr_html_ = run_html
+Run._repr_pretty_ = _repr_pretty_
+Run.show = show

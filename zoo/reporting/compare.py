@@ -32,7 +32,7 @@ from zoo.files import (
 from zoo.i18n import t, table
 from zoo.reporting import describe
 from zoo.reporting.model_table import network_string, totals
-from zoo.reporting.plot import DPI, drawing, pyplot
+from zoo.reporting.plot import DPI, drawing, localize, pyplot
 from zoo.runfolder import CONFIG, RunFolder, read_run_folder
 
 TABLE_FORMATS = ("md", "csv", "tex", "pdf")
@@ -254,7 +254,7 @@ def test_loss_figure(runs: Sequence[RunFolder], lang: str = "en"):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    return fig
+    return localize(fig, lang)
 
 
 def _pdf(runs: Sequence[RunFolder], path: Path, lang: str, figure_image) -> None:
@@ -264,7 +264,7 @@ def _pdf(runs: Sequence[RunFolder], path: Path, lang: str, figure_image) -> None
 
     plt = pyplot()
     with PdfPages(path, metadata={"Title": t("report.compare.title", lang)}) as pdf:
-        page = Page(plt, landscape=True)
+        page = Page(plt, landscape=True, lang=lang)
         page.heading(t("report.compare.title", lang))
         page.table(_cells(runs, lang, wrap=True), _header(lang), widths=WIDTHS, size=7.5)
         for i, run in enumerate(runs, start=1):

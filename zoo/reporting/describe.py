@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from zoo.i18n import plural, t
+from zoo.i18n import plural, reason, t
 from zoo.reporting.model_table import network_string
 from zoo.runfolder import RunFolder
 
@@ -232,7 +232,7 @@ def status_text(run: RunFolder, lang: str = "en") -> str | None:
         "epoch": c.get("diverged_epoch") or c.get("epochs_run") or len(run.history),
         "epochs_run": c.get("epochs_run") if c.get("epochs_run") is not None else len(run.history),
         "epochs": c.get("epochs", DASH),
-        "reason": c.get("stop_reason") or DASH,
+        "reason": reason(c.get("stop_reason"), lang) or DASH,
         "status": status,
         "lr": c.get("lr", DASH),
         "patience": c.get("patience", DASH),
@@ -242,6 +242,8 @@ def status_text(run: RunFolder, lang: str = "en") -> str | None:
         "where": f"{c.get('host', '?')}, pid {c.get('pid', '?')}",
     }
     key = status if status in (*EXPLAINED, "running") else "other"
+    if key == "stopped_early" and c.get("patience") is None:  # a user's callback stopped it
+        key = "stopped_by"
     return t(f"report.status.{key}", lang, **values)
 
 

@@ -9,8 +9,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from zoo.i18n import t
-from zoo.reporting.plot import DPI, pyplot
+from zoo.i18n import decimal, t
+from zoo.reporting.plot import DPI, PAGE_TEXT, PAGE_WIDTH, pyplot
 
 # Figures are made at the resolution they are drawn at (dpi=DPI), so the text tight_layout
 # measures is not measured again when the PNG is drawn.
@@ -142,34 +142,39 @@ def confusion_matrix_figure(
     rows = counts.sum(axis=1, keepdims=True)
     normalised = np.divide(counts, rows, out=np.zeros_like(counts), where=rows > 0)
     k = len(class_names)
-    size = max(4.0, 0.45 * k + 2)
-    fig, axes = plt.subplots(1, 2, figsize=(2 * size + 1, size), dpi=DPI)
-    for ax, values, fmt in ((axes[0], counts, "{:.0f}"), (axes[1], normalised, "{:.2f}")):
+    size = max(3.2, 0.36 * k + 1.6)  # a cell of 0.36 in holds "0.00" at 9 pt
+    width = 2 * size + 1
+    # the page shrinks the figure to its width: the texts are set so that they stay readable
+    fontsize = max(10.0, round(PAGE_TEXT / min(1.0, PAGE_WIDTH / width) + 0.5))
+    fig, axes = plt.subplots(1, 2, figsize=(width, size), dpi=DPI)
+    for ax, values, spec in ((axes[0], counts, ".0f"), (axes[1], normalised, ".2f")):
         # "auto": the axes fill their place, so tight_layout sees where the labels will be (an
         # equal aspect shrank them after the layout, and the x label fell off the figure)
         image = ax.imshow(values, cmap="Blues", vmin=0, aspect="auto")
-        fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+        bar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+        bar.ax.tick_params(labelsize=fontsize)
         tilt = k > 3 and max(len(str(n)) for n in class_names) > 2  # "0".."9" stand upright
         ax.set_xticks(
             range(k), class_names, rotation=45 if tilt else 0, ha="right" if tilt else "center"
         )
         ax.set_yticks(range(k), class_names)
-        ax.set_xlabel(t("common.predicted", lang))
-        ax.set_ylabel(t("common.true", lang))
-        if k <= 20:
+        ax.tick_params(labelsize=fontsize)
+        ax.set_xlabel(t("common.predicted", lang), fontsize=fontsize)
+        ax.set_ylabel(t("common.true", lang), fontsize=fontsize)
+        if k <= 10:  # beyond, the numbers would not fit their cells: the colours tell
             high = values.max() / 2 if values.max() > 0 else 1
             for i in range(k):
                 for j in range(k):
                     ax.text(
                         j,
                         i,
-                        fmt.format(values[i, j]),
+                        decimal(values[i, j], spec, lang),
                         ha="center",
                         va="center",
-                        fontsize=8 if k > 10 else 10,
+                        fontsize=min(fontsize, 9 if k > 6 else 10),
                         color="white" if values[i, j] > high else "black",
                     )
-    fig.suptitle(title or t("common.confusion_matrix", lang))
+    fig.suptitle(title or t("common.confusion_matrix", lang), fontsize=fontsize + 2)
     fig.tight_layout()
     return fig
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 
+from zoo.i18n import decimal_marks
 from zoo.reporting.plot import DPI
 
 A4 = (8.27, 11.69)  # inches, portrait
@@ -99,6 +100,17 @@ def _measure():
 
 def text_width(text: str, size: float, bold: bool = False, family: str | None = None) -> float:
     """The width in points of one line of `text` in the pages' font (or `family`)."""
+    if family is None:  # the font in force now (the pages draw inside their own settings)
+        from matplotlib import rcParams
+
+        family = tuple(rcParams["font.family"])
+    return _width(text, float(size), bool(bold), family)
+
+
+@lru_cache(maxsize=8192)
+def _width(text: str, size: float, bold: bool, family) -> float:
+    """`text_width`, kept per argument: a page's texts are measured again as it is laid out,
+    checked and drawn (a lab report measures 1,600 lines, a quarter of its seconds)."""
     from matplotlib.font_manager import FontProperties
 
     prop = FontProperties(family=family, size=size, weight="bold" if bold else "normal")
@@ -171,8 +183,15 @@ class Page:
     """One A4 page; `y` is the cursor, in figure fractions from the bottom."""
 
     def __init__(
-        self, plt, footer: str = "", number: str = "", warning: str = "", landscape: bool = False
+        self,
+        plt,
+        footer: str = "",
+        number: str = "",
+        warning: str = "",
+        landscape: bool = False,
+        lang: str = "en",
     ):
+        self.lang = lang  # the tables' numbers are written its way (0,5 in Russian)
         self.size = (A4[1], A4[0]) if landscape else A4
         self.fig = plt.figure(figsize=self.size)
         self.y = TOP
@@ -275,7 +294,12 @@ class Page:
         pad = 0.03 if align == "left" else 0.1  # matplotlib's Cell.PAD, a share of the width
         room = [w / total * self.width_in * 72 * (1 - 2 * pad) for w in widths]
         fitted = [
-            [fit_cell(str(c), room[j], size, bold=bold_first and j == 0) for j, c in enumerate(row)]
+            [
+                fit_cell(
+                    decimal_marks(str(c), self.lang), room[j], size, bold=bold_first and j == 0
+                )
+                for j, c in enumerate(row)
+            ]
             for row in rows
         ]
         fitted_header = (

@@ -22,11 +22,30 @@ def _renderer(fig):
     return canvas.get_renderer()
 
 
+def _undrawn(fig) -> set[int]:
+    """The tick labels an axis keeps but does not draw (their ticks lie outside the view)."""
+    hidden = set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            shown = ax.axison and axis.get_visible()  # axis("off") draws no tick at all
+            drawn = {id(tick) for tick in axis._update_ticks()} if shown else set()
+            for tick in (*axis.majorTicks, *axis.minorTicks):
+                if id(tick) not in drawn:
+                    hidden.update((id(tick.label1), id(tick.label2)))
+    return hidden
+
+
 def _texts(fig):
     from matplotlib.text import Text
 
+    hidden = _undrawn(fig)
     for text in fig.findobj(Text):
-        if text.get_visible() and text.get_text().strip() and text.get_figure() is not None:
+        if (
+            text.get_visible()
+            and text.get_text().strip()
+            and text.get_figure() is not None
+            and id(text) not in hidden
+        ):
             yield text
 
 
@@ -74,4 +93,49 @@ def layout_faults(fig) -> list[str]:
         for second, b in boxes[i + 1 :]:
             if a.width > 0 and b.width > 0 and a.overlaps(b):
                 faults.append(f"{first.get_text()!r} overlaps {second.get_text()!r}")
+    return faults
+
+
+MIN_FIGURE_TEXT = 5.5  # points on the page: a figure's caption smaller than this is not read
+
+
+def _bars(ax):
+    """The bars drawn in `ax` (a Rectangle patch of some size each)."""
+    from matplotlib.patches import Rectangle
+
+    for patch in ax.patches:
+        if isinstance(patch, Rectangle) and patch.get_visible() and patch.get_height() != 0:
+            yield patch
+
+
+def figure_faults(fig, scale: float = 1.0) -> list[str]:
+    """`layout_faults` of a figure the report draws, and what only a figure has: a text
+    smaller than `MIN_FIGURE_TEXT` points once the figure is placed `scale` times its own
+    size, a legend over the bars, a tick label of one or two characters turned on its side.
+
+    >>> figure_faults(fig, scale=0.6)   # doctest: +SKIP
+    ["10 texts are under 5.5 pt on the page, 'ship → cat (0.91)' 4.2 pt"]
+    """
+    renderer = _renderer(fig)
+    faults = layout_faults(fig)
+    shown = {id(text) for text in _texts(fig)}
+    small = [text for text in _texts(fig) if text.get_fontsize() * scale < MIN_FIGURE_TEXT - 0.05]
+    if small:  # one sentence: a figure set too small has all its texts too small
+        first = min(small, key=lambda text: text.get_fontsize())
+        faults.append(
+            f"{len(small)} texts are under {MIN_FIGURE_TEXT} pt on the page, "
+            f"{first.get_text()!r} {first.get_fontsize() * scale:.1f} pt"
+        )
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        if legend is not None and legend.get_visible():
+            frame = legend.get_window_extent(renderer)
+            for bar in _bars(ax):
+                if frame.overlaps(bar.get_window_extent(renderer)):
+                    faults.append(f"the legend of {ax.get_title()!r} covers a bar")
+                    break
+        for tick in (*ax.get_xticklabels(), *ax.get_yticklabels()):
+            label = tick.get_text().strip()
+            if label and len(label) <= 2 and id(tick) in shown and tick.get_rotation() % 180:
+                faults.append(f"the tick label {label!r} is turned on its side")
     return faults

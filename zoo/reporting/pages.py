@@ -399,7 +399,9 @@ def results_page(page: Page, run: RunFolder, lang: str) -> None:
                 rows, [t("report.col.metric", lang), t("report.col.value", lang)], widths=(1, 1)
             )
         if report.get("loss") is not None:
-            page.text(t("report.final_loss", lang, loss=f"{report['loss']:.4f}"), size=9)
+            page.text(
+                t("report.final_loss", lang, loss=decimal(report["loss"], ".4f", lang)), size=9
+            )
     if run.is_classification and len(run.class_names) > MANY_CLASSES:
         page.note(t("report.many_classes", lang))
 

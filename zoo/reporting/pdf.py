@@ -73,7 +73,7 @@ def pages(run: RunFolder, info: Mapping, images: dict, notes: dict, lang: str, w
     """The report's pages, one Figure each, in order (the caller closes them)."""
     plt = pyplot()
     for number, draw in enumerate(_pages(run, info, images, notes, lang), start=1):
-        page = Page(plt, footer=run.name, number=f"{number} / {PAGES}", warning=warning)
+        page = Page(plt, footer=run.name, number=f"{number} / {PAGES}", warning=warning, lang=lang)
         draw(page)
         yield page.fig
 

@@ -10,12 +10,15 @@ alone, figures never pile up in pyplot's list, and an unusable $MPLBACKEND does 
 from __future__ import annotations
 
 import contextlib
+import functools
 import warnings
 from collections.abc import Iterator
 
 from zoo.backend import import_matplotlib
 
 DPI = 150  # every PNG the zoo writes
+PAGE_WIDTH = 6.9  # inches: the room a report's page gives a figure (A4 less its margins)
+PAGE_TEXT = 6.0  # points: the smallest a figure's text should come out on the page
 RC = {"pdf.fonttype": 42, "font.family": "DejaVu Sans"}  # TrueType: PDF text is extractable
 
 
@@ -64,3 +67,57 @@ def drawing() -> Iterator[None]:
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from")
         warnings.filterwarnings("ignore", message=r".*missing from font")
         yield
+
+
+def localize(fig, lang: str):
+    """`fig` with its numeric tick labels in the language's notation (Russian: 0,5, not 0.5);
+    class names and other fixed labels are left as they are. Returns `fig`."""
+    from matplotlib.ticker import FixedFormatter, NullFormatter
+
+    from zoo.i18n import t
+
+    mark = t("number.decimal_mark", lang)
+    if mark == ".":
+        return fig
+    DecimalMark = _decimal_mark_class()  # noqa: N806 (a class)
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            for minor in (False, True):
+                inner = axis.get_minor_formatter() if minor else axis.get_major_formatter()
+                if isinstance(inner, (FixedFormatter, NullFormatter, DecimalMark)):
+                    continue
+                wrapped = DecimalMark(inner, mark)
+                (axis.set_minor_formatter if minor else axis.set_major_formatter)(wrapped)
+    return fig
+
+
+@functools.cache
+def _decimal_mark_class():
+    from matplotlib.ticker import Formatter
+
+    class DecimalMark(Formatter):
+        """Another formatter's labels with `mark` for the decimal point."""
+
+        def __init__(self, inner, mark: str):
+            self.inner, self.mark = inner, mark
+
+        def set_axis(self, axis):
+            super().set_axis(axis)
+            self.inner.set_axis(axis)
+
+        def set_locs(self, locs):
+            self.inner.set_locs(locs)
+
+        def __call__(self, x, pos=None):
+            return self.inner(x, pos).replace(".", self.mark)
+
+        def format_ticks(self, values):
+            return [label.replace(".", self.mark) for label in self.inner.format_ticks(values)]
+
+        def get_offset(self):
+            return self.inner.get_offset().replace(".", self.mark)
+
+        def format_data_short(self, value):
+            return self.inner.format_data_short(value).replace(".", self.mark)
+
+    return DecimalMark

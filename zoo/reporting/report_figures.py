@@ -14,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.i18n import t
+from zoo.i18n import decimal, t
 from zoo.reporting import figures, insight, overview
 from zoo.reporting.model_table import conv_layers, dense_layers
+from zoo.reporting.plot import localize
 from zoo.runfolder import RunFolder
 
 SAMPLES = "samples"
@@ -236,7 +237,7 @@ def _training_figures(run: RunFolder, lang: str, out: dict, notes: dict) -> None
     else:
         rates = run.column("lr")
         rate = rates[np.isfinite(rates)]
-        value = f"{rate[0]:g}" if rate.size else "—"
+        value = decimal(rate[0], "g", lang) if rate.size else "—"
         notes["learning_rate"] = t("report.constant_rate", lang, lr=value)
 
 
@@ -257,4 +258,7 @@ def report_figures(run: RunFolder, lang: str = "en", model=None) -> tuple[dict, 
     _training_figures(run, lang, out, notes)
     _result_figures(run, lang, out, notes)
     _insight_figures(run, lang, out, notes, model)
+    for fig in out.values():
+        if not isinstance(fig, SampleGrid):
+            localize(fig, lang)
     return out, notes

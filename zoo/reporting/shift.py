@@ -25,7 +25,7 @@ from zoo.errors import OptionError, RunFolderError
 from zoo.files import free_path, refuse_overwrite, write_bytes, write_json
 from zoo.i18n import t, table
 from zoo.reporting.model_table import network_string, totals
-from zoo.reporting.plot import DPI, drawing, pyplot
+from zoo.reporting.plot import DPI, drawing, localize, pyplot
 from zoo.runfolder import CONFIG, RunFolder, read_run_folder
 
 STEM = "shift"
@@ -142,7 +142,7 @@ def curves_figure(result: dict, lang: str = "en"):
     fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", fontsize=8, frameon=False)
     fig.suptitle(t("shift.curves_title", lang))
     fig.tight_layout(rect=(0, legend / fig.get_size_inches()[1], 1, 1))
-    return fig
+    return localize(fig, lang)
 
 
 def heatmaps_figure(result: dict, lang: str = "en"):
@@ -160,7 +160,7 @@ def heatmaps_figure(result: dict, lang: str = "en"):
         ax.set_ylabel("dy")
     fig.colorbar(image, ax=axes[0].tolist(), shrink=0.85, label=t("shift.accuracy", lang))
     fig.suptitle(t("shift.heatmaps_title", lang))
-    return fig
+    return localize(fig, lang)
 
 
 def summary_rows(result: dict, lang: str = "en") -> tuple[list[str], list[list[str]]]:

@@ -29,6 +29,7 @@ from zoo.runfolder.format import (
     eval_split,
 )
 from zoo.runfolder.reader import RunFolder, load_model, read_run_folder
+from zoo.runfolder.run import UNSAVED, Run
 from zoo.runfolder.writer import RunWriter, create_run_folder, data_arrays, describe_layers
 
 __all__ = [
@@ -45,8 +46,10 @@ __all__ = [
     "PREDICTIONS",
     "REPORT",
     "REPORT_TEXT",
+    "Run",
     "RunFolder",
     "TENSORBOARD",
+    "UNSAVED",
     "RunWriter",
     "best_epoch",
     "create_run_folder",

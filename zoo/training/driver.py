@@ -15,6 +15,8 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import keras
 
@@ -71,6 +73,21 @@ def warn_batch_hooks(callbacks: Sequence[keras.callbacks.Callback]) -> None:
         )
 
 
+@dataclass
+class Lane:
+    """One run the driver drives: its model, its callbacks (the zoo's rules, then the
+    user's) and its `RunState`. A lone run is one lane; runs trained together as one program
+    (`zoo.training.stack`) are one lane each, every member with callbacks of its own."""
+
+    model: Any
+    callbacks: Sequence[keras.callbacks.Callback]
+    state: RunState
+
+    @property
+    def live(self) -> bool:
+        return not self.model.stop_training
+
+
 def drive(
     run_epoch: Callable[[int], dict],
     model,
@@ -80,38 +97,60 @@ def drive(
     epochs: int,
     steps: int,
 ) -> RunState:
-    """Run up to `epochs` epochs: `run_epoch(epoch)` trains one (1-based) and returns its
-    history row; the callbacks see each epoch's logs and may stop the run.
+    """Run up to `epochs` epochs of one run: `run_epoch(epoch)` trains one (1-based) and
+    returns its history row; the callbacks see each epoch's logs and may stop the run."""
+    drive_lanes(
+        lambda epoch, lanes: [run_epoch(epoch)],
+        [Lane(model, callbacks, state)],
+        epochs=epochs,
+        steps=steps,
+    )
+    return state
 
-    A callback of the user's that sets `model.stop_training` ends the run "stopped_early".
-    An interrupt (Ctrl-C, SIGTERM) ends it "interrupted"; `on_train_end` is called in every
-    case but a crash, so the best weights are restored and the progress is closed.
+
+def drive_lanes(
+    run_epoch: Callable[[int, list[Lane]], list[dict]],
+    lanes: Sequence[Lane],
+    *,
+    epochs: int,
+    steps: int,
+) -> None:
+    """The one training loop. Each epoch, `run_epoch(epoch, live)` trains the lanes still
+    running (1-based epoch) and returns one history row per live lane, in order; each lane's
+    callbacks see its own logs and may stop it (`model.stop_training`). The loop ends after
+    `epochs` or when no lane runs.
+
+    A callback of the user's that sets `model.stop_training` ends its run "stopped_early".
+    An interrupt (Ctrl-C, SIGTERM) ends every running lane "interrupted"; `on_train_end` is
+    called in every case but a crash, so best weights are restored and progress is closed.
     """
     params = {"epochs": epochs, "steps": steps, "verbose": 0}
-    for callback in callbacks:
-        callback.set_model(model)
-        callback.set_params(params)
-    warn_batch_hooks(callbacks)
-    model.stop_training = False
+    for lane in lanes:
+        for callback in lane.callbacks:
+            callback.set_model(lane.model)
+            callback.set_params(params)
+        warn_batch_hooks(lane.callbacks)
+        lane.model.stop_training = False
     interrupts.acknowledge()
-    logs: dict = {}
+    logs: dict[int, dict] = {id(lane): {} for lane in lanes}
+    live = list(lanes)
     try:
         try:
-            for callback in callbacks:
-                callback.on_train_begin({})
+            for lane in lanes:
+                for callback in lane.callbacks:
+                    callback.on_train_begin({})
             for epoch in range(epochs):
-                for callback in callbacks:
-                    callback.on_epoch_begin(epoch, {})
-                state.history.append(run_epoch(epoch + 1))
-                logs = epoch_logs(state.row)
-                for callback in callbacks:
-                    callback.on_epoch_end(epoch, logs)
-                    if model.stop_training and state.status == "completed":
-                        state.stop(
-                            "stopped_early",
-                            f"{type(callback).__name__} stopped the run at epoch {epoch + 1}",
-                        )
-                if model.stop_training:
+                for lane in live:
+                    for callback in lane.callbacks:
+                        callback.on_epoch_begin(epoch, {})
+                rows = run_epoch(epoch + 1, live)
+                for lane, row in zip(live, rows, strict=True):
+                    lane.state.history.append(row)
+                for lane in live:
+                    logs[id(lane)] = epoch_logs(lane.state.row)
+                    _epoch_end(lane, epoch, logs[id(lane)])
+                live = [lane for lane in live if lane.live]
+                if not live:
                     break
         except Exception:
             # TensorFlow may turn an interrupt during tracing into an error of its own
@@ -120,13 +159,25 @@ def drive(
             raise interrupts.Interrupted(interrupts.pending()) from None
     except KeyboardInterrupt as err:
         interrupts.acknowledge()
-        state.stop_signal = interrupts.Interrupted(interrupts.signal_of(err)).name
-        state.stop(
-            "interrupted",
-            f"interrupted by {state.stop_signal} during epoch {len(state.history) + 1}",
-        )
-    for callback in callbacks:
-        callback.on_train_end(logs)
-    if state.reason:
-        logger.info("%s", state.reason)
-    return state
+        name = interrupts.Interrupted(interrupts.signal_of(err)).name
+        for lane in live:
+            lane.state.stop_signal = name
+            lane.state.stop(
+                "interrupted", f"interrupted by {name} during epoch {len(lane.state.history) + 1}"
+            )
+    for lane in lanes:
+        for callback in lane.callbacks:
+            callback.on_train_end(logs[id(lane)])
+        if lane.state.reason:
+            logger.info("%s", lane.state.reason)
+
+
+def _epoch_end(lane: Lane, epoch: int, logs: dict) -> None:
+    """The lane's callbacks on the epoch's logs; the first to stop the run says why."""
+    for callback in lane.callbacks:
+        callback.on_epoch_end(epoch, logs)
+        if lane.model.stop_training and lane.state.status == "completed":
+            lane.state.stop(
+                "stopped_early",
+                f"{type(callback).__name__} stopped the run at epoch {epoch + 1}",
+            )

@@ -104,8 +104,8 @@ class TrainOptions:
 
     @classmethod
     def checked(cls, given: dict[str, Any], defaults: dict[str, Any] | None = None):
-        """The options the user gave, checked once, then the dataset's `train_defaults` for
-        what they left out (the user's value always wins)."""
+        """The options the user gave, checked once, then the dataset's preset (`zoo.presets`)
+        for what they left out (the user's value always wins)."""
         opts = cls(**given)
         opts.check()
         return opts.with_defaults(defaults or {})

@@ -5,20 +5,24 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-
-def _fmt(value, digits=4) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
+from zoo.i18n import decimal, reason, t
 
 
-def metrics_text(row: dict) -> str:
-    """ "loss 0.1234 acc 0.9800  val_loss 0.2345 val_acc 0.9600": one epoch's numbers."""
-    metrics = f"loss {_fmt(row['loss'])}"
-    if row.get("accuracy") is not None:
-        metrics += f" acc {_fmt(row['accuracy'])}"
-    if row.get("val_loss") is not None:
-        metrics += f"  val_loss {_fmt(row['val_loss'])}"
-    if row.get("val_accuracy") is not None:
-        metrics += f" val_acc {_fmt(row['val_accuracy'])}"
+def _fmt(value, digits=4, lang: str = "en") -> str:
+    return "-" if value is None else decimal(value, f".{digits}f", lang)
+
+
+def metrics_text(row: dict, lang: str = "en") -> str:
+    """ "loss 0.1234 acc 0.9800  val_loss 0.2345 val_acc 0.9600": one epoch's numbers, named
+    in `lang` (the names from the locale files' progress.* keys)."""
+    metrics = f"{t('progress.loss', lang)} {_fmt(row['loss'], lang=lang)}"
+    for key, name, gap in (
+        ("accuracy", "progress.acc", " "),
+        ("val_loss", "progress.val_loss", "  "),
+        ("val_accuracy", "progress.val_acc", " "),
+    ):
+        if row.get(key) is not None:
+            metrics += f"{gap}{t(name, lang)} {_fmt(row[key], lang=lang)}"
     return metrics
 
 
@@ -38,8 +42,9 @@ class Progress:
         stream: TextIO | None = None,
         width: int = 24,
         display=None,
+        lang: str = "en",
     ):
-        self.epochs, self.quiet, self.width = epochs, quiet, width
+        self.epochs, self.quiet, self.width, self.lang = epochs, quiet, width, lang
         self.stream = stream or sys.stderr
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
         self.display = display
@@ -51,24 +56,27 @@ class Progress:
             return
         if self.quiet:
             return
-        metrics = metrics_text(row)
+        metrics = metrics_text(row, self.lang)
         epoch = row["epoch"]
+        word = t("progress.epoch", self.lang)
         if self.tty:
             done = int(self.width * epoch / self.epochs)
             bar = "=" * done + (">" if done < self.width else "") + " " * (self.width - done - 1)
-            line = f"\repoch {epoch:>{len(str(self.epochs))}}/{self.epochs} [{bar}] {metrics}"
+            line = f"\r{word} {epoch:>{len(str(self.epochs))}}/{self.epochs} [{bar}] {metrics}"
             self.stream.write(line + " " * 4)
             self._open = True
         else:
-            self.stream.write(f"epoch {epoch}/{self.epochs} {metrics} ({row['seconds']:.3f}s)\n")
+            seconds = t("progress.seconds", self.lang, s=decimal(row["seconds"], ".3f", self.lang))
+            self.stream.write(f"{word} {epoch}/{self.epochs} {metrics} ({seconds})\n")
         self.stream.flush()
 
     def message(self, text: str, always: bool = False) -> None:
-        """A line of its own; `always`: shown even when quiet (why a run failed or stopped)."""
+        """A line of its own; `always`: shown even when quiet (why a run failed or stopped).
+        A stop reason the engine words in English is said in the progress's language."""
         if self.quiet and not always:
             return
         self._end_line()
-        self.stream.write(text + "\n")
+        self.stream.write(reason(text, self.lang) + "\n")
         self.stream.flush()
 
     def close(self) -> None:

@@ -4,25 +4,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from contextlib import nullcontext
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from zoo import interrupts
-from zoo.datasets import Dataset, dataset_options, load_dataset
-from zoo.errors import OptionError, WriteError
+from zoo.datasets import Dataset
+from zoo.errors import WriteError
 from zoo.models.layers import canonical_options
-from zoo.models.registry import MODELS
 from zoo.objective import Objective
 from zoo.registry import canonical
 from zoo.runfolder import RunWriter, create_run_folder, eval_split
-from zoo.training.history import History
-from zoo.training.options import TrainOptions, with_preset
+from zoo.runfolder.history import History
+from zoo.runfolder.run import UNSAVED, Run
+from zoo.training.options import TrainOptions
+from zoo.training.plan import RunPlan, resolve
 from zoo.training.progress import Progress
-
-BUILDER_REGULARIZATION = ("l1", "l2", "dropout")  # builder options, not the trainer's
 
 
 @dataclass(frozen=True)
@@ -37,81 +36,6 @@ class Viewers:
 
     display: Callable[..., Any] | None = None
     report: Callable[..., Any] | None = None
-
-
-@dataclass
-class Run:
-    """The outcome of `train`: what the run folder holds, and the trained model."""
-
-    model: Any
-    history: History  # a list of rows, with Keras's `.history` and `.epoch`
-    metrics: dict
-    config: dict
-    folder: Path | None = None
-    dataset: Dataset | None = field(default=None, repr=False)
-
-    @property
-    def status(self) -> str:
-        return self.config["status"]
-
-    @property
-    def best_epoch(self) -> int | None:
-        return self.metrics.get("best_epoch")
-
-
-def split_options(model, dataset, options: dict[str, Any]):
-    """Route each option to the trainer, the model builder or the dataset loader."""
-    train_opts, model_opts, data_opts = {}, {}, {}
-    train_keys = TrainOptions.names()
-    model_keys = set(MODELS.options(model)) if isinstance(model, str) else set()
-    data_keys = set(dataset_options(dataset)) if isinstance(dataset, str) else set()
-    for key, value in options.items():
-        if key in train_keys:
-            train_opts[key] = value
-        elif key in model_keys and key != "normalization":  # set from `normalize`
-            model_opts[key] = value
-        elif key in data_keys:
-            data_opts[key] = value
-        elif value is not None:
-            if key in BUILDER_REGULARIZATION and not isinstance(model, str):
-                raise OptionError(
-                    key,
-                    "applies to a registered model, whose builder adds it; give your own "
-                    "model's layers a kernel_regularizer or Dropout (the loops add their losses)",
-                )
-            if isinstance(model, str):
-                takes = sorted(model_keys - {"normalization"})
-                listed = ", ".join(f"`{k}=`" for k in takes) or "none"
-                message = f"model {canonical(model)!r} has no such option (it takes {listed})"
-            else:
-                message = "no model, dataset or training option of that name"
-            raise OptionError(key, message)
-    return train_opts, model_opts, data_opts
-
-
-def _load(dataset, data_opts: dict, data_seed: int | None, validation_data=None) -> Dataset:
-    if not isinstance(dataset, str):
-        if data_opts or data_seed is not None:
-            raise OptionError("data_seed", "applies to a dataset given by name")
-        if not isinstance(dataset, Dataset):
-            from zoo.training.inputs import dataset_from_arrays
-
-            return dataset_from_arrays(dataset, validation_data)
-        if validation_data is not None:
-            raise OptionError("validation_data", "applies to arrays or a tf.data.Dataset")
-        return dataset
-    if validation_data is not None:
-        raise OptionError("validation_data", "applies to arrays or a tf.data.Dataset")
-    if data_seed is not None:
-        if "seed" not in dataset_options(dataset):
-            raise OptionError("data_seed", f"{dataset} has a fixed split and takes no seed")
-        data_opts = {**data_opts, "seed": data_seed}
-    try:
-        return load_dataset(dataset, **data_opts)
-    except OptionError as err:  # the loader's `seed` is the caller's `data_seed`
-        if err.option == "seed":
-            raise OptionError("data_seed", err.message) from None
-        raise
 
 
 def train(
@@ -185,37 +109,27 @@ def train(
     >>> run.history[-1]["epoch"], run.status
     (5, 'completed')
     """
+    # every option checked before any data is loaded; so is an unknown model
+    plan = resolve(model, dataset, validation_data=validation_data, **options)
+    return run_plan(plan, callbacks=callbacks, viewers=viewers)
+
+
+def run_plan(
+    plan: RunPlan,
+    data: Dataset | None = None,
+    *,
+    callbacks: Sequence[Any] = (),
+    viewers: Viewers | None = None,
+) -> Run:
+    """Train the run `plan` describes (`zoo.training.plan.resolve`); `data`: its data set
+    when already loaded (a sweep's worker loads each set once)."""
     from zoo.backend import start_backend
 
-    data_seed = options.pop("data_seed", None)
-    train_opts, model_opts, data_opts = split_options(model, dataset, options)
-    compiled = None
-    if not isinstance(model, str):
-        from zoo.training.compiled import check_compiled, is_compiled
-
-        if is_compiled(model):  # its optimizer, loss and metrics, or an error naming the clash
-            given_opts = {k: v for k, v in train_opts.items() if v is not None}
-            compiled = check_compiled(model, given_opts)
-            train_opts["loss"] = compiled["loss"]
-    given = TrainOptions(**train_opts)
-    given.check()  # a bad option fails before any data is loaded; so does an unknown model
-    if isinstance(model, str):
-        MODELS.get(model)
     # The data first: loaders need no Keras, and a large archive is read before TensorFlow
     # takes its share of memory.
-    data = _load(dataset, data_opts, data_seed, validation_data)
-    backend = start_backend(given.backend)
-    opts = with_preset(given, model, data)
-    return Trainer(
-        model,
-        data,
-        opts,
-        model_opts,
-        backend,
-        callbacks=callbacks,
-        viewers=viewers,
-        compiled=compiled,
-    ).run()
+    data = plan.load() if data is None else data
+    backend = start_backend(plan.training.backend)
+    return Trainer.from_plan(plan, data, backend, callbacks=callbacks, viewers=viewers).run()
 
 
 class Trainer:
@@ -236,7 +150,7 @@ class Trainer:
         from zoo.training.build import holdout
 
         self.compiled = compiled  # a compiled model's optimizer and loss (`training.compiled`)
-        self.callbacks, self.viewers = list(callbacks), viewers or Viewers()
+        self.callbacks_given, self.viewers = list(callbacks), viewers or Viewers()
         self.model_arg, self.data, self.opts, self.backend = model, data, opts, backend
         self.model_opts = canonical_options({k: v for k, v in model_opts.items() if v is not None})
         if isinstance(model, str):
@@ -248,13 +162,26 @@ class Trainer:
         )
         self.x_val = self.y_val = None
         self.normalization = None
-        self.progress = Progress(1, quiet=opts.quiet)
+        self.progress = Progress(1, quiet=opts.quiet, lang=opts.lang)
         if opts.validation:
             self.data, self.x_val, self.y_val = holdout(data, opts.validation, opts.seed)
 
-    # -- set-up --------------------------------------------------------------------------------
-    def _build(self):
-        """(model, objective) inside the device and precision scope."""
+    @classmethod
+    def from_plan(cls, plan: RunPlan, data: Dataset, backend: str, **more) -> Trainer:
+        """The Trainer of `plan` on its loaded `data`, the dataset's preset applied."""
+        return cls(
+            plan.model,
+            data,
+            plan.preset(data),
+            dict(plan.model_options),
+            backend,
+            compiled=plan.compiled,
+            **more,
+        )
+
+    # -- set-up: the phases `run` goes through, public for runs trained together ----------------
+    def build(self):
+        """(model, objective), called inside the device and precision scope."""
         import keras
 
         from zoo.training.build import build_model
@@ -282,13 +209,80 @@ class Trainer:
             check_logits(self.compiled, objective)
         return self.model_arg, objective
 
+    def regime(self) -> tuple[int, int, int]:
+        """(batch size, updates per epoch, epochs), said aloud when the batch is the set."""
+        opts, n = self.opts, len(self.data.x_train)
+        if opts.batch_size and opts.batch_size > n:
+            self.progress.message(
+                f"batch_size {opts.batch_size} is larger than the training set ({n} examples): "
+                f"each update uses all {n}, which is full-batch descent"
+            )
+        return opts.plan(n)
+
+    def optimizer(self, steps: int, epochs: int):
+        """The run's optimizer and rate schedule (`self.schedule`): the compiled model's own,
+        as it is, or the one the options describe. Called inside the device scope."""
+        from zoo.training.build import make_optimizer
+        from zoo.training.schedules import Schedule
+
+        if self.compiled is not None:
+            from zoo.training.compiled import optimizer_record
+
+            self.opts = replace(self.opts, **optimizer_record(self.compiled["optimizer"]))
+            self.schedule = Schedule.plan(self.opts, steps, epochs)
+            return self.compiled["optimizer"]
+        opts = self.opts
+        self.schedule = Schedule.plan(opts, steps, epochs)
+        return make_optimizer(
+            opts.optimizer,
+            self.schedule.keras(),
+            opts.momentum,
+            opts.mixed_precision and self.backend == "tensorflow",  # loss scaling
+            nesterov=opts.nesterov,
+            weight_decay=opts.decay,
+            clip_norm=opts.clip_norm,
+        )
+
+    def open(self, model, objective, batch, steps, epochs, device_name, **more):
+        """The run's config (with `more` in it) and its folder's writer (None: no folder);
+        from here on the folder says "running"."""
+        from zoo.training.record import run_config
+
+        self.config = {
+            **run_config(self, model, objective, batch, steps, epochs, device_name),
+            **more,
+        }
+        writer = None
+        opts = self.opts
+        if opts.out is not None:
+            folder = create_run_folder(
+                opts.out, self.model_name, self.data.name, name=opts.run_name
+            )
+            writer = RunWriter(folder)
+            self.config = writer.start(self.config)
+        return writer
+
+    def fail(self, writer, err: BaseException) -> None:
+        """A crash (or an interrupt outside the epochs): the folder says so before the
+        traceback."""
+        if writer is None:
+            return
+        status, reason = "failed", f"{type(err).__name__}: {err}"
+        if isinstance(err, KeyboardInterrupt):
+            status, reason = (
+                "interrupted",
+                f"interrupted by {interrupts.Interrupted(interrupts.signal_of(err)).name}",
+            )
+        with interrupts.deferred():
+            writer.finish({**self.config, "status": status, "stop_reason": reason})
+        writer.discard_reserve()
+
     # -- the run -------------------------------------------------------------------------------
     def run(self) -> Run:
         from zoo.backend import precision_policy, resolve_device, seed_everything
-        from zoo.training.build import make_optimizer
+        from zoo.training.callbacks import RunState
+        from zoo.training.driver import drive
         from zoo.training.loops import make_epoch_runner
-        from zoo.training.record import run_config
-        from zoo.training.schedules import Schedule
 
         opts, data = self.opts, self.data
         seed_everything(opts.seed, self.backend)
@@ -300,33 +294,10 @@ class Trainer:
             check_distribute(opts.distribute, self.backend, opts.mode)
             strategy, device_name = make_strategy(opts.distribute, opts.device)
             scope = strategy_scope(strategy)
-        n = len(data.x_train)
-        batch, steps, epochs = opts.plan(n)
-        if opts.batch_size and opts.batch_size > n:
-            self.progress.message(
-                f"batch_size {opts.batch_size} is larger than the training set ({n} examples): "
-                f"each update uses all {n}, which is full-batch descent"
-            )
+        batch, steps, epochs = self.regime()
         with scope, precision_policy(opts.mixed_precision, self.backend):
-            model, objective = self._build()
-            loss_scaling = opts.mixed_precision and self.backend == "tensorflow"
-            if self.compiled is not None:  # the user's optimizer, as it is
-                from zoo.training.compiled import optimizer_record
-
-                optimizer = self.compiled["optimizer"]
-                self.opts = opts = replace(opts, **optimizer_record(optimizer))
-                self.schedule = Schedule.plan(opts, steps, epochs)
-            else:
-                self.schedule = Schedule.plan(opts, steps, epochs)
-                optimizer = make_optimizer(
-                    opts.optimizer,
-                    self.schedule.keras(),
-                    opts.momentum,
-                    loss_scaling,
-                    nesterov=opts.nesterov,
-                    weight_decay=opts.decay,
-                    clip_norm=opts.clip_norm,
-                )
+            model, objective = self.build()
+            optimizer = self.optimizer(steps, epochs)
             x_eval, y_eval = (
                 (self.x_val, self.y_val) if self.x_val is not None else (data.x_test, data.y_test)
             )
@@ -342,38 +313,34 @@ class Trainer:
                 planned_updates=steps * epochs,
                 strategy=strategy,
             )
-        self.config = run_config(self, model, objective, batch, steps, epochs, device_name)
-        writer = None
-        if opts.out is not None:
-            folder = create_run_folder(opts.out, self.model_name, data.name, name=opts.run_name)
-            writer = RunWriter(folder)
-            self.config = writer.start(self.config)
-        display = None
-        if self.viewers.display is not None:
-            display = self.viewers.display(
-                opts.live, quiet=opts.quiet, epochs=epochs, config=self.config
-            )
-        self.progress = Progress(epochs, quiet=opts.quiet, display=display)
+        state, writer = RunState(history=History()), None
         try:
-            history, status, reason = self._loop(runner, model, optimizer, steps, epochs, scope)
-        except BaseException as err:  # a crash: the folder says so before the traceback
-            if writer is not None:
-                reason = f"{type(err).__name__}: {err}"
-                with interrupts.deferred():
-                    writer.finish({**self.config, "status": "failed", "stop_reason": reason})
+            with interrupts.deferred():  # the folder and the writer that owns it, as one
+                writer = self.open(model, objective, batch, steps, epochs, device_name)
+            rules = self.callbacks(state, optimizer, scope, epochs)
+            epoch = self.epoch_function(runner, optimizer, scope, steps)
+            drive(epoch, model, rules, state, epochs=epochs, steps=steps)
+        except KeyboardInterrupt as err:  # before the first epoch: the folder says so
+            interrupts.acknowledge()
+            state.stop_signal = interrupts.Interrupted(interrupts.signal_of(err)).name
+            state.stop("interrupted", f"interrupted by {state.stop_signal} before epoch 1")
+        except BaseException as err:
+            self.fail(writer, err)
             raise
-        return self._finish(model, objective, history, status, reason, writer, runner)
+        return self.finish(model, objective, state, writer, runner)
 
-    def _stop_message(self, status: str, reason: str | None) -> None:
-        if reason:  # the reason a run stopped is shown even when quiet
-            self.progress.message(reason, always=status != "completed")
-
-    def _callbacks(self, state, model, optimizer, scope) -> list:
+    def callbacks(self, state, optimizer, scope, epochs: int) -> list:
         """The zoo's rules and side effects, in the order they see an epoch; then the user's."""
         from zoo.training import callbacks as zc
         from zoo.training.schedules import Plateau
 
         opts, schedule = self.opts, self.schedule
+        display = None
+        if self.viewers.display is not None:
+            display = self.viewers.display(
+                opts.live, quiet=opts.quiet, epochs=epochs, config=self.config
+            )
+        self.progress = Progress(epochs, quiet=opts.quiet, display=display, lang=opts.lang)
         rules = [zc.ProgressBar(state, self.progress)]
         if opts.on_epoch is not None:  # e.g. TensorBoard's event files
             rules.append(zc.OnEpoch(state, opts.on_epoch))
@@ -385,18 +352,17 @@ class Trainer:
             rules.append(zc.PlateauRate(state, optimizer, plateau, scope))
         if opts.patience is not None:
             rules.append(zc.Patience(state, opts.patience, eval_split(self.config)))
-        return rules + list(self.callbacks)
+        return rules + list(self.callbacks_given)
 
-    def _loop(self, runner, model, optimizer, steps, epochs, scope):
-        from zoo.training.callbacks import RunState
-        from zoo.training.driver import drive
+    def epoch_function(self, runner, optimizer, scope, steps: int) -> Callable[[int], dict]:
+        """`epoch(k)`: trains epoch k (1-based) on `runner` and returns its history row."""
         from zoo.training.schedules import current_rate, float32_text
 
         opts, schedule = self.opts, self.schedule
         rng = np.random.default_rng(opts.seed)
         n = len(self.data.x_train)
         budget = opts.iterations
-        done = 0
+        done, traced = 0, set()
 
         def run_epoch(epoch: int) -> dict:
             nonlocal done
@@ -408,7 +374,10 @@ class Trainer:
             else:
                 rate = float32_text(current_rate(optimizer))
             start = time.perf_counter()
-            with scope:
+            # an epoch of a new length is traced first: no interrupt inside the tracer
+            tracing = interrupts.postponed() if todo not in traced else nullcontext()
+            traced.add(todo)
+            with scope, tracing:
                 result = runner.epoch(order.astype(np.int32), todo)
             seconds = time.perf_counter() - start
             done += todo
@@ -423,31 +392,33 @@ class Trainer:
                 "seconds": seconds,
             }
 
-        state = RunState(history=History())
-        rules = self._callbacks(state, model, optimizer, scope)
-        drive(run_epoch, model, rules, state, epochs=epochs, steps=steps)
-        self.diverged_epoch = state.diverged_epoch
-        if state.stop_signal is not None:
-            self.config["stop_signal"] = state.stop_signal
-        return state.history, state.status, state.reason
+        return run_epoch
 
     # -- the record ----------------------------------------------------------------------------
-    def _finish(self, model, objective, history, status, reason, writer, runner=None) -> Run:
-        """Metrics, files and report of a run that has ended. `runner`: the epoch runner that
-        trained it, whose compiled outputs the metrics read (None: the model is called)."""
+    def finish(self, model, objective, state, writer, runner=None) -> Run:
+        """Metrics, files and report of a run that has ended (`state`: how it went).
+        `runner`: the epoch runner that trained it, whose compiled outputs the metrics read
+        (None: the model is called)."""
         from zoo.training.results import evaluate, write_results
 
+        history, status, reason = state.history, state.status, state.reason
         config = {
             **self.config,
             "status": status,
             "stop_reason": reason,
-            "diverged_epoch": self.diverged_epoch,
+            "diverged_epoch": state.diverged_epoch,
+            **({"stop_signal": state.stop_signal} if state.stop_signal else {}),
             "epochs_run": len(history),
             "iterations": history[-1]["iterations"] if history else 0,
             "train_seconds": float(sum(row["seconds"] for row in history)),
         }
         run = Run(
-            model=model, history=History(history), metrics={}, config=config, dataset=self.data
+            path=UNSAVED if writer is None else writer.folder,
+            config=config,
+            history=History(history),
+            metrics={},
+            dataset=self.data,
+            trained_model=model,
         )
         failure, recorded = None, False
         try:
@@ -458,7 +429,6 @@ class Trainer:
                 runner.release()
             run.metrics = results.metrics
             if writer is not None:
-                run.folder = writer.folder
                 write_results(writer, model, self.data, history, results)
                 # the report is drawn from the folder, so the folder says how the run ended
                 with interrupts.deferred():
@@ -475,7 +445,7 @@ class Trainer:
                 stop_signal=signal_name,
                 stop_reason=f"interrupted by {signal_name} while {stage}",
             )
-            self._stop_message("interrupted", config["stop_reason"])
+            self.progress.message(config["stop_reason"], always=True)
             recorded = False
         except WriteError as err:
             config.update(status="failed", stop_reason=str(err))

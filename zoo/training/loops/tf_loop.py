@@ -82,7 +82,10 @@ class TFEpochRunner(EpochRunner):
 
             self.compile_cache = compile_cache.active_folder()
         self.flip = tall_kernels(self.net) if jit_compile and on_cpu else None
-        if self.flip is not None and _xla_barrier() is None:
+        self.wide = None
+        if self.flip is not None and self.batch_size == 1:
+            self.wide = WideKernels.make(self.net, self.optimizer, self.flip)
+        if self.flip is not None and self.wide is None and _xla_barrier() is None:
             self.flip = None
         self._epoch = tf.function(self._epoch_graph, jit_compile=jit_compile, autograph=False)
 
@@ -103,32 +106,42 @@ class TFEpochRunner(EpochRunner):
             return loss, outputs, tape.gradient(scaled, model.trainable_variables)
         # The tall kernels enter transposed: see `tall_kernels`.
         flip, barrier = self.flip, _xla_barrier()
-        params_t = [
-            tf.transpose(v.value) if f else v.value
-            for v, f in zip(model.trainable_variables, flip, strict=True)
-        ]
+        if self.wide is not None:  # the loop's own copies, kept transposed
+            params_t = [v.value for v in self.wide.variables]
+        else:
+            params_t = [
+                tf.transpose(v.value) if f else v.value
+                for v, f in zip(model.trainable_variables, flip, strict=True)
+            ]
         non_trainable = [v.value for v in model.non_trainable_variables]
         with tf.GradientTape() as tape:
             tape.watch(params_t)
             params = [tf.transpose(p) if f else p for p, f in zip(params_t, flip, strict=True)]
-            outputs, non_trainable, losses = model.stateless_call(
-                params, non_trainable, x, training=True, return_losses=True
-            )
+            wide = {p.ref(): p_t for p, p_t, f in zip(params, params_t, flip, strict=True) if f}
+            with wide_products(wide if self.wide is not None else {}):
+                outputs, non_trainable, losses = model.stateless_call(
+                    params, non_trainable, x, training=True, return_losses=True
+                )
             losses = flipped_penalties(model, losses, params_t, flip)
             outputs = tf.cast(outputs, tf.float32)
             loss = _with(tf.cast(self.loss_fn(yb, outputs), tf.float32), losses)
             scaled = self.optimizer.scale_loss(loss)
         for variable, value in zip(model.non_trainable_variables, non_trainable, strict=True):
             variable.assign(value)  # e.g. batch-norm statistics, dropout seeds
+        grads_t = tape.gradient(scaled, params_t)
+        if self.wide is not None:
+            return loss, outputs, grads_t
         grads = [
-            tf.transpose(barrier(g)[0]) if f else g
-            for g, f in zip(tape.gradient(scaled, params_t), flip, strict=True)
+            tf.transpose(barrier(g)[0]) if f else g for g, f in zip(grads_t, flip, strict=True)
         ]
         return loss, outputs, grads
 
     def _train_step(self, xb, yb, totals):
         loss, outputs, grads = self._gradients(xb, yb)
-        self.optimizer.apply(grads, self.net.trainable_variables)
+        if self.wide is not None:
+            self.wide.optimizer.apply(grads, self.wide.variables)
+        else:
+            self.optimizer.apply(grads, self.net.trainable_variables)
         size = float(xb.shape[0])
         total_loss, total_correct, seen = totals
         correct = correct_count(self.objective, yb, outputs) if self.classify else 0.0
@@ -144,6 +157,8 @@ class TFEpochRunner(EpochRunner):
         x, y, x_eval, y_eval = data
         bs, full = self.batch_size, self.full_steps
         totals = (tf.constant(0.0), tf.constant(0.0), tf.constant(0.0))
+        if self.wide is not None:
+            self.wide.load()
         if bs == self.n:  # full batch: every example, no gather
             totals = self._train_step(x, y, totals)
         else:
@@ -163,6 +178,8 @@ class TFEpochRunner(EpochRunner):
             if with_rest:  # the smaller last batch (a Python flag: one more trace at most)
                 idx = order[full * bs :]
                 totals = self._train_step(tf.gather(x, idx), tf.gather(y, idx), totals)
+        if self.wide is not None:
+            self.wide.store()
         total_loss, total_correct, seen = totals
         result = {"loss": total_loss / seen, "accuracy": total_correct / seen}
         if self.has_eval:
@@ -268,7 +285,7 @@ class TFEpochRunner(EpochRunner):
         import gc
 
         self.x = self.y = self.x_eval = self.y_eval = None
-        self._on_device, self._predict, self._epoch = [], {}, None
+        self._on_device, self._predict, self._epoch, self.wide = [], {}, None, None
         gc.collect()  # the traced functions hold the data in reference cycles
 
     def _call(self, order, steps: int):
@@ -306,6 +323,79 @@ class TFEpochRunner(EpochRunner):
         return self.result(out)
 
 
+class WideKernels:
+    """The per-sample loop's own transposed copies of the tall kernels, and an optimizer
+    that updates them.
+
+    One example at a time, a step's arithmetic is a product and an outer product with each
+    tall kernel (3072x10 in the lab: about 10^5 operations); what it cost was XLA's handling
+    of the layout: the kernel read across its rows for the product and the update, or
+    copied transposed at each step. So the epoch copies the tall kernels, transposed, into
+    variables of its own (with the optimizer's slots for them), runs every step on those
+    (the product through `wide_products`, the update where the kernel lies) and copies them
+    back once, at the end: 4-5x faster per step. An elementwise update (SGD, momentum, Adam
+    and the like) is the same number for each weight in either layout. Built only where that
+    holds: every optimizer variable has the shape of its twin or of its twin transposed, and
+    nothing reads the variables' names (no weight decay, EMA or accumulated gradients).
+    """
+
+    def __init__(self, pairs, variables, optimizer):
+        self.pairs, self.variables, self.optimizer = pairs, variables, optimizer
+
+    @classmethod
+    def make(cls, model, optimizer, flip) -> WideKernels | None:
+        import keras
+
+        plain = type(optimizer).__module__.startswith("keras.")
+        if not plain or getattr(optimizer, "inner_optimizer", None) is not None:
+            return None  # a loss-scaling or user-made optimizer: left as it is
+        special = ("use_ema", "gradient_accumulation_steps", "weight_decay")
+        if any(getattr(optimizer, name, None) for name in special):
+            return None
+        try:
+            twin = type(optimizer).from_config(optimizer.get_config())
+        except (TypeError, ValueError):
+            return None
+        variables, pairs = [], []
+        for variable, f in zip(model.trainable_variables, flip, strict=True):
+            if f:
+                wide = keras.Variable(
+                    np.zeros(variable.shape[::-1], variable.dtype),
+                    dtype=variable.dtype,
+                    trainable=True,
+                    name=f"{variable.name}_wide",
+                )
+                pairs.append((variable, wide, True))
+                variable = wide
+            variables.append(variable)
+        twin.build(variables)
+        if len(twin.variables) != len(optimizer.variables):
+            return None
+        for own, copy in zip(optimizer.variables, twin.variables, strict=True):
+            if tuple(own.shape) == tuple(copy.shape):
+                flipped = False
+            elif len(own.shape) == 2 and tuple(own.shape[::-1]) == tuple(copy.shape):
+                flipped = True
+            else:
+                return None
+            pairs.append((own, copy, flipped))
+        return cls(pairs, variables, twin)
+
+    def load(self) -> None:
+        """The kernels and the optimizer's state into the copies (inside the epoch's graph)."""
+        import tensorflow as tf
+
+        for own, copy, flipped in self.pairs:
+            copy.assign(tf.transpose(own.value) if flipped else own.value)
+
+    def store(self) -> None:
+        """The copies back into the model's kernels and the optimizer's state."""
+        import tensorflow as tf
+
+        for own, copy, flipped in self.pairs:
+            own.assign(tf.transpose(copy.value) if flipped else copy.value)
+
+
 def _with(loss, losses):
     """`loss` plus the model's own `losses` (see `added_losses`)."""
     extra = added_losses(losses)
@@ -335,6 +425,42 @@ def device_tensor(x: np.ndarray):
         aligned[...] = x
         x = aligned
     return tf.experimental.dlpack.from_dlpack(x.__dlpack__())
+
+
+@contextlib.contextmanager
+def wide_products(wide: dict):
+    """Keras's `x @ kernel` computed as `(kernel_t @ x^T)^T` for the kernels in `wide` (a
+    transposed kernel's tensor -> the kernel as stored transposed), while an epoch traces.
+
+    XLA on a CPU wants the matrix of a product laid out along its summed dimension: for
+    `x @ kernel` with the kernel kept transposed it would copy the kernel, transposed, at
+    every step; `kernel_t @ x^T` reads it as it lies. For one example the transposes of `x`
+    and of the result are free (vectors). The products summed are the same."""
+    if not wide:
+        yield
+        return
+    try:
+        from keras.src.backend.tensorflow import numpy as keras_numpy
+
+        keras_matmul = keras_numpy.matmul
+    except (ImportError, AttributeError):
+        yield
+        return
+    import keras
+    import tensorflow as tf
+
+    def matmul(x1, x2):
+        value = x2.value if isinstance(x2, keras.Variable) else x2  # a layer's kernel
+        kernel_t = wide.get(value.ref()) if isinstance(value, tf.Tensor) else None
+        if kernel_t is None or getattr(x1, "ndim", None) != 2 or x1.dtype != kernel_t.dtype:
+            return keras_matmul(x1, x2)
+        return tf.transpose(tf.matmul(kernel_t, x1, transpose_b=True))
+
+    keras_numpy.matmul = matmul
+    try:
+        yield
+    finally:
+        keras_numpy.matmul = keras_matmul
 
 
 @contextlib.contextmanager

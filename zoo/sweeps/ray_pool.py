@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from zoo import interrupts
 from zoo.distribution import install_hint
 from zoo.errors import OptionError
-from zoo.experiments.worker import CPUS_PER_RUN
+from zoo.sweeps.worker import CPUS_PER_RUN
 
 CONNECT_SECONDS = 5.0
 WATCH_SECONDS = 0.5  # how often a task looks at the stop flag
@@ -50,7 +50,7 @@ class StopFlag:
 
 def ray_job(job: dict) -> dict:
     """The task: check one configuration, or train a stack job in a Ray worker process."""
-    from zoo.experiments import worker
+    from zoo.sweeps import worker
 
     flag = job.get("stop")
     job = {**{k: v for k, v in job.items() if k != "stop"}, "threads": CPUS_PER_RUN}
@@ -148,7 +148,7 @@ class StopWatch:
 
     def _on_interrupt(self, signum, frame) -> None:
         if self.training:  # set and read in the main thread, where this handler runs
-            interrupts.stop(self.signum or signum)
+            interrupts.deliver(self.signum or signum)
 
     def __exit__(self, *exc) -> None:
         with self.lock:

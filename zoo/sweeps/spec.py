@@ -325,7 +325,7 @@ def spec_from_dict(data: Mapping[str, Any], where: str = "the spec") -> SweepSpe
 
 def load_spec(path: str | Path) -> SweepSpec:
     """Read a sweep file (TOML), or the sweep.toml of a sweep folder."""
-    from zoo.experiments.folder import SPEC_FILE
+    from zoo.sweeps.folder import SPEC_FILE
 
     path = Path(path)
     if path.is_dir():

@@ -47,15 +47,13 @@ def start(backend: str | None, threads: int | None) -> str:
     return name
 
 
-def job_inputs(job: dict):
-    """(the data set, training options, model options) of a job; each data set is loaded once
-    per process, however many runs train on it."""
-    from zoo.training.trainer import _load, split_options
+def job_inputs(job: dict, **more):
+    """(the data set, the run's plan) of a job (`more`: options the job does not carry, e.g.
+    its folder); each data set is loaded once per process, however many runs train on it."""
+    from zoo.training.plan import resolve
 
-    options = dict(job["options"])
-    data_seed = options.pop("data_seed", None)
-    train_opts, model_opts, data_opts = split_options(job["model"], job["dataset"], options)
-    key = json.dumps([job["dataset"], data_opts, data_seed], sort_keys=True, default=str)
+    plan = resolve(job["model"], job["dataset"], **job["options"], **more)
+    key = json.dumps([job["dataset"], dict(plan.data_options)], sort_keys=True, default=str)
     if key not in _datasets:
-        _datasets[key] = _load(job["dataset"], data_opts, data_seed)
-    return _datasets[key], train_opts, model_opts
+        _datasets[key] = plan.load()
+    return _datasets[key], plan

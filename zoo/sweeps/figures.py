@@ -18,10 +18,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from zoo.experiments.spec import flag_name, value_text
-from zoo.experiments.summary import Row, SweepSummary
 from zoo.i18n import t
 from zoo.reporting.plot import pyplot
+from zoo.sweeps.spec import flag_name, value_text
+from zoo.sweeps.summary import Row, SweepSummary
 
 BATCH_OPTIONS = ("batch_size", "mode")  # swept: compared at the batch size each run used
 MAX_LABEL = 40

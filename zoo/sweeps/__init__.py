@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from zoo.errors import OptionError
-from zoo.experiments.folder import SPEC_FILE, is_sweep_folder
-from zoo.experiments.spec import MAX_RUNS, SweepSpec, load_spec
+from zoo.sweeps.folder import SPEC_FILE, is_sweep_folder
+from zoo.sweeps.spec import MAX_RUNS, SweepSpec, load_spec
 
 __all__ = [
     "MAX_RUNS",
@@ -67,7 +67,7 @@ def sweep(
     come back into `out`, or go through `storage`, a folder every node sees. `tensorboard`:
     event files in every run folder. `lang`: of the report and the tables; `run_reports`: a
     report.pdf in every run folder too; `stack`: MLP runs that differ only in layer sizes,
-    learning rate and momentum train together as one program (`zoo.experiments.stack`: much
+    learning rate and momentum train together as one program (`zoo.sweeps.stack`: much
     faster for small networks; the numbers equal lone runs' up to float rounding); `quiet`:
     no progress line; `yes`: allow more than `MAX_RUNS` runs.
 
@@ -76,7 +76,7 @@ def sweep(
     diverges or fails is recorded, not raised. Ctrl-C stops the workers, keeps what finished,
     writes the summary and raises KeyboardInterrupt.
     """
-    from zoo.experiments.runner import default_folder, run_sweep
+    from zoo.sweeps.runner import default_folder, run_sweep
 
     if isinstance(model, SweepSpec):
         spec = model
@@ -124,6 +124,6 @@ def sweep(
 
 def read_sweep(folder: str | Path):
     """The summary of the sweep in `folder` as its run folders are now (nothing is trained)."""
-    from zoo.experiments.summary import summarize
+    from zoo.sweeps.summary import summarize
 
     return summarize(folder, load_spec(folder))

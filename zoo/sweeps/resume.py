@@ -44,16 +44,13 @@ def option_differences(
     """(option, value in config.json, value planned) for each option of `options` (a run's
     options in the library's spelling, its seed included) that the run was not trained with.
     An option config.json does not record is not compared."""
-    from zoo.training.options import TrainOptions
-    from zoo.training.trainer import split_options
+    from zoo.training.plan import resolve, split_options
 
     options = dict(options)
-    data_seed = options.pop("data_seed", None)
-    train_opts, model_opts, data_opts = split_options(model, dataset, options)
-    if data_seed is not None:
-        data_opts["seed"] = data_seed
-    opts = TrainOptions(**train_opts)
-    opts.check()  # the canonical spelling (a mode's alias), as the trainer records it
+    plan = resolve(model, dataset, **options)  # the canonical spelling, as the trainer records
+    options.pop("data_seed", None)
+    train_opts = split_options(model, dataset, options)[0]
+    opts, model_opts, data_opts = plan.training, plan.model_options, plan.data_options
     found = []
     for name in train_opts:
         if name in NOT_COMPARED:

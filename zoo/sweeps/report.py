@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from zoo.errors import OptionError
-from zoo.experiments.folder import REPORT, SUMMARY
-from zoo.experiments.summary import SweepSummary
 from zoo.files import atomic_path, write_bytes, write_text
 from zoo.i18n import t, table
+from zoo.sweeps.folder import REPORT, SUMMARY
+from zoo.sweeps.summary import SweepSummary
 
 TABLE_FORMATS = ("md", "csv", "tex")
 MAX_UNFINISHED_LINES = 25  # on the report's first page; summary.md lists them all
@@ -36,9 +36,9 @@ def write_outputs(
 ) -> list[Path]:
     """Write the tables (md, csv, tex), the figures (png) and report.pdf (pdf) into the sweep
     folder, or report.pdf to `pdf_path`; the paths written."""
-    from zoo.experiments.figures import sweep_figures
     from zoo.reporting.layout import figure_png, png_image
-    from zoo.reporting.plot import DPI, drawing
+    from zoo.reporting.plot import DPI, drawing, localize
+    from zoo.sweeps.figures import sweep_figures
 
     table(lang)
     folder = summary.folder
@@ -52,7 +52,7 @@ def write_outputs(
     with drawing():
         images = {}
         for name, fig in sweep_figures(summary, lang).items():
-            png = figure_png(fig, DPI)
+            png = figure_png(localize(fig, lang), DPI)
             if "png" in formats:
                 written.append(write_bytes(folder / f"{name}.png", png))
             images[name] = png_image(png)
@@ -75,9 +75,9 @@ def write_sweep_comparison(
     with `out` (a file, or a folder for summary.FMT / report.pdf) that one file is written,
     and an existing one only with `force`. Returns (the table in Markdown, paths written).
     """
-    from zoo.experiments.spec import load_spec
-    from zoo.experiments.summary import summarize
     from zoo.files import refuse_overwrite
+    from zoo.sweeps.spec import load_spec
+    from zoo.sweeps.summary import summarize
 
     formats = (*TABLE_FORMATS, "pdf")
     if fmt is None and out is not None and Path(out).suffix.lstrip(".").lower() in formats:
@@ -111,15 +111,15 @@ def write_report(summary: SweepSummary, images: dict, path: Path, lang: str = "e
     fits, else on a new page."""
     from matplotlib.backends.backend_pdf import PdfPages
 
-    from zoo.experiments.figures import caption
     from zoo.reporting.layout import Page
     from zoo.reporting.plot import pyplot
+    from zoo.sweeps.figures import caption
 
     plt = pyplot()
     footer = str(summary.folder.name)
     metadata = {"Title": summary.title(lang), "Subject": t("report.course", lang)}
     with atomic_path(path) as part, PdfPages(part, metadata=metadata) as pdf:
-        page = Page(plt, footer=footer, landscape=True)
+        page = Page(plt, footer=footer, landscape=True, lang=lang)
         page.heading(summary.title(lang))
         page.text(summary.setting_text(lang), size=9)
         head = summary.header(lang)
@@ -141,7 +141,7 @@ def write_report(summary: SweepSummary, images: dict, path: Path, lang: str = "e
         for name, image in images.items():
             if page.remaining() < MIN_FIGURE_INCHES:
                 pdf.savefig(page.fig)
-                page = Page(plt, footer=footer, landscape=True)
+                page = Page(plt, footer=footer, landscape=True, lang=lang)
             page.subheading(caption(name, lang))
             page.image(image)
         pdf.savefig(page.fig)

@@ -1,4 +1,4 @@
-"""Which runs of a sweep train together (`zoo.experiments.stack`): MLP runs alike in all but
+"""Which runs of a sweep train together (`zoo.sweeps.stack`): MLP runs alike in all but
 their layer sizes, learning rate and momentum, in stacks of at most `MAX_STACK`, planned in
 the order of the spec so that the same sweep always stacks alike, whatever `jobs`.
 
@@ -13,18 +13,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from zoo.training.stack import LABELS, OWN_OPTIONS, SHARED_OPTIONS
+
 MAX_STACK = 4  # members per stack: fixed, so a sweep's numbers do not depend on `jobs`
-# Options that may differ inside a stack (each member has its own), and those that only
-# label the run; everything else must be the same for all members.
-OWN_OPTIONS = ("lr", "momentum", "hidden")
-LABELS = ("comment", "author", "group", "variant", "title", "lang", "report")
-# What the stack's program reproduces; a run given any other option (an option added to
-# `train` later included) trains alone, as `train` trains it.
-SHARED_OPTIONS = ("mode", "batch_size", "epochs", "iterations", "optimizer", "loss", "seed")
-SHARED_OPTIONS += ("normalize", "shuffle", "device", "backend", "activation", "head")
-# Options whose use keeps a run out of any stack (stopping rules and the data split that
-# each run decides for itself, arithmetic and devices the stack does not reproduce)
-ALONE_OPTIONS = ("patience", "target_loss", "validation", "mixed_precision", "distribute")
 
 
 def stack_key(model: str, dataset: str, options: dict[str, Any]) -> str | None:
@@ -33,7 +24,7 @@ def stack_key(model: str, dataset: str, options: dict[str, Any]) -> str | None:
     from zoo.models.layers import check_units
     from zoo.models.registry import MODELS
     from zoo.registry import canonical
-    from zoo.training.trainer import split_options
+    from zoo.training.plan import split_options
 
     if canonical(model) != "mlp":
         return None

@@ -24,9 +24,7 @@ from typing import Any
 
 # The signal a worker gets when its sweep is gone (taken as SIGTERM, once)
 PARENT_GONE = getattr(signal, "SIGUSR1", None)
-SERVE = (
-    "import sys; from zoo.experiments.local import serve; serve(int(sys.argv[1]), int(sys.argv[2]))"
-)
+SERVE = "import sys; from zoo.sweeps.local import serve; serve(int(sys.argv[1]), int(sys.argv[2]))"
 
 
 def cores() -> int:
@@ -55,7 +53,7 @@ def threads_per_worker(jobs: int) -> int:
 def serve(jobs_fd: int, answers_fd: int) -> None:
     """A worker process: answer jobs until told to stop or the sweep is gone."""
     from zoo import interrupts
-    from zoo.experiments import worker
+    from zoo.sweeps import worker
 
     _stop_with_parent(int(os.environ.get("ZOO_SWEEP_PID", "0")))
     jobs = Connection(jobs_fd, writable=False)

@@ -12,21 +12,19 @@ from __future__ import annotations
 
 import json
 import shutil
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from zoo import interrupts
 from zoo.errors import OptionError, ZooError
-from zoo.experiments.folder import RUNS, SPEC_FILE, WORKER_LOG, Lock, is_sweep_folder
-from zoo.experiments.resume import check_finished_runs
-from zoo.experiments.spec import MAX_RUNS, SweepSpec, load_spec
-from zoo.experiments.summary import Outcome, SweepSummary, summarize
-from zoo.experiments.worker import CPUS_PER_RUN
 from zoo.files import read_json, write_text
 from zoo.runfolder import CONFIG, RunFolder
 from zoo.runfolder.format import FINISHED
+from zoo.sweeps.folder import RUNS, SPEC_FILE, WORKER_LOG, Lock, is_sweep_folder
+from zoo.sweeps.resume import check_finished_runs
+from zoo.sweeps.spec import MAX_RUNS, SweepSpec, load_spec
+from zoo.sweeps.summary import Outcome, SweepSummary, summarize
+from zoo.sweeps.worker import CPUS_PER_RUN
 
 MAX_THREADS = 1024  # threads of one local worker: more only costs memory and start-up
 
@@ -74,53 +72,29 @@ def default_folder(spec: SweepSpec, out: str | Path = "reports") -> Path:
     return Path(out) / "-".join(parts)
 
 
-def _fits(value: Any, hint: Any) -> bool:
-    kinds = [k for k in (typing.get_args(hint) or (hint,)) if k is not type(None)]
-    for kind in kinds:
-        if kind is bool and isinstance(value, bool):
-            return True
-        if kind is int and isinstance(value, int) and not isinstance(value, bool):
-            return True
-        if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
-            return True
-        if kind is str and isinstance(value, str):
-            return True
-    return False
-
-
 def check_configurations(spec: SweepSpec) -> dict[str, dict]:
     """OptionError naming the option and the configuration, for anything this process can
-    tell without the data or Keras. Returns one check job per group of configurations that
-    the workers must check (the data and the model), keyed by what they share."""
+    tell without the data or Keras (each configuration is resolved as `zoo.train` resolves
+    it: `zoo.training.plan`). Returns one check job per group of configurations that the
+    workers must check (the data and the model), keyed by what they share."""
     from zoo.datasets.registry import DATASETS
     from zoo.models.registry import MODELS
-    from zoo.training.options import TrainOptions
-    from zoo.training.trainer import split_options
+    from zoo.training.plan import resolve
 
     MODELS.get(spec.model)  # unknown names: a message with the close ones
     DATASETS.get(spec.dataset)
-    hints = typing.get_type_hints(TrainOptions)
     groups: dict[str, dict] = {}
     for conf in spec.configurations():
-        options = dict(conf.options)
-        data_seed = options.pop("data_seed", None)
         try:
-            if data_seed is not None and not _fits(data_seed, int):
-                raise OptionError("data_seed", f"should be a whole number, not {data_seed!r}")
-            train_opts, model_opts, data_opts = split_options(spec.model, spec.dataset, options)
-            for name, value in train_opts.items():
-                if not _fits(value, hints[name]):
-                    kind = " or ".join(
-                        k.__name__
-                        for k in typing.get_args(hints[name]) or (hints[name],)
-                        if k is not type(None)
-                    )
-                    raise OptionError(name, f"should be {kind}, not {value!r}")
-            TrainOptions(**train_opts, seed=spec.seeds[0]).check()
+            plan = resolve(spec.model, spec.dataset, **{**conf.options, "seed": spec.seeds[0]})
         except OptionError as err:
             raise OptionError(err.option, f"{err.message} ({_where(conf)})") from None
-        shared = {k: train_opts.get(k) for k in CHECKED_TRAIN_OPTIONS}
-        key = json.dumps([model_opts, data_opts, data_seed, shared], sort_keys=True)
+        shared = {k: getattr(plan.training, k) for k in CHECKED_TRAIN_OPTIONS}
+        key = json.dumps(
+            [dict(plan.model_options), dict(plan.data_options), shared],
+            sort_keys=True,
+            default=str,
+        )
         groups.setdefault(key, _job("check", spec, conf.options, spec.seeds[0], conf=conf))
     return groups
 
@@ -244,9 +218,9 @@ def run_sweep(
     yes: bool = False,
 ) -> SweepResult:
     """Run (or resume) `spec` into the folder `out`; see `zoo.sweep` for the arguments."""
-    from zoo.experiments.progress import SweepProgress
-    from zoo.experiments.report import write_outputs
     from zoo.i18n import table
+    from zoo.sweeps.progress import SweepProgress
+    from zoo.sweeps.report import write_outputs
 
     table(lang)
     _check_settings(executor, jobs, threads, address, storage)
@@ -262,7 +236,7 @@ def run_sweep(
     existed = _prepare(folder, spec)
     pool = None
     if executor == "ray":  # an unreachable cluster is bad input: said before any folder is made
-        from zoo.experiments.ray_pool import RayPool
+        from zoo.sweeps.ray_pool import RayPool
 
         shared = None
         if storage is not None:
@@ -303,7 +277,7 @@ def run_sweep(
         if todo:
             train_jobs = _stack_jobs(spec, todo, folder, stack, tensorboard, run_reports, lang)
             if pool is None:
-                from zoo.experiments.local import LocalPool, threads_per_worker, worker_count
+                from zoo.sweeps.local import LocalPool, threads_per_worker, worker_count
 
                 workers = worker_count(jobs, len(train_jobs), progress.message)
                 per_worker = threads or threads_per_worker(workers)
@@ -382,7 +356,7 @@ def run_sweep(
 
 def _stack_jobs(spec, todo, folder, stack, tensorboard, run_reports, lang) -> list[dict]:
     """One job per stack of runs that train together (each run alone when `stack` is off)."""
-    from zoo.experiments.stack_plan import plan_stacks, stack_key
+    from zoo.sweeps.stack_plan import plan_stacks, stack_key
 
     members = [
         _job(

@@ -1,5 +1,5 @@
 """What a worker does, in a local process or a Ray task: check a configuration, train one
-run, or train a stack of runs together; `zoo.experiments.process` keeps Keras started and the
+run, or train a stack of runs together; `zoo.sweeps.process` keeps Keras started and the
 data sets loaded between jobs.
 
 A job is plain data (picklable, the same for every executor):
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.errors import OptionError, ZooError
-from zoo.experiments.process import job_inputs, start
+from zoo.sweeps.process import job_inputs, start
 
 CPUS_PER_RUN = 1  # of a Ray task: a small model trains best on one core, runs side by side
 
@@ -32,16 +32,17 @@ def check(job: dict) -> dict:
     try:
         start(job["options"].get("backend"), job.get("threads"))
         from zoo.training.build import build_model, holdout
-        from zoo.training.options import TrainOptions, with_preset
 
-        data, train_opts, model_opts = job_inputs(job)
-        opts = TrainOptions(**train_opts)
-        opts.check()
-        opts = with_preset(opts, job["model"], data)
+        data, plan = job_inputs(job)
+        opts = plan.preset(data)
         if opts.validation:
             data = holdout(data, opts.validation, opts.seed)[0]
         build_model(
-            job["model"], data, loss=opts.loss, normalize=opts.normalize, model_options=model_opts
+            job["model"],
+            data,
+            loss=opts.loss,
+            normalize=opts.normalize,
+            model_options=dict(plan.model_options),
         )
         return {}
     except (Exception, KeyboardInterrupt) as err:  # every failure goes back to the sweep
@@ -55,25 +56,18 @@ def train(job: dict) -> dict:
     events = None
     try:
         start(job["options"].get("backend"), job.get("threads"))
-        from zoo.api import train as train_run
+        from zoo.api import run_plan
         from zoo.runfolder import TENSORBOARD, eval_split
 
-        data, train_opts, model_opts = job_inputs(job)
         if job.get("tensorboard"):
-            from zoo.experiments.tensorboard import EventLog
+            from zoo.sweeps.tensorboard import EventLog
 
             folder = Path(job["out"]) / job["name"] / TENSORBOARD
-            events = EventLog(folder, eval_split(train_opts))
-        run = train_run(
-            job["model"],
-            data,
-            **train_opts,
-            **model_opts,
-            out=job["out"],
-            run_name=job["name"],
-            quiet=True,
-            on_epoch=events,
+            events = EventLog(folder, eval_split(job["options"]))
+        data, plan = job_inputs(
+            job, out=job["out"], run_name=job["name"], quiet=True, on_epoch=events
         )
+        run = run_plan(plan, data)
         answer.update(status=run.status, reason=run.config.get("stop_reason"))
     except KeyboardInterrupt as err:
         from zoo import interrupts
@@ -128,11 +122,11 @@ def _forget_models() -> None:
 
 
 def train_stack(job: dict) -> dict:
-    """Train the runs of a stack job together (see `zoo.experiments.stack`), or one by one
+    """Train the runs of a stack job together (see `zoo.sweeps.stack`), or one by one
     when they cannot share one program. {"answers": [one answer per run]}."""
     members = [{**member, "threads": job.get("threads")} for member in job["members"]]
     if len(members) > 1:
-        from zoo.experiments.stack import CannotStack, train_together
+        from zoo.sweeps.stack import CannotStack, train_together
 
         try:
             return {"answers": train_together(members)}

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from zoo.errors import RunFolderError
-from zoo.experiments.folder import RUNS
-from zoo.experiments.spec import Configuration, SweepSpec, flag_name, value_text
 from zoo.i18n import t
 from zoo.runfolder import RunFolder, read_run_folder
 from zoo.runfolder.format import FINISHED
+from zoo.sweeps.folder import RUNS
+from zoo.sweeps.spec import Configuration, SweepSpec, flag_name, value_text
 
 DASH = "—"
 

@@ -12,18 +12,31 @@ starts from the very weights `zoo train` would draw for it (its seed, its builde
 the batches in the same order; what differs is the float summation order of the wider
 product, so a member's numbers equal a lone run's up to rounding.
 
-Which runs share a stack is planned by `zoo.experiments.stack_plan`.
+The stack is an epoch runner under the one driver (`zoo.training.driver`): each member is a
+lane with its own Trainer, run folder and callbacks. Which runs of a sweep share a stack is
+planned by `zoo.sweeps.stack_plan`, from what this program reproduces (the options below).
 """
 
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from zoo.experiments.stack_plan import ALONE_OPTIONS
+# Options that may differ inside a stack (each member has its own), and those that only
+# label the run; everything else must be the same for all members.
+OWN_OPTIONS = ("lr", "momentum", "hidden")
+LABELS = ("comment", "author", "group", "variant", "title", "lang", "report")
+# What the stack's program reproduces; a run given any other option (an option added to
+# `train` later included) trains alone, as `train` trains it.
+SHARED_OPTIONS = ("mode", "batch_size", "epochs", "iterations", "optimizer", "loss", "seed")
+SHARED_OPTIONS += ("normalize", "shuffle", "device", "backend", "activation", "head")
+# Options whose use keeps a run out of any stack (stopping rules and the data split that
+# each run decides for itself, arithmetic and devices the stack does not reproduce)
+ALONE_OPTIONS = ("patience", "target_loss", "validation", "mixed_precision", "distribute")
 
 
 class CannotStack(Exception):
@@ -32,19 +45,31 @@ class CannotStack(Exception):
 
 @dataclass
 class Member:
-    """One run of a stack: its job, its own Trainer (for the run folder) and model."""
+    """One run of a stack: its name, its own Trainer (its options and run folder) and the
+    model that Trainer built."""
 
-    job: dict
+    name: str
     trainer: Any
     model: Any
     objective: Any
     dense: list = field(default_factory=list)  # its Dense layers, first to last
-    history: list = field(default_factory=list)
-    status: str = "completed"
-    reason: str | None = None
     writer: Any = None
-    events: Any = None
-    alive: bool = True
+
+
+def member(name: str, trainer) -> Member:
+    """The member `name` of a stack, its model built as `train` builds it, from its seed;
+    CannotStack for a model the stack cannot train."""
+    from zoo.backend import resolve_device, seed_everything
+
+    if trainer.backend != "tensorflow":
+        raise CannotStack(f"the {trainer.backend} backend")
+    seed_everything(trainer.opts.seed, trainer.backend)
+    scope, _ = resolve_device(trainer.opts.device, trainer.backend)
+    with scope:
+        model, objective = trainer.build()
+    found = Member(name, trainer, model, objective)
+    _, found.dense = _dense_chain(model)
+    return found
 
 
 def _dense_chain(model) -> tuple[int, list]:
@@ -67,40 +92,8 @@ def _same(members: list[Member], what: str, get) -> None:
         raise CannotStack(f"the members differ in {what}")
 
 
-def prepare(jobs: list[dict]) -> list[Member]:
-    """Each member's data, options, Trainer and model (built as `train` builds it, from its
-    seed); CannotStack unless they can share one program."""
-    from zoo.api import standard_viewers
-    from zoo.backend import resolve_device, seed_everything
-    from zoo.experiments.process import job_inputs, start
-    from zoo.training.build import build_model
-    from zoo.training.options import TrainOptions, with_preset
-    from zoo.training.trainer import Trainer
-
-    members = []
-    for job in jobs:
-        backend = start(job["options"].get("backend"), job.get("threads"))
-        if backend != "tensorflow":
-            raise CannotStack(f"the {backend} backend")
-        data, train_opts, model_opts = job_inputs(job)
-        given = TrainOptions(**train_opts, out=job["out"], run_name=job["name"], quiet=True)
-        given.check()
-        opts = with_preset(given, job["model"], data)
-        trainer = Trainer(job["model"], data, opts, model_opts, backend, viewers=standard_viewers())
-        seed_everything(opts.seed, backend)
-        scope, _ = resolve_device(opts.device, backend)
-        with scope:
-            model, objective, trainer.normalization = build_model(
-                job["model"],
-                trainer.data,
-                loss=opts.loss,
-                normalize=opts.normalize,
-                model_options=trainer.model_opts,
-            )
-        trainer.diverged_epoch = None
-        member = Member(job, trainer, model, objective)
-        _, member.dense = _dense_chain(model)
-        members.append(member)
+def check_members(members: list[Member]) -> None:
+    """CannotStack unless the members can share one program."""
     first = members[0]
     n = len(first.trainer.data.x_train)
     _same(members, "data", lambda m: id(m.trainer.data))
@@ -119,7 +112,6 @@ def prepare(jobs: list[dict]) -> list[Member]:
         opts = m.trainer.opts
         if opts.optimizer != "sgd" or any(getattr(opts, name) for name in ALONE_OPTIONS):
             raise CannotStack("an option that trains alone")
-    return members
 
 
 class StackRunner:
@@ -300,130 +292,107 @@ class StackRunner:
                 dense.bias.assign(bias.numpy())
 
 
-def train_together(jobs: list[dict]) -> list[dict]:
-    """Train the runs of `jobs` as one program; one answer per job, as `worker.train` gives.
+def train_together(members: list[Member]) -> list[Any]:
+    """Train `members` as one program; for each, its `Run`, or the exception that ended it.
 
-    CannotStack (before any run folder is made) when they cannot share one.
+    CannotStack (before any run folder is made) when they cannot share one program.
     """
     from zoo import interrupts
     from zoo.backend import resolve_device
-    from zoo.runfolder import TENSORBOARD, RunWriter, create_run_folder
-    from zoo.training.callbacks import diverged, divergence_reason
-    from zoo.training.record import run_config
-    from zoo.training.schedules import Schedule
+    from zoo.runfolder.history import History
+    from zoo.training.callbacks import RunState
+    from zoo.training.driver import Lane, drive_lanes
 
-    started = time.perf_counter()
     try:
-        members = prepare(jobs)
+        check_members(members)
         first = members[0]
-        opts, data = first.trainer.opts, first.trainer.data
-        n = len(data.x_train)
-        batch, steps, epochs = opts.plan(n)
-        scope, device_name = resolve_device(opts.device, first.trainer.backend)
+        batch, steps, epochs = first.trainer.regime()
+        scope, device_name = resolve_device(first.trainer.opts.device, first.trainer.backend)
         with scope:
             runner = StackRunner(members, batch, steps * epochs)
     except CannotStack:
         raise
     except Exception as err:  # anything before a folder is made: the runs go one by one
         raise CannotStack(f"{type(err).__name__}: {err}") from err
-    names = [m.job["name"] for m in members]
-    for member in members:
-        trainer = member.trainer
-        trainer.schedule = Schedule.plan(trainer.opts, steps, epochs)  # constant: see stack_plan
-        config = run_config(
-            trainer, member.model, member.objective, batch, steps, epochs, device_name
-        )
-        config["stacked_with"] = [name for name in names if name != member.job["name"]]
-        trainer.config = config
-        folder = create_run_folder(
-            trainer.opts.out, trainer.model_name, data.name, name=trainer.opts.run_name
-        )
-        member.writer = RunWriter(folder)
-        trainer.config = member.writer.start(trainer.config)
-        if member.job.get("tensorboard"):
-            from zoo.experiments.tensorboard import EventLog
-            from zoo.runfolder import eval_split
+    names = [m.name for m in members]
+    lanes: list[Lane] = []
+    try:
+        for m in members:
+            trainer = m.trainer
+            with scope:
+                optimizer = trainer.optimizer(steps, epochs)  # constant SGD: see ALONE_OPTIONS
+            with interrupts.deferred():
+                m.writer = trainer.open(
+                    m.model,
+                    m.objective,
+                    batch,
+                    steps,
+                    epochs,
+                    device_name,
+                    stacked_with=[name for name in names if name != m.name],
+                )
+            state = RunState(history=History())
+            lanes.append(Lane(m.model, trainer.callbacks(state, optimizer, scope, epochs), state))
+        drive_lanes(_epochs(runner, members, lanes, scope), lanes, epochs=epochs, steps=steps)
+    except BaseException as err:  # the folders say so, and every member is a failed run
+        for m in members:
+            m.trainer.fail(m.writer, err)
+        if not isinstance(err, Exception):
+            raise
+        return [err for _ in members]
+    runner.write_back()
+    outcomes: list[Any] = []
+    for m, lane in zip(members, lanes, strict=True):
+        try:
+            outcomes.append(m.trainer.finish(m.model, m.objective, lane.state, m.writer))
+        except Exception as err:  # noqa: BLE001 (this member failed; the others are written)
+            outcomes.append(err)
+    return outcomes
 
-            member.events = EventLog(folder / TENSORBOARD, eval_split(trainer.config))
+
+def _epochs(runner: StackRunner, members: list[Member], lanes: list, scope):
+    """The driver's `run_epoch` for a stack: one compiled epoch for every member, a history
+    row for each live one; a member that stopped (e.g. diverged) has its rate set to zero."""
+    from zoo import interrupts
+
+    opts, n = members[0].trainer.opts, runner.n
+    _, steps, _ = opts.plan(n)
     rng = np.random.default_rng(opts.seed)
     budget, done = opts.iterations, 0
-    interrupts.acknowledge()
-    try:
-        for epoch in range(1, epochs + 1):
-            order = rng.permutation(n) if opts.shuffle else np.arange(n)
-            todo = steps if budget is None else min(steps, budget - done)
-            tick = time.perf_counter()
-            with scope:
-                out = runner.epoch(order.astype(np.int32), todo)
-            seconds = time.perf_counter() - tick
-            done += todo
-            live = [i for i, m in enumerate(members) if m.alive]
-            for i in live:
-                member = members[i]
-                row = {
+    index = {id(lane): i for i, lane in enumerate(lanes)}
+    frozen: set[int] = set()
+    traced: set[int] = set()
+
+    def run_epoch(epoch: int, live: list) -> list[dict]:
+        nonlocal done
+        for i in set(range(len(lanes))) - {index[id(lane)] for lane in live} - frozen:
+            runner.stop(i)
+            frozen.add(i)
+        order = rng.permutation(n) if opts.shuffle else np.arange(n)
+        todo = steps if budget is None else min(steps, budget - done)
+        tick = time.perf_counter()
+        # an epoch of a new length is traced first: no interrupt inside the tracer
+        tracing = interrupts.postponed() if todo not in traced else nullcontext()
+        traced.add(todo)
+        with scope, tracing:
+            out = runner.epoch(order.astype(np.int32), todo)
+        seconds = time.perf_counter() - tick
+        done += todo
+        rows = []
+        for lane in live:
+            i = index[id(lane)]
+            rows.append(
+                {
                     "epoch": epoch,
                     "iterations": done,
                     "loss": float(out["loss"][i]),
                     "accuracy": float(out["accuracy"][i]) if runner.classify else None,
                     "val_loss": float(out["val_loss"][i]),
                     "val_accuracy": float(out["val_accuracy"][i]) if runner.classify else None,
-                    "lr": member.trainer.opts.lr,
+                    "lr": members[i].trainer.opts.lr,
                     "seconds": seconds / len(live),  # its share of the stack's epoch
                 }
-                member.history.append(row)
-                if member.events is not None:
-                    member.events(row)
-                if diverged(row):
-                    member.alive, member.status = False, "diverged"
-                    member.trainer.diverged_epoch = epoch
-                    member.reason = divergence_reason(row["loss"], epoch, member.trainer.opts.lr)
-                    runner.stop(i)
-            if interrupts.pending():
-                raise interrupts.Interrupted(interrupts.pending())
-            if not any(m.alive for m in members):
-                break
-    except KeyboardInterrupt as err:
-        interrupts.acknowledge()
-        name = interrupts.Interrupted(interrupts.signal_of(err)).name
-        for member in members:
-            if member.alive:
-                member.status = "interrupted"
-                member.reason = f"interrupted by {name} during epoch {len(member.history) + 1}"
-                member.trainer.config["stop_signal"] = name
-    except Exception as err:  # the folders say so, and every member is a failed run
-        reason = f"{type(err).__name__}: {err}"
-        for member in members:
-            with interrupts.deferred():
-                member.writer.finish(
-                    {**member.trainer.config, "status": "failed", "stop_reason": reason}
-                )
-            member.writer.discard_reserve()
-        seconds = (time.perf_counter() - started) / len(members)
-        return [
-            {"name": m.job["name"], "status": "failed", "reason": reason, "seconds": seconds}
-            for m in members
-        ]
-    finally:
-        for member in members:
-            if member.events is not None:
-                member.events.close()
-    runner.write_back()
-    answers = []
-    for member in members:
-        trainer = member.trainer
-        answer = {"name": member.job["name"], "status": member.status, "reason": member.reason}
-        try:
-            run = trainer._finish(
-                member.model,
-                member.objective,
-                member.history,
-                member.status,
-                member.reason,
-                member.writer,
             )
-            answer.update(status=run.status, reason=run.config.get("stop_reason"))
-        except Exception as err:  # noqa: BLE001 (this member failed; the others are written)
-            answer.update(status="failed", reason=f"{type(err).__name__}: {err}")
-        answer["seconds"] = (time.perf_counter() - started) / len(members)
-        answers.append(answer)
-    return answers
+        return rows
+
+    return run_epoch
