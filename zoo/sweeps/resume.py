@@ -58,9 +58,6 @@ def option_differences(
         key = RECORDED_AS.get(name, name)
         if key in config and not _same(getattr(opts, name), config[key]):
             found.append((name, config[key], getattr(opts, name)))
-    for name, key in RECORDED_AS.items():  # taken out of sweep.toml: config.json says it was set
-        if name not in train_opts and config.get(key) is not None:
-            found.append((name, config[key], None))
     for table, given in (("model_options", model_opts), ("dataset_options", data_opts)):
         recorded = config.get(table)
         if not isinstance(recorded, dict):
@@ -87,12 +84,11 @@ def check_finished_runs(runs: Path, planned: Iterable, model: str, dataset: str)
         if changed:
             name, was, now = changed[0]
             more = f" (and {len(changed) - 1} more option(s))" if len(changed) > 1 else ""
-            asked = f"asks for {name}={_text(now)}" if now is not None else f"leaves {name} out"
             raise OptionError(
                 "out",
                 f"run {run.name!r} was trained with {name}={_text(was)}, but sweep.toml now "
-                f"{asked}{more}: put sweep.toml back, or move that run folder away to train it "
-                "again, or give the edited sweep another folder",
+                f"asks for {name}={_text(now)}{more}: put sweep.toml back, or move that run "
+                "folder away to train it again, or give the edited sweep another folder",
             )
 
 
