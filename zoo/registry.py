@@ -3,6 +3,15 @@
 Adding an entry is one decorator on a function whose name is the entry's name; underscores
 become hyphens (`breast_cancer` -> `breast-cancer`). The modules that hold the entries are
 imported on first use, so listing names stays cheap.
+
+Installed packages add entries through an entry-point group (`zoo.models`, `zoo.datasets`),
+read on the first lookup. In a plugin's `pyproject.toml`::
+
+    [project.entry-points."zoo.models"]
+    tiny-mlp = "my_models:tiny_mlp"        # a builder: registered under the entry's name
+    my-models = "my_models"                # a module whose import registers its entries
+
+A plugin that fails to load is named in a warning and left out; the zoo's own entries stay.
 """
 
 from __future__ import annotations
@@ -11,10 +20,15 @@ import difflib
 import fnmatch
 import importlib
 import inspect
+import logging
+import types
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from zoo.errors import OptionError, UnknownNameError
+
+log = logging.getLogger(__name__)
 
 
 def canonical(name: str) -> str:
@@ -22,10 +36,12 @@ def canonical(name: str) -> str:
 
 
 class Registry:
-    """Entries of one kind ("model", "dataset"), filled by the modules named in `modules`."""
+    """Entries of one kind ("model", "dataset"), filled by the modules named in `modules`,
+    then by the installed packages' entry points of group `group` (None: no plugins)."""
 
-    def __init__(self, kind: str, modules: Iterable[str] = ()):
+    def __init__(self, kind: str, modules: Iterable[str] = (), group: str | None = None):
         self.kind = kind
+        self.group = group
         self._modules = list(modules)
         self._loaded = False
         self._entries: dict[str, Callable[..., Any]] = {}
@@ -47,6 +63,46 @@ class Registry:
             self._loaded = True
             for module in self._modules:
                 importlib.import_module(module)
+            if self.group:
+                self._load_plugins()
+
+    def _load_plugins(self) -> None:
+        from importlib.metadata import entry_points
+
+        for point in entry_points(group=self.group):
+            dist = getattr(point.dist, "name", None) or "an unknown package"
+            where = f"{self.kind} plugin {point.name!r} ({point.value}, from {dist})"
+            key = canonical(point.name)
+            try:
+                loaded = point.load()
+            except Exception as err:  # a user's package: its failure is not the zoo's crash
+                first = (str(err).splitlines() or [""])[0]
+                warnings.warn(
+                    f"{where} was not loaded: {type(err).__name__}: {first}",
+                    RuntimeWarning,
+                    stacklevel=4,
+                )
+                continue
+            if isinstance(loaded, types.ModuleType):  # its import registered what it has
+                log.debug("loaded %s", where)
+                continue
+            if not callable(loaded):
+                warnings.warn(
+                    f"{where} was not loaded: it names a {type(loaded).__name__}, "
+                    f"not a {self.kind} builder function",
+                    RuntimeWarning,
+                    stacklevel=4,
+                )
+                continue
+            if key in self._entries and self._entries[key] is not loaded:
+                warnings.warn(
+                    f"{where} was not loaded: the {self.kind} {key!r} exists already",
+                    RuntimeWarning,
+                    stacklevel=4,
+                )
+                continue
+            self._entries[key] = loaded
+            log.debug("loaded %s", where)
 
     def names(self, pattern: str | None = None) -> list[str]:
         """Sorted names, filtered by a shell wildcard such as ``"mlp*"``."""

@@ -16,6 +16,7 @@ DATASETS = Registry(
         "zoo.datasets.cifar",
         "zoo.datasets.mnist",
     ],
+    group="zoo.datasets",
 )
 register_dataset = DATASETS.register
 

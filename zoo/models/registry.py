@@ -16,6 +16,7 @@ MODELS = Registry(
         "zoo.models.linear",
         "zoo.models.lecture",
     ],
+    group="zoo.models",
 )
 
 
