@@ -195,6 +195,24 @@ def test_more_jobs_than_cores_are_capped_with_a_message(tmp_path, monkeypatch):
     assert "--jobs 100000 capped at" in output and "on 1 worker process" in output, output
 
 
+def test_a_resume_takes_options_as_the_trainer_records_them():
+    from zoo.sweeps.resume import option_differences
+
+    config = {"loss": "crossentropy", "mode": "minibatch", "lr": 0.1, "batch_size_asked": 16}
+    config["model_options"] = {"hidden": [5], "activation": "relu"}
+    config["dataset_options"] = {"seed": 3, "noise": 0.5}
+    same = {"loss": "cce", "mode": "mini-batch", "lr": 0.1, "batch_size": 16, "hidden": 5}
+    same |= {"activation": "relu", "data_seed": 3, "noise": 0.5, "seed": 0, "title": "x"}
+    assert option_differences(config, same, "mlp", "gaussians") == []
+    changed = {**same, "loss": "mse", "batch_size": 32, "hidden": [5, 5], "data_seed": 4}
+    assert sorted(n for n, _, _ in option_differences(config, changed, "mlp", "gaussians")) == [
+        "batch_size",
+        "data_seed",
+        "hidden",
+        "loss",
+    ]
+
+
 # many options of every kind (training, model, data set), so that none is taken as changed
 MANY = "mode=mini-batch batch-size=16 momentum=0.5 nesterov=true weight-decay=0.001 "
 MANY += "clip-norm=1.0 samples=80 noise=0.5 data-seed=3 activation=tanh lr=0.05"

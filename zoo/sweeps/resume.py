@@ -56,8 +56,13 @@ def option_differences(
         if name in NOT_COMPARED:
             continue
         key = RECORDED_AS.get(name, name)
-        if key in config and not _same(getattr(opts, name), config[key]):
-            found.append((name, config[key], getattr(opts, name)))
+        planned = getattr(opts, name)
+        if name == "loss":  # recorded by its canonical name (cce: crossentropy)
+            from zoo.objective import LOSS_ALIASES
+
+            planned = LOSS_ALIASES.get(planned, planned)
+        if key in config and not _same(planned, config[key]):
+            found.append((name, config[key], planned))
     for table, given in (("model_options", model_opts), ("dataset_options", data_opts)):
         recorded = config.get(table)
         if not isinstance(recorded, dict):
@@ -94,13 +99,17 @@ def check_finished_runs(runs: Path, planned: Iterable, model: str, dataset: str)
 
 def _same(planned: Any, recorded: Any) -> bool:
     """Equal as config.json keeps values: a tuple as a list, a lone value as a one-item list
-    (`hidden=5` is recorded [5]), 1 and 1.0 alike."""
+    (`hidden=5` is recorded [5]), 1 and 1.0 alike, text whatever its case and spaces."""
     if isinstance(planned, tuple | list):
         if not isinstance(recorded, list) or len(recorded) != len(planned):
             return False
         return all(_same(p, r) for p, r in zip(planned, recorded, strict=True))
+    if isinstance(planned, str) and isinstance(recorded, list) and "," in planned:
+        return _same(planned.split(","), recorded)  # padding="same,valid" is recorded a list
     if isinstance(recorded, list) and len(recorded) == 1:
         return _same(planned, recorded[0])
+    if isinstance(planned, str) and isinstance(recorded, str):  # "SAME " is recorded "same"
+        return planned.strip().lower() == recorded.strip().lower()
     if isinstance(planned, bool) or isinstance(recorded, bool):
         return planned is recorded
     if isinstance(planned, int | float) and isinstance(recorded, int | float):
