@@ -294,6 +294,7 @@ def write(path: Path, text: str) -> Path:
 
 def test_info_shows_the_config_files_merged_working_folder_over_user(home):
     write(home / ".config" / "zoo" / "zoo.toml", 'author = "Иванов И. И."\nvariant = 4\n')
+    (Path.cwd() / "data").mkdir()
     write(Path.cwd() / "zoo.toml", "variant = 5\ngroup = 2\ndata-dir = 'data'\n")
     doc = zoo_json("info", "--json")["settings"]
     assert doc["config"] == {
