@@ -26,7 +26,8 @@ __version__ = "0.1.0"
 
 def train(model: Any, dataset: Any, **options: Any):
     """Train `model` (a name or a `keras.Model`) on `dataset` (a name, a `Dataset`, arrays
-    `(x, y)` or a finite `tf.data.Dataset`); `callbacks=[...]` takes Keras callbacks.
+    `(x, y)` or a finite `tf.data.Dataset`); `callbacks=[...]` takes Keras callbacks;
+    `tensorboard=True` writes TensorBoard's event files into the run folder.
 
     Returns a `zoo.Run` with `history` (rows, and Keras's `history.history`),
     `metrics` and `folder`. See `zoo.training.train` for the options.

@@ -28,16 +28,36 @@ def standard_viewers():
     return Viewers(display=display, report=report)
 
 
-def train(model: Any, dataset: Any, *, callbacks: Sequence[Any] = (), **options: Any):
+def train(
+    model: Any,
+    dataset: Any,
+    *,
+    callbacks: Sequence[Any] = (),
+    tensorboard: bool = False,
+    **options: Any,
+):
     """`zoo.training.train` with the live curves, the report, and a run that shows itself as
-    HTML in a notebook. See `zoo.training.train` for the options."""
+    HTML in a notebook. `tensorboard=True` writes TensorBoard's event files (the curves and
+    the run's hyperparameters) into the run folder's tensorboard/. See `zoo.training.train`
+    for the options."""
+    from zoo.errors import OptionError
     from zoo.training.trainer import train as train_run
 
-    return _shown(
-        lambda: train_run(
-            model, dataset, callbacks=callbacks, viewers=standard_viewers(), **options
+    events = None
+    if tensorboard:
+        if options.get("out", "reports") is None:
+            raise OptionError("tensorboard", "writes into the run folder: give out= a folder")
+        from zoo.runfolder.tensorboard import RunEvents
+
+        events = options["on_epoch"] = RunEvents(options.get("on_epoch"))
+    viewers = standard_viewers()
+    try:
+        return _shown(
+            lambda: train_run(model, dataset, callbacks=callbacks, viewers=viewers, **options)
         )
-    )
+    finally:
+        if events is not None:
+            events.close()
 
 
 def run_plan(plan, data=None, *, callbacks: Sequence[Any] = ()):

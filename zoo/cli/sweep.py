@@ -26,7 +26,7 @@ from zoo.errors import OptionError
 EXECUTORS = ("local", "ray")  # zoo.sweeps.runner.EXECUTORS, without importing it
 # `zoo train` options that a sweep replaces with its own: the folder, the output, the lab
 # variant (also the old spelling of a configuration), the language (of the sweep's report too)
-REPLACED = ("out", "quiet", "report", "variant", "lang")
+REPLACED = ("out", "quiet", "report", "variant", "lang", "tensorboard")
 TRAIN_OPTIONS = {p.name: p for p in train_command.params if isinstance(p, click.Option)}
 # library names whose flag here is not the plain one
 FLAGS = {"variants": "setting"}

@@ -304,6 +304,12 @@ def _augment(ctx, param, value):
     show_default=True,
     help="Write report.pdf and its figures into the run folder.",
 )
+@click.option(
+    "--tensorboard/--no-tensorboard",
+    default=False,
+    show_default=True,
+    help="TensorBoard event files (curves, hyperparameters) in the run folder's tensorboard/.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing while training.")
 @dataset_option_decorators
 def train(
@@ -333,6 +339,7 @@ def train(
       zoo train cnn mnist --conv 16,32 --kernel 3 --stride 1 --padding same --pool-size 2
       zoo train mlp digits --l2 1e-3 --dropout 0.2 --lr-schedule cosine --optimizer adamw
       zoo train logistic iris --mode batch --iterations 500 --comment "full batch"
+      zoo train mlp digits --tensorboard   # then: tensorboard --logdir reports
     """
     import zoo
 

@@ -260,6 +260,8 @@ class Trainer:
             )
             writer = RunWriter(folder)
             self.config = writer.start(self.config)
+            if hasattr(opts.on_epoch, "start"):  # a log of the run's own, e.g. TensorBoard's
+                opts.on_epoch.start(folder, self.config)
         return writer
 
     def fail(self, writer, err: BaseException) -> None:
