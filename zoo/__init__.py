@@ -54,11 +54,44 @@ def show(run: Any, name: str, lang: str | None = None):
 
 
 def compare(runs: Any, lang: str = "en"):
-    """The lab's final table of `runs` (Runs or run folders), as `zoo compare` makes it:
-    HTML in a notebook, `.to_markdown()`, `.to_csv()`. See `zoo.notebook.compare`."""
+    """The lab's final table, one row per run, as `zoo compare` makes it: HTML in a notebook,
+    `.rows` (numbers as numbers), `.to_markdown()`, `.to_csv()`, `.write(path)`.
+
+    `runs` holds `Run`s, run folders, sweep folders or what `sweep` returned (a sweep gives
+    a row for each of its runs that has a folder, in its runs' order); one path alone may
+    be given without a list. See `zoo.notebook.compare`.
+
+    >>> table = compare(["reports/base", "reports/sweep-mlp-digits"])   # doctest: +SKIP
+    """
+    from pathlib import Path
+
     from zoo.notebook import compare as _compare
 
-    return _compare(runs, lang)
+    if isinstance(runs, str | Path):
+        runs = [runs]
+    items = []
+    for run in runs:
+        sweep = _sweep_runs(run)
+        items += [run] if sweep is None else sweep
+    return _compare(items, lang)
+
+
+def _sweep_runs(item: Any):
+    """The run folders of a sweep (a sweep folder's path, or `sweep`'s result) in its runs'
+    order; None when `item` is not a sweep."""
+    from pathlib import Path
+
+    from zoo.experiments.folder import RUNS, is_sweep_folder
+    from zoo.runfolder import CONFIG
+
+    folder = item if isinstance(item, str | Path) else getattr(item, "folder", None)
+    if not isinstance(folder, str | Path) or not is_sweep_folder(folder):
+        return None
+    from zoo.experiments.spec import load_spec
+
+    runs = Path(folder) / RUNS
+    names = [run.name for run in load_spec(folder).runs()]
+    return [runs / name for name in names if (runs / name / CONFIG).is_file()]
 
 
 def sweep(model: Any, dataset: Any = None, **options: Any):

@@ -117,7 +117,7 @@ def compare(run_dirs, fmt, out, lang, force, as_json):
       zoo compare RUN_A RUN_B --format tex --out report/table.tex --lang ru
       zoo compare reports/mlp-digits-* --json
     """
-    from zoo.reporting.compare import write_comparison
+    import zoo
     from zoo.runfolder import read_run_folder
     from zoo.sweeps.folder import is_sweep_folder
 
@@ -144,8 +144,9 @@ def compare(run_dirs, fmt, out, lang, force, as_json):
         return
     if lang is None:
         lang = _trained_lang(read_run_folder(run_dirs[0])) if run_dirs else "en"
-    text, paths = write_comparison(run_dirs, fmt=fmt, out=out, lang=lang, force=force)
-    click.echo(text, nl=False)
+    table = zoo.compare(run_dirs, lang)  # the library's table, written as it writes it
+    paths = table.write(out, fmt=fmt, force=force)
+    click.echo(table.to_markdown(), nl=False)
     click.echo(t("report.written", lang, paths="".join(f"\n  {p}" for p in paths)))
 
 

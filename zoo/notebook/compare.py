@@ -94,10 +94,10 @@ class Comparison:
 
 
 def compare(runs: Iterable[Any], lang: str = "en") -> Comparison:
-    """The final table of `runs` (each a `Run`, a run opened with `zoo.open_run`, or a run
-    folder's path), in the order given; `lang` "en" or "ru"."""
+    """The final table of `runs` (each a `Run` or a run folder's path), one row per run in
+    the order given; `lang` "en" or "ru". `zoo.compare` also takes sweeps."""
     table(lang)  # an unknown language fails here, naming `lang`
     folders = [as_run_folder(run) for run in runs]
     if not folders:
-        raise OptionError("runs", "give at least one run")
+        raise OptionError("runs", "give at least one run (a sweep folder with runs)")
     return Comparison(folders, lang)
