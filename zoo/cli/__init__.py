@@ -93,9 +93,35 @@ def cli(ctx, config_file):
     apply_config(ctx, config_file, COMMANDS)
 
 
+def plain_library_messages() -> None:
+    """The library's warnings (`warnings.warn` in zoo's modules) and its "zoo" log records
+    at WARNING and above, as one plain line each on stderr ("zoo: warning: ..."), not in
+    Python's "file:line: UserWarning: ..." form. Others' warnings are shown as before."""
+    import logging
+    import warnings
+
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    shown = warnings.showwarning
+    if getattr(shown, "zoo_plain", False):
+        return
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if not os.path.abspath(filename).startswith(package + os.sep):
+            return shown(message, category, filename, lineno, file, line)
+        (file or sys.stderr).write(f"zoo: warning: {message}\n")
+
+    show.zoo_plain = True  # type: ignore[attr-defined]
+    warnings.showwarning = show
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("zoo: %(message)s"))
+    handler.setLevel(logging.WARNING)
+    logging.getLogger("zoo").addHandler(handler)
+
+
 def main(argv=None):
     # TensorFlow's C++ start-up chatter (CUDA probing, oneDNN notes) is noise on a terminal.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    plain_library_messages()
     try:
         cli.main(args=argv, prog_name="zoo")
     except SystemExit as done:
