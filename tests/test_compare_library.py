@@ -7,7 +7,7 @@ from run_fixtures import make_run_folder
 
 import zoo
 from zoo.cli import cli
-from zoo.experiments import SweepSpec
+from zoo.sweeps import SweepSpec
 
 
 def make_sweep(root, hidden=(5, 10), seeds=2, skip=()):

@@ -85,6 +85,8 @@ def test_an_installed_plugin_adds_its_model_and_dataset_and_a_broken_one_is_name
         data = zoo.load_dataset("square-points", samples=40)
         print(data.x_train.shape, MODELS.options("tiny-net")["width"])
         print(MODELS.get("mlp").__module__)
+        run = zoo.train("tiny-net", "square-points", width=5, epochs=1, out=None, quiet=True)
+        print(run.model.layers[0].units, run.config["model"])
         """
     )
     out = run_zoo(site, tmp_path, code=code)
@@ -93,6 +95,7 @@ def test_an_installed_plugin_adds_its_model_and_dataset_and_a_broken_one_is_name
         "['tiny-net'] ['square-points']",
         "(20, 2) 3",
         "zoo.models.mlp",  # the zoo's own model is not replaced by a plugin's
+        "5 tiny-net",  # the plugin's own option, from Python
     ]
     assert "model plugin 'broken-net' (zoo_demo_missing:build, from zoo-demo-plugin)" in out.stderr
     assert "ModuleNotFoundError: No module named 'zoo_demo_missing'" in out.stderr

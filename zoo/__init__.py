@@ -81,13 +81,13 @@ def _sweep_runs(item: Any):
     order; None when `item` is not a sweep."""
     from pathlib import Path
 
-    from zoo.experiments.folder import RUNS, is_sweep_folder
     from zoo.runfolder import CONFIG
+    from zoo.sweeps.folder import RUNS, is_sweep_folder
 
     folder = item if isinstance(item, str | Path) else getattr(item, "folder", None)
     if not isinstance(folder, str | Path) or not is_sweep_folder(folder):
         return None
-    from zoo.experiments.spec import load_spec
+    from zoo.sweeps.spec import load_spec
 
     runs = Path(folder) / RUNS
     names = [run.name for run in load_spec(folder).runs()]
