@@ -48,7 +48,7 @@ def runs(cifar_runs_copy):
 
     found = dict(cifar_runs_copy)
     reports = found["mlp"].parent
-    found["iris"] = zoo.train("mlp", "iris", **{**TRAIN, "out": reports}).folder
+    found["iris"] = zoo.train("mlp", "iris", **{**TRAIN, "out": str(reports)}).folder
     found["digits"] = zoo.train("mlp", "digits", **{**TRAIN, "out": str(reports)}).folder
     return found
 
