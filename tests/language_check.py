@@ -14,6 +14,7 @@ TERMS = {
     "glorot", "he", "lecun", "mse", "mae", "mlp", "cnn", "fc", "fit", "dropout", "onnx", "litert",
     "dx", "dy", "pid", "nan", "inf", "cifar", "mnist", "iris", "digits", "gaussians", "moons",
     "json", "csv", "png", "pdf", "pt", "dpi", "max", "min", "same", "valid", "lr", "id", "os",
+    "mod", "onnxruntime", "tflite", "saved", "model",
 }  # fmt: skip
 FILE = re.compile(r"[\w./-]+\.(?:csv|json|keras|png|pdf|txt|npz|onnx|toml|md|tex|svg|py)\b")
 PATH = re.compile(r"\S*/\S*")  # a folder's path is a name

@@ -137,7 +137,7 @@ def digits_run(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("digits")
     return library.train("mlp", "digits", epochs=6, lr_schedule="step", lr_step=2,
-                         quiet=True, report=False, out=out).folder  # fmt: skip
+                         quiet=True, report=False, out=str(out)).folder  # fmt: skip
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])

@@ -17,13 +17,14 @@ def test_training_in_a_fresh_python_prints_no_tensorflow_log_lines(tmp_path):
         "import zoo\n"
         f"zoo.train('mlp', 'digits', epochs=1, out={str(tmp_path / 'runs')!r}, report=False)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "epoch 1/1" in result.stderr + result.stdout  # the run did train
-    assert not CPP_LOG.search(result.stderr), result.stderr[-2000:]
-    assert not CPP_LOG.search(result.stdout)
+    for _ in range(2):  # the second reads the compiled programs the first kept (XLA's cache)
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert "epoch 1/1" in result.stderr + result.stdout  # the run did train
+        assert not CPP_LOG.search(result.stderr), result.stderr[-2000:]
+        assert not CPP_LOG.search(result.stdout)
 
 
 def test_a_signal_during_the_backends_start_shows_none_of_its_notes():

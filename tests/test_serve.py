@@ -42,12 +42,14 @@ START_S = 180  # Keras and three models load before the server listens
 
 @pytest.fixture(scope="module")
 def runs(cifar_runs_copy):
-    """The MLP and a small CNN on the CIFAR-100 fixture, and an MLP on iris (a form)."""
+    """The MLP and a small CNN on the CIFAR-100 fixture, an MLP on iris (a form) and one on
+    digits (a tabular set whose features are a picture's pixels)."""
     import zoo
 
     found = dict(cifar_runs_copy)
     reports = found["mlp"].parent
-    found["iris"] = zoo.train("mlp", "iris", **{**TRAIN, "out": reports}).folder
+    found["iris"] = zoo.train("mlp", "iris", **{**TRAIN, "out": str(reports)}).folder
+    found["digits"] = zoo.train("mlp", "digits", **{**TRAIN, "out": str(reports)}).folder
     return found
 
 
@@ -62,6 +64,7 @@ def server(runs):
     command = "from zoo.cli import main; main()"
     process = subprocess.Popen(
         [sys.executable, "-c", command, "serve", runs["mlp"], runs["cnn"], runs["iris"]]
+        + [runs["digits"]]
         + ["--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -123,8 +126,9 @@ def test_the_page_and_its_files_are_served_and_nothing_else(server, runs):
     assert request(server, "GET", "/app.js")[0] == 200
     status, body = request(server, "GET", "/api/runs")
     described = json.loads(body)
-    assert [r["name"] for r in described["runs"]] == [runs[k].name for k in ("mlp", "cnn", "iris")]
-    assert described["groups"][0]["runs"] == [0, 1] and described["tabular"] == [2]
+    names = [runs[k].name for k in ("mlp", "cnn", "iris", "digits")]
+    assert [r["name"] for r in described["runs"]] == names
+    assert described["groups"][0]["runs"] == [0, 1] and described["tabular"] == [2, 3]
     mlp = runs["mlp"].name
     for path in [
         "/../config.json",
@@ -290,7 +294,7 @@ def test_two_runs_side_by_side_follow_every_shift_of_an_uploaded_picture(
     path.write_bytes(png(pixels))
     upload(page, path)
     wait_shown(page, 0, 0)
-    assert page.locator(".card").count() == 3  # two image runs and the iris run's card
+    assert page.locator(".card").count() == 4  # two image runs, the iris and digits runs' cards
     assert_answers(page, models, pixels)
     np.testing.assert_array_equal(canvas_pixels(page, pixels.shape), pixels)
 
@@ -359,7 +363,7 @@ def test_a_random_test_image_shows_its_true_class(page, models, runs):
     page.keyboard.press("ArrowLeft")
     wait_shown(page, -1, 0)
     assert_answers(page, models, shift(data.x_test[index], -1, 0))
-    assert page.locator("li.true").count() == 2  # the true class is marked in both cards
+    assert page.locator("section.group li.true").count() == 2  # marked in both image cards
 
 
 def test_refused_uploads_say_why_on_the_page_and_keep_the_picture(page, models, tmp_path):
@@ -405,6 +409,39 @@ def test_a_tabular_run_gets_a_form_with_one_field_per_feature(page, models):
     while abs(float(setosa.get_attribute("data-p")) - expected[0]) > TOLERANCE:
         assert time.monotonic() < deadline, "the form's answer did not change"
         time.sleep(0.1)
+
+
+def test_the_page_opens_on_a_test_example_and_every_models_answer_without_a_click(page, tmp_path):
+    # the page fixture has waited for the page to be ready, and clicked nothing
+    for run in range(4):
+        assert page.locator(f".card[data-run='{run}'] li").count() >= 2, run
+    assert page.text_content("section.group .truth").startswith("true class: ")
+    assert "test image #" in page.text_content("section.group .source")
+    assert canvas_pixels(page, (32, 32, 3)).std() > 0  # a picture, not a black canvas
+    assert page.get_by_text("No input yet.").count() == 0
+    page.screenshot(path=str(tmp_path / "opened.png"), full_page=True)
+
+
+def test_digits_are_drawn_as_their_8x8_picture_and_a_click_inks_a_pixel(page, models, tmp_path):
+    section = page.locator("section.tab[data-run='3']")
+    assert section.locator("input:visible").count() == 0  # no 64 bare number fields
+    canvas = section.locator("canvas.pixels")
+    box = canvas.bounding_box()
+    assert abs(box["width"] - box["height"]) < 1 and box["width"] >= 8 * 20
+    inputs = section.locator("input")
+    before = [float(v) for v in inputs.evaluate_all("i => i.map(e => e.value)")]
+    cell = box["width"] / 8
+    canvas.click(position={"x": 3.5 * cell, "y": 2.5 * cell})  # row 2, column 3: feature 19
+    after = [float(v) for v in inputs.evaluate_all("i => i.map(e => e.value)")]
+    changed = [i for i in range(64) if before[i] != after[i]]
+    assert changed == [19] and after[19] == (0.0 if before[19] >= 8 else 16.0)
+    expected = models["digits"].predict(np.array([after], dtype=np.float32), verbose=0)[0]
+    best = page.locator(".card[data-run='3'] li").first
+    deadline = time.monotonic() + 30
+    while abs(float(best.get_attribute("data-p")) - expected.max()) > TOLERANCE:
+        assert time.monotonic() < deadline, "the answer did not follow the click"
+        time.sleep(0.1)
+    page.screenshot(path=str(tmp_path / "digits.png"), full_page=True)
 
 
 # --- stopping ---------------------------------------------------------------------------------

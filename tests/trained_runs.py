@@ -35,7 +35,7 @@ def cifar_runs(folder: Path, *, cnn: bool = True) -> dict[str, Path]:
     data.mkdir(parents=True, exist_ok=True)
     fx.write_cifar100_archive(data)
     out = Path(folder) / "reports"
-    options = {**TRAIN, "data_dir": str(data.resolve()), "out": out}
+    options = {**TRAIN, "data_dir": str(data.resolve()), "out": str(out)}
     runs = {"mlp": zoo.train("mlp", "cifar100-3class", hidden=8, **options).folder}
     if cnn:
         runs["cnn"] = zoo.train(small_cnn(), "cifar100-3class", lr=0.01, **options).folder

@@ -79,9 +79,11 @@ def start_backend(name: str | None = None) -> str:
 
     def load() -> str:
         if "tensorflow" not in sys.modules:  # TensorFlow reads its XLA flags as it starts
-            # its C++ notes and warnings after start-up (XLA's cache, oneDNN) stay out of
-            # notebooks and terminals; a value the user set is kept
-            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+            # its C++ log lines after start-up stay out of notebooks and terminals: notes,
+            # warnings and the error-level ones that are not errors of the run (XLA's cache
+            # entry it cannot parse, cuInit on a machine without a GPU); a real failure is a
+            # Python exception with its own message. A value the user set is kept.
+            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
             from zoo.compile_cache import use_compile_cache
 
             use_compile_cache()

@@ -151,21 +151,32 @@ function predictAll() {
   for (const group of state.groups) predictGroup(group);
 }
 
+function awaiting(groups) {
+  // A new picture is on its way: the answers shown are the old picture's until it comes.
+  for (const group of groups) {
+    delete group.node.dataset.shown;
+    group.node.dataset.pending = "1";
+  }
+}
+
 async function randomPicture(group) {
+  awaiting([group]);
   try {
     const found = await call(`/api/random?group=${group.id}`);
     say("");
     state.shift = [0, 0];
     const where = found.test ? "test image" : "stored image";
     setPicture(group, found.pixels, found.truth, `${where} #${found.index}: ${found.source}`);
-    predictAll();
+    await Promise.all(state.groups.map(predictGroup));
   } catch (err) {
+    group.node.dataset.pending = "0";
     say(err.message);
   }
 }
 
 async function upload(file) {
   if (!file) return;
+  awaiting(state.groups.filter((g) => g.pixels));
   try {
     const reply = await call("/api/image", { method: "POST", body: file });
     say("");
@@ -177,6 +188,7 @@ async function upload(file) {
     predictAll();
   } catch (err) {
     say(err.message); // the picture shown before stays
+    predictAll();
   }
 }
 
@@ -215,10 +227,58 @@ function groupSection(info) {
 
 // --- tabular runs --------------------------------------------------------------------------
 
+// Tabular sets whose features are an image's pixels: [height, width, the value of full ink].
+// Their form is the picture itself, drawn large; a click inks a pixel or clears an inked one.
+const PIXEL_SETS = { digits: [8, 8, 16] };
+const CELL = 28; // screen pixels per feature
+
+function pixelEditor(run, inputs, changed) {
+  const [h, w, ink] = PIXEL_SETS[run.dataset];
+  const canvas = element("canvas", { class: "pixels", width: w * CELL, height: h * CELL,
+    title: "Click a square to ink it, click again to clear it; drag to draw" });
+  const paint = () => {
+    const context = canvas.getContext("2d");
+    for (let i = 0; i < h * w; i++) {
+      const level = 255 - Math.round(255 * Math.max(0, Math.min(1, Number(inputs[i].value) / ink)));
+      context.fillStyle = `rgb(${level},${level},${level})`;
+      context.fillRect((i % w) * CELL, Math.floor(i / w) * CELL, CELL, CELL);
+    }
+    context.strokeStyle = "#ccc";
+    for (let x = 0; x <= w; x++) context.strokeRect(x * CELL, 0, 0, h * CELL);
+    for (let y = 0; y <= h; y++) context.strokeRect(0, y * CELL, w * CELL, 0);
+  };
+  let drawing = null; // the value a drag paints with
+  const at = (e) => {
+    const box = canvas.getBoundingClientRect();
+    const x = Math.floor(((e.clientX - box.left) / box.width) * w);
+    const y = Math.floor(((e.clientY - box.top) / box.height) * h);
+    return x >= 0 && x < w && y >= 0 && y < h ? y * w + x : null;
+  };
+  const set = (i) => {
+    if (i === null || Number(inputs[i].value) === drawing) return;
+    inputs[i].value = String(drawing);
+    paint();
+  };
+  canvas.addEventListener("pointerdown", (e) => {
+    const i = at(e);
+    if (i === null) return;
+    drawing = Number(inputs[i].value) >= ink / 2 ? 0 : ink;
+    set(i);
+  });
+  canvas.addEventListener("pointermove", (e) => { if (drawing !== null) set(at(e)); });
+  const done = () => { if (drawing !== null) { drawing = null; changed(); } };
+  canvas.addEventListener("pointerup", done);
+  canvas.addEventListener("pointerleave", done);
+  paint();
+  return { canvas, paint };
+}
+
 function tabularSection(run) {
   const size = run.shape.reduce((a, b) => a * b, 1);
   const inputs = Array.from({ length: size }, (_, i) =>
     element("input", { type: "number", step: "any", value: "0", name: `x${i + 1}` }));
+  const asPicture = run.dataset in PIXEL_SETS
+    && PIXEL_SETS[run.dataset][0] * PIXEL_SETS[run.dataset][1] === size;
   const truth = element("div", { class: "truth" });
   const card = modelCard(run);
   for (const input of inputs) {
@@ -237,10 +297,16 @@ function tabularSection(run) {
       say(err.message);
     }
   };
+  const editor = asPicture ? pixelEditor(run, inputs, () => {
+    truth.textContent = ""; truth.dataset.truth = ""; ask();
+  }) : null;
   const random = async () => {
+    $(".answer", card).replaceChildren(); // the old answer goes with the old example
+    truth.textContent = "";
     try {
       const found = await call(`/api/random?run=${run.id}`);
       found.features.forEach((v, i) => { inputs[i].value = String(v); });
+      if (editor) editor.paint();
       truth.dataset.truth = found.truth ?? "";
       truth.textContent = found.truth == null ? "" : `true ${run.task === "classification" ? "class" : "value"}: ${found.truth}`;
       await ask();
@@ -248,13 +314,22 @@ function tabularSection(run) {
       say(err.message);
     }
   };
+  const fields = editor
+    ? element("div", { class: "fields drawn" }, editor.canvas,
+      element("div", { hidden: "" }, ...inputs), // the values sent, kept by the picture
+      element("p", { class: "meta explain" },
+        `The ${size} features are the pixels of a ${PIXEL_SETS[run.dataset][0]}×` +
+        `${PIXEL_SETS[run.dataset][1]} picture (0 white to ${PIXEL_SETS[run.dataset][2]} black). ` +
+        "Click a square to ink it or clear it, or drag to draw: the answer follows."))
+    : element("div", { class: "fields" },
+      ...inputs.map((input, i) => element("label", {}, `feature ${i + 1}`, input)));
   const form = element("form", { class: "form", onsubmit: (e) => { e.preventDefault(); ask(); } },
-    element("h2", {}, `${run.dataset} · ${size} features`),
-    element("div", { class: "fields" },
-      ...inputs.map((input, i) => element("label", {}, `feature ${i + 1}`, input))),
+    element("h2", {}, `${run.dataset} · ${size} features`), fields,
     element("button", { type: "submit" }, "Predict"), " ",
     element("button", { type: "button", onclick: random }, "Random test example"), truth);
-  return element("section", { class: "tab", dataset: { run: run.id } }, form, card);
+  const section = element("section", { class: "tab", dataset: { run: run.id } }, form, card);
+  section.random = random;
+  return section;
 }
 
 // --- start ---------------------------------------------------------------------------------
@@ -269,7 +344,8 @@ async function start() {
   }
   state.runs = info.runs;
   $("#groups").append(...info.groups.map(groupSection));
-  $("#tabular").append(...info.tabular.map((id) => tabularSection(state.runs[id])));
+  const forms = info.tabular.map((id) => tabularSection(state.runs[id]));
+  $("#tabular").append(...forms);
   const takesPictures = info.groups.some((g) => g.uploads);
   $(".toolbar").hidden = !takesPictures;
   $("#file").addEventListener("change", (e) => { upload(e.target.files[0]); e.target.value = ""; });
@@ -291,6 +367,8 @@ async function start() {
     overlay.hidden = true;
     if (takesPictures) upload(e.dataTransfer.files[0]);
   });
+  // the page opens on a test example of every set and each model's answer to it
+  await Promise.all([...state.groups.map(randomPicture), ...forms.map((form) => form.random())]);
   document.body.dataset.ready = "1";
 }
 
