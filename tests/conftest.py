@@ -32,22 +32,3 @@ def cifar_runs_copy(trained_cifar_runs, tmp_path_factory) -> dict[str, Path]:
         for name, folder in trained_cifar_runs.items()
     }
 
-
-# Under pytest-xdist (`-n`, `--dist loadgroup`), each group runs on one worker: a module stays
-# whole, so its module fixtures are built once; the modules that start Ray clusters share one
-# group (Ray's default ports would meet), as do those that read the session's trained
-# CIFAR runs (trained once per worker).
-XDIST_GROUPS = {
-    "test_sweep.py": "ray",
-    "test_sweep_safety.py": "ray",
-    "test_export.py": "trained-cifar",
-    "test_serve.py": "trained-cifar",
-}
-
-
-def pytest_collection_modifyitems(config, items):
-    if config.getoption("dist", "no") != "loadgroup":
-        return
-    for item in items:
-        module = item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(XDIST_GROUPS.get(Path(module).name, module)))
