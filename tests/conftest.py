@@ -31,4 +31,3 @@ def cifar_runs_copy(trained_cifar_runs, tmp_path_factory) -> dict[str, Path]:
         name: Path(shutil.copytree(folder, reports / folder.name))
         for name, folder in trained_cifar_runs.items()
     }
-
