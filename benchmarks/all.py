@@ -15,6 +15,8 @@ The parts, and what each needs (see docs/speed.md):
 - training: the zoo's compiled epochs against `fit` in three regimes (first run: an empty
   compile cache; cache warm), and the whole `zoo train mlp cifar100-3class` against a plain
   Keras script, on a full-size official-format CIFAR-100 archive the script writes;
+- per-sample: the per-sample step of today against the previous release's, alternating in
+  one process (benchmarks/per_sample.py);
 - cnn: lab 2's convolutional network on TensorFlow and on JAX;
 - regularised: the lab configuration with an L2 penalty and dropout on both backends;
 - pipeline: `zoo train` by phase on full-size archives, and `zoo report` on CIFAR-10.
