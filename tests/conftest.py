@@ -47,3 +47,22 @@ def _no_users_settings(tmp_path_factory):
         os.environ.pop("XDG_CONFIG_HOME", None)
     else:
         os.environ["XDG_CONFIG_HOME"] = saved
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _signals_as_in_a_terminal():
+    """Tests of Ctrl-C, SIGTERM and SIGHUP need the signals delivered as in a terminal. A
+    pytest-xdist worker ignores SIGINT (Ctrl-C is for its controller), and a suite started
+    under nohup ignores SIGHUP; either would pass on to every command a test starts, which
+    then (rightly, see test_signals_ignored) keeps going. Here they are the defaults again."""
+    import signal
+
+    defaults = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
+    if hasattr(signal, "SIGHUP"):
+        defaults[signal.SIGHUP] = signal.SIG_DFL
+    ignored = {s: signal.SIG_IGN for s in defaults if signal.getsignal(s) is signal.SIG_IGN}
+    for signum in ignored:
+        signal.signal(signum, defaults[signum])
+    yield
+    for signum, handler in ignored.items():
+        signal.signal(signum, handler)
