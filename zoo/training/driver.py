@@ -13,12 +13,15 @@ defines them is warned about once per run and its epoch hooks still run.
 from __future__ import annotations
 
 import logging
+import time
 import warnings
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 import keras
+import numpy as np
 
 from zoo import interrupts
 from zoo.training.callbacks import RunState, ZooCallback
@@ -71,6 +74,37 @@ def warn_batch_hooks(callbacks: Sequence[keras.callbacks.Callback]) -> None:
             f"epoch ones: {listed}",
             stacklevel=4,
         )
+
+
+class Epochs:
+    """What each epoch feeds its epoch runner, for a lone run and a stack alike: the order of
+    the examples (reshuffled every epoch from `seed`, as `fit` does), the updates it takes
+    (the last stops at `budget`, the run's `iterations`), and the call itself, timed, with
+    signals held back while an epoch of a new length is traced (`interrupts.postponed`)."""
+
+    def __init__(self, n: int, steps: int, *, seed: int, shuffle: bool, budget: int | None):
+        self.n, self.steps, self.shuffle, self.budget = n, steps, shuffle, budget
+        self.rng = np.random.default_rng(seed)
+        self.done = 0  # updates so far
+        self._traced: set[int] = set()
+
+    def next(self) -> tuple[np.ndarray, int]:
+        """The next epoch's order of examples and number of updates."""
+        order = self.rng.permutation(self.n) if self.shuffle else np.arange(self.n)
+        todo = self.steps if self.budget is None else min(self.steps, self.budget - self.done)
+        return order.astype(np.int32), todo
+
+    def run(self, runner, order: np.ndarray, todo: int, scope) -> tuple[Any, float]:
+        """`runner.epoch(order, todo)` in `scope`: its result and the seconds it took."""
+        # an epoch of a new length is traced first: no interrupt inside the tracer
+        tracing = interrupts.postponed() if todo not in self._traced else nullcontext()
+        self._traced.add(todo)
+        start = time.perf_counter()
+        with scope, tracing:
+            result = runner.epoch(order, todo)
+        seconds = time.perf_counter() - start
+        self.done += todo
+        return result, seconds
 
 
 @dataclass

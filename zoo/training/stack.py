@@ -19,8 +19,6 @@ planned by `zoo.sweeps.stack_plan`, from what this program reproduces (the optio
 
 from __future__ import annotations
 
-import time
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -353,38 +351,27 @@ def train_together(members: list[Member]) -> list[Any]:
 def _epochs(runner: StackRunner, members: list[Member], lanes: list, scope):
     """The driver's `run_epoch` for a stack: one compiled epoch for every member, a history
     row for each live one; a member that stopped (e.g. diverged) has its rate set to zero."""
-    from zoo import interrupts
+    from zoo.training.driver import Epochs
 
     opts, n = members[0].trainer.opts, runner.n
     _, steps, _ = opts.plan(n)
-    rng = np.random.default_rng(opts.seed)
-    budget, done = opts.iterations, 0
+    epochs = Epochs(n, steps, seed=opts.seed, shuffle=opts.shuffle, budget=opts.iterations)
     index = {id(lane): i for i, lane in enumerate(lanes)}
     frozen: set[int] = set()
-    traced: set[int] = set()
 
     def run_epoch(epoch: int, live: list) -> list[dict]:
-        nonlocal done
         for i in set(range(len(lanes))) - {index[id(lane)] for lane in live} - frozen:
             runner.stop(i)
             frozen.add(i)
-        order = rng.permutation(n) if opts.shuffle else np.arange(n)
-        todo = steps if budget is None else min(steps, budget - done)
-        tick = time.perf_counter()
-        # an epoch of a new length is traced first: no interrupt inside the tracer
-        tracing = interrupts.postponed() if todo not in traced else nullcontext()
-        traced.add(todo)
-        with scope, tracing:
-            out = runner.epoch(order.astype(np.int32), todo)
-        seconds = time.perf_counter() - tick
-        done += todo
+        order, todo = epochs.next()
+        out, seconds = epochs.run(runner, order, todo, scope)
         rows = []
         for lane in live:
             i = index[id(lane)]
             rows.append(
                 {
                     "epoch": epoch,
-                    "iterations": done,
+                    "iterations": epochs.done,
                     "loss": float(out["loss"][i]),
                     "accuracy": float(out["accuracy"][i]) if runner.classify else None,
                     "val_loss": float(out["val_loss"][i]),

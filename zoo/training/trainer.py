@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -358,34 +356,24 @@ class Trainer:
 
     def epoch_function(self, runner, optimizer, scope, steps: int) -> Callable[[int], dict]:
         """`epoch(k)`: trains epoch k (1-based) on `runner` and returns its history row."""
+        from zoo.training.driver import Epochs
         from zoo.training.schedules import current_rate, float32_text
 
         opts, schedule = self.opts, self.schedule
-        rng = np.random.default_rng(opts.seed)
         n = len(self.data.x_train)
-        budget = opts.iterations
-        done, traced = 0, set()
+        epochs = Epochs(n, steps, seed=opts.seed, shuffle=opts.shuffle, budget=opts.iterations)
 
         def run_epoch(epoch: int) -> dict:
-            nonlocal done
-            order = rng.permutation(n) if opts.shuffle else np.arange(n)
-            todo = steps if budget is None else min(steps, budget - done)
+            order, todo = epochs.next()
             # the rate of this epoch's updates, before they move it
             if schedule.per_update:
-                rate = float32_text(np.mean(schedule.rates(done, todo)))
+                rate = float32_text(np.mean(schedule.rates(epochs.done, todo)))
             else:
                 rate = float32_text(current_rate(optimizer))
-            start = time.perf_counter()
-            # an epoch of a new length is traced first: no interrupt inside the tracer
-            tracing = interrupts.postponed() if todo not in traced else nullcontext()
-            traced.add(todo)
-            with scope, tracing:
-                result = runner.epoch(order.astype(np.int32), todo)
-            seconds = time.perf_counter() - start
-            done += todo
+            result, seconds = epochs.run(runner, order, todo, scope)
             return {
                 "epoch": epoch,
-                "iterations": done,
+                "iterations": epochs.done,
                 "loss": result.loss,
                 "accuracy": result.accuracy,
                 "val_loss": result.val_loss,
