@@ -1,16 +1,27 @@
 """What every command shares: errors and signals turned into messages and exit codes
-(see zoo/errors.py), flags named from the library's arguments, common option types."""
+(see zoo/errors.py), flags named from the library's arguments, common option types, and
+click options made from the library's option specs (`zoo.optionspec`): a flag's help, type,
+range, choices and shown default come from the option's owner, never restated here.
+
+A spec's `parse` is the owner's own rule; its `OptionError` becomes a usage error here. The
+options of a builder without flags of its own (a plugin's) come in as `-o NAME=VALUE`, each
+value read as a TOML scalar or array (5, 0.1, true, "text", [64, 32]), else kept as text."""
 
 from __future__ import annotations
 
 import errno
 import re
+import tomllib
 import traceback
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import click
 
 from zoo import interrupts
 from zoo.errors import EXIT_CRASH, OptionError, ZooError
+from zoo.optionspec import OptionSpec
+from zoo.registry import canonical
 
 # Library arguments whose flag is not simply `--` + the name with hyphens
 FLAGS = {
@@ -146,43 +157,13 @@ def split_list(value: str | None) -> list[str] | None:
 
 
 def dataset_option_decorators(f):
-    """The options every dataset command shares; each goes to the loader only when given."""
-    options = [
-        click.option(
-            "--samples",
-            type=click.IntRange(min=1),
-            help="Examples to generate (synthetic sets) [default: the set's own].",
-        ),
-        click.option(
-            "--noise",
-            type=click.FloatRange(min=0),
-            help="Noise level (synthetic sets) [default: the set's own].",
-        ),
-        click.option(
-            "--classes",
-            help="Classes to keep, by index or name: 0,55,58 or apple,otter [default: all].",
-        ),
-        click.option(
-            "--label",
-            type=click.Choice(["fine", "coarse"]),
-            help="CIFAR-100 label set [default: fine].",
-        ),
-        click.option(
-            "--data-dir",
-            type=click.Path(file_okay=False, path_type=str),
-            # no envvar: the loaders that take a folder read $ZOO_DATA_DIR themselves, so
-            # setting it does not make iris or digits refuse a --data-dir nobody typed
-            help="Folder with the official archives (also $ZOO_DATA_DIR, zoo.toml's data_dir) "
-            "[default: none; the cache and Keras's downloads are searched].",
-        ),
-        click.option(
-            "--source",
-            type=click.Choice(["auto", "local", "download", "tfds"]),
-            help="Where image data comes from (default: local copy, cache, then download).",
-        ),
-    ]
-    for option in reversed(options):
-        f = option(f)
+    """The options every dataset command shares (`zoo.datasets.options`); each goes to the
+    loader only when given."""
+    from zoo.datasets.options import LOADER_OPTIONS
+
+    for name in reversed(list(LOADER_OPTIONS)):  # the first listed comes first in --help
+        decls, kwargs = option_arguments(name, LOADER_OPTIONS[name])
+        f = click.option(*decls, **kwargs)(f)
     return f
 
 
@@ -238,11 +219,10 @@ def data_seed_options(f):
         hidden=True,
         callback=deprecated_alias("--seed", "--data-seed"),
     )(f)
-    return click.option(
-        "--data-seed",
-        type=click.IntRange(min=0),
-        help="Seed of a generated dataset and of its split [default: the loader's, 0].",
-    )(f)
+    from zoo.datasets.options import DATA_SEED
+
+    decls, kwargs = option_arguments("data_seed", DATA_SEED)
+    return click.option(*decls, **kwargs)(f)
 
 
 def resolve_data_seed(data_seed: int | None, old_seed: int | None) -> int | None:
@@ -257,3 +237,141 @@ def renamed_data_seed(err: OptionError) -> OptionError:
     if err.option != "seed":
         return err
     return OptionError("data_seed", err.message.replace("`seed=`", "`data_seed=`"))
+
+
+# -- flags made from the library's option specs (zoo.optionspec) ----------------------------
+MODEL_OPTION = "model_options"  # the parameter of `-o NAME=VALUE`
+
+
+def click_type(spec: OptionSpec) -> click.ParamType | type | None:
+    """The click type mirroring `spec`: a choice, a range, a folder or a plain kind."""
+    if spec.choices is not None:
+        return Choice(list(spec.choices), case_sensitive=spec.case_sensitive)
+    if spec.folder:
+        return click.Path(file_okay=False, path_type=str)
+    if spec.kind in (int, float) and (spec.min is not None or spec.max is not None):
+        ranged = click.IntRange if spec.kind is int else click.FloatRange
+        return ranged(spec.min, spec.max, min_open=spec.min_open, max_open=spec.max_open)
+    if spec.kind in (int, float):
+        return spec.kind
+    return None  # text, or an on/off switch: click's own
+
+
+def _parsed(spec: OptionSpec):
+    """A click callback applying the owner's rule (`spec.parse`) to the text given."""
+
+    def callback(ctx, param, value):
+        from zoo.errors import OptionError
+
+        if value is None:
+            return None
+        try:
+            return spec.parse(value, param.name)
+        except OptionError as err:
+            raise click.BadParameter(err.message) from None
+
+    return callback
+
+
+def click_option(name: str, spec: OptionSpec, default: Any = None) -> click.Option:
+    """The `click.Option` of option `name` (the library's keyword) described by `spec`;
+    `default` is the owner's, used when `spec.show_default` (otherwise None: not given)."""
+    decls, kwargs = option_arguments(name, spec, default)
+    return click.Option(decls, **kwargs)
+
+
+def option_arguments(name: str, spec: OptionSpec, default: Any = None):
+    """(declarations, keywords) of `click.Option` for option `name` described by `spec`."""
+    long = flag(name)
+    decls = [f"{long}/--no-{long[2:]}"] if spec.negatable else [long]
+    if spec.short:
+        decls.insert(0, spec.short)
+    kwargs: dict[str, Any] = {"help": spec.help or None}
+    if spec.switch:
+        kwargs["is_flag"] = True
+    elif spec.negatable:
+        kwargs["default"] = default if spec.show_default else None
+    else:
+        kwargs["type"] = click_type(spec)
+    if spec.show_default:
+        kwargs["default"] = default
+        kwargs["show_default"] = True
+    if spec.envvar:
+        kwargs["envvar"] = spec.envvar
+    if spec.parse is not None:
+        kwargs["callback"] = _parsed(spec)
+    return [*decls, name], kwargs
+
+
+def click_options(
+    specs: Mapping[str, tuple[OptionSpec, Any]], order: Iterable[str] = ()
+) -> list[click.Option]:
+    """The options of `specs` ({name: (spec, default)}): those named in `order` first, in
+    that order, then the rest as declared (a new option gets its flag without being listed)."""
+    order = [name for name in order if name in specs]
+    names = order + [name for name in specs if name not in order]
+    return [click_option(name, *specs[name]) for name in names]
+
+
+def model_option_flag() -> click.Option:
+    """`-o NAME=VALUE`: a model builder's keyword option that has no flag of its own."""
+    return click.Option(
+        ["-o", "--model-option", MODEL_OPTION],
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="An option of the model's builder, e.g. -o width=8 for a model of one's own "
+        "(repeatable; values as in TOML: 8, 0.1, true, [64,32], text).",
+    )
+
+
+def typed_value(text: str) -> Any:
+    """A value written on the command line, by TOML's rules: 5, 0.1, true, [64, 32],
+    "quoted text"; anything TOML does not read is kept as text (`relu`)."""
+    try:
+        return tomllib.loads(f"v = {text.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text.strip()
+
+
+def parse_model_options(model: str, items: Iterable[str], flagged: Iterable[str] = ()):
+    """{name: value} from `-o NAME=VALUE` items for registered `model`; a usage error for an
+    item without `=`, a name given twice or one with a flag of its own (in `flagged`), and
+    for text where the builder's default is a number or true/false (`-o width=wide`)."""
+    found: dict[str, Any] = {}
+    flagged = set(flagged)
+    for item in items:
+        name, sep, text = item.partition("=")
+        name = name.strip().replace("-", "_")
+        if not sep or not name.isidentifier():
+            raise click.BadParameter(
+                f"{item!r}: write NAME=VALUE (e.g. -o width=8)", param_hint="'-o'"
+            )
+        if name in found:
+            raise click.BadParameter(f"{name!r} is given twice", param_hint="'-o'")
+        if name in flagged:
+            raise click.BadParameter(
+                f"{name!r} has a flag of its own: {flag(name)} {text}", param_hint="'-o'"
+            )
+        found[name] = typed_value(text)
+    if found:
+        from zoo.models.registry import model_options
+
+        defaults = model_options(model)
+        for name, value in found.items():
+            kind = _scalar_kind(defaults.get(name))
+            if kind is not None and isinstance(value, str):
+                raise click.BadParameter(
+                    f"{name}={value}: {canonical(model)}'s {name} is {kind} "
+                    f"(its default is {defaults[name]!r})",
+                    param_hint="'-o'",
+                )
+    return found
+
+
+def _scalar_kind(default: Any) -> str | None:
+    """What a builder's scalar default says its option is ("a number", "true or false")."""
+    if isinstance(default, bool):
+        return "true or false"
+    if isinstance(default, int | float):
+        return "a number"
+    return None

@@ -19,6 +19,8 @@ from zoo.cli.common import (
     complete_model,
     dataset_kwargs,
     deprecated_alias,
+    parse_model_options,
+    typed_value,
 )
 from zoo.cli.train import train as train_command
 from zoo.errors import OptionError
@@ -43,19 +45,11 @@ def _plain(value):
     return value
 
 
-def _typed(text: str):
-    """A value for an option `zoo train` has no flag for (a model's own): 5, 0.1, true, text."""
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
-
-
 def _convert(ctx, name: str, text: str, where: str):
     """`text` as `zoo train --NAME text` would take it, or BadParameter naming `where`."""
     param = TRAIN_OPTIONS.get(name)
     if param is None or name in REPLACED:
-        return _typed(text)
+        return typed_value(text)  # an option with no flag (a model's own): 5, 0.1, true
     try:
         value = param.type.convert(text, param, ctx)
         if param.callback is not None:
@@ -237,6 +231,7 @@ def sweep(
     """
     import zoo.sweeps as sweeps
 
+    model_options = given.pop("model_options", ())
     source = ctx.get_parameter_source
     given_here = (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT)
     options = {
@@ -252,6 +247,11 @@ def sweep(
             f"give MODEL DATASET, a sweep file or a sweep folder, not {len(spec)} names"
         )
     model, dataset = spec if len(spec) == 2 else (spec[0], None)
+    if model_options:  # `-o NAME=VALUE`, once for every run, as `zoo train` takes it
+        if dataset is None:
+            raise click.UsageError("-o applies to MODEL DATASET; a sweep file names its options")
+        model_options = parse_model_options(model, model_options, flagged=ctx.params)
+        options.update(model_options)
     try:
         result = sweeps.sweep(
             model,
@@ -276,6 +276,8 @@ def sweep(
     except OptionError as err:
         if err.option in FLAGS:
             raise OptionError(FLAGS[err.option], err.message) from None
+        if err.option in model_options:  # the user wrote `-o NAME=...`, not `--NAME`
+            raise OptionError(f"-o {err.option}", err.message) from None
         raise
     _summarise(result, lang, quiet)
 

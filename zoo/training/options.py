@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from zoo.backend import BACKENDS
 from zoo.errors import OptionError
 from zoo.i18n import languages
+from zoo.objective import LOSSES
+from zoo.optionspec import OptionSpec, specs_of
 
 MODES = {
     "batch": "batch",
@@ -56,45 +59,177 @@ def resolve_mode(mode: str | None) -> str:
     return MODES[key]
 
 
+def _option(default: Any = None, help: str = "", **spec: Any):
+    """A field of `TrainOptions` with its description for users (`zoo.optionspec`)."""
+    return field(default=default, metadata={"spec": OptionSpec(help, **spec)})
+
+
 @dataclass
 class TrainOptions:
-    """Everything `train` accepts besides the model and the data."""
+    """Everything `train` accepts besides the model and the data.
 
-    mode: str | None = None
-    batch_size: int | None = None
-    epochs: int | None = None
-    iterations: int | None = None
-    lr: float | None = None
-    momentum: float | None = None  # None: the preset's, else 0
-    optimizer: str = "sgd"
-    nesterov: bool = False
-    weight_decay: float | None = None
-    clip_norm: float | None = None
-    lr_schedule: str = "constant"
-    lr_decay: float | None = None
-    lr_step: int | None = None
-    warmup: int | None = None
-    loss: str | None = None
-    seed: int = 0
-    target_loss: float | None = None
-    patience: int | None = None
-    validation: float | None = None
-    normalize: str = "dataset"
+    Each field a user sets carries its description in `metadata["spec"]` (an `OptionSpec`):
+    the command line's flags are made from it."""
+
+    mode: str | None = _option(
+        None,
+        "batch: one update per epoch; minibatch: --batch-size examples; sample: every example "
+        "[default: minibatch, or the dataset's preset].",
+        choices=tuple(MODES),
+        case_sensitive=False,
+    )
+    batch_size: int | None = _option(None, "Mini-batch size [default: 32].", kind=int, min=1)
+    epochs: int | None = _option(
+        None,
+        "Passes over the training set [default: 100, or the dataset's preset].",
+        kind=int,
+        min=1,
+    )
+    iterations: int | None = _option(None, "Total updates instead of --epochs.", kind=int, min=1)
+    lr: float | None = _option(
+        None,
+        "Learning rate [default: 0.01, or the dataset's preset].",
+        kind=float,
+        min=0,
+        min_open=True,
+    )
+    momentum: float | None = _option(  # None: the preset's, else 0
+        None,
+        "Momentum (sgd, rmsprop) [default: 0, or the dataset's preset].",
+        kind=float,
+        min=0,
+        max=1,
+        max_open=True,
+    )
+    optimizer: str = _option("sgd", choices=OPTIMIZERS, show_default=True)
+    nesterov: bool = _option(
+        False, "Nesterov's momentum (sgd with --momentum).", kind=bool, switch=True
+    )
+    weight_decay: float | None = _option(
+        None,
+        "Decoupled weight decay: w -= lr·decay·w each step (sgd, adamw [default: 0.004], "
+        "rmsprop, adagrad).",
+        kind=float,
+        min=0,
+    )
+    clip_norm: float | None = _option(
+        None,
+        "Rescale the gradient when its norm (all weights together) is larger than this.",
+        kind=float,
+        min=0,
+        min_open=True,
+    )
+    lr_schedule: str = _option(
+        "constant",
+        "step: x --lr-decay every --lr-step epochs; exponential: smoothly, x --lr-decay per "
+        "--lr-step epochs; cosine: to 0 over the run after --warmup epochs; plateau: x --lr-decay "
+        "after --lr-step epochs without a lower test loss.",
+        choices=SCHEDULES,
+        show_default=True,
+    )
+    lr_decay: float | None = _option(
+        None,
+        "Factor of each cut (step, exponential, plateau) [default: 0.1].",
+        kind=float,
+        min=0,
+        max=1,
+        min_open=True,
+        max_open=True,
+    )
+    lr_step: int | None = _option(
+        None,
+        "Epochs per cut (step [default: a third of the run], exponential [default: the run]); "
+        "plateau: epochs without improvement [default: 10].",
+        kind=int,
+        min=1,
+    )
+    warmup: int | None = _option(
+        None, "Epochs of linear warm-up from 0 to --lr (cosine) [default: 0].", kind=int, min=0
+    )
+    loss: str | None = _option(
+        None,
+        "Loss [default: the head's: crossentropy (softmax), bce (sigmoid), mse (linear)].",
+        choices=LOSSES,
+    )
+    seed: int = _option(0, "Seed of the weights and the order.", kind=int, show_default=True)
+    target_loss: float | None = _option(
+        None, "Stop when the training loss is this small [default: off].", kind=float, min=0
+    )
+    patience: int | None = _option(
+        None,
+        "Stop after this many epochs without a lower test/validation loss; keep the best "
+        "weights [default: off, train every epoch].",
+        kind=int,
+        min=1,
+    )
+    validation: float | None = _option(
+        None,
+        "Fraction of the training set held out to draw the curves (default: the test set).",
+        kind=float,
+        min=0,
+        max=1,
+        min_open=True,
+        max_open=True,
+    )
+    normalize: str = _option(
+        "dataset",
+        "Input scaling inside the model: the dataset's preset "
+        "(CIFAR: the lab's mean and std) or statistics of the training set.",
+        choices=NORMALIZE,
+        show_default=True,
+    )
     shuffle: bool = True
-    device: str = "auto"
-    backend: str | None = None
-    mixed_precision: bool = False
-    distribute: str | None = None
-    quiet: bool = False
+    device: str = _option("auto", choices=DEVICES, show_default=True)
+    backend: str | None = _option(
+        None,
+        # no envvar here: $KERAS_BACKEND is checked where Keras is loaded, and named in its error
+        "Keras backend [default: $KERAS_BACKEND, else tensorflow]; jax needs "
+        "`pip install 'keras-zoo[jax]'`.",
+        choices=BACKENDS,
+    )
+    mixed_precision: bool = _option(
+        False,
+        "float16 (TensorFlow) or bfloat16 (JAX) arithmetic, float32 weights and loss; for GPUs.",
+        kind=bool,
+        switch=True,
+    )
+    distribute: str | None = _option(
+        None,
+        "Split each batch over all local GPUs (mirrored) or hosts in TF_CONFIG (multiworker).",
+        choices=DISTRIBUTE,
+    )
+    quiet: bool = _option(
+        False, "Print nothing while training.", kind=bool, switch=True, short="-q"
+    )
     live: bool | None = None  # notebook curves (zoo.notebook.live); None: shown unless quiet
-    out: str | None = "reports"
-    comment: str | None = None
-    author: str | None = None
-    group: str | None = None
-    variant: str | None = None
-    title: str | None = None
-    report: bool = True  # report.pdf and its figures in the run folder
-    lang: str = "en"
+    out: str | None = _option(
+        "reports", "Folder under which the run folder is made.", folder=True, show_default=True
+    )
+    comment: str | None = _option(None, "A note for the summary table, e.g. 'base variant'.")
+    author: str | None = _option(
+        None, "For the report's title page (also $ZOO_AUTHOR).", envvar="ZOO_AUTHOR"
+    )
+    group: str | None = _option(
+        None, "Student group (also $ZOO_GROUP, zoo.toml's group).", envvar="ZOO_GROUP"
+    )
+    variant: str | None = _option(
+        None, "Lab variant (also $ZOO_VARIANT, zoo.toml's variant).", envvar="ZOO_VARIANT"
+    )
+    title: str | None = _option(None, "Report title (also $ZOO_TITLE).", envvar="ZOO_TITLE")
+    report: bool = _option(  # report.pdf and its figures in the run folder
+        True,
+        "Write report.pdf and its figures into the run folder.",
+        kind=bool,
+        negatable=True,
+        show_default=True,
+    )
+    lang: str = _option(
+        "en",
+        "Language of report.pdf (also $ZOO_LANG, else zoo.toml's lang).",
+        choices=tuple(languages()),
+        envvar="ZOO_LANG",
+        show_default=True,
+    )
     run_name: str | None = None  # the run folder's name under `out` (default: model-data-time)
     on_epoch: Callable[[dict], Any] | None = None  # called with each epoch's history row
 
@@ -262,6 +397,25 @@ class TrainOptions:
         if self.iterations is not None:
             return batch, steps, math.ceil(self.iterations / steps)
         return batch, steps, self.epochs or DEFAULT_EPOCHS
+
+
+# `zoo.train`'s options beside `TrainOptions`: {name: (spec, default)}
+RUN_OPTIONS = {
+    "tensorboard": (
+        OptionSpec(
+            "TensorBoard event files (curves, hyperparameters) in the run folder's tensorboard/.",
+            kind=bool,
+            negatable=True,
+            show_default=True,
+        ),
+        False,
+    ),
+}
+
+
+def option_specs() -> dict[str, tuple[OptionSpec, Any]]:
+    """{name: (spec, default)} of every option of a run the trainer owns."""
+    return {**specs_of(TrainOptions), **RUN_OPTIONS}
 
 
 def with_preset(given: TrainOptions, model: Any, data) -> TrainOptions:

@@ -26,11 +26,15 @@ from types import MappingProxyType
 from typing import Any
 
 from zoo.datasets import Dataset, dataset_options, load_dataset
+from zoo.datasets.options import DATA_SEED, LOADER_OPTIONS
 from zoo.datasets.registry import option_not_taken
 from zoo.errors import OptionError
+from zoo.models.options import BUILDER_OPTIONS
 from zoo.models.registry import MODELS
+from zoo.optionspec import OptionSpec
 from zoo.registry import canonical
 from zoo.training.options import TrainOptions, with_preset
+from zoo.training.options import option_specs as trainer_specs
 
 BUILDER_REGULARIZATION = ("l1", "l2", "dropout")  # builder options, not the trainer's
 
@@ -112,6 +116,26 @@ def resolve(model: Any, dataset: Any, *, validation_data: Any = None, **options:
         compiled=compiled,
         validation_data=validation_data,
     )
+
+
+def option_specs() -> dict[str, tuple[OptionSpec, Any]]:
+    """Every flat option of a run that is described for users, with its spec (whose `owner`
+    says who takes it) and its default: the trainer's (`TrainOptions` fields and
+    `zoo.train`'s own), the registered builders' (`zoo.models.options`), the loaders'
+    (`zoo.datasets.options`) and `data_seed`. The command line's flags are made from it.
+
+        >>> specs = option_specs()
+        >>> specs["lr"][0].owner, specs["hidden"][0].owner, specs["data_seed"][0].owner
+        ('trainer', 'builder', 'loader')
+        >>> specs["optimizer"][1], specs["optimizer"][0].choices[:2]
+        ('sgd', ('sgd', 'adam'))
+    """
+    return {
+        **trainer_specs(),
+        **{name: (spec, None) for name, spec in BUILDER_OPTIONS.items()},
+        **{name: (spec, None) for name, spec in LOADER_OPTIONS.items()},
+        "data_seed": (DATA_SEED, None),
+    }
 
 
 def split_options(model, dataset, options: dict[str, Any]):
