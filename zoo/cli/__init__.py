@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import sys
 
@@ -93,11 +94,19 @@ def cli(ctx, config_file):
     apply_config(ctx, config_file, COMMANDS)
 
 
+class PlainFormatter(logging.Formatter):
+    """A log record as "zoo: message", or "zoo serve: message" for one a command's part of
+    the library logs with `extra={"command": "serve"}` (as the command's own lines read)."""
+
+    def format(self, record) -> str:
+        command = getattr(record, "command", None)
+        return f"zoo {command}: {record.getMessage()}" if command else f"zoo: {record.getMessage()}"
+
+
 def plain_library_messages() -> None:
     """The library's warnings (`warnings.warn` in zoo's modules) and its "zoo" log records
     at WARNING and above, as one plain line each on stderr ("zoo: warning: ..."), not in
     Python's "file:line: UserWarning: ..." form. Others' warnings are shown as before."""
-    import logging
     import warnings
 
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -113,7 +122,7 @@ def plain_library_messages() -> None:
     show.zoo_plain = True  # type: ignore[attr-defined]
     warnings.showwarning = show
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("zoo: %(message)s"))
+    handler.setFormatter(PlainFormatter())
     handler.setLevel(logging.WARNING)
     logging.getLogger("zoo").addHandler(handler)
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
+import warnings
 from contextlib import suppress
 from pathlib import Path
 
@@ -123,7 +123,7 @@ def unchanged(path: Path) -> bool | None:
 
 
 def check_published(path: Path, md5: str, url: str) -> bool:
-    """Whether `path` has its published MD5; a warning on stderr when not, once per file.
+    """Whether `path` has its published MD5; a `UserWarning` when not, once per file.
 
     The verdict is kept with the file's size and modification time: the file is hashed
     again (and a difference reported again) only when it has changed.
@@ -140,8 +140,10 @@ def check_published(path: Path, md5: str, url: str) -> bool:
     digest = hash_file(path, "md5")["md5"]
     remember(path, written=False, md5=digest)
     if digest != md5:
-        sys.stderr.write(
-            f"warning: {path} is not the file published at {url} (md5 {digest}, published "
-            f"{md5}); results from it may differ from everyone else's\n"
+        warnings.warn(
+            f"{path} is not the file published at {url} (md5 {digest}, published {md5}); "
+            "results from it may differ from everyone else's",
+            UserWarning,
+            stacklevel=2,
         )
     return digest == md5

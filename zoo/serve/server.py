@@ -11,8 +11,8 @@ import errno
 import io
 import ipaddress
 import json
+import logging
 import socket
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,6 +24,9 @@ import numpy as np
 from zoo.errors import OptionError
 from zoo.serve.images import UPLOAD_LIMIT, Refused, decode, megabytes, too_big
 from zoo.serve.runs import ImageGroup, ServedRun
+
+log = logging.getLogger(__name__)
+SERVE = {"command": "serve"}  # the `zoo` program shows these as "zoo serve: ..."
 
 STATIC = {  # the only files served: route -> (file in zoo/serve/static, content type)
     "/": ("index.html", "text/html; charset=utf-8"),
@@ -67,7 +70,7 @@ def exposure_warning(host: str) -> str | None:
     if is_loopback(host):
         return None
     return (
-        f"zoo serve: listening on {host}: any machine that can reach this one on the network "
+        f"listening on {host}: any machine that can reach this one on the network "
         "can open the page, upload files and run the models; there is no password and no "
         "encryption. Leave out --host (127.0.0.1) to keep it to this machine."
     )
@@ -241,7 +244,7 @@ def make_handler(app: App, allowed_hosts: set[str] | None):
             except (BrokenPipeError, ConnectionResetError):
                 pass
             except Exception as err:  # a bug: the page says so, the server keeps serving
-                print(f"zoo serve: {type(err).__name__}: {err}", file=sys.stderr)
+                log.error("%s: %s", type(err).__name__, err, extra=SERVE)
                 self._refuse(Refused(500, "The server failed on this request (a bug)."))
 
         def do_GET(self):  # noqa: N802 - the base class's name
@@ -434,7 +437,7 @@ def run_server(run_dirs, host: str, port: int, *, ready=None) -> None:
         attach(server, App(served, groups), host)
         warning = exposure_warning(host)
         if warning:
-            print(warning, file=sys.stderr)
+            log.warning("%s", warning, extra=SERVE)
         url = url_of(host, server.server_address[1])
         if ready is not None:
             ready(url)

@@ -56,6 +56,7 @@ def serve(jobs_fd: int, answers_fd: int) -> None:
     from zoo.sweeps import worker
 
     _stop_with_parent(int(os.environ.get("ZOO_SWEEP_PID", "0")))
+    _log_to_stderr()
     jobs = Connection(jobs_fd, writable=False)
     answers = Connection(answers_fd, readable=False)
     threads = int(os.environ.get("ZOO_WORKER_THREADS", "0")) or None
@@ -73,6 +74,17 @@ def serve(jobs_fd: int, answers_fd: int) -> None:
                 answers.send(answer)
             except (OSError, KeyboardInterrupt):
                 return
+
+
+def _log_to_stderr() -> None:
+    """The zoo's log records at WARNING and above as "zoo: ..." lines on this worker's
+    stderr (workers.log), as the `zoo` program shows them."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("zoo: %(message)s"))
+    handler.setLevel(logging.WARNING)
+    logging.getLogger("zoo").addHandler(handler)
 
 
 def _stop_with_parent(parent: int) -> None:

@@ -14,6 +14,7 @@ when a run folder travels back from another machine), {"error": ...} for a faile
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 import traceback
@@ -22,6 +23,8 @@ from typing import Any
 
 from zoo.errors import OptionError, ZooError
 from zoo.sweeps.process import job_inputs, start
+
+log = logging.getLogger(__name__)
 
 CPUS_PER_RUN = 1  # of a Ray task: a small model trains best on one core, runs side by side
 
@@ -131,7 +134,7 @@ def train_stack(job: dict) -> dict:
         try:
             return {"answers": train_together(members)}
         except CannotStack as err:
-            print(f"zoo: training {len(members)} runs one by one: {err}", file=sys.stderr)
+            log.warning("training %d runs one by one: %s", len(members), err)
         except KeyboardInterrupt as err:
             from zoo import interrupts
 
