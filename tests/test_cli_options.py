@@ -163,3 +163,50 @@ def test_a_plugin_models_own_option_is_given_on_the_command_line(tmp_path):
     runs = sorted((tmp_path / "sweep" / "runs").glob("*/config.json"))
     assert len(runs) == 2
     assert [json.loads(p.read_text())["model_options"]["width"] for p in runs] == [4, 4]
+
+
+def _flag_takes(spec: OptionSpec, value) -> bool:
+    from zoo.cli.common import click_type
+
+    try:
+        click_type(spec).convert(str(value), None, None)
+    except click.BadParameter:
+        return False
+    return True
+
+
+def _trainer_takes(name: str, value) -> bool:
+    from zoo.errors import OptionError
+    from zoo.training.options import SCHEDULE_OPTIONS, TrainOptions
+
+    # the schedule that takes `name`, when it is one of a schedule's options
+    schedule = next((k for k, takes in SCHEDULE_OPTIONS.items() if name in takes), "constant")
+    try:
+        TrainOptions(**{"lr_schedule": schedule, name: value}).check()
+    except OptionError as err:
+        assert err.option == name, err
+        return False
+    return True
+
+
+def test_a_trainer_flags_range_and_choices_mirror_the_trainers_own_checks():
+    """At each end of a flag's range (and just past it) the flag and `TrainOptions.check`
+    agree; every choice a flag offers is one the trainer takes. The flag only mirrors the
+    rule, so that a typo is refused before anything is loaded."""
+    probed = 0
+    for name, (spec, _) in option_specs().items():
+        if spec.owner != "trainer":
+            continue
+        probes = []
+        for end, inside in ((spec.min, 1), (spec.max, -1)):
+            if end is not None:
+                step = 1 if spec.kind is int else 1e-6
+                probes += [end, end + inside * step, end - inside * step]
+        for value in probes:
+            value = spec.kind(value)
+            assert _flag_takes(spec, value) == _trainer_takes(name, value), (name, value)
+            probed += 1
+        for choice in spec.choices or ():
+            assert _flag_takes(spec, choice) and _trainer_takes(name, choice), (name, choice)
+            probed += 1
+    assert probed > 50
