@@ -153,7 +153,7 @@ def test_a_plugin_models_own_option_is_given_on_the_command_line(tmp_path):
         str(tmp_path / "refused"),
     )  # fmt: skip
     assert refused.returncode == 2, refused.stderr
-    assert "tiny-net's width is a number (its default is 3)" in refused.stderr
+    assert "width='wide': tiny-net's width is a whole number (its default is 3)" in refused.stderr
     assert "Traceback" not in refused.stderr and not (tmp_path / "refused").exists()
     swept = run_zoo(
         site, tmp_path, "sweep", "tiny-net", "square-points", "-o", "width=4", "--grid",
@@ -210,3 +210,24 @@ def test_a_trainer_flags_range_and_choices_mirror_the_trainers_own_checks():
             assert _flag_takes(spec, choice) and _trainer_takes(name, choice), (name, choice)
             probed += 1
     assert probed > 50
+
+
+@pytest.mark.parametrize(
+    ("value", "default", "refused"),
+    [
+        (5, 3, None),
+        (2.5, 3, "a whole number"),
+        ("wide", 3, "a whole number"),
+        (True, 3, "a whole number"),
+        (1, 0.5, None),
+        ("half", 0.5, "a number"),
+        ([0.2, 0.5], 0.5, None),  # one value per layer: the builder's to judge
+        (False, True, None),
+        (1, True, "true or false"),
+        ("anything", None, None),
+    ],
+)
+def test_a_model_options_value_of_another_kind_than_its_default_is_named(value, default, refused):
+    from zoo.cli.common import _unlike_default
+
+    assert _unlike_default(value, default) == refused

@@ -358,20 +358,28 @@ def parse_model_options(model: str, items: Iterable[str], flagged: Iterable[str]
 
         defaults = model_options(model)
         for name, value in found.items():
-            kind = _scalar_kind(defaults.get(name))
-            if kind is not None and isinstance(value, str):
+            kind = _unlike_default(value, defaults.get(name))
+            if kind is not None:
                 raise click.BadParameter(
-                    f"{name}={value}: {canonical(model)}'s {name} is {kind} "
+                    f"{name}={value!r}: {canonical(model)}'s {name} is {kind} "
                     f"(its default is {defaults[name]!r})",
                     param_hint="'-o'",
                 )
     return found
 
 
-def _scalar_kind(default: Any) -> str | None:
-    """What a builder's scalar default says its option is ("a number", "true or false")."""
+def _unlike_default(value: Any, default: Any) -> str | None:
+    """What a builder's scalar default says its option is ("a whole number", "a number",
+    "true or false"), when `value` is a scalar of another kind; None when it may be right
+    (a list, or an option whose default says nothing: None)."""
+    if isinstance(value, list | dict):
+        return None  # e.g. one rate per layer where the default is one rate
     if isinstance(default, bool):
-        return "true or false"
-    if isinstance(default, int | float):
-        return "a number"
+        return None if isinstance(value, bool) else "true or false"
+    if isinstance(default, int):
+        return None if isinstance(value, int) and not isinstance(value, bool) else "a whole number"
+    if isinstance(default, float):
+        return (
+            None if isinstance(value, int | float) and not isinstance(value, bool) else "a number"
+        )
     return None
