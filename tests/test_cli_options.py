@@ -155,6 +155,13 @@ def test_a_plugin_models_own_option_is_given_on_the_command_line(tmp_path):
     assert refused.returncode == 2, refused.stderr
     assert "width='wide': tiny-net's width is a whole number (its default is 3)" in refused.stderr
     assert "Traceback" not in refused.stderr and not (tmp_path / "refused").exists()
+    refused = run_zoo(
+        site, tmp_path, "sweep", "tiny-net", "square-points", "--grid", "width=4,4.5", "--out",
+        str(tmp_path / "refused"),
+    )  # fmt: skip
+    assert refused.returncode == 2, refused.stderr
+    assert "'--grid width': width=4.5: tiny-net's width is a whole number" in refused.stderr
+    assert not (tmp_path / "refused").exists()
     swept = run_zoo(
         site, tmp_path, "sweep", "tiny-net", "square-points", "-o", "width=4", "--grid",
         "lr=0.1,0.2", "--epochs", "1", "--jobs", "1", "--out", str(tmp_path / "sweep"), "-q",

@@ -336,7 +336,7 @@ def typed_value(text: str) -> Any:
 def parse_model_options(model: str, items: Iterable[str], flagged: Iterable[str] = ()):
     """{name: value} from `-o NAME=VALUE` items for registered `model`; a usage error for an
     item without `=`, a name given twice or one with a flag of its own (in `flagged`), and
-    for text where the builder's default is a number or true/false (`-o width=wide`)."""
+    for a value of another kind than the builder's default (`-o width=wide`)."""
     found: dict[str, Any] = {}
     flagged = set(flagged)
     for item in items:
@@ -353,19 +353,27 @@ def parse_model_options(model: str, items: Iterable[str], flagged: Iterable[str]
                 f"{name!r} has a flag of its own: {flag(name)} {text}", param_hint="'-o'"
             )
         found[name] = typed_value(text)
-    if found:
-        from zoo.models.registry import model_options
-
-        defaults = model_options(model)
-        for name, value in found.items():
-            kind = _unlike_default(value, defaults.get(name))
-            if kind is not None:
-                raise click.BadParameter(
-                    f"{name}={value!r}: {canonical(model)}'s {name} is {kind} "
-                    f"(its default is {defaults[name]!r})",
-                    param_hint="'-o'",
-                )
+    for name, value in found.items():
+        check_model_value(model, name, value, "-o")
     return found
+
+
+def check_model_value(model: str, name: str, value: Any, where: str) -> None:
+    """A usage error naming `where` when `value` (read by `typed_value`) is a scalar of
+    another kind than the default of registered `model`'s option `name`; nothing for a name
+    the builder does not take (`resolve` names it) or a model that is not registered."""
+    from zoo.models.registry import MODELS
+
+    if model not in MODELS:
+        return
+    defaults = MODELS.options(model)
+    kind = _unlike_default(value, defaults.get(name))
+    if kind is not None:
+        raise click.BadParameter(
+            f"{name}={value!r}: {canonical(model)}'s {name} is {kind} "
+            f"(its default is {defaults[name]!r})",
+            param_hint=f"'{where}'",
+        )
 
 
 def _unlike_default(value: Any, default: Any) -> str | None:

@@ -14,6 +14,7 @@ import tomllib
 import click
 
 from zoo.cli.common import (
+    check_model_value,
     command,
     complete_dataset,
     complete_model,
@@ -49,7 +50,11 @@ def _convert(ctx, name: str, text: str, where: str):
     """`text` as `zoo train --NAME text` would take it, or BadParameter naming `where`."""
     param = TRAIN_OPTIONS.get(name)
     if param is None or name in REPLACED:
-        return typed_value(text)  # an option with no flag (a model's own): 5, 0.1, true
+        value = typed_value(text)  # an option with no flag (a model's own): 5, 0.1, true
+        spec = ctx.params.get("spec") or ()
+        if param is None and len(spec) == 2:  # as `zoo train MODEL DATASET -o NAME=...`
+            check_model_value(spec[0], name, value, where)
+        return value
     try:
         value = param.type.convert(text, param, ctx)
         if param.callback is not None:
