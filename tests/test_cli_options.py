@@ -74,6 +74,10 @@ def test_a_flags_type_mirrors_the_owners_choices_and_ranges():
     assert (lr.min, lr.min_open, lr.max) == (0, True, None)
     assert flags["nesterov"].is_flag and flags["quiet"].opts == ["-q", "--quiet"]
     assert flags["report"].secondary_opts == ["--no-report"] and flags["report"].default is True
+    kinds = {name: spec.kind for name, (spec, _) in option_specs().items()}
+    # from TrainOptions' own field types
+    assert [kinds[k] for k in ("batch_size", "lr", "nesterov", "mode")] == [int, float, bool, str]
+    assert (kinds["hidden"], kinds["l2"], kinds["data_seed"]) == (str, float, int)
 
 
 def test_an_option_described_later_gets_its_flag_after_the_listed_ones():

@@ -15,8 +15,9 @@ a usage error before anything is loaded. Nothing here imports click or Keras.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 OWNERS = ("trainer", "builder", "loader")
@@ -26,7 +27,8 @@ OWNERS = ("trainer", "builder", "loader")
 class OptionSpec:
     """One option's description.
 
-    `kind`: int, float, str or bool (the value the owner takes from text); `min`, `max` and
+    `kind`: int, float, str or bool (the value the owner takes from text; on a dataclass
+    field, None: the field's type says it, see `specs_of`); `min`, `max` and
     `min_open`, `max_open`: the range of a number; `choices`: the words it takes (matched
     without regard to case when `case_sensitive` is False); `parse(text, name)`: the owner's
     own rule turning text into its value (it raises `OptionError`), for values that are not
@@ -39,7 +41,7 @@ class OptionSpec:
     """
 
     help: str = ""
-    kind: type = str
+    kind: type | None = None
     min: float | None = None
     max: float | None = None
     min_open: bool = False
@@ -60,19 +62,38 @@ class OptionSpec:
             raise ValueError(f"owner {self.owner!r} is not one of {', '.join(OWNERS)}")
 
 
+KINDS = (bool, int, float, str)
+
+
 def specs_of(cls) -> dict[str, tuple[OptionSpec, Any]]:
     """{field name: (its spec, its default)} for the fields of dataclass `cls` that carry one
-    in `metadata["spec"]`, in the order they are declared."""
+    in `metadata["spec"]`, in the order they are declared; a spec without a `kind` takes the
+    field's type (`int | None` -> int), so the type is written once.
+
+        >>> from dataclasses import dataclass, field
+        >>> @dataclass
+        ... class Options:
+        ...     folds: int | None = field(default=None, metadata={"spec": OptionSpec("Folds.")})
+        >>> spec, default = specs_of(Options)["folds"]
+        >>> spec.kind.__name__, default
+        ('int', None)
+    """
+    hints = typing.get_type_hints(cls)
     found = {}
     for f in fields(cls):
         spec = f.metadata.get("spec")
-        if spec is not None:
-            found[f.name] = (spec, f.default)
+        if spec is None:
+            continue
+        if spec.kind is None:
+            kinds = [k for k in typing.get_args(hints[f.name]) or (hints[f.name],) if k in KINDS]
+            if len(kinds) != 1:
+                raise TypeError(f"{cls.__name__}.{f.name}: give its spec a kind")
+            spec = replace(spec, kind=kinds[0])
+        found[f.name] = (spec, f.default)
     return found
 
 
 def with_owner(specs: Mapping[str, OptionSpec], owner: str) -> dict[str, OptionSpec]:
-    """`specs` with `owner` set (a table of one owner's options writes it once)."""
-    from dataclasses import replace
-
-    return {name: replace(spec, owner=owner) for name, spec in specs.items()}
+    """`specs` with `owner` set, and text as the kind where none is given (a table of one
+    owner's options writes the owner once)."""
+    return {name: replace(spec, owner=owner, kind=spec.kind or str) for name, spec in specs.items()}

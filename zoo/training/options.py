@@ -78,44 +78,37 @@ class TrainOptions:
         choices=tuple(MODES),
         case_sensitive=False,
     )
-    batch_size: int | None = _option(None, "Mini-batch size [default: 32].", kind=int, min=1)
+    batch_size: int | None = _option(None, "Mini-batch size [default: 32].", min=1)
     epochs: int | None = _option(
         None,
         "Passes over the training set [default: 100, or the dataset's preset].",
-        kind=int,
         min=1,
     )
-    iterations: int | None = _option(None, "Total updates instead of --epochs.", kind=int, min=1)
+    iterations: int | None = _option(None, "Total updates instead of --epochs.", min=1)
     lr: float | None = _option(
         None,
         "Learning rate [default: 0.01, or the dataset's preset].",
-        kind=float,
         min=0,
         min_open=True,
     )
     momentum: float | None = _option(  # None: the preset's, else 0
         None,
         "Momentum (sgd, rmsprop) [default: 0, or the dataset's preset].",
-        kind=float,
         min=0,
         max=1,
         max_open=True,
     )
     optimizer: str = _option("sgd", choices=OPTIMIZERS, show_default=True)
-    nesterov: bool = _option(
-        False, "Nesterov's momentum (sgd with --momentum).", kind=bool, switch=True
-    )
+    nesterov: bool = _option(False, "Nesterov's momentum (sgd with --momentum).", switch=True)
     weight_decay: float | None = _option(
         None,
         "Decoupled weight decay: w -= lr·decay·w each step (sgd, adamw [default: 0.004], "
         "rmsprop, adagrad).",
-        kind=float,
         min=0,
     )
     clip_norm: float | None = _option(
         None,
         "Rescale the gradient when its norm (all weights together) is larger than this.",
-        kind=float,
         min=0,
         min_open=True,
     )
@@ -130,7 +123,6 @@ class TrainOptions:
     lr_decay: float | None = _option(
         None,
         "Factor of each cut (step, exponential, plateau) [default: 0.1].",
-        kind=float,
         min=0,
         max=1,
         min_open=True,
@@ -140,32 +132,29 @@ class TrainOptions:
         None,
         "Epochs per cut (step [default: a third of the run], exponential [default: the run]); "
         "plateau: epochs without improvement [default: 10].",
-        kind=int,
         min=1,
     )
     warmup: int | None = _option(
-        None, "Epochs of linear warm-up from 0 to --lr (cosine) [default: 0].", kind=int, min=0
+        None, "Epochs of linear warm-up from 0 to --lr (cosine) [default: 0].", min=0
     )
     loss: str | None = _option(
         None,
         "Loss [default: the head's: crossentropy (softmax), bce (sigmoid), mse (linear)].",
         choices=LOSSES,
     )
-    seed: int = _option(0, "Seed of the weights and the order.", kind=int, show_default=True)
+    seed: int = _option(0, "Seed of the weights and the order.", show_default=True)
     target_loss: float | None = _option(
-        None, "Stop when the training loss is this small [default: off].", kind=float, min=0
+        None, "Stop when the training loss is this small [default: off].", min=0
     )
     patience: int | None = _option(
         None,
         "Stop after this many epochs without a lower test/validation loss; keep the best "
         "weights [default: off, train every epoch].",
-        kind=int,
         min=1,
     )
     validation: float | None = _option(
         None,
         "Fraction of the training set held out to draw the curves (default: the test set).",
-        kind=float,
         min=0,
         max=1,
         min_open=True,
@@ -190,7 +179,6 @@ class TrainOptions:
     mixed_precision: bool = _option(
         False,
         "float16 (TensorFlow) or bfloat16 (JAX) arithmetic, float32 weights and loss; for GPUs.",
-        kind=bool,
         switch=True,
     )
     distribute: str | None = _option(
@@ -198,9 +186,7 @@ class TrainOptions:
         "Split each batch over all local GPUs (mirrored) or hosts in TF_CONFIG (multiworker).",
         choices=DISTRIBUTE,
     )
-    quiet: bool = _option(
-        False, "Print nothing while training.", kind=bool, switch=True, short="-q"
-    )
+    quiet: bool = _option(False, "Print nothing while training.", switch=True, short="-q")
     live: bool | None = None  # notebook curves (zoo.notebook.live); None: shown unless quiet
     out: str | None = _option(
         "reports", "Folder under which the run folder is made.", folder=True, show_default=True
@@ -219,7 +205,6 @@ class TrainOptions:
     report: bool = _option(  # report.pdf and its figures in the run folder
         True,
         "Write report.pdf and its figures into the run folder.",
-        kind=bool,
         negatable=True,
         show_default=True,
     )
