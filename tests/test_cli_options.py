@@ -242,3 +242,24 @@ def test_a_model_options_value_of_another_kind_than_its_default_is_named(value, 
     from zoo.cli.common import _unlike_default
 
     assert _unlike_default(value, default) == refused
+
+
+def test_the_sweeps_own_flags_are_made_from_its_options_with_its_defaults(home):
+    import inspect
+
+    import zoo.sweeps
+    from zoo.cli.sweep import sweep
+    from zoo.sweeps.options import SWEEP_OPTIONS
+    from zoo.sweeps.runner import EXECUTORS
+
+    flags = _options(sweep)
+    given = sweep.make_context("sweep", ["mlp", "digits"]).params  # nothing typed
+    defaults = inspect.signature(zoo.sweeps.sweep).parameters
+    for name, spec in SWEEP_OPTIONS.items():
+        assert flags[name].help == (spec.help or None), name
+        if spec.show_default or spec.switch:
+            assert given[name] == defaults[name].default, name
+        else:  # None: the library's own default (one per core, a folder named for the sweep)
+            assert given[name] is None and defaults[name].default is None, name
+    assert tuple(flags["executor"].type.choices) == EXECUTORS
+    assert flags["jobs"].opts == ["-j", "--jobs"] and flags["stack"].default is True

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-OWNERS = ("trainer", "builder", "loader")
+OWNERS = ("trainer", "builder", "loader", "sweep")
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class OptionSpec:
     folder's path; `show_default`: the owner's default is the flag's default and shown as
     such (otherwise the flag gives None, "not given", and `help` says the default in words);
     `envvar`: an environment variable that gives the value; `short`: a one-letter spelling;
-    `owner`: "trainer", "builder" or "loader".
+    `owner`: "trainer", "builder", "loader" or "sweep".
     """
 
     help: str = ""

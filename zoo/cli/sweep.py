@@ -15,6 +15,7 @@ import click
 
 from zoo.cli.common import (
     check_model_value,
+    click_options,
     command,
     complete_dataset,
     complete_model,
@@ -26,7 +27,13 @@ from zoo.cli.common import (
 from zoo.cli.train import train as train_command
 from zoo.errors import OptionError
 
-EXECUTORS = ("local", "ray")  # zoo.sweeps.runner.EXECUTORS, without importing it
+# The order of the sweep's own options in --help, before every `zoo train` option; each one's
+# facts live in zoo.sweeps.options (defaults: `zoo.sweeps.sweep`'s)
+ORDER = (
+    *("spec", "grids", "variants", "seeds", "jobs", "threads", "executor", "address"),
+    *("storage", "out", "tensorboard", "run_reports", "stack", "lab_variants", "old_lab_variant"),
+    *("yes", "quiet"),
+)
 # `zoo train` options that a sweep replaces with its own: the folder, the output, the lab
 # variant (also the old spelling of a configuration), the language (of the sweep's report too)
 REPLACED = ("out", "quiet", "report", "variant", "lang", "tensorboard")
@@ -134,54 +141,6 @@ def _variants(ctx, items: tuple[str, ...]) -> list[dict]:
     "the grid).",
 )
 @click.option(
-    "--seeds",
-    type=click.IntRange(min=1),
-    help="Train every configuration with N seeds: --seed, --seed + 1, ... [default: 1].",
-)
-@click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(min=1),
-    help="Local worker processes [default, and at most: one per core].",
-)
-@click.option(
-    "--threads",
-    type=click.IntRange(min=1),
-    help="Threads of each local worker [default: the cores shared out among the workers].",
-)
-@click.option("--executor", type=click.Choice(EXECUTORS), default="local", show_default=True)
-@click.option(
-    "--address",
-    help="The Ray cluster's head, host:port (--executor ray) [default: $RAY_ADDRESS, else a "
-    "Ray started here].",
-)
-@click.option(
-    "--storage",
-    type=click.Path(file_okay=False),
-    help="A folder every Ray node and this machine see: run folders go through it instead "
-    "of coming back as files.",
-)
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False),
-    help="The sweep folder [default: reports/sweep-MODEL-DATASET-SWEPT; a sweep file: "
-    "reports/FILE, or the folder of a sweep.toml].",
-)
-@click.option(
-    "--tensorboard/--no-tensorboard",
-    default=True,
-    show_default=True,
-    help="TensorBoard event files in every run folder: tensorboard --logdir SWEEP_DIR.",
-)
-@click.option("--run-reports", is_flag=True, help="A report.pdf in every run folder too.")
-@click.option(
-    "--stack/--no-stack",
-    default=True,
-    show_default=True,
-    help="Train MLP runs that differ only in --hidden, --lr and --momentum together, as one "
-    "program (same numbers up to float rounding, several times faster).",
-)
-@click.option(
     "--variant",
     "lab_variants",
     multiple=True,
@@ -193,10 +152,6 @@ def _variants(ctx, items: tuple[str, ...]) -> list[dict]:
     "old_lab_variant",
     hidden=True,
     callback=deprecated_alias("--lab-variant", "--variant"),
-)
-@click.option("--yes", is_flag=True, help="Train more than 1,000 runs without asking.")
-@click.option(
-    "-q", "--quiet", is_flag=True, help="No progress line; nothing printed unless a run fails."
 )
 @click.pass_context
 def sweep(
@@ -333,6 +288,19 @@ def _summarise(result, lang: str, quiet: bool) -> None:
         raise SystemExit(EXIT_DIVERGED)
 
 
+def sweep_options() -> list[click.Option]:
+    """The sweep's own options (`zoo.sweeps.options`), with `zoo.sweeps.sweep`'s defaults."""
+    import inspect
+
+    from zoo.sweeps import sweep as run_sweep
+    from zoo.sweeps.options import SWEEP_OPTIONS
+
+    defaults = inspect.signature(run_sweep).parameters
+    return click_options({k: (spec, defaults[k].default) for k, spec in SWEEP_OPTIONS.items()})
+
+
+_params = {p.name: p for p in [*sweep.params, *sweep_options()]}
+sweep.params[:] = [_params.pop(name) for name in ORDER] + list(_params.values())
 for _param in train_command.params:  # every `zoo train` option, after the sweep's own
     if isinstance(_param, click.Option) and (_param.name not in REPLACED or _param.name == "lang"):
         sweep.params.append(_param)

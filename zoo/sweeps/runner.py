@@ -21,6 +21,7 @@ from zoo.files import read_json, write_text
 from zoo.runfolder import CONFIG, RunFolder
 from zoo.runfolder.format import FINISHED
 from zoo.sweeps.folder import RUNS, SPEC_FILE, WORKER_LOG, Lock, is_sweep_folder
+from zoo.sweeps.options import EXECUTORS
 from zoo.sweeps.resume import check_finished_runs
 from zoo.sweeps.spec import MAX_RUNS, SweepSpec, load_spec
 from zoo.sweeps.summary import Outcome, SweepSummary, summarize
@@ -28,7 +29,6 @@ from zoo.sweeps.worker import CPUS_PER_RUN
 
 MAX_THREADS = 1024  # threads of one local worker: more only costs memory and start-up
 
-EXECUTORS = ("local", "ray")
 # A run that ended so is not trained again on resume: divergence is the configuration's result
 # (the same seed diverges again), not an accident.
 FINAL = (*FINISHED, "diverged")
