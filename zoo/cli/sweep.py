@@ -235,7 +235,7 @@ def sweep(
       zoo sweep lab1.toml --jobs 2 --lang ru
       zoo sweep mlp digits --grid lr=0.01,0.1 --executor ray --address 10.0.0.5:6379
     """
-    import zoo.sweeps as sweeps
+    from zoo.api import sweep as run_sweep
 
     source = ctx.get_parameter_source
     given_here = (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT)
@@ -253,7 +253,7 @@ def sweep(
         )
     model, dataset = spec if len(spec) == 2 else (spec[0], None)
     try:
-        result = sweeps.sweep(
+        result = run_sweep(
             model,
             dataset,
             grid=_grid(ctx, grids) or None,
