@@ -66,6 +66,14 @@ def test_reporting_reads_a_sweep_through_its_data_modules_only():
     assert any(name.startswith(data) for _, name in imports_of("reporting"))
 
 
+def test_evaluation_computes_and_imports_none_of_the_rooms_that_draw():
+    found = [
+        f"{file}: {name}" for file, name in imports_of("evaluation") if name.startswith(VIEWERS)
+    ]
+    assert found == []
+    assert "zoo.evaluation.shift" in {name for _, name in imports_of("reporting")}
+
+
 def test_no_two_rooms_import_each_other():
     """Between rooms (the sub-packages, and each module at the package's top, such as
     zoo.api): the graph of imports has no cycle, so no room sits both above and below another."""
