@@ -50,6 +50,16 @@ def imports_of(room: str) -> list[tuple[str, str]]:
     return found
 
 
+def all_rooms() -> list[str]:
+    """The sub-packages and the modules at the package's top (`api`, `files`, ...)."""
+    return sorted(
+        path.stem if path.is_file() else path.name
+        for path in PACKAGE.iterdir()
+        if (path.suffix == ".py" and not path.name.startswith("__"))
+        or (path / "__init__.py").is_file()
+    )
+
+
 def test_sweeps_import_nothing_that_draws_or_shows():
     found = [f"{file}: {name}" for file, name in imports_of("sweeps") if name.startswith(VIEWERS)]
     assert found == []
@@ -77,12 +87,7 @@ def test_evaluation_computes_and_imports_none_of_the_rooms_that_draw():
 def test_no_two_rooms_import_each_other():
     """Between rooms (the sub-packages, and each module at the package's top, such as
     zoo.api): the graph of imports has no cycle, so no room sits both above and below another."""
-    rooms = sorted(
-        path.stem if path.is_file() else path.name
-        for path in PACKAGE.iterdir()
-        if (path.suffix == ".py" and not path.name.startswith("__"))
-        or (path / "__init__.py").is_file()
-    )
+    rooms = all_rooms()
     graph: dict[str, set[str]] = {room: set() for room in rooms}
     for room in rooms:
         for _, name in imports_of(room):
@@ -105,6 +110,36 @@ def test_no_two_rooms_import_each_other():
     assert graph["api"] and graph["sweeps"]  # the rooms were read
     cycles = [" -> ".join(path) for room in rooms if (path := path_back(room))]
     assert cycles == []
+
+
+# The rooms from the top down (docs/architecture.md, "Boundaries"): a room imports the rooms on
+# its own line or below it; every room not named here is ground, which imports only ground.
+LAYERS = (
+    ("cli", "config"),
+    ("api",),
+    ("lab",),
+    ("explain",),
+    ("notebook",),
+    ("reporting",),
+    ("sweeps",),
+    ("training",),
+    ("serve",),
+    ("export",),
+    ("evaluation",),
+)
+
+
+def test_each_room_imports_only_the_rooms_below_it():
+    level = {room: i for i, line in enumerate(LAYERS) for room in line}
+    rooms = all_rooms()
+    assert set(level) <= set(rooms)
+    upward = []
+    for room in rooms:
+        for file, name in imports_of(room):
+            other = name.split(".")[1]
+            if level.get(other, len(LAYERS)) < level.get(room, len(LAYERS)):
+                upward.append(f"{file}: {name}")
+    assert upward == []
 
 
 def _finished_sweep(folder: Path):
