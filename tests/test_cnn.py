@@ -231,7 +231,7 @@ def test_compare_puts_parameters_and_connections_of_fc_and_cnn_side_by_side(lab_
 
 
 def test_shifted_images_move_and_leave_a_black_border():
-    from zoo.reporting.shift import shift_images
+    from zoo.evaluation.shift import shift_images
 
     x = np.arange(1, 10, dtype=np.uint8).reshape(1, 3, 3)
     assert shift_images(x, 1, 0)[0].tolist() == [[0, 1, 2], [0, 4, 5], [0, 7, 8]]
@@ -251,6 +251,7 @@ def test_zoo_shift_compares_fc_and_cnn_in_one_figure(lab_runs, tmp_path):
         metrics = json.loads((folder / "metrics.json").read_text())
         assert run["unshifted"] == pytest.approx(metrics["test"]["accuracy"])  # the same rule
         assert len(run["x_curve"]) == 5 and np.shape(run["accuracy"]) == (5, 5)
+        assert run["network"] and run["connections"] > 0  # added by the report to the numbers
     for name in ("shift_curves.png", "shift_heatmaps.png"):
         assert (tmp_path / name).stat().st_size > 5000
     code, out = invoke("shift", lab_runs["mlp"], "--max", "2", "--out", tmp_path)

@@ -102,7 +102,7 @@ def sweep(model: Any, dataset: Any = None, **options: Any):
     >>> result = sweep("mlp", "digits", grid={"hidden": [5, 10, 32]}, seeds=3, epochs=20)
     ...                                                                 # doctest: +SKIP
     """
-    from zoo.sweeps import sweep as _sweep
+    from zoo.api import sweep as _sweep
 
     return _sweep(model, dataset, **options)
 

@@ -1,8 +1,11 @@
-"""The facade over the engine: `train` with the viewers the engine does not import.
+"""The facade over the engine and the sweeps: `train` and `sweep` with the viewers and
+writers that `zoo.training` and `zoo.sweeps` do not import.
 
 `zoo.training` trains and writes the run folder; the notebook's live curves, report.pdf and
 a run's HTML belong to `zoo.notebook` and `zoo.reporting`, which sit above it. `train` here
-hands them to the engine, so `zoo.train`, the CLI and sweep workers get the same runs.
+hands them to the engine, and `sweep` hands the sweep runner its report writer and the same
+viewers for its workers, so `zoo.train`, `zoo.sweep`, the CLI and sweep workers get the
+same runs.
 """
 
 from __future__ import annotations
@@ -58,6 +61,17 @@ def train(
     finally:
         if events is not None:
             events.close()
+
+
+def sweep(model: Any, dataset: Any = None, **options: Any):
+    """`zoo.sweeps.sweep` with the sweep's tables, figures and report.pdf
+    (`zoo.reporting.sweep`) and each run's viewers (`standard_viewers`, in the workers)."""
+    from zoo.reporting.sweep import write_outputs
+    from zoo.sweeps import sweep as run_sweep
+
+    return run_sweep(
+        model, dataset, write_outputs=write_outputs, viewers=standard_viewers, **options
+    )
 
 
 def run_plan(plan, data=None, *, callbacks: Sequence[Any] = ()):

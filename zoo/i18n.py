@@ -98,6 +98,28 @@ def reason(text: str | None, lang: str = DEFAULT) -> str | None:
     return text
 
 
+# The statuses a run folder's config.json can hold, each with a word or two in every locale
+STATUS_WORDS = (
+    "completed",
+    "stopped_early",
+    "target_reached",
+    "diverged",
+    "interrupted",
+    "failed",
+    "killed",
+    "running",
+)
+
+
+def status_word(status: str | None, lang: str = DEFAULT) -> str:
+    """A run's status in a word or two of `lang`; an unknown one is "unfinished".
+
+    >>> status_word("stopped_early", "ru")
+    'остановлено досрочно'
+    """
+    return t(f"report.status_word.{status if status in STATUS_WORDS else 'other'}", lang)
+
+
 def plural_form(n: int, lang: str = DEFAULT) -> int:
     """Which of a language's plural forms `n` takes: English has two (1 update, 2 updates),
     Russian three (1 обновление, 2 обновления, 5 обновлений)."""

@@ -193,6 +193,23 @@ class Objective:
             return np.abs(p[:, 0] - 0.5) + 0.5
         return p.max(axis=-1)
 
+    def surest_mistakes(
+        self, y_true: np.ndarray, outputs: np.ndarray, limit: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The wrong answers the model was surest of, surest first (ties: in the set's order):
+        (their indices in the set, the classes predicted, the confidences), at most `limit`.
+
+        >>> obj = Objective.create(head="softmax", task="classification", num_classes=2)
+        >>> outputs = np.array([[0.6, 0.4], [0.1, 0.9], [0.3, 0.7]])
+        >>> [a.tolist() for a in obj.surest_mistakes(np.array([1, 0, 0]), outputs)]
+        [[1, 2, 0], [1, 1, 0], [0.9, 0.7, 0.6]]
+        """
+        predicted = self.decode(outputs)
+        wrong = np.flatnonzero(np.asarray(y_true) != predicted)
+        confidence = self.confidence(np.asarray(outputs)[wrong])
+        order = np.argsort(-confidence, kind="stable")[:limit]
+        return wrong[order], predicted[wrong[order]], confidence[order]
+
 
 def model_outputs(model, x: np.ndarray, chunk: int = 8192) -> np.ndarray:
     """`model`'s outputs for `x` (float32), in chunks, without `predict`'s per-call machinery:

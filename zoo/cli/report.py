@@ -129,7 +129,7 @@ def compare(run_dirs, fmt, out, lang, force, as_json):
         if as_json:
             _echo_json(_sweep_document(run_dirs[0]))
             return
-        from zoo.sweeps.report import write_sweep_comparison
+        from zoo.reporting.sweep import write_sweep_comparison
 
         lang = lang or config_lang() or "en"
         text, paths = write_sweep_comparison(run_dirs[0], fmt=fmt, out=out, lang=lang)

@@ -189,7 +189,7 @@ def sweep(
       zoo sweep lab1.toml --jobs 2 --lang ru
       zoo sweep mlp digits --grid lr=0.01,0.1 --executor ray --address 10.0.0.5:6379
     """
-    import zoo.sweeps as sweeps
+    from zoo.api import sweep as run_sweep
 
     model_options = given.pop("model_options", ())
     source = ctx.get_parameter_source
@@ -213,7 +213,7 @@ def sweep(
         model_options = parse_model_options(model, model_options, flagged=ctx.params)
         options.update(model_options)
     try:
-        result = sweeps.sweep(
+        result = run_sweep(
             model,
             dataset,
             grid=_grid(ctx, grids) or None,

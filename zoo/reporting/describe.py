@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from zoo.i18n import plural, reason, t
+from zoo.i18n import plural, reason, status_word, t
 from zoo.reporting.model_table import network_string
 from zoo.runfolder import RunFolder
 
@@ -203,23 +203,8 @@ def input_text(config: Mapping[str, Any], lang: str = "en") -> str:
     return t(key, lang, shape="×".join(str(d) for d in shape), features=features)
 
 
-STATUS_WORDS = (
-    "completed",
-    "stopped_early",
-    "target_reached",
-    "diverged",
-    "interrupted",
-    "failed",
-    "killed",
-    "running",
-)
 EXPLAINED = ("diverged", "interrupted", "stopped_early", "target_reached", "failed", "killed")
 COMMENT_CHARS = 400  # what fits the task page; config.json keeps the whole comment
-
-
-def status_word(status: str | None, lang: str = "en") -> str:
-    """The run's status in a word or two of `lang`; an unknown one is "unfinished"."""
-    return t(f"report.status_word.{status if status in STATUS_WORDS else 'other'}", lang)
 
 
 def status_text(run: RunFolder, lang: str = "en") -> str | None:

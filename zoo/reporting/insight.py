@@ -172,20 +172,6 @@ def _shown(image: np.ndarray) -> np.ndarray:
     return np.clip(image.astype(float), 0.0, 1.0)
 
 
-def most_confident_mistakes(
-    y_true: np.ndarray, pred: np.ndarray, outputs: np.ndarray, objective, limit: int = 10
-) -> list[tuple[int, int, int, float]]:
-    """(test index, true, predicted, confidence) of the surest wrong answers, surest first."""
-    wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(pred))
-    if wrong.size == 0:
-        return []
-    conf = objective.confidence(np.asarray(outputs)[wrong])
-    order = np.argsort(-conf, kind="stable")[:limit]
-    return [
-        (int(wrong[i]), int(y_true[wrong[i]]), int(pred[wrong[i]]), float(conf[i])) for i in order
-    ]
-
-
 MAX_FILTERS = 32  # first-layer filters drawn; the lab's first convolution has 32
 MAX_MAPS = 8  # feature maps drawn per convolution
 MAX_CONVS = 4  # convolutions whose maps are drawn

@@ -13,7 +13,6 @@ import numpy as np
 
 from zoo.i18n import decimal, t
 from zoo.reporting import describe
-from zoo.reporting.insight import most_confident_mistakes
 from zoo.reporting.layout import Page
 from zoo.reporting.model_table import (
     conv_layers,
@@ -460,7 +459,6 @@ def mistakes_rows(run: RunFolder, lang: str, limit: int = 10) -> list[list[str]]
     if not np.isfinite(preds["p_test"]).all():  # a diverged run: no confidence to rank by
         return []
     names = run.class_names
-    rows = most_confident_mistakes(
-        preds["y_test"], preds["pred_test"], preds["p_test"], run.objective, limit
-    )
-    return [[str(i), names[true], names[pred], f"{conf:.4f}"] for i, true, pred, conf in rows]
+    y_test = preds["y_test"]
+    rows = zip(*run.objective.surest_mistakes(y_test, preds["p_test"], limit), strict=True)
+    return [[str(i), names[y_test[i]], names[pred], f"{conf:.4f}"] for i, pred, conf in rows]

@@ -1,15 +1,11 @@
-"""`zoo shift`: how each run's test accuracy holds when every test image is moved.
+"""`zoo shift`'s files: shift.json, shift_curves.png (accuracy along x and along y, every run
+on one figure) and shift_heatmaps.png (accuracy over the (dx, dy) grid, one map per run).
 
-Lab 2's web page moves a picture by whole pixels and fills the uncovered border with black;
-a convolutional network keeps its answer for a few pixels, a fully connected one does not.
-Here every test image is moved by (dx, dy) for every dx, dy in -max..max (dx > 0: right,
-dy > 0: down, the border black: zeros of the raw pixels), and each run's model classifies them:
+The accuracies are computed by `zoo.evaluation.shift`; here each run's network is described
+(from its config.json) and the results are drawn and written:
 
-    >>> result = shift_accuracy(["reports/mlp-a", "reports/cnn-b"], max_shift=8)  # doctest: +SKIP
-    >>> result["runs"][1]["x_curve"]  # accuracy along x, at dy = 0  # doctest: +SKIP
-
-`write_shift` writes shift.json, shift_curves.png (accuracy along x and along y, every run on
-one figure) and shift_heatmaps.png (accuracy over the (dx, dy) grid, one map per run).
+    >>> result, paths = write_shift(["reports/mlp-a", "reports/cnn-b"], max_shift=8)
+    ...                                                                 # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -17,11 +13,11 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from zoo.errors import OptionError, RunFolderError
+from zoo.errors import OptionError
+from zoo.evaluation.shift import shift_accuracy
 from zoo.files import free_path, refuse_overwrite, write_bytes, write_json
 from zoo.i18n import t, table
 from zoo.reporting.model_table import network_string, totals
@@ -29,98 +25,22 @@ from zoo.reporting.plot import DPI, drawing, localize, pyplot
 from zoo.runfolder import CONFIG, RunFolder, read_run_folder
 
 STEM = "shift"
-MAX_SHIFT = 32
 
 
-def shift_images(x: np.ndarray, dx: int, dy: int) -> np.ndarray:
-    """`x` (N, H, W[, C]) moved `dx` pixels right and `dy` down; the uncovered border is 0.
-
-    >>> shift_images(np.arange(4).reshape(1, 2, 2), 1, 0)[0].tolist()
-    [[0, 0], [0, 2]]
-    """
-    out = np.zeros_like(x)
-    h, w = x.shape[1], x.shape[2]
-    if abs(dx) >= w or abs(dy) >= h:
-        return out
-    src_y, dst_y = (
-        (slice(0, h - dy), slice(dy, h)) if dy >= 0 else (slice(-dy, h), slice(0, h + dy))
-    )
-    src_x, dst_x = (
-        (slice(0, w - dx), slice(dx, w)) if dx >= 0 else (slice(-dx, w), slice(0, w + dx))
-    )
-    out[:, dst_y, dst_x] = x[:, src_y, src_x]
-    return out
-
-
-def _test_set(run: RunFolder, data_dir: str | None):
-    """The run's test images and labels, loaded again from its dataset (as recorded)."""
-    from zoo.datasets import load_dataset
-
-    options = dict(run.config.get("dataset_options") or {})
-    if data_dir is not None:
-        options["data_dir"] = data_dir
-    data = load_dataset(run.config["dataset"], **options)
-    if not data.is_image or data.task != "classification":
-        raise OptionError(
-            "run_dirs",
-            f"{run.name} was trained on {data.name}, not on images: there is nothing to shift",
-        )
-    return data.x_test, data.y_test
-
-
-def run_shift(run: RunFolder, max_shift: int, data_dir: str | None = None) -> dict[str, Any]:
-    """One run's accuracy on the (2·max + 1)² shifted copies of its test set."""
-    from zoo.objective import model_outputs
-
-    model = run.load_model()
-    if model is None:
-        raise RunFolderError(f"{run.path} has no model.keras: nothing to classify with")
-    x, y = _test_set(run, data_dir)
-    objective = run.objective
-    shifts = list(range(-max_shift, max_shift + 1))
-    grid = np.zeros((len(shifts), len(shifts)))
-    for i, dy in enumerate(shifts):
-        for j, dx in enumerate(shifts):
-            predicted = objective.decode(model_outputs(model, shift_images(x, dx, dy)))
-            grid[i, j] = float(np.mean(predicted == y))
-    middle = max_shift
-    layers = run.config.get("layers") or []
-    return {
-        "run": str(run.path),
-        "name": run.name,
-        "model": run.config.get("model"),
-        "comment": run.config.get("comment"),
-        "network": network_string(layers),
-        "params": sum(int(layer.get("params") or 0) for layer in layers),
-        "connections": totals(layers)["connections"],
-        "test_size": int(len(y)),
-        "unshifted": grid[middle, middle],
-        "x_curve": grid[middle].tolist(),
-        "y_curve": grid[:, middle].tolist(),
-        "accuracy": grid.tolist(),  # rows: dy, columns: dx
-        "mean": float(grid.mean()),
-    }
-
-
-def shift_accuracy(
-    run_dirs: Sequence[str | Path], max_shift: int = 8, data_dir: str | None = None
-) -> dict[str, Any]:
-    """Every run's accuracy over the shifts (see `run_shift`)."""
-    if not run_dirs:
-        raise OptionError("run_dirs", "give at least one run folder")
-    if not (isinstance(max_shift, int) and 0 < max_shift <= MAX_SHIFT):
-        raise OptionError("max_shift", f"a whole number of pixels in 1..{MAX_SHIFT}")
-    runs = [read_run_folder(d) for d in run_dirs]
-    return {
-        "max_shift": max_shift,
-        "shifts": list(range(-max_shift, max_shift + 1)),
-        "fill": "black (0)",
-        "runs": [run_shift(run, max_shift, data_dir) for run in runs],
-    }
+def described(result: dict, runs: Sequence[RunFolder]) -> dict:
+    """`result` (`shift_accuracy` of `runs`) with each run's network and its connections, as
+    the labs' tables name them."""
+    entries = []
+    for entry, run in zip(result["runs"], runs, strict=True):
+        layers = run.config.get("layers") or []
+        network = {"network": network_string(layers), "connections": totals(layers)["connections"]}
+        entries.append({**entry, **network})
+    return {**result, "runs": entries}
 
 
 def _label(i: int, run: dict) -> str:
-    return f"{i}. {run['comment'] or run['model']} ({run['network']})"
+    name = f"{i}. {run['comment'] or run['model']}"
+    return f"{name} ({run['network']})" if run.get("network") else name
 
 
 def curves_figure(result: dict, lang: str = "en"):
@@ -228,7 +148,7 @@ def write_shift(
         paths = [folder / name for name in names]
         for path in paths:
             refuse_overwrite(path, "out", force)
-    result = shift_accuracy([run.path for run in runs], max_shift, data_dir)
+    result = described(shift_accuracy([run.path for run in runs], max_shift, data_dir), runs)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:

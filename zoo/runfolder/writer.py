@@ -266,15 +266,11 @@ def data_arrays(dataset, objective, p_test: np.ndarray | None) -> dict[str, np.n
     if len(x_test):  # the test image whose feature maps the report draws
         arrays.update(probe_x=x_test[:1], probe_y=dataset.y_test[:1])
     if p_test is not None and np.isfinite(p_test).all():
-        pred = objective.decode(p_test)
-        wrong = np.flatnonzero(pred != dataset.y_test)
-        conf = objective.confidence(p_test[wrong])
-        order = np.argsort(-conf, kind="stable")[: fmt.MISCLASSIFIED]
-        chosen = wrong[order]
+        chosen, pred, conf = objective.surest_mistakes(dataset.y_test, p_test, fmt.MISCLASSIFIED)
         arrays.update(
             miss_x=x_test[chosen],
             miss_true=dataset.y_test[chosen],
-            miss_pred=pred[chosen],
-            miss_conf=conf[order].astype("float32"),
+            miss_pred=pred,
+            miss_conf=conf.astype("float32"),
         )
     return arrays

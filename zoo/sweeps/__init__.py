@@ -4,12 +4,15 @@
     ...                                                                 # doctest: +SKIP
     >>> print(result.markdown())                                        # doctest: +SKIP
 
-Nothing heavy is imported here: workers import TensorFlow, the summary imports matplotlib.
+Nothing heavy is imported here: workers import TensorFlow. Nothing here draws: `zoo.sweep`
+hands this package the writer of the sweep's report (`zoo.reporting.sweep`) and the viewers
+of its runs (`zoo.api.standard_viewers`), so `zoo.sweeps` imports neither `zoo.reporting` nor
+`zoo.notebook`, and they may read a sweep's data (`folder`, `spec`, `summary`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +49,8 @@ def sweep(
     stack: bool = True,
     quiet: bool = False,
     yes: bool = False,
+    write_outputs: Callable | None = None,
+    viewers: Callable | None = None,
     **options: Any,
 ):
     """Train every configuration of a grid (and/or a list of variants) with several seeds,
@@ -70,6 +75,12 @@ def sweep(
     learning rate and momentum train together as one program (`zoo.sweeps.stack`: much
     faster for small networks; the numbers equal lone runs' up to float rounding); `quiet`:
     no progress line; `yes`: allow more than `MAX_RUNS` runs.
+
+    `write_outputs(summary, lang)` writes the summary tables, the figures and report.pdf and
+    returns their paths; `viewers()` gives each run's `zoo.training.Viewers` (its report.pdf
+    with `run_reports`) in the worker that trains it, so it must be a module's own function.
+    `zoo.sweep` passes both; here, by default, only the run folders and sweep.toml are
+    written, as `zoo.training.train` writes no report of its own.
 
     Returns a `SweepResult` (`folder`, `summary`, `rows`, `best`, `unfinished`, `trained`,
     `markdown()`). Raises `OptionError` naming a bad option before anything trains; a run that
@@ -119,6 +130,8 @@ def sweep(
         stack=stack,
         quiet=quiet,
         yes=yes,
+        write_outputs=write_outputs,
+        viewers=viewers,
     )
 
 

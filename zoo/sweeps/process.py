@@ -57,3 +57,10 @@ def job_inputs(job: dict, **more):
     if key not in _datasets:
         _datasets[key] = plan.load()
     return _datasets[key], plan
+
+
+def job_viewers(job: dict):
+    """The `zoo.training.Viewers` the sweep's caller chose for its runs (`job["viewers"]`, a
+    function called here, in the worker), or None: the runs show nothing."""
+    viewers = job.get("viewers")
+    return viewers() if viewers is not None else None

@@ -1,5 +1,11 @@
 """Running a sweep: check every configuration, skip what finished before, train the rest on
-local worker processes or a Ray cluster, then write the summary, the figures and the report.
+local worker processes or a Ray cluster, then hand the summary to the writer of the tables,
+figures and report.
+
+The runner draws nothing itself: its caller hands it `write_outputs` (the sweep's tables,
+figures and report.pdf) and `viewers` (what shows each run: its report.pdf), as `zoo.sweep`
+does with `zoo.reporting.sweep.write_outputs` and `zoo.api.standard_viewers`, the way
+`zoo.train` hands the engine its viewers. So `zoo.sweeps` imports nothing that draws.
 
 Order matters here. Everything that can be wrong with the input is found before anything
 trains: names and values in this process, then (in the workers, which load the data and
@@ -12,6 +18,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +42,9 @@ FINAL = (*FINISHED, "diverged")
 # What a check of the data and the model depends on: configurations alike in these are
 # checked once.
 CHECKED_TRAIN_OPTIONS = ("loss", "normalize", "validation", "backend", "mode", "batch_size")
+
+# The sweep's own outputs from its summary, in a language: the paths written
+OutputWriter = Callable[[SweepSummary, str], list[Path]]
 
 
 @dataclass
@@ -216,11 +226,19 @@ def run_sweep(
     stack: bool = True,
     quiet: bool = False,
     yes: bool = False,
+    write_outputs: OutputWriter | None = None,
+    viewers: Callable | None = None,
 ) -> SweepResult:
-    """Run (or resume) `spec` into the folder `out`; see `zoo.sweep` for the arguments."""
+    """Run (or resume) `spec` into the folder `out`; see `zoo.sweeps.sweep` for the arguments.
+
+    `write_outputs(summary, lang)`: writes the sweep's tables, figures and report at the end
+    and returns their paths (None: only the run folders and sweep.toml are written).
+    `viewers`: a function of no arguments returning the `zoo.training.Viewers` of each run,
+    called in the worker that trains it; it travels there by its name, so it must be a
+    module's own function (None: no run shows itself, so `run_reports` draws nothing).
+    """
     from zoo.i18n import table
     from zoo.sweeps.progress import SweepProgress
-    from zoo.sweeps.report import write_outputs
 
     table(lang)
     _check_settings(executor, jobs, threads, address, storage)
@@ -275,7 +293,9 @@ def run_sweep(
         trained = 0
         interrupted = None
         if todo:
-            train_jobs = _stack_jobs(spec, todo, folder, stack, tensorboard, run_reports, lang)
+            train_jobs = _stack_jobs(
+                spec, todo, folder, stack, tensorboard, run_reports, lang, viewers
+            )
             if pool is None:
                 from zoo.sweeps.local import LocalPool, threads_per_worker, worker_count
 
@@ -335,7 +355,7 @@ def run_sweep(
             pool = None
         progress.close()
         summary = summarize(folder, spec, known)
-        written = write_outputs(summary, lang)
+        written = write_outputs(summary, lang) if write_outputs is not None else []
     except BaseException:
         if pool is not None:
             pool.close(kill=True)
@@ -354,7 +374,7 @@ def run_sweep(
     return result
 
 
-def _stack_jobs(spec, todo, folder, stack, tensorboard, run_reports, lang) -> list[dict]:
+def _stack_jobs(spec, todo, folder, stack, tensorboard, run_reports, lang, viewers) -> list[dict]:
     """One job per stack of runs that train together (each run alone when `stack` is off)."""
     from zoo.sweeps.stack_plan import plan_stacks, stack_key
 
@@ -367,6 +387,7 @@ def _stack_jobs(spec, todo, folder, stack, tensorboard, run_reports, lang) -> li
             name=run.name,
             out=str(folder / RUNS),
             tensorboard=tensorboard,
+            viewers=viewers,
         )
         for run in todo
     ]

@@ -14,9 +14,8 @@ __all__ = ["CannotStack", "prepare", "train_together"]
 def prepare(jobs: list[dict]) -> tuple[list[Member], list]:
     """Each job's member (its data, plan, Trainer and model) and the TensorBoard event logs
     to close afterwards; CannotStack unless the members can share one program."""
-    from zoo.api import standard_viewers
     from zoo.runfolder import TENSORBOARD, eval_split
-    from zoo.sweeps.process import job_inputs, start
+    from zoo.sweeps.process import job_inputs, job_viewers, start
     from zoo.training.stack import member
     from zoo.training.trainer import Trainer
 
@@ -35,7 +34,7 @@ def prepare(jobs: list[dict]) -> tuple[list[Member], list]:
         data, plan = job_inputs(
             job, out=job["out"], run_name=job["name"], quiet=True, on_epoch=events
         )
-        trainer = Trainer.from_plan(plan, data, backend, viewers=standard_viewers())
+        trainer = Trainer.from_plan(plan, data, backend, viewers=job_viewers(job))
         members.append(member(job["name"], trainer))
     return members, logs
 

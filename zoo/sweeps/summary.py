@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.errors import RunFolderError
-from zoo.i18n import t
+from zoo.i18n import status_word, t
 from zoo.runfolder import RunFolder, read_run_folder
 from zoo.runfolder.format import FINISHED
 from zoo.sweeps.folder import RUNS
@@ -184,8 +184,6 @@ class SweepSummary:
         return "\n".join(lines) + "\n"
 
     def status_text(self, outcome: Outcome, lang: str = "en") -> str:
-        from zoo.reporting.describe import status_word
-
         if outcome.status == "not_run":
             return t("sweep.not_run", lang)
         word = status_word(outcome.status, lang)
@@ -222,32 +220,6 @@ class SweepSummary:
             )
             writer.writerow(record)
         return buffer.getvalue()
-
-    def latex(self, lang: str = "en") -> str:
-        """A `tabular` to \\input into a report; the best row is bold."""
-        from zoo.reporting.compare import TEX_ESCAPES
-
-        def tex(text: str) -> str:
-            return "".join(TEX_ESCAPES.get(ch, ch) for ch in text).replace("±", r"$\pm$")
-
-        head = self.header(lang)
-        lines = [
-            r"\begin{tabular}{|" + "|".join("c" for _ in head) + "|}",
-            r"\hline",
-            " & ".join(tex(h) for h in head.values()) + r" \\",
-            r"\hline",
-        ]
-        for row in self.rows:
-            cells = [tex(c) for c in self.cells(row).values()]
-            if row.best:
-                cells = [r"\textbf{" + c + "}" for c in cells]
-            lines.append(" & ".join(cells) + r" \\ \hline")
-        lines.append(r"\end{tabular}")
-        note = self.best_note(lang)
-        if note:
-            lines.append("")
-            lines.append(tex(note))
-        return "\n".join(lines) + "\n"
 
 
 def _number(report: dict | None, key: str) -> float | None:

@@ -6,7 +6,7 @@ A job is plain data (picklable, the same for every executor):
     {"kind": "check" | "train", "model": "mlp", "dataset": "digits",
      "options": {...every option of the run, its seed too...},
      "name": "hidden=5,seed=0", "out": "<folder holding the run folders>",
-     "tensorboard": True}
+     "tensorboard": True, "viewers": <a module's function returning the run's Viewers, or None>}
 or {"kind": "stack", "names": [...], "members": [train jobs]}; an answer is plain data too:
 {"name", "status", "reason", "seconds"} for a run ({"answers": [...]} for a stack, "files"
 when a run folder travels back from another machine), {"error": ...} for a failed check.
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.errors import OptionError, ZooError
-from zoo.sweeps.process import job_inputs, start
+from zoo.sweeps.process import job_inputs, job_viewers, start
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +59,8 @@ def train(job: dict) -> dict:
     events = None
     try:
         start(job["options"].get("backend"), job.get("threads"))
-        from zoo.api import run_plan
         from zoo.runfolder import TENSORBOARD, eval_split
+        from zoo.training.trainer import run_plan
 
         if job.get("tensorboard"):
             from zoo.sweeps.tensorboard import EventLog
@@ -70,7 +70,7 @@ def train(job: dict) -> dict:
         data, plan = job_inputs(
             job, out=job["out"], run_name=job["name"], quiet=True, on_epoch=events
         )
-        run = run_plan(plan, data)
+        run = run_plan(plan, data, viewers=job_viewers(job))
         answer.update(status=run.status, reason=run.config.get("stop_reason"))
     except KeyboardInterrupt as err:
         from zoo import interrupts

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.metrics import (
+from zoo.evaluation.metrics import (
     classification_metrics,
     classification_report_text,
     regression_metrics,

@@ -1,5 +1,9 @@
-"""The sweep's outputs: summary.md, .csv and .tex, the figures (PNG) and report.pdf, which
+"""A sweep's outputs: summary.md, .csv and .tex, the figures (PNG) and report.pdf, which
 holds the final table and the figures so that a student can hand it in.
+
+Drawn from the sweep's data alone (`zoo.sweeps.summary`, read from the run folders), so
+`zoo compare SWEEP_DIR` rebuilds them; the sweep's runner does not import this module:
+`zoo.sweep` hands it `write_outputs`.
 
     >>> write_outputs(summarize(folder, spec), lang="ru")   # doctest: +SKIP
     [PosixPath('.../summary.md'), PosixPath('.../summary.csv'), ...]
@@ -12,6 +16,7 @@ from pathlib import Path
 from zoo.errors import OptionError
 from zoo.files import atomic_path, write_bytes, write_text
 from zoo.i18n import t, table
+from zoo.reporting.compare import TEX_ESCAPES
 from zoo.sweeps.folder import REPORT, SUMMARY
 from zoo.sweeps.summary import SweepSummary
 
@@ -25,7 +30,33 @@ def table_text(summary: SweepSummary, fmt: str, lang: str = "en") -> str:
         return summary.markdown(lang)
     if fmt == "csv":
         return summary.csv_text()
-    return summary.latex(lang)
+    return latex(summary, lang)
+
+
+def latex(summary: SweepSummary, lang: str = "en") -> str:
+    """The table as a `tabular` to \\input into a report; the best row is bold."""
+
+    def tex(text: str) -> str:
+        return "".join(TEX_ESCAPES.get(ch, ch) for ch in text).replace("±", r"$\pm$")
+
+    head = summary.header(lang)
+    lines = [
+        r"\begin{tabular}{|" + "|".join("c" for _ in head) + "|}",
+        r"\hline",
+        " & ".join(tex(h) for h in head.values()) + r" \\",
+        r"\hline",
+    ]
+    for row in summary.rows:
+        cells = [tex(c) for c in summary.cells(row).values()]
+        if row.best:
+            cells = [r"\textbf{" + c + "}" for c in cells]
+        lines.append(" & ".join(cells) + r" \\ \hline")
+    lines.append(r"\end{tabular}")
+    note = summary.best_note(lang)
+    if note:
+        lines.append("")
+        lines.append(tex(note))
+    return "\n".join(lines) + "\n"
 
 
 def write_outputs(
@@ -38,7 +69,7 @@ def write_outputs(
     folder, or report.pdf to `pdf_path`; the paths written."""
     from zoo.reporting.layout import figure_png, png_image
     from zoo.reporting.plot import DPI, drawing, localize
-    from zoo.sweeps.figures import sweep_figures
+    from zoo.reporting.sweep_figures import sweep_figures
 
     table(lang)
     folder = summary.folder
@@ -113,7 +144,7 @@ def write_report(summary: SweepSummary, images: dict, path: Path, lang: str = "e
 
     from zoo.reporting.layout import Page
     from zoo.reporting.plot import pyplot
-    from zoo.sweeps.figures import caption
+    from zoo.reporting.sweep_figures import caption
 
     plt = pyplot()
     footer = str(summary.folder.name)

@@ -1,4 +1,4 @@
-"""The sweep's figures, drawn from its summary (run folders only):
+"""A sweep's figures, drawn from its summary (run folders only):
 
 - test_loss_curves.png: every configuration's test (validation) loss per epoch, the mean over
   seeds as a line and the seeds' range as a band;
