@@ -44,3 +44,17 @@ def test_export_on_a_full_disk_exits_74_and_leaves_nothing(tmp_path, full_disk, 
     assert "cannot write" in result.output and "No space left on device" in result.output
     assert "Traceback" not in result.output
     assert sorted(p.name for p in full_disk.iterdir()) == ["filler"]
+
+
+def test_a_run_still_training_is_not_exported(tmp_path):
+    import json
+    import socket
+
+    run = make_run_folder(tmp_path / "runs", "image", with_model=True)
+    config = json.loads((run / "config.json").read_text(encoding="utf-8"))
+    config.update(status="running", pid=os.getpid(), host=socket.gethostname())
+    (run / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["export", str(run)])
+    assert result.exit_code == 2, result.output
+    assert f"is still training (process {os.getpid()} on" in result.output
+    assert not list(run.glob("model.onnx*")) and not list(run.glob("*.labels.txt"))
