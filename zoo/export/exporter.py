@@ -230,7 +230,8 @@ def export_run(
 
         signature = tf.TensorSpec([batch, *run.input_shape], tf.float32, name=INPUT)
         path.parent.mkdir(parents=True, exist_ok=True)
-        writing = atomic_folder(path) if spec.folder else atomic_path(path)
+        keep = None if force else "out"  # nor a file another export put there meanwhile
+        writing = atomic_folder(path, keep) if spec.folder else atomic_path(path, keep)
         with writing as part:
             try:
                 with held_back():
