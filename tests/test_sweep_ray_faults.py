@@ -148,3 +148,28 @@ def test_a_ray_sweep_whose_head_dies_ends_with_its_summary_in_bounded_time(tmp_p
     assert summary.count("epochs=1000000,") == 2 and "failed: the Ray" in summary, summary
     rows = read_csv(out / "summary.csv")
     assert [row["finished"] for row in rows] == ["1", "0", "1", "0"], rows
+
+
+def test_a_ray_head_lost_while_the_sweep_checks_its_data_stops_it_before_training(tmp_path):
+    out = tmp_path / "lost-in-check"
+    with ray_cluster_started(workers=1) as cluster:
+        sweep = start_sweep(cluster, *SWEEP, "hidden=5,10", "--epochs", "100000", "--out", out)
+        try:
+            for _ in range(1200):  # the folder is locked just before the checks are sent
+                if (out / ".sweep.lock").exists() or sweep.poll() is not None:
+                    break
+                time.sleep(0.05)
+            time.sleep(0.5)  # a worker still imports TensorFlow for the first check
+            for pid in _processes(cluster.temp, "/gcs_server "):
+                os.kill(pid, signal.SIGKILL)
+            killed_at = time.monotonic()
+            stdout, stderr = finish(sweep, 120)
+            ended = time.monotonic() - killed_at
+        finally:
+            if sweep.poll() is None:
+                sweep.kill()
+    assert ended < 55, (ended, stderr)
+    assert sweep.returncode == 2, stderr
+    assert "the Ray" in stderr and "(configuration " in stderr, stderr
+    assert "Traceback" not in stderr + stdout and "training 2" not in stderr, stderr
+    assert not out.exists()  # nothing was trained: the folder goes

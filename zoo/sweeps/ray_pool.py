@@ -286,6 +286,10 @@ class RayPool:
         on_answer: Callable[[dict, dict], None],
         tick: Callable[[], None] = lambda: None,
     ) -> None:
+        if self.lost:  # Ray was let go: a task sent now would start a new local Ray
+            for job in jobs:
+                on_answer(job, self._lost_answer(job))
+            return
         for job in jobs:
             sent = dict(job)
             if job["kind"] != "check":
@@ -329,6 +333,13 @@ class RayPool:
             self.unreachable_since = now
         return now - self.unreachable_since >= LOST_SECONDS
 
+    def _lost_answer(self, job: dict) -> dict:
+        """What a job still out says once the cluster is given up: a check stops the sweep
+        before anything trains (as an unreachable address does), a run is failed."""
+        if job["kind"] == "check":
+            return {"error": {"type": "ZooError", "text": self.lost, "exit_code": 2}}
+        return {"status": "failed", "reason": f"{self.lost}; `zoo sweep FOLDER` trains it again"}
+
     def _head_answers(self) -> bool:
         if self.head is None:
             return True
@@ -346,9 +357,8 @@ class RayPool:
             f"the Ray cluster at {self.address} stopped answering (its head, {host}:{port}, "
             f"was gone for {LOST_SECONDS:g} s)"
         )
-        reason = f"{self.lost}; `zoo sweep FOLDER` trains it again"
         for job in list(self.pending.values()):
-            on_answer(job, {"status": "failed", "reason": reason})
+            on_answer(job, self._lost_answer(job))
         self.pending.clear()
         self.flag = None
         _shutdown_quietly(self.ray)
@@ -362,10 +372,10 @@ class RayPool:
         except ray.exceptions.RayError as err:
             first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             first = first.split(". ")[0].rstrip(".")  # Ray's advice on its logs is not for us
-            return {
-                "status": "failed",
-                "reason": f"the Ray task failed: {type(err).__name__}: {first}",
-            }
+            reason = f"the Ray task failed: {type(err).__name__}: {first}"
+            if job["kind"] == "check":  # unchecked is not checked: the sweep stops here
+                return {"error": {"type": "ZooError", "text": reason, "exit_code": 2}}
+            return {"status": "failed", "reason": reason}
         for run in answer.get("answers", []):
             self._bring_back(run["name"], run)
         return answer
