@@ -366,6 +366,48 @@ def test_an_interrupted_lab_1_resumes_from_the_task_it_stopped_in(lab_folder, tm
     assert code == 2 and "variant 5" in out  # another variant's folder is never resumed
 
 
+def test_a_second_zoo_lab_on_a_folder_a_live_one_works_in_is_refused(lab_folder, tmp_path):
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from zoo.lab.folder import LAB_LOCK
+
+    source, data = lab_folder
+    folder = tmp_path / "lab1"
+    shutil.copytree(source, folder)
+    _interrupted(next((folder / "task2").iterdir()))  # a lab to resume
+    args = ["lab", "1", "--group", "2", "--variant", "5", "--data-dir", str(data)]
+    args += ["--out", str(folder), "--epochs", "3", "-q"]
+    root = Path(__file__).resolve().parents[1]
+    first = subprocess.Popen(
+        [sys.executable, "-c", "from zoo.cli import main; main()", *args],
+        env={**os.environ, "PYTHONPATH": str(root)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        lock = folder / LAB_LOCK
+        for _ in range(600):  # until it holds the folder
+            if (lock.is_file() and lock.read_text().strip()) or first.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert first.poll() is None, first.communicate()[1]
+        first.send_signal(signal.SIGSTOP)  # held where it is: working in the folder
+        code, out = zoo(*args)
+        assert code == 2, out
+        assert f"a lab is already running in {str(folder)!r}" in out
+        assert f" {first.pid}" in out, out
+    finally:
+        first.kill()  # a lab killed outright: the kernel frees its folder
+        first.wait()
+    code, out = zoo(*args)
+    assert code == 0, out
+    assert not (folder / LAB_LOCK).exists() and (folder / "report.pdf").is_file()
+
+
 # -- every text on every page fits ---------------------------------------------------------------
 @pytest.mark.parametrize("lang", ["ru", "en"])
 @pytest.mark.parametrize("which", ["lab_folder", "lab2_folder"])

@@ -238,3 +238,20 @@ def test_many_idle_connections_hold_no_more_threads_than_allowed(monkeypatch):
         for sock in idle:
             sock.close()
         s.close()
+
+
+def test_numbers_too_large_for_a_float_are_a_400():
+    from types import SimpleNamespace
+
+    from zoo.serve.runs import ImageGroup
+    from zoo.serve.server import _features
+
+    huge = 10**400  # JSON's integers have no bound; a float stops near 1.8e308
+    with pytest.raises(Refused, match="Every field needs a number") as raised:
+        _features([huge, 1.0], (2,))
+    assert raised.value.status == 400
+    group = ImageGroup(0, [SimpleNamespace(shape=(2, 2))])
+    with pytest.raises(Refused, match="Pixel values must be numbers") as raised:
+        group.pixels([huge, 0, 0, 0])
+    assert raised.value.status == 400
+    assert group.pixels([255, 0, 0, 1]).tolist() == [[255, 0], [0, 1]]

@@ -237,6 +237,55 @@ def test_a_resume_of_an_edited_sweep_toml_names_the_option_its_runs_were_not_tra
     assert {p: p.read_bytes() for p in out.glob("runs/*/config.json")} == configs
 
 
+def test_a_resume_notices_an_option_taken_out_of_or_added_to_the_spec():
+    from zoo.sweeps.resume import NOT_GIVEN, option_differences
+
+    config = {"lr": 0.05, "momentum": 0.0, "seed": 0, "model_options": {"hidden": [5]}}
+    config["dataset_options"] = {"seed": 0, "noise": 0.5, "samples": 100}
+    config["options_given"] = ["hidden", "lr", "noise", "out", "quiet", "seed"]
+    same = {"lr": 0.05, "hidden": 5, "noise": 0.5, "seed": 0, "title": "t", "lang": "ru"}
+    assert option_differences(config, same, "mlp", "gaussians") == []
+    removed = {"hidden": 5, "seed": 0}
+    assert option_differences(config, removed, "mlp", "gaussians") == [
+        ("lr", 0.05, NOT_GIVEN),
+        ("noise", 0.5, NOT_GIVEN),
+    ]
+    # added: compared with the value the run took where config.json records it (a data set's
+    # default, the momentum); a model option it does not record was not given
+    added = {**same, "samples": 100, "momentum": 0.5, "activation": "tanh"}
+    assert option_differences(config, added, "mlp", "gaussians") == [
+        ("momentum", 0.0, 0.5),
+        ("activation", NOT_GIVEN, "tanh"),
+    ]
+    del config["options_given"]  # a run folder of an older zoo: only values are compared
+    assert option_differences(config, removed, "mlp", "gaussians") == []
+
+
+def test_a_resume_of_a_sweep_toml_an_option_was_taken_out_of_names_it(tmp_path):
+    out = tmp_path / "s"
+    args = ["--grid", "hidden=3", "--lr", "0.05", "--epochs", "1", "--no-tensorboard"]
+    code, output = zoo("sweep", "mlp", "digits", *args, "--out", out)
+    assert code == 0, output
+    config = json.loads(next(out.glob("runs/*/config.json")).read_text("utf-8"))
+    assert {"hidden", "lr", "epochs", "seed"} <= set(config["options_given"])
+    toml = (out / "sweep.toml").read_text(encoding="utf-8")
+    assert "lr = 0.05\n" in toml
+    # digits' preset sets lr=0.1: without the line the run would train otherwise
+    (out / "sweep.toml").write_text(toml.replace("lr = 0.05\n", ""), encoding="utf-8")
+    code, output = zoo("sweep", out)
+    assert code == 2, output
+    message = "run 'hidden=3,seed=0' was trained with lr=0.05, but sweep.toml now leaves lr not"
+    assert message in output, output
+    added = toml.replace("[options]\n", '[options]\nactivation = "tanh"\n')
+    (out / "sweep.toml").write_text(added, encoding="utf-8")
+    code, output = zoo("sweep", out)
+    assert code == 2, output
+    assert "activation not given, but sweep.toml now asks for activation=tanh" in output, output
+    (out / "sweep.toml").write_text(toml, encoding="utf-8")
+    code, output = zoo("sweep", out)
+    assert code == 0 and "nothing to train" in output, output
+
+
 def _proc_state(pid: int) -> str | None:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]

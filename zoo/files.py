@@ -22,11 +22,13 @@ from zoo.jsonable import to_jsonable
 
 
 @contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
+def atomic_path(path: str | Path, refuse_existing: str | None = None) -> Iterator[Path]:
     """A temporary path beside `path` (same suffix), renamed onto it when the block succeeds.
 
     Any OSError (no space, no permission, a folder in the way) becomes a `WriteError` naming
-    `path`; the temporary file is removed whatever happens.
+    `path`; the temporary file is removed whatever happens. With `refuse_existing` (the option
+    that named `path`), a file another process put there while the block ran is not replaced:
+    OptionError, as `refuse_overwrite` gives before the work.
     """
     path = Path(path)
     if path.is_dir():  # put there by hand: bad input rather than a failing disk
@@ -46,7 +48,10 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     try:
         yield part
         sync_file(part)  # the bytes on the disk before the name points at them
-        os.replace(part, path)
+        if refuse_existing is None:
+            os.replace(part, path)
+        else:
+            _link_new(part, path, refuse_existing)
         sync_folder(path.parent)  # and the new name itself
     except WriteError:  # an OSError too, already naming the file
         raise
@@ -166,25 +171,65 @@ def cannot_write(folder: str | Path) -> str | None:
         return err.strerror or str(err)
 
 
+def _link_new(part: Path, path: Path, option: str) -> None:
+    """`part` under the name `path` unless a file is there by now: a hard link is never made
+    over one (where the file system has none, the check and the rename are two steps)."""
+    import errno
+
+    try:
+        os.link(part, path)
+        return
+    except FileExistsError:
+        pass
+    except OSError as err:
+        if err.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV):
+            raise
+        if not path.exists():
+            os.replace(part, path)
+            return
+    raise OptionError(
+        option,
+        f"{str(path)!r} already exists (another process wrote it meanwhile); choose another "
+        "name or pass `force=True`",
+    )
+
+
 @contextmanager
-def atomic_folder(path: str | Path) -> Iterator[Path]:
-    """`atomic_path` for a folder (a SavedModel): filled under a temporary name beside `path`,
-    then renamed onto it; a folder already there is replaced only after the new one is whole."""
+def atomic_folder(path: str | Path, refuse_existing: str | None = None) -> Iterator[Path]:
+    """`atomic_path` for a folder (a SavedModel): filled under a temporary name of its own
+    beside `path`, then renamed onto it; a folder already there is replaced only after the new
+    one is whole. With `refuse_existing` (the option that named `path`), a folder with files
+    another process put there while the block ran is not replaced: OptionError."""
+    import errno
     import shutil
 
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise WriteError(path, "a file of that name is in the way")
-    part = path.with_name(f".{path.name}.part")
-    old = path.with_name(f".{path.name}.old")
+    try:  # names of its own: two processes writing the same folder never share one
+        part = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part"))
+        part.chmod(0o777 & ~_umask())  # mkdtemp's private 0700: what mkdir would have given
+        old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".old"))
+    except OSError as err:
+        raise WriteError(path, err.strerror or str(err)) from None
     try:
-        shutil.rmtree(part, ignore_errors=True)
         yield part
         for folder, _, files in os.walk(part):
             for name in files:
                 sync_file(Path(folder) / name)
             sync_folder(folder)
-        if path.exists():
+        if refuse_existing is not None:
+            try:  # over nothing or an empty folder only: rename(2) refuses one with files
+                os.rename(part, path)
+            except OSError as err:
+                if err.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                    raise
+                raise OptionError(
+                    refuse_existing,
+                    f"{str(path)!r} already exists (another process wrote it meanwhile); "
+                    "choose another name or pass `force=True`",
+                ) from None
+        elif path.exists():
             shutil.rmtree(old, ignore_errors=True)
             os.replace(path, old)
             try:

@@ -26,6 +26,7 @@ from zoo.export.options import EXTRA, FORMATS, TOLERANCE
 from zoo.files import atomic_folder, atomic_path, write_text
 from zoo.objective import model_outputs
 from zoo.runfolder import EXPORTS, LABELS_SUFFIX, RunFolder, read_run_folder
+from zoo.runfolder.format import RUNNING
 
 CHECK_LIMIT = 1000  # test inputs compared at most (the first ones): enough to catch a bad op
 COURSE_SHAPE = (32, 32, 3)  # what the course's ONNX page feeds: [1, 32, 32, 3]
@@ -189,6 +190,11 @@ def export_run(
         raise OptionError("fmt", f"{fmt!r} is not one of {', '.join(FORMATS)}")
     spec = FORMAT_SPECS[fmt]
     run = read_run_folder(run_dir)
+    if run.status == RUNNING:  # its model, if any yet, is not the one it will end with
+        raise RunFolderError(
+            f"{run.path} is still training (process {run.config.get('pid')} on "
+            f"{run.config.get('host')}); export it when it has finished"
+        )
     if run.model_path is None:
         raise RunFolderError(f"{run.path} has no model to export (the run saved none)")
     path = _target(run, spec, out, force)
@@ -224,7 +230,8 @@ def export_run(
 
         signature = tf.TensorSpec([batch, *run.input_shape], tf.float32, name=INPUT)
         path.parent.mkdir(parents=True, exist_ok=True)
-        writing = atomic_folder(path) if spec.folder else atomic_path(path)
+        keep = None if force else "out"  # nor a file another export put there meanwhile
+        writing = atomic_folder(path, keep) if spec.folder else atomic_path(path, keep)
         with writing as part:
             try:
                 with held_back():

@@ -42,6 +42,7 @@ from zoo.lab.variant import Rule, variant_classes
 from zoo.runfolder import CONFIG, RunFolder, read_run_folder
 
 LAB_FILE = "lab.json"
+LAB_LOCK = ".lab.lock"  # held by the `zoo lab` that works in the folder
 TASK1, TASK2, RUNS = "task1", "task2", "runs"
 FC, SHIFT, ONNX = "fc", "shift", "onnx"  # lab 2
 EXPORTS = "exports.json"  # in ONNX: what was written and how it was checked
@@ -229,7 +230,7 @@ def prepare_folder(out: str | Path | None, lab: Lab, create: bool = True, comple
                     f"{folder} already holds a lab; add runs with `zoo train ... --out "
                     f"{folder / RUNS}` and rebuild its report with `report_only=True`",
                 )
-        elif folder.is_dir() and any(folder.iterdir()):
+        elif folder.is_dir() and any(p.name != LAB_LOCK for p in folder.iterdir()):
             raise OptionError("out", f"{folder} already holds files; choose an empty folder")
     if not create:
         return folder
@@ -246,8 +247,9 @@ def open_lab(
     """Start `lab` for real: print the variant's classes, check the folder can be made, read
     the classes' CIFAR-100 images (before anything is written: a missing archive costs
     nothing), then make the folder with lab.json, or resume the unfinished lab it holds
-    (`complete(folder)`: whether a folder's lab is finished). Returns the folder, the data and
-    the options every run of the lab shares."""
+    (`complete(folder)`: whether a folder's lab is finished). The folder is locked against
+    another `zoo lab` until `close_lab(folder)`. Returns the folder, the data and the options
+    every run of the lab shares."""
     import zoo
     from zoo.files import write_json
     from zoo.i18n import t
@@ -256,11 +258,21 @@ def open_lab(
     echo(t("lab.classes_line", lab.lang, group=lab.group, variant=lab.variant, classes=names))
     # a taken folder fails before the data is read
     folder = prepare_folder(out, lab, create=False, complete=complete)
-    resumed = (folder / LAB_FILE).exists()
+    if folder.is_dir():
+        _lock(folder).check_free()
     data = zoo.load_dataset(
         "cifar100", classes=[str(i) for i in lab.class_ids], data_dir=data_dir, source=source
     )
     folder = prepare_folder(folder, lab, complete=complete)
+    lock = _lock(folder)
+    lock.acquire()  # until `close_lab`: two labs never work in one folder
+    _HELD[folder] = lock
+    try:
+        prepare_folder(folder, lab, create=False, complete=complete)  # as it is now, locked
+    except BaseException:
+        close_lab(folder)
+        raise
+    resumed = (folder / LAB_FILE).exists()
     if resumed:  # lab.json stays as the lab began; what is finished is kept
         echo(t("lab.resumed", lab.lang, folder=folder))
     else:
@@ -268,6 +280,22 @@ def open_lab(
     common = {"lang": lab.lang, "quiet": quiet, "author": lab.author, "group": lab.group}
     common["variant"] = str(lab.variant)
     return folder, data, common
+
+
+_HELD: dict[Path, Any] = {}  # lab folders this process works in, and their locks
+
+
+def _lock(folder: Path):
+    from zoo.sweeps.folder import Lock
+
+    return Lock(folder, LAB_LOCK, "a lab")
+
+
+def close_lab(folder: Path) -> None:
+    """Let the folder `open_lab` gave go (its lock), however the lab ended."""
+    lock = _HELD.pop(folder, None)
+    if lock is not None:
+        lock.release()
 
 
 def stop_if_interrupted(run) -> None:

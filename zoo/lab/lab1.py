@@ -10,6 +10,7 @@ from zoo.lab.folder import (
     RUNS,
     TASK1,
     TASK2,
+    close_lab,
     drop_unfinished,
     finished_run,
     new_lab,
@@ -66,34 +67,38 @@ def run_lab1(
     folder, data, common = open_lab(
         lab, out, data_dir=data_dir, source=source, quiet=quiet, echo=echo, complete=lab1_complete
     )
+    try:
+        echo(t("lab.running", lang, task=1))
+        if not (folder / TASK1 / TASK1_FILE).is_file():
+            from zoo.backend import start_backend
 
-    echo(t("lab.running", lang, task=1))
-    if not (folder / TASK1 / TASK1_FILE).is_file():
-        from zoo.backend import start_backend
+            start_backend()  # task 1 checks its gradients with TensorFlow: start it quietly
+            result = task1.manual_regression()
+            (folder / TASK1).mkdir(exist_ok=True)
+            task1.plot(result, folder / TASK1, "png", lang)
+            write_example_json(folder / TASK1, "manual-regression", result)
 
-        start_backend()  # task 1 checks its gradients with TensorFlow: start it quietly
-        result = task1.manual_regression()
-        (folder / TASK1).mkdir(exist_ok=True)
-        task1.plot(result, folder / TASK1, "png", lang)
-        write_example_json(folder / TASK1, "manual-regression", result)
+        echo(t("lab.running", lang, task=2))
+        if finished_run(folder, TASK2) is None:
+            drop_unfinished(folder, TASK2)
+            comment = t("lab.task2_comment", lang)
+            run = zoo.train(
+                "mlp", "noisy-xor", out=str(folder / TASK2), comment=comment, **TASK2_OPTIONS,
+                **common,
+            )  # fmt: skip
+            stop_if_interrupted(run)
+        echo(t("lab.running", lang, task=3))
+        if finished_run(folder, RUNS, lab_comments("lab.base_comment")) is None:
+            drop_unfinished(folder, RUNS, lab_comments("lab.base_comment"))
+            options = {**TASK3_OPTIONS, **({"epochs": epochs} if epochs else {})}
+            comment = t("lab.base_comment", lang)
+            run = zoo.train(
+                "mlp", data, out=str(folder / RUNS), comment=comment, **options, **common
+            )
+            stop_if_interrupted(run)
+        from zoo.lab.report import write_lab_report
 
-    echo(t("lab.running", lang, task=2))
-    if finished_run(folder, TASK2) is None:
-        drop_unfinished(folder, TASK2)
-        comment = t("lab.task2_comment", lang)
-        run = zoo.train(
-            "mlp", "noisy-xor", out=str(folder / TASK2), comment=comment, **TASK2_OPTIONS,
-            **common,
-        )  # fmt: skip
-        stop_if_interrupted(run)
-    echo(t("lab.running", lang, task=3))
-    if finished_run(folder, RUNS, lab_comments("lab.base_comment")) is None:
-        drop_unfinished(folder, RUNS, lab_comments("lab.base_comment"))
-        options = {**TASK3_OPTIONS, **({"epochs": epochs} if epochs else {})}
-        comment = t("lab.base_comment", lang)
-        run = zoo.train("mlp", data, out=str(folder / RUNS), comment=comment, **options, **common)
-        stop_if_interrupted(run)
-    from zoo.lab.report import write_lab_report
-
-    write_lab_report(folder, lang=lang)
-    return folder
+        write_lab_report(folder, lang=lang)
+        return folder
+    finally:
+        close_lab(folder)

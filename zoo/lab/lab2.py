@@ -22,6 +22,7 @@ from zoo.lab.folder import (
     RUNS,
     SHIFT,
     SHIFT_FILE,
+    close_lab,
     drop_unfinished,
     finished_run,
     lab_runs,
@@ -115,36 +116,39 @@ def run_lab2(
     folder, data, common = open_lab(
         lab, out, data_dir=data_dir, source=source, quiet=quiet, echo=echo, complete=lab2_complete
     )
-    shorter = {"epochs": epochs} if epochs else {}
+    try:
+        shorter = {"epochs": epochs} if epochs else {}
 
-    trained = False  # a run trained now changes the best CNN: shift and ONNX follow it
-    for tactic in TACTICS:
-        echo(t("lab2.running", lang, what=t(f"lab2.tactic.{tactic}", lang)))
-        mine = lab_comments(f"lab2.comment.{tactic}")
-        if finished_run(folder, RUNS, mine) is not None:
-            continue
-        drop_unfinished(folder, RUNS, mine)
-        run = zoo.train(
-            "cnn", data, pooling=tactic, out=str(folder / RUNS),
-            comment=t(f"lab2.comment.{tactic}", lang), **{**LAB2_SETTINGS, **shorter}, **common,
-        )  # fmt: skip
-        stop_if_interrupted(run)
-        trained = True
-    echo(t("lab2.running", lang, what=t("lab2.fc_name", lang)))
-    if finished_run(folder, FC) is None:
-        drop_unfinished(folder, FC)
-        run = zoo.train(
-            "mlp", data, out=str(folder / FC), comment=t("lab2.comment.fc", lang),
-            **{**FC_OPTIONS, **shorter}, **common,
-        )  # fmt: skip
-        stop_if_interrupted(run)
-        trained = True
-    fc, cnn = finished_run(folder, FC), best_run(lab_runs(folder, RUNS))
-    echo(t("lab2.running", lang, what="zoo shift"))
-    if trained or not (folder / SHIFT / SHIFT_FILE).is_file():
-        shift_models(folder, fc, cnn, lang)
-    echo(t("lab2.running", lang, what="ONNX"))
-    if trained or not (folder / ONNX / EXPORTS).is_file():
-        export_models(folder, fc, cnn, echo=echo)
-    write_lab_report(folder, lang=lang)
-    return folder
+        trained = False  # a run trained now changes the best CNN: shift and ONNX follow it
+        for tactic in TACTICS:
+            echo(t("lab2.running", lang, what=t(f"lab2.tactic.{tactic}", lang)))
+            mine = lab_comments(f"lab2.comment.{tactic}")
+            if finished_run(folder, RUNS, mine) is not None:
+                continue
+            drop_unfinished(folder, RUNS, mine)
+            run = zoo.train(
+                "cnn", data, pooling=tactic, out=str(folder / RUNS),
+                comment=t(f"lab2.comment.{tactic}", lang), **{**LAB2_SETTINGS, **shorter}, **common,
+            )  # fmt: skip
+            stop_if_interrupted(run)
+            trained = True
+        echo(t("lab2.running", lang, what=t("lab2.fc_name", lang)))
+        if finished_run(folder, FC) is None:
+            drop_unfinished(folder, FC)
+            run = zoo.train(
+                "mlp", data, out=str(folder / FC), comment=t("lab2.comment.fc", lang),
+                **{**FC_OPTIONS, **shorter}, **common,
+            )  # fmt: skip
+            stop_if_interrupted(run)
+            trained = True
+        fc, cnn = finished_run(folder, FC), best_run(lab_runs(folder, RUNS))
+        echo(t("lab2.running", lang, what="zoo shift"))
+        if trained or not (folder / SHIFT / SHIFT_FILE).is_file():
+            shift_models(folder, fc, cnn, lang)
+        echo(t("lab2.running", lang, what="ONNX"))
+        if trained or not (folder / ONNX / EXPORTS).is_file():
+            export_models(folder, fc, cnn, echo=echo)
+        write_lab_report(folder, lang=lang)
+        return folder
+    finally:
+        close_lab(folder)

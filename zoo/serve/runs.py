@@ -118,7 +118,7 @@ class ImageGroup:
             raise Refused(400, f"Expected {size} pixel values.")
         try:
             array = np.array(values, dtype=np.float64)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # an integer of 400 digits
             raise Refused(400, "Pixel values must be numbers.") from None
         if not np.all((array >= 0) & (array <= 255)) or not np.all(array == np.round(array)):
             raise Refused(400, "Pixel values must be whole numbers from 0 to 255.")

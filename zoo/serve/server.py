@@ -177,7 +177,7 @@ def _features(values, shape: tuple[int, ...]) -> np.ndarray:
         raise Refused(400, f"Expected {size} feature values.")
     try:
         x = np.array([float(v) for v in values], dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # an integer of 400 digits
         raise Refused(400, "Every field needs a number.") from None
     if not np.all(np.isfinite(x)) or np.any(np.abs(x) > 1e30):
         raise Refused(400, "Every field needs a finite number.")

@@ -31,14 +31,16 @@ def is_sweep_folder(path: str | Path) -> bool:
 
 class Lock:
     """`.sweep.lock`: an exclusive `flock` on the file, which holds the host and process id of
-    the sweep running in the folder (for the message a second sweep gets).
+    the sweep running in the folder (for the message a second sweep gets). `name` and `what`
+    make it another command's (`.lab.lock`, "a lab").
 
     The kernel drops the lock with its process, whatever killed it, so a lock left by a dead
     sweep is free without any guess about staleness, and two acquirers can never both win.
     """
 
-    def __init__(self, folder: Path):
-        self.path = folder / LOCK
+    def __init__(self, folder: Path, name: str = LOCK, what: str = "a sweep"):
+        self.path = Path(folder) / name
+        self.what = what
         self.fd: int | None = None
 
     @property
@@ -62,7 +64,7 @@ class Lock:
                 os.close(fd)
                 raise OptionError(
                     "out",
-                    f"a sweep is already running in {str(self.path.parent)!r} ({holder}); "
+                    f"{self.what} is already running in {str(self.path.parent)!r} ({holder}); "
                     "wait for it, or choose another folder",
                 ) from None
             except OSError as err:

@@ -32,6 +32,11 @@ from zoo.sweeps.worker import CPUS_PER_RUN
 
 CONNECT_SECONDS = 5.0
 WATCH_SECONDS = 0.5  # how often a task looks at the stop flag
+# The head's control service (GCS) is looked at every PROBE_SECONDS while runs are out; gone
+# for LOST_SECONDS, the cluster is given up: Ray itself ends a driver whose GCS is gone for
+# a minute, abruptly, before the summary could be written.
+PROBE_SECONDS = 2.0
+LOST_SECONDS = 15.0
 NOT_STARTED = "not_started"  # the answer of a task that found the sweep stopped before it began
 
 
@@ -209,6 +214,22 @@ def _speaks_http2(host: str, port: int) -> bool:
     return len(header) == 9 and header[3] == 0x04  # a frame of type SETTINGS
 
 
+def _gcs_address(ray) -> tuple[str, int] | None:
+    """(host, port) of the cluster's GCS this driver is connected to; None if not known."""
+    try:
+        host, _, port = ray.get_runtime_context().gcs_address.rpartition(":")
+        return (host.strip("[]"), int(port)) if host else None
+    except Exception:  # noqa: BLE001 (a Ray client connection, another Ray version)
+        return None
+
+
+def _shutdown_quietly(ray, seconds: float = 10.0) -> None:
+    """`ray.shutdown()` without waiting more than `seconds` for a cluster that is gone."""
+    thread = threading.Thread(target=ray.shutdown, daemon=True)
+    thread.start()
+    thread.join(seconds)
+
+
 def import_ray():
     try:
         import ray
@@ -253,6 +274,11 @@ class RayPool:
         self.task = ray.remote(num_cpus=CPUS_PER_RUN, max_retries=0)(ray_job)
         self.pending: dict = {}
         self.flag = None  # the stop flag, made with the first training job
+        self.address = address or os.environ.get("RAY_ADDRESS") or "a local Ray instance"
+        self.head = _gcs_address(ray)
+        self.unreachable_since: float | None = None
+        self.probed = 0.0
+        self.lost: str | None = None  # why the cluster was given up, once it was
 
     def map(
         self,
@@ -260,6 +286,10 @@ class RayPool:
         on_answer: Callable[[dict, dict], None],
         tick: Callable[[], None] = lambda: None,
     ) -> None:
+        if self.lost:  # Ray was let go: a task sent now would start a new local Ray
+            for job in jobs:
+                on_answer(job, self._lost_answer(job))
+            return
         for job in jobs:
             sent = dict(job)
             if job["kind"] != "check":
@@ -285,7 +315,53 @@ class RayPool:
                 answer = self._answer(ref, job)
                 if not answer.get(NOT_STARTED):  # as a local worker's queue after a signal
                     on_answer(job, answer)
+            if self.pending and self._head_lost():
+                self._give_up(on_answer)
             tick()
+
+    def _head_lost(self) -> bool:
+        """Whether the head's GCS has not taken a connection for LOST_SECONDS (looked at every
+        PROBE_SECONDS; a cluster whose address is not known here is never given up)."""
+        now = time.monotonic()
+        if self.head is None or now - self.probed < PROBE_SECONDS:
+            return False
+        self.probed = now
+        if self._head_answers():
+            self.unreachable_since = None
+            return False
+        if self.unreachable_since is None:
+            self.unreachable_since = now
+        return now - self.unreachable_since >= LOST_SECONDS
+
+    def _lost_answer(self, job: dict) -> dict:
+        """What a job still out says once the cluster is given up: a check stops the sweep
+        before anything trains (as an unreachable address does), a run is failed."""
+        if job["kind"] == "check":
+            return {"error": {"type": "ZooError", "text": self.lost, "exit_code": 2}}
+        return {"status": "failed", "reason": f"{self.lost}; `zoo sweep FOLDER` trains it again"}
+
+    def _head_answers(self) -> bool:
+        if self.head is None:
+            return True
+        try:
+            socket.create_connection(self.head, timeout=PROBE_SECONDS).close()
+        except OSError:
+            return False
+        return True
+
+    def _give_up(self, on_answer) -> None:
+        """Every run still out is answered failed, saying why; Ray is let go, so that its own
+        end of a driver without a head does not cut the sweep short."""
+        host, port = self.head
+        self.lost = (
+            f"the Ray cluster at {self.address} stopped answering (its head, {host}:{port}, "
+            f"was gone for {LOST_SECONDS:g} s)"
+        )
+        for job in list(self.pending.values()):
+            on_answer(job, self._lost_answer(job))
+        self.pending.clear()
+        self.flag = None
+        _shutdown_quietly(self.ray)
 
     def _answer(self, ref, job: dict) -> dict:
         ray = self.ray
@@ -295,10 +371,11 @@ class RayPool:
             return {"status": "interrupted", "reason": "cancelled"}
         except ray.exceptions.RayError as err:
             first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            return {
-                "status": "failed",
-                "reason": f"the Ray task failed: {type(err).__name__}: {first}",
-            }
+            first = first.split(". ")[0].rstrip(".")  # Ray's advice on its logs is not for us
+            reason = f"the Ray task failed: {type(err).__name__}: {first}"
+            if job["kind"] == "check":  # unchecked is not checked: the sweep stops here
+                return {"error": {"type": "ZooError", "text": reason, "exit_code": 2}}
+            return {"status": "failed", "reason": reason}
         for run in answer.get("answers", []):
             self._bring_back(run["name"], run)
         return answer
@@ -328,9 +405,9 @@ class RayPool:
     def interrupt(self, signum: int = signal.SIGINT) -> None:
         """Stop every task not yet answered: training ones mark their runs interrupted and
         return them, the others return without starting."""
-        if self.flag is not None:
+        if self.flag is not None and self._head_answers():  # else waiting on Ray is in vain
             try:
-                self.ray.get(self.flag.set.remote(signum or signal.SIGINT), timeout=30)
+                self.ray.get(self.flag.set.remote(signum or signal.SIGINT), timeout=10)
                 return
             except Exception:  # noqa: BLE001 (the actor is gone: cancelling is what is left)
                 pass
@@ -351,7 +428,8 @@ class RayPool:
                 except Exception:  # noqa: BLE001
                     pass
         self.pending.clear()
-        self.ray.shutdown()
+        if self.lost is None:
+            self.ray.shutdown()
         if self.storage is not None:  # every run folder came home: the sweep's folder there goes
             try:
                 self.storage.rmdir()

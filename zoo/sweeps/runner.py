@@ -335,6 +335,8 @@ def run_sweep(
 
             try:
                 pool.map(train_jobs, on_answer, progress.redraw)
+                if getattr(pool, "lost", None):
+                    progress.message(f"sweep: {pool.lost}; the runs still out are failed")
             except KeyboardInterrupt as err:
                 interrupted = interrupts.signal_of(err)
                 interrupts.acknowledge()

@@ -45,7 +45,8 @@ class RunPlan:
 
     `training`: the trainer's options, checked (the dataset's preset not yet applied);
     `model_options`: the builder's; `data_options`: the loader's (`seed` is the data seed);
-    `compiled`: a compiled model's own optimizer, loss and metrics (`training.compiled`).
+    `compiled`: a compiled model's own optimizer, loss and metrics (`training.compiled`);
+    `given`: the names of the options given a value (before presets and defaults).
     """
 
     model: Any
@@ -55,6 +56,7 @@ class RunPlan:
     data_options: Mapping[str, Any] = field(default_factory=dict)
     compiled: Mapping[str, Any] | None = field(default=None, repr=False)
     validation_data: Any = field(default=None, repr=False)
+    given: frozenset[str] = field(default=frozenset(), repr=False)
 
     @property
     def data_seed(self) -> int | None:
@@ -87,6 +89,7 @@ def resolve(model: Any, dataset: Any, *, validation_data: Any = None, **options:
     takes them); OptionError naming the first option that is unknown, of the wrong type or
     impossible, with nothing read or built."""
     options = dict(options)
+    given = frozenset(k for k, v in options.items() if v is not None)
     data_seed = options.pop("data_seed", None)
     if data_seed is not None and not _fits(data_seed, int):
         raise OptionError("data_seed", f"should be a whole number, not {data_seed!r}")
@@ -115,6 +118,7 @@ def resolve(model: Any, dataset: Any, *, validation_data: Any = None, **options:
         data_options=MappingProxyType({k: v for k, v in data_opts.items() if v is not None}),
         compiled=compiled,
         validation_data=validation_data,
+        given=given,
     )
 
 

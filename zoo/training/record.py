@@ -61,6 +61,7 @@ def run_config(trainer, model, objective, batch, steps, epochs, device_name) -> 
         "target_loss": opts.target_loss,
         "validation": opts.validation,
         "iterations_asked": opts.iterations,
+        "options_given": sorted(trainer.options_given),
         "normalize": opts.normalize,
         "shuffle": opts.shuffle,
         "device": device_name,

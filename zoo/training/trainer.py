@@ -160,6 +160,7 @@ class Trainer:
         )
         self.x_val = self.y_val = None
         self.normalization = None
+        self.options_given: frozenset[str] = frozenset()  # names, as `RunPlan.given`
         self.progress = Progress(1, quiet=opts.quiet, lang=opts.lang)
         if opts.validation:
             self.data, self.x_val, self.y_val = holdout(data, opts.validation, opts.seed)
@@ -167,7 +168,7 @@ class Trainer:
     @classmethod
     def from_plan(cls, plan: RunPlan, data: Dataset, backend: str, **more) -> Trainer:
         """The Trainer of `plan` on its loaded `data`, the dataset's preset applied."""
-        return cls(
+        trainer = cls(
             plan.model,
             data,
             plan.preset(data),
@@ -176,6 +177,8 @@ class Trainer:
             compiled=plan.compiled,
             **more,
         )
+        trainer.options_given = plan.given  # recorded: a resumed sweep compares them
+        return trainer
 
     # -- set-up: the phases `run` goes through, public for runs trained together ----------------
     def build(self):

@@ -1,0 +1,114 @@
+"""A real local Ray cluster for a test: a head and worker nodes started with `ray start`, each
+with one CPU, in a HOME and a Ray temp folder of their own, on a free port; every process it
+started is stopped when the block ends, passed or failed.
+
+    with ray_cluster_started(workers=1) as cluster:
+        zoo("sweep", ..., "--executor", "ray", "--address", cluster.address)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Cluster:
+    address: str
+    temp: Path  # Ray's temp folder (its sessions, logs and sockets)
+    scratch: Path  # the tasks' TMPDIR: their run folders, where a test can see them train
+    env: dict  # the environment the nodes run in (and a driver should)
+    nodes: list = field(default_factory=list)  # the `ray start --block` processes, head first
+
+
+@contextlib.contextmanager
+def ray_cluster_started(workers: int = 1) -> Iterator[Cluster]:
+    """A head and `workers` worker nodes, one CPU each, all alive when the block starts."""
+    import ray
+
+    temp = Path(tempfile.mkdtemp(prefix="zr", dir="/tmp"))  # Ray's socket paths must stay short
+    port = free_port()
+    address = f"127.0.0.1:{port}"
+    # a HOME of its own: Ray keeps state there (~/.ray, an auth token in newer versions) that
+    # must neither come from nor reach the machine's user
+    home = temp / "home"
+    home.mkdir()
+    old_home = os.environ.get("HOME")
+    os.environ["HOME"] = str(home)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_USAGE_STATS_ENABLED": "0"}
+    env["TMPDIR"] = str(temp / "s")
+    Path(env["TMPDIR"]).mkdir()
+    common = ["--block", "--num-cpus=1", "--object-store-memory=100000000"]
+    common += ["--disable-usage-stats"]
+    ray_cli = str(Path(sys.executable).with_name("ray"))
+    cluster = Cluster(address, temp, Path(env["TMPDIR"]), env)
+
+    def start(*args, log):
+        cluster.nodes.append(
+            subprocess.Popen(
+                [ray_cli, "start", *args, *common],
+                env=env,
+                stdout=open(temp / log, "w"),  # noqa: SIM115
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own group: stopped below, whatever happens
+            )
+        )
+
+    try:
+        start("--head", f"--port={port}", f"--temp-dir={temp}", "--include-dashboard=false",
+              log="head.log")  # fmt: skip
+        for _ in range(240):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.25)
+        for number in range(workers):
+            start(f"--address={address}", log=f"worker{number}.log")
+        ray.init(address=address, logging_level="ERROR", log_to_driver=False)
+        try:
+            for _ in range(240):
+                if sum(node["Alive"] for node in ray.nodes()) >= 1 + workers:
+                    break
+                time.sleep(0.25)
+            assert sum(node["Alive"] for node in ray.nodes()) == 1 + workers
+        finally:
+            ray.shutdown()
+        yield cluster
+    finally:
+        for node in reversed(cluster.nodes):  # the workers first, then the head
+            if node.poll() is None:
+                node.send_signal(signal.SIGTERM)
+            try:
+                node.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                pass
+        for node in cluster.nodes:
+            try:
+                os.killpg(node.pid, signal.SIGKILL)  # anything of that group still running
+            except ProcessLookupError:
+                pass
+            node.wait()
+        shutil.rmtree(temp, ignore_errors=True)
+        if old_home is None:
+            os.environ.pop("HOME", None)
+        else:
+            os.environ["HOME"] = old_home
