@@ -154,7 +154,7 @@ def test_a_russian_report_has_no_english_words_outside_names_and_code(tmp_path):
 def test_explain_forward_in_russian_names_the_sum_in_russian(tmp_path):
     result = CliRunner().invoke(cli, ["explain", "forward", "--lang", "ru", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert "O1 сумма: -0.63 / -0.64" in result.output and " sum:" not in result.output
+    assert "сумма O1: -0.63 / -0.64" in result.output and " sum:" not in result.output
 
 
 def test_every_gap_sentence_names_its_number(tmp_path):
