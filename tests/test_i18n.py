@@ -58,7 +58,7 @@ def test_a_russian_report_of_a_diverged_run_says_why_in_russian(tmp_path):
     )
     assert run.status == "diverged"
     text = "".join(page.extract_text() for page in PdfReader(run.folder / "report.pdf").pages)
-    assert "скорость обучения 10000.0 слишком велика" in " ".join(text.split())
+    assert "скорость обучения 10000,0 слишком велика" in " ".join(text.split())
     assert "too large" not in text
 
 

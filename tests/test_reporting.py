@@ -544,3 +544,18 @@ def test_a_diverged_run_prints_only_its_reason_and_reports_no_empty_figures(tmp_
     text = " ".join(pdf_pages(folder / "report.pdf"))
     assert "weights are not finite numbers" in text and " nan " not in text.replace("\n", " ")
     assert not (folder / "first_layer_map.png").exists()
+
+
+def test_a_diverged_runs_losses_are_said_in_words_never_a_bare_nan(tmp_path):
+    from zoo.lab.facts import answers
+    from zoo.reporting.describe import loss_value
+
+    folder = make_run_folder(tmp_path, "image", status="diverged")
+    run = read_run_folder(folder)
+    assert np.isnan(run.column("val_loss")[-1])  # the last epoch's test loss is NaN
+    for lang, words in (("en", "not a number (the training diverged)"),
+                        ("ru", "не число (обучение разошлось)")):  # fmt: skip
+        facts = " ".join(" ".join(found) for _, found in answers([run], lang))
+        assert words in facts and "nan" not in facts.lower().split(), facts
+    assert loss_value(7690123776.0) == "7.69e+09"  # a blown-up loss keeps its power of ten
+    assert loss_value(float("inf"), "ru") == "не число (обучение разошлось)"

@@ -13,12 +13,31 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from zoo.i18n import plural, reason, t
+from zoo.i18n import decimal, decimal_marks, plural, reason, t
 from zoo.reporting.model_table import network_string
 from zoo.runfolder import RunFolder
 
 TITLE_FIELDS = ("author", "group", "variant", "title")
 DASH = "—"
+LARGE_LOSS = 1e5  # from here on a loss is written with its power of ten
+
+
+def loss_value(value: float | None, lang: str = "en") -> str:
+    """A loss for a sentence: 0.1234; 7.69e+09 when it blew up; in words when it is NaN or
+    infinite (a diverged run), never a bare "nan".
+
+    >>> loss_value(0.123456), loss_value(7690123776.0, "ru"), loss_value(float("nan"))
+    ('0.1235', '7,69e+09', 'not a number (the training diverged)')
+    """
+    import math
+
+    if value is None:
+        return DASH
+    value = float(value)
+    if not math.isfinite(value):
+        return t("report.loss_not_finite", lang)
+    spec = ".2e" if abs(value) >= LARGE_LOSS else ".4f"
+    return decimal(value, spec, lang)
 
 
 def title_info(
@@ -234,7 +253,7 @@ def status_text(run: RunFolder, lang: str = "en") -> str | None:
         "epochs": c.get("epochs", DASH),
         "reason": reason(c.get("stop_reason"), lang) or DASH,
         "status": status,
-        "lr": c.get("lr", DASH),
+        "lr": decimal_marks(str(c.get("lr", DASH)), lang),
         "patience": c.get("patience", DASH),
         "best": run.best_epoch or DASH,
         "eval": t(f"report.eval.{run.eval_split}", lang),

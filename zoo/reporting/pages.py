@@ -279,7 +279,7 @@ def gap_sentences(run: RunFolder, lang: str) -> list[str]:
                 lang,
                 epoch=int(epochs[i]),
                 eval=eval_name,
-                loss=decimal(loss_gap[i], ".4f", lang),
+                loss=describe.loss_value(loss_gap[i], lang),
                 accuracy=accuracy,
             )
         )
@@ -306,7 +306,7 @@ def curve_sentences(run: RunFolder, lang: str) -> list[str]:
                 lang,
                 epoch=best,
                 eval=eval_name,
-                loss=decimal(best_loss, ".4f", lang),
+                loss=describe.loss_value(best_loss, lang),
             )
         )
         last = val[np.isfinite(val)][-1]
@@ -400,7 +400,7 @@ def results_page(page: Page, run: RunFolder, lang: str) -> None:
             )
         if report.get("loss") is not None:
             page.text(
-                t("report.final_loss", lang, loss=decimal(report["loss"], ".4f", lang)), size=9
+                t("report.final_loss", lang, loss=describe.loss_value(report["loss"], lang)), size=9
             )
     if run.is_classification and len(run.class_names) > MANY_CLASSES:
         page.note(t("report.many_classes", lang))
