@@ -279,6 +279,14 @@ def _serve(command: Command, work: Path, env: dict[str, str]) -> str:
     return f"  server  {where}"
 
 
+def is_zoo_or_shell(command: Command) -> bool:
+    """Whether the tests may run `command`: zoo's own, or a shell line of SHELL_WORDS (an
+    installer, the suite or a benchmark must be in NOT_RUN instead, never run by accident)."""
+    return command.text.startswith(("zoo ", "python -m zoo")) or (
+        command.text.split(" ", 1)[0] in SHELL_WORDS
+    )
+
+
 def runnable(page: Path) -> list[Command]:
     """The commands of `page` that the tests run (those in NOT_RUN left out)."""
     return [c for c in shell_commands(page) if c.key not in NOT_RUN]
@@ -301,6 +309,8 @@ def run_page(page: Path, tmp_path: Path, cache: Path) -> list[str]:
         PAGE_SETUP[page.name](page, work, env)
     timings = []
     for command in runnable(page):
+        where = f"{command.page}:{command.line}: {command.text}"
+        assert is_zoo_or_shell(command), f"{where}: run it here or list it in NOT_RUN with why"
         if command.text.startswith("export "):
             continue  # held by the commands after it
         if command.key.startswith(tuple(SERVERS)):

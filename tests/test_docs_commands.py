@@ -8,7 +8,14 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from doc_commands import NOT_RUN, documented, pages_with_commands, run_page, shell_commands
+from doc_commands import (
+    NOT_RUN,
+    documented,
+    is_zoo_or_shell,
+    pages_with_commands,
+    run_page,
+    shell_commands,
+)
 
 
 @pytest.fixture(scope="module")
@@ -20,6 +27,16 @@ def shared_cache(tmp_path_factory):
 @pytest.mark.parametrize("page", pages_with_commands(slow=False), ids=lambda page: page.name)
 def test_every_shell_command_of_the_page_runs_as_written(page, tmp_path, shared_cache):
     print("\n".join(run_page(page, tmp_path, shared_cache)))
+
+
+def test_every_command_shown_is_run_or_listed_with_the_reason_it_is_not():
+    unlisted = [
+        f"{c.page}:{c.line}: {c.key}"
+        for commands in documented().values()
+        for c in commands
+        if c.key not in NOT_RUN and not is_zoo_or_shell(c)
+    ]
+    assert unlisted == []
 
 
 def test_every_command_not_run_is_still_shown_and_has_a_reason():
