@@ -557,5 +557,11 @@ def test_a_diverged_runs_losses_are_said_in_words_never_a_bare_nan(tmp_path):
                         ("ru", "не число (обучение разошлось)")):  # fmt: skip
         facts = " ".join(" ".join(found) for _, found in answers([run], lang))
         assert words in facts and "nan" not in facts.lower().split(), facts
+    # metrics.json names epoch 3, whose loss is NaN: the sentence takes the history's lowest
+    assert run.best_epoch == 3 and describe.best_epoch_loss(run) == (1, 0.765)
+    write_report(folder, formats="pdf")
+    text = " ".join(" ".join(pdf_pages(folder / "report.pdf")).split())
+    assert "Best epoch: 1, the lowest loss" in text and "(0.7650)" in text
+    assert "(nan)" not in text and "not a number" not in text
     assert loss_value(7690123776.0) == "7.69e+09"  # a blown-up loss keeps its power of ten
     assert loss_value(float("inf"), "ru") == "не число (обучение разошлось)"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from zoo.i18n import t
-from zoo.reporting.describe import loss_value, percent
+from zoo.reporting.describe import best_epoch_loss, loss_value, percent
 from zoo.reporting.model_table import network_string
 from zoo.runfolder import RunFolder
 
@@ -213,11 +213,10 @@ def answers(runs: Sequence[RunFolder], lang: str) -> list[tuple[str, list[str]]]
     facts = []
     for run in runs:
         val = run.column("val_loss")
-        best = run.best_epoch
-        if best is None or not len(val):
+        found = best_epoch_loss(run) if run.best_epoch is not None and len(val) else None
+        if found is None:
             continue
-        epochs = run.column("epoch")
-        at_best = float(val[epochs == best][0]) if (epochs == best).any() else None
+        (best, at_best), epochs = found, run.column("epoch")
         facts.append(
             t(
                 "lab.fact.overfit",

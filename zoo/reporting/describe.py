@@ -22,6 +22,24 @@ DASH = "—"
 LARGE_LOSS = 1e5  # from here on a loss is written with its power of ten
 
 
+def best_epoch_loss(run: RunFolder) -> tuple[int, float] | None:
+    """The best epoch and its test (or validation) loss from the history: the recorded best
+    epoch, unless its loss is not a finite number (then the lowest finite one); None without
+    any finite loss."""
+    import numpy as np
+
+    val, epochs = run.column("val_loss"), run.column("epoch")
+    finite = np.isfinite(val)
+    if not finite.any():
+        return None
+    best = run.best_epoch
+    rows = np.flatnonzero(epochs == best) if best else np.array([], dtype=int)
+    if rows.size and finite[rows[0]]:
+        return int(best), float(val[rows[0]])
+    i = int(np.flatnonzero(finite)[np.argmin(val[finite])])
+    return int(epochs[i]), float(val[i])
+
+
 def loss_value(value: float | None, lang: str = "en") -> str:
     """A loss for a sentence: 0.1234; 7.69e+09 when it blew up; in words when it is NaN or
     infinite (a diverged run), never a bare "nan".

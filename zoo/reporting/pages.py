@@ -293,13 +293,10 @@ def curve_sentences(run: RunFolder, lang: str) -> list[str]:
     """The best epoch and whether overfitting started; the final train − test gap."""
     sentences = [describe.status_text(run, lang)] if not run.finished else []
     val = run.column("val_loss")
-    best = run.best_epoch
     eval_name = t(f"report.eval.{run.eval_split}", lang)
-    if best and np.isfinite(val).any():
-        epochs = run.column("epoch")
-        best_loss = (
-            float(val[epochs == best][0]) if (epochs == best).any() else float(np.nanmin(val))
-        )
+    found = describe.best_epoch_loss(run) if run.best_epoch else None
+    if found:
+        (best, best_loss), epochs = found, run.column("epoch")
         sentences.append(
             t(
                 "report.best_epoch_text",
