@@ -65,9 +65,12 @@ NOT_RUN = {
 SERVERS = {"zoo serve": "--port 0"}
 SERVER_EXIT_CODE = 130
 
-# Pages whose commands together train for more than a few seconds each (a CI run still runs
-# them: the suite's `slow` marker is not deselected). Measured at load ~2 on 2 cores: labs.md
-# about 110 s (zoo lab 2 alone about 45 s, 500 epochs of three CNNs on the small archive).
+# Pages whose commands train for minutes; they run in a test module of their own, so that xdist
+# (--dist loadfile) gives them a worker beside the other pages' (a CI run still runs them: the
+# suite's `slow` marker is not deselected). Measured on 2 cores shared with other work (load 8
+# to 11): labs.md 360-380 s wall, about 75 s of CPU (zoo lab 2 alone 43 s wall at load 3); the
+# other pages together 900 s wall, 210 s of CPU, each command mostly Python and TensorFlow
+# starting.
 SLOW_PAGES = {"labs.md"}
 
 
