@@ -67,10 +67,10 @@ SERVER_EXIT_CODE = 130
 
 # Pages whose commands train for minutes; they run in a test module of their own, so that xdist
 # (--dist loadfile) gives them a worker beside the other pages' (a CI run still runs them: the
-# suite's `slow` marker is not deselected). Measured on 2 cores shared with other work (load 8
-# to 11): labs.md 360-380 s wall, about 75 s of CPU (zoo lab 2 alone 43 s wall at load 3); the
-# other pages together 900 s wall, 210 s of CPU, each command mostly Python and TensorFlow
-# starting.
+# suite's `slow` marker is not deselected). Measured on 2 cores shared with other work, both
+# modules with -n 2: at load 4, labs.md 137 s and the other pages 350 s (training.md 127 s),
+# 356 s wall in all, 280 s of CPU; at load 8 to 11, labs.md 360 s and the rest 900 s. Each
+# command's time is mostly Python and TensorFlow starting.
 SLOW_PAGES = {"labs.md"}
 
 
