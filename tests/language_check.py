@@ -19,6 +19,7 @@ TERMS = {
 FILE = re.compile(r"[\w./-]+\.(?:csv|json|keras|png|pdf|txt|npz|onnx|toml|md|tex|svg|py)\b")
 PATH = re.compile(r"\S*/\S*")  # a folder's path is a name
 COMMAND = re.compile(r"(?:python -m )?zoo [a-z]+\b[^\n]*")
+ASSIGNMENT = re.compile(r"\b\w+='[^'\n]*'")  # an option as Python writes it: source='local'
 WORD = re.compile(r"[A-Za-z][A-Za-z]+")
 CODE = re.compile(r"[A-Z]?[a-z]+(?:[A-Z][a-z0-9]*)+|[A-Z][A-Z0-9]+")  # EarlyStopping, SIGINT
 
@@ -56,7 +57,7 @@ def run_names(*folders: Path) -> set[str]:
 def english_words(text: str, names: set[str] = frozenset()) -> list[str]:
     """The Latin words of `text` outside file names, commands, `names` and `TERMS`, each with
     a few words around it."""
-    text = COMMAND.sub(" ", FILE.sub(" ", PATH.sub(" ", text)))
+    text = COMMAND.sub(" ", FILE.sub(" ", PATH.sub(" ", ASSIGNMENT.sub(" ", text))))
     text = re.sub(r"--[\w-]+", " ", text)
     allowed = TERMS | {name.lower() for name in names}
     found = []

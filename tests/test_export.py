@@ -195,6 +195,21 @@ def test_a_missing_runtime_names_the_extra_that_brings_it(
     assert caught.value.extra == "export"
 
 
+def test_an_exports_description_is_said_in_russian_from_its_facts(runs, tmp_path):
+    from language_check import english_words, run_names
+
+    from zoo.export.exporter import describe_export
+
+    exported = export_run(runs["cnn"], "onnx", out=tmp_path / "cnn.onnx")
+    facts = json.loads(json.dumps(exported.facts()))  # as exports.json keeps them
+    assert describe_export(facts, "en") == exported.describe()
+    russian = exported.describe("ru")
+    assert "значения пикселей 0–255 в порядке NHWC" in russian
+    assert "тестовая выборка cifar100-3class, загруженная заново" in russian
+    assert "допустимо 0,0001" in russian
+    assert english_words(russian, run_names(runs["cnn"])) == []
+
+
 def test_without_its_data_a_run_is_checked_on_the_images_it_stored(runs, tmp_path):
     copy = shutil.copytree(runs["mlp"], tmp_path / "moved-run")
     config = json.loads((copy / "config.json").read_text())

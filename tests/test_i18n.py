@@ -58,7 +58,7 @@ def test_a_russian_report_of_a_diverged_run_says_why_in_russian(tmp_path):
     )
     assert run.status == "diverged"
     text = "".join(page.extract_text() for page in PdfReader(run.folder / "report.pdf").pages)
-    assert "скорость обучения 10000.0 слишком велика" in " ".join(text.split())
+    assert "скорость обучения 10000,0 слишком велика" in " ".join(text.split())
     assert "too large" not in text
 
 
@@ -154,7 +154,7 @@ def test_a_russian_report_has_no_english_words_outside_names_and_code(tmp_path):
 def test_explain_forward_in_russian_names_the_sum_in_russian(tmp_path):
     result = CliRunner().invoke(cli, ["explain", "forward", "--lang", "ru", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert "O1 сумма: -0.63 / -0.64" in result.output and " sum:" not in result.output
+    assert "сумма O1: -0.63 / -0.64" in result.output and " sum:" not in result.output
 
 
 def test_every_gap_sentence_names_its_number(tmp_path):
@@ -286,7 +286,6 @@ def test_a_diverged_run_says_why_in_russian_and_nothing_else_under_quiet(tmp_pat
     result = CliRunner().invoke(cli, [*args, "--out", str(tmp_path), "--lang", "ru"])
     assert result.exit_code != 0
     lines = result.output.splitlines()
-    assert lines[0].startswith("функция потерь стала равна nan на эпохе 1: скорость обучения"), (
-        lines
-    )
+    said = "функция потерь перестала быть конечным числом на эпохе 1: скорость обучения"
+    assert lines[0].startswith(said), lines
     assert lines[1:] == [f"папка запуска: {next(tmp_path.iterdir())}"], lines

@@ -544,3 +544,24 @@ def test_a_diverged_run_prints_only_its_reason_and_reports_no_empty_figures(tmp_
     text = " ".join(pdf_pages(folder / "report.pdf"))
     assert "weights are not finite numbers" in text and " nan " not in text.replace("\n", " ")
     assert not (folder / "first_layer_map.png").exists()
+
+
+def test_a_diverged_runs_losses_are_said_in_words_never_a_bare_nan(tmp_path):
+    from zoo.lab.facts import answers
+    from zoo.reporting.describe import loss_value
+
+    folder = make_run_folder(tmp_path, "image", status="diverged")
+    run = read_run_folder(folder)
+    assert np.isnan(run.column("val_loss")[-1])  # the last epoch's test loss is NaN
+    for lang, words in (("en", "not a number (the training diverged)"),
+                        ("ru", "не число (обучение разошлось)")):  # fmt: skip
+        facts = " ".join(" ".join(found) for _, found in answers([run], lang))
+        assert words in facts and "nan" not in facts.lower().split(), facts
+    # metrics.json names epoch 3, whose loss is NaN: the sentence takes the history's lowest
+    assert run.best_epoch == 3 and describe.best_epoch_loss(run) == (1, 0.765)
+    write_report(folder, formats="pdf")
+    text = " ".join(" ".join(pdf_pages(folder / "report.pdf")).split())
+    assert "Best epoch: 1, the lowest loss" in text and "(0.7650)" in text
+    assert "(nan)" not in text and "not a number" not in text
+    assert loss_value(7690123776.0) == "7.69e+09"  # a blown-up loss keeps its power of ten
+    assert loss_value(float("inf"), "ru") == "не число (обучение разошлось)"

@@ -419,6 +419,9 @@ def test_the_page_opens_on_a_test_example_and_every_models_answer_without_a_clic
     assert "test image #" in page.text_content("section.group .source")
     assert canvas_pixels(page, (32, 32, 3)).std() > 0  # a picture, not a black canvas
     assert page.get_by_text("No input yet.").count() == 0
+    # the example and the answers came with the list of runs: the cards were never empty
+    asked = [url for url in page.requested if "/api/random" in url or "/api/predict" in url]
+    assert asked == []
     page.screenshot(path=str(tmp_path / "opened.png"), full_page=True)
 
 

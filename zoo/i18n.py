@@ -79,8 +79,8 @@ def reason(text: str | None, lang: str = DEFAULT) -> str | None:
     """A run's stop reason (config.json's English `stop_reason`) said in `lang`, its numbers
     with the language's decimal mark.
 
-    >>> reason("the loss became nan at epoch 3: the learning rate 1000.0 is too large", "ru")
-    'функция потерь стала равна nan на эпохе 3: скорость обучения 1000,0 слишком велика'
+    >>> print(reason("the loss became nan at epoch 3: the learning rate 10.0 is too large", "ru"))
+    функция потерь перестала быть конечным числом на эпохе 3: скорость обучения 10,0 слишком велика
     """
     if not text or lang == DEFAULT:
         return text
@@ -90,6 +90,8 @@ def reason(text: str | None, lang: str = DEFAULT) -> str | None:
         found = re.fullmatch(pattern, text.strip())
         if found:
             values = {k: decimal_marks(v, lang) for k, v in found.groupdict().items()}
+            if values.get("loss", "").lstrip("+-") in ("nan", "inf"):
+                key = f"{key}_not_finite"  # said in words, not as a bare nan
             if "split" in values:
                 values["split"] = t(f"report.eval.{values['split']}", lang)
             if "patience" in values:

@@ -11,6 +11,7 @@ the slide's way and full precision are computed, and the matrix form W·x.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,7 +131,9 @@ def describe(result: Forward, lang: str = "en") -> str:
     if result.rounding_changes:
         # rounding_changes keeps its English words for forward.json; the text speaks `lang`
         what = "; ".join(
-            change.replace(" sum:", " " + text("forward.sum_word", lang) + ":")
+            re.sub(
+                r"^(\S+) sum:", lambda m: text("forward.sum_of", lang, neuron=m[1]) + ":", change
+            )
             for change in result.rounding_changes
         )
         lines.append(text("forward.rounding_changes", lang, what=what))

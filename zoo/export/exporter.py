@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +49,8 @@ class Exported:
     available: int
     inputs: str  # where the inputs came from, in words
     difference: float  # the largest |exported - Keras| over the checked outputs
+    inputs_key: str = ""  # the same in any language: zoo.export.inputs.source_text
+    inputs_values: dict = field(default_factory=dict)
 
     @property
     def course_contract(self) -> bool:
@@ -61,40 +63,86 @@ class Exported:
             and self.input_shape == COURSE_SHAPE
         )
 
-    def describe(self) -> str:
-        """The lines `zoo export` prints."""
-        batch = "batch" if self.batch is None else str(self.batch)
-        shape = ", ".join([batch, *map(str, self.input_shape)])
-        layout = " in NHWC order" if len(self.input_shape) == 3 else ""
-        values = f"pixel values 0-255{layout}" if self.pixels else "raw inputs, scaling inside"
-        if self.logits:
-            what = "logits, one per class (softmax gives the probabilities)"
-        elif self.labels is None:
-            what = "the predicted value"
-        else:
-            what = "probabilities, one per class"
-        lines = [
-            f"wrote {self.path} ({FORMAT_SPECS[self.fmt].title})",
-            f"  input  {INPUT!r}  float32 [{shape}]: {values}",
-            f"  output {OUTPUT!r} float32 [{batch}, {self.outputs}]: {what}",
-        ]
-        if self.labels is not None:
-            lines.append(f"  class names in output order: {self.labels}")
-        if self.course_contract:
-            lines.append(
-                "  this is what the course's ONNX page reads (names, shape, 0-255, logits)"
-            )
-        sample = (
-            f"{self.checked} of {self.available}"
-            if self.checked < self.available
-            else str(self.checked)
+    def facts(self) -> dict:
+        """What `describe` says, as JSON values: a report words them in its own language."""
+        return {
+            "path": str(self.path),
+            "labels": None if self.labels is None else str(self.labels),
+            "title": FORMAT_SPECS[self.fmt].title,
+            "logits": self.logits,
+            "batch": self.batch,
+            "input_shape": list(self.input_shape),
+            "outputs": self.outputs,
+            "pixels": self.pixels,
+            "runtime": self.runtime,
+            "checked": self.checked,
+            "available": self.available,
+            "inputs": self.inputs,
+            "inputs_key": self.inputs_key,
+            "inputs_values": dict(self.inputs_values),
+            "difference": self.difference,
+            "course_contract": self.course_contract,
+        }
+
+    def describe(self, lang: str = "en") -> str:
+        """The lines `zoo export` prints, in `lang`."""
+        return describe_export(self.facts(), lang)
+
+
+def describe_export(facts: dict, lang: str = "en") -> str:
+    """`Exported.describe` from `Exported.facts` (as exports.json keeps them), in `lang`."""
+    from zoo.export.inputs import source_text
+    from zoo.i18n import decimal, t
+
+    batch = t("export.batch", lang) if facts["batch"] is None else str(facts["batch"])
+    shape = ", ".join([batch, *map(str, facts["input_shape"])])
+    if facts["pixels"]:
+        layout = "_nhwc" if len(facts["input_shape"]) == 3 else ""
+        values = t(f"export.values.pixels{layout}", lang)
+    else:
+        values = t("export.values.raw", lang)
+    if facts["logits"]:
+        what = t("export.what.logits", lang)
+    elif facts["labels"] is None:
+        what = t("export.what.value", lang)
+    else:
+        what = t("export.what.probabilities", lang)
+    lines = [
+        t("export.wrote", lang, path=facts["path"], title=facts["title"]),
+        t("export.input", lang, name=repr(INPUT), shape=shape, values=values),
+        t(
+            "export.output",
+            lang,
+            name=repr(OUTPUT),
+            batch=batch,
+            outputs=facts["outputs"],
+            what=what,
+        ),
+    ]
+    if facts["labels"] is not None:
+        lines.append(t("export.labels", lang, path=facts["labels"]))
+    if facts["course_contract"]:
+        lines.append(t("export.course", lang))
+    checked, available = facts["checked"], facts["available"]
+    sample = (
+        t("export.sample_of", lang, checked=checked, available=available)
+        if checked < available
+        else str(checked)
+    )
+    lines.append(
+        t(
+            "export.checked",
+            lang,
+            runtime=facts["runtime"],
+            sample=sample,
+            difference=decimal(facts["difference"], ".2g", lang),
+            allowed=decimal(TOLERANCE, "g", lang),
         )
-        lines.append(
-            f"checked with {self.runtime} on {sample} inputs: largest difference from Keras "
-            f"{self.difference:.2g} (allowed {TOLERANCE:g})"
-        )
-        lines.append(f"  inputs: {self.inputs}")
-        return "\n".join(lines)
+    )
+    key = facts.get("inputs_key")
+    said = source_text(key, facts.get("inputs_values") or {}, lang) if key else facts["inputs"]
+    lines.append(t("export.inputs", lang, source=said))
+    return "\n".join(lines)
 
 
 def labels_path(out: Path) -> Path:
@@ -281,6 +329,8 @@ def export_run(
         available=len(inputs),
         inputs=inputs.source,
         difference=difference,
+        inputs_key=inputs.key,
+        inputs_values=inputs.values,
     )
 
 

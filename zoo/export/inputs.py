@@ -8,11 +8,12 @@ the examples stored in the run folder's data.npz are used, and the reason is sai
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from zoo.errors import ZooError
+from zoo.i18n import t
 from zoo.runfolder import RunFolder
 
 
@@ -20,20 +21,36 @@ from zoo.runfolder import RunFolder
 class RunInputs:
     """Examples in the form the run's model takes; `y` their classes (None when unknown).
 
-    `source` says in words where they came from; `test` whether they are test examples.
+    `source` says in English where they came from; `key` and `values` say it in any language
+    (`said`); `test` whether they are test examples.
     """
 
     x: np.ndarray
     y: np.ndarray | None
     source: str
     test: bool = True
+    key: str = ""
+    values: dict = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.x)
 
+    def said(self, lang: str = "en") -> str:
+        """Where the inputs came from, in `lang`."""
+        return source_text(self.key, self.values, lang) if self.key else self.source
+
+
+def source_text(key: str, values: dict, lang: str = "en") -> str:
+    """The words of `export.source.<key>` with `values` (kept in exports.json)."""
+    return t(f"export.source.{key}", lang, **values)
+
+
+def _said(x, y, key: str, test: bool = True, **values) -> RunInputs:
+    return RunInputs(x, y, source_text(key, values), test, key, values)
+
 
 def _options_text(options: dict) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in options.items()) or "no options"
+    return ", ".join(f"{k}={v!r}" for k, v in options.items())
 
 
 def _reload(run: RunFolder) -> tuple[RunInputs | None, str]:
@@ -64,33 +81,33 @@ def _reload(run: RunFolder) -> tuple[RunInputs | None, str]:
         differences.append(f"classes {data.class_names}, the run's {run.class_names}")
     if differences:
         return None, f"{name} as it loads now differs from the run's ({'; '.join(differences)})"
-    where = (
-        f"the test set of {name}, loaded again with the run's options ({_options_text(options)})"
-    )
     y = data.y_test if run.is_classification else None
-    return RunInputs(np.asarray(data.x_test), y, where), ""
+    options_text = _options_text(options)
+    if not options_text:
+        return _said(np.asarray(data.x_test), y, "test_set_plain", name=name), ""
+    return _said(np.asarray(data.x_test), y, "test_set", name=name, options=options_text), ""
 
 
 def _stored(run: RunFolder, reason: str) -> RunInputs | None:
     """Examples kept in data.npz: a small set's test points, else images the run stored."""
     data = run.data or {}
-    because = f"because {reason}"
     if "x_test" in data:
         y = data.get("y_test") if run.is_classification else None
-        return RunInputs(data["x_test"], y, f"the test points stored in data.npz, {because}")
+        return _said(data["x_test"], y, "stored_points", reason=reason)
     if len(data.get("miss_x", ())):
-        return RunInputs(
-            data["miss_x"],
-            data.get("miss_true"),
-            f"the {len(data['miss_x'])} test images stored in data.npz (the ones the run got "
-            f"wrong most surely), {because}",
+        count = len(data["miss_x"])
+        return _said(
+            data["miss_x"], data.get("miss_true"), "stored_misses", count=count, reason=reason
         )
     if len(data.get("sample_x", ())):
-        return RunInputs(
+        count = len(data["sample_x"])
+        return _said(
             data["sample_x"],
             data.get("sample_y"),
-            f"the {len(data['sample_x'])} training images stored in data.npz, {because}",
-            test=False,
+            "stored_samples",
+            False,
+            count=count,
+            reason=reason,
         )
     return None
 
@@ -108,8 +125,6 @@ def run_inputs(run: RunFolder) -> RunInputs:
     shape = (64, *run.input_shape)
     if run.is_image:
         x = rng.integers(0, 256, size=shape).astype("float32")
-        what = "64 random images with pixel values 0-255"
-    else:
-        x = rng.standard_normal(shape).astype("float32")
-        what = "64 random standard-normal inputs"
-    return RunInputs(x, None, f"{what}, because {reason} and data.npz keeps no examples", False)
+        return _said(x, None, "random_images", False, count=len(x), reason=reason)
+    x = rng.standard_normal(shape).astype("float32")
+    return _said(x, None, "random_normal", False, count=len(x), reason=reason)

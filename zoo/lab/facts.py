@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from zoo.i18n import t
-from zoo.reporting.describe import percent
+from zoo.reporting.describe import best_epoch_loss, loss_value, percent
 from zoo.reporting.model_table import network_string
 from zoo.runfolder import RunFolder
 
@@ -178,7 +178,7 @@ def side_by_side(pair: Pair, lang: str) -> str:
                 test=percent(run.accuracy("test")),
                 train=percent(run.accuracy("train")),
                 best=run.best_epoch or "—",
-                loss=_number((run.report("test") or {}).get("loss")),
+                loss=loss_value((run.report("test") or {}).get("loss"), lang),
             )
         )
     return "\n".join(lines)
@@ -213,11 +213,10 @@ def answers(runs: Sequence[RunFolder], lang: str) -> list[tuple[str, list[str]]]
     facts = []
     for run in runs:
         val = run.column("val_loss")
-        best = run.best_epoch
-        if best is None or not len(val):
+        found = best_epoch_loss(run) if run.best_epoch is not None and len(val) else None
+        if found is None:
             continue
-        epochs = run.column("epoch")
-        at_best = float(val[epochs == best][0]) if (epochs == best).any() else None
+        (best, at_best), epochs = found, run.column("epoch")
         facts.append(
             t(
                 "lab.fact.overfit",
@@ -225,8 +224,8 @@ def answers(runs: Sequence[RunFolder], lang: str) -> list[tuple[str, list[str]]]
                 run=run.name,
                 best=best,
                 epochs=int(epochs[-1]),
-                at_best=_number(at_best),
-                at_end=_number(float(val[-1])),
+                at_best=loss_value(at_best, lang),
+                at_end=loss_value(float(val[-1]), lang),
                 gap=percent(_gap(run)),
             )
         )

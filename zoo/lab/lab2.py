@@ -57,6 +57,7 @@ def export_models(folder: Path, fc: RunFolder | None, cnn: RunFolder | None, ech
         else:
             entry.update(
                 description=exported.describe(),
+                facts=exported.facts(),  # the report words them in its own language
                 difference=exported.difference,
                 checked=exported.checked,
                 course_contract=exported.course_contract,

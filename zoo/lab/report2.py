@@ -232,12 +232,16 @@ def _onnx(pages: Pages, folder: Path, lang: str) -> None:
         page.note(t("lab.missing", lang, what=str(path)))
         return
     page.text(t("lab2.onnx_text", lang), size=10)
+    from zoo.export.exporter import describe_export
+
     for key, entry in read_json(path).items():
         page.subheading(f"{ONNX}/{entry.get('file', key)}")
         if entry.get("error"):
             page.note(relative_to_lab(entry["error"], folder))
         else:
-            text = relative_to_lab(entry.get("description", ""), folder)
+            facts = entry.get("facts")
+            said = describe_export(facts, lang) if facts else entry.get("description", "")
+            text = relative_to_lab(said, folder)
             page.text(text, size=8, family="monospace")
 
 

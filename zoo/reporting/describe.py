@@ -13,12 +13,49 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from zoo.i18n import plural, reason, status_word, t
+from zoo.i18n import decimal, decimal_marks, plural, reason, status_word, t
 from zoo.reporting.model_table import network_string
 from zoo.runfolder import RunFolder
 
 TITLE_FIELDS = ("author", "group", "variant", "title")
 DASH = "—"
+LARGE_LOSS = 1e5  # from here on a loss is written with its power of ten
+
+
+def best_epoch_loss(run: RunFolder) -> tuple[int, float] | None:
+    """The best epoch and its test (or validation) loss from the history: the recorded best
+    epoch, unless its loss is not a finite number (then the lowest finite one); None without
+    any finite loss."""
+    import numpy as np
+
+    val, epochs = run.column("val_loss"), run.column("epoch")
+    finite = np.isfinite(val)
+    if not finite.any():
+        return None
+    best = run.best_epoch
+    rows = np.flatnonzero(epochs == best) if best else np.array([], dtype=int)
+    if rows.size and finite[rows[0]]:
+        return int(best), float(val[rows[0]])
+    i = int(np.flatnonzero(finite)[np.argmin(val[finite])])
+    return int(epochs[i]), float(val[i])
+
+
+def loss_value(value: float | None, lang: str = "en") -> str:
+    """A loss for a sentence: 0.1234; 7.69e+09 when it blew up; in words when it is NaN or
+    infinite (a diverged run), never a bare "nan".
+
+    >>> loss_value(0.123456), loss_value(7690123776.0, "ru"), loss_value(float("nan"))
+    ('0.1235', '7,69e+09', 'not a number (the training diverged)')
+    """
+    import math
+
+    if value is None:
+        return DASH
+    value = float(value)
+    if not math.isfinite(value):
+        return t("report.loss_not_finite", lang)
+    spec = ".2e" if abs(value) >= LARGE_LOSS else ".4f"
+    return decimal(value, spec, lang)
 
 
 def title_info(
@@ -219,7 +256,7 @@ def status_text(run: RunFolder, lang: str = "en") -> str | None:
         "epochs": c.get("epochs", DASH),
         "reason": reason(c.get("stop_reason"), lang) or DASH,
         "status": status,
-        "lr": c.get("lr", DASH),
+        "lr": decimal_marks(str(c.get("lr", DASH)), lang),
         "patience": c.get("patience", DASH),
         "best": run.best_epoch or DASH,
         "eval": t(f"report.eval.{run.eval_split}", lang),

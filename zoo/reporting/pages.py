@@ -278,7 +278,7 @@ def gap_sentences(run: RunFolder, lang: str) -> list[str]:
                 lang,
                 epoch=int(epochs[i]),
                 eval=eval_name,
-                loss=decimal(loss_gap[i], ".4f", lang),
+                loss=describe.loss_value(loss_gap[i], lang),
                 accuracy=accuracy,
             )
         )
@@ -292,20 +292,17 @@ def curve_sentences(run: RunFolder, lang: str) -> list[str]:
     """The best epoch and whether overfitting started; the final train − test gap."""
     sentences = [describe.status_text(run, lang)] if not run.finished else []
     val = run.column("val_loss")
-    best = run.best_epoch
     eval_name = t(f"report.eval.{run.eval_split}", lang)
-    if best and np.isfinite(val).any():
-        epochs = run.column("epoch")
-        best_loss = (
-            float(val[epochs == best][0]) if (epochs == best).any() else float(np.nanmin(val))
-        )
+    found = describe.best_epoch_loss(run) if run.best_epoch else None
+    if found:
+        (best, best_loss), epochs = found, run.column("epoch")
         sentences.append(
             t(
                 "report.best_epoch_text",
                 lang,
                 epoch=best,
                 eval=eval_name,
-                loss=decimal(best_loss, ".4f", lang),
+                loss=describe.loss_value(best_loss, lang),
             )
         )
         last = val[np.isfinite(val)][-1]
@@ -399,7 +396,7 @@ def results_page(page: Page, run: RunFolder, lang: str) -> None:
             )
         if report.get("loss") is not None:
             page.text(
-                t("report.final_loss", lang, loss=decimal(report["loss"], ".4f", lang)), size=9
+                t("report.final_loss", lang, loss=describe.loss_value(report["loss"], lang)), size=9
             )
     if run.is_classification and len(run.class_names) > MANY_CLASSES:
         page.note(t("report.many_classes", lang))

@@ -110,7 +110,7 @@ function modelCard(run) {
   return element("article", { class: "card", dataset: { run: run.id } },
     element("h3", {}, run.name),
     element("div", { class: "meta" }, `${run.model} on ${run.dataset}${accuracy}`),
-    element("div", { class: "answer" }, element("p", { class: "meta" }, "No input yet.")));
+    element("div", { class: "answer" }));
 }
 
 // --- image groups --------------------------------------------------------------------------
@@ -159,14 +159,29 @@ function awaiting(groups) {
   }
 }
 
+function setFound(group, found) {
+  const where = found.test ? "test image" : "stored image";
+  setPicture(group, found.pixels, found.truth, `${where} #${found.index}: ${found.source}`);
+}
+
+function showStart(group, found) {
+  // The example the server drew and answered with the page's list of runs: no request more.
+  setFound(group, found);
+  draw($("canvas", group.node), found.pixels, group.shape);
+  for (const answer of found.answers) {
+    showAnswer($(`.card[data-run="${answer.run}"]`, group.node), state.runs[answer.run], answer, group.truth);
+  }
+  group.node.dataset.shown = "0,0";
+  group.node.dataset.pending = "0";
+}
+
 async function randomPicture(group) {
   awaiting([group]);
   try {
     const found = await call(`/api/random?group=${group.id}`);
     say("");
     state.shift = [0, 0];
-    const where = found.test ? "test image" : "stored image";
-    setPicture(group, found.pixels, found.truth, `${where} #${found.index}: ${found.source}`);
+    setFound(group, found);
     await Promise.all(state.groups.map(predictGroup));
   } catch (err) {
     group.node.dataset.pending = "0";
@@ -300,15 +315,17 @@ function tabularSection(run) {
   const editor = asPicture ? pixelEditor(run, inputs, () => {
     truth.textContent = ""; truth.dataset.truth = ""; ask();
   }) : null;
+  const fill = (found) => {
+    found.features.forEach((v, i) => { inputs[i].value = String(v); });
+    if (editor) editor.paint();
+    truth.dataset.truth = found.truth ?? "";
+    truth.textContent = found.truth == null ? "" : `true ${run.task === "classification" ? "class" : "value"}: ${found.truth}`;
+  };
   const random = async () => {
     $(".answer", card).replaceChildren(); // the old answer goes with the old example
     truth.textContent = "";
     try {
-      const found = await call(`/api/random?run=${run.id}`);
-      found.features.forEach((v, i) => { inputs[i].value = String(v); });
-      if (editor) editor.paint();
-      truth.dataset.truth = found.truth ?? "";
-      truth.textContent = found.truth == null ? "" : `true ${run.task === "classification" ? "class" : "value"}: ${found.truth}`;
+      fill(await call(`/api/random?run=${run.id}`));
       await ask();
     } catch (err) {
       say(err.message);
@@ -329,6 +346,7 @@ function tabularSection(run) {
     element("button", { type: "button", onclick: random }, "Random test example"), truth);
   const section = element("section", { class: "tab", dataset: { run: run.id } }, form, card);
   section.random = random;
+  section.start = (found) => { fill(found); showAnswer(card, run, found.answers[0], truth.dataset.truth); };
   return section;
 }
 
@@ -367,8 +385,15 @@ async function start() {
     overlay.hidden = true;
     if (takesPictures) upload(e.dataTransfer.files[0]);
   });
-  // the page opens on a test example of every set and each model's answer to it
-  await Promise.all([...state.groups.map(randomPicture), ...forms.map((form) => form.random())]);
+  // the page opens on a test example of every set and each model's answer to it, drawn and
+  // answered by the server with the list of runs, so no card is ever shown empty
+  const begun = info.start || { groups: [], tabular: {} };
+  state.groups.forEach((group, i) => { if (begun.groups[i]) showStart(group, begun.groups[i]); });
+  info.tabular.forEach((id, i) => { if (begun.tabular[String(id)]) forms[i].start(begun.tabular[String(id)]); });
+  await Promise.all([
+    ...state.groups.filter((group, i) => !begun.groups[i]).map(randomPicture),
+    ...forms.filter((form, i) => !begun.tabular[String(info.tabular[i])]).map((form) => form.random()),
+  ]);
   document.body.dataset.ready = "1";
 }
 

@@ -1,0 +1,14 @@
+"""The documented commands of the pages that train for minutes (`doc_commands.SLOW_PAGES`:
+lab 1 and lab 2 as a student runs them), as written, on small archives in the official
+formats."""
+
+from __future__ import annotations
+
+import pytest
+from doc_commands import pages_with_commands, run_page
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", pages_with_commands(slow=True), ids=lambda page: page.name)
+def test_every_shell_command_of_the_page_runs_as_written(page, tmp_path):
+    print("\n".join(run_page(page, tmp_path, tmp_path / "zoo-cache")))
