@@ -59,14 +59,13 @@ RUNS = {  # column -> the arguments of `zoo train`
 }
 # (function, owner) wrapped for each phase; a phase's time is the sum of its functions' time
 WRAPPED = {
-    "import": [("zoo.backend", None, "start_backend")],
-    "load": [("zoo.training.trainer", None, "_load")],
+    "load": [("zoo.training.plan", "RunPlan", "load")],
     "normalisation": [("zoo.training.build", None, "choose_normalization")],
     "build": [
         ("zoo.training.build", None, "build_model"),
         ("zoo.training.loops", None, "make_epoch_runner"),
     ],
-    "training": [("zoo.training.trainer", "Trainer", "_loop")],
+    "training": [("zoo.training.driver", None, "drive")],
     "evaluation": [("zoo.training.results", None, "evaluate")],
     "writing": [("zoo.training.results", None, "write_results")],
     "figures": [
@@ -77,15 +76,11 @@ WRAPPED = {
 }
 
 CHILD = r"""
-import functools, importlib, json, resource, sys, time
+import functools, importlib, importlib.abc, importlib.machinery, json, resource, sys, time
 start = time.perf_counter()
 out, argv = sys.argv[1], sys.argv[2:]
 spent, stack = {}, []  # phase -> seconds of its own; the calls under way, innermost last
-def wrap(phase, module, owner, name):
-    target = importlib.import_module(module)
-    if owner:
-        target = getattr(target, owner)
-    function = getattr(target, name)
+def timed_call(phase, function):
     @functools.wraps(function)
     def timed(*args, **kwargs):
         stack.append([phase, 0.0])  # [phase, seconds spent in wrapped calls inside it]
@@ -98,18 +93,44 @@ def wrap(phase, module, owner, name):
             spent[phase] = spent.get(phase, 0.0) + elapsed - inner
             if stack:
                 stack[-1][1] += elapsed
-    setattr(target, name, timed)
-import zoo.training.trainer, zoo.training.build, zoo.training.results, zoo.training.loops
-import zoo.reporting.pdf
-from zoo.cli import main
+    return timed
+def wrap(phase, module, owner, name):
+    target = module if owner is None else getattr(module, owner)
+    setattr(target, name, timed_call(phase, getattr(target, name)))
+# Each function is wrapped when its module is imported, so the command imports what it
+# imports when it does (nothing is imported ahead for the measurement); importing Keras
+# (with its backend) is the import phase, wherever it happens.
+WANTED = {}
 for phase, functions in json.loads(PHASES).items():
     for module, owner, name in functions:
-        wrap(phase, module, owner, name)
+        WANTED.setdefault(module, []).append((phase, owner, name))
+class Wrapping(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name not in WANTED and name != "keras":
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path, target)
+        if spec is None or spec.loader is None:
+            return spec
+        execute = spec.loader.exec_module
+        def exec_module(module):
+            if name == "keras":
+                timed_call("import", execute)(module)
+                return
+            execute(module)
+            for phase, owner, function in WANTED[name]:
+                wrap(phase, module, owner, function)
+        spec.loader.exec_module = exec_module
+        return spec
+sys.meta_path.insert(0, Wrapping())
+from zoo.cli import main
 def record(code):
     total = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = usage.ru_utime + usage.ru_stime + children.ru_utime + children.ru_stime
+    peak = max(usage.ru_maxrss, children.ru_maxrss) / 1024
     with open(out, "w") as f:
-        json.dump({"spent": spent, "total": total, "peak_mb": peak, "code": code}, f)
+        json.dump({"spent": spent, "total": total, "cpu": cpu, "peak_mb": peak, "code": code}, f)
 import os
 leave = os._exit
 def record_and_leave(code):  # the program skips Python's teardown: record first
