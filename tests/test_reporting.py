@@ -544,3 +544,60 @@ def test_a_diverged_run_prints_only_its_reason_and_reports_no_empty_figures(tmp_
     text = " ".join(pdf_pages(folder / "report.pdf"))
     assert "weights are not finite numbers" in text and " nan " not in text.replace("\n", " ")
     assert not (folder / "first_layer_map.png").exists()
+
+
+def _three_figures():
+    from zoo.reporting.plot import pyplot
+
+    figures = {}
+    for i in range(3):
+        fig, ax = pyplot().subplots(figsize=(3, 2))
+        ax.plot([0, 1, 2], [i, 1, 0])
+        ax.set_title(f"figure {i}")
+        figures[f"f{i}"] = fig
+    return figures
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_figures_drawn_by_a_second_process_are_the_pixels_drawn_here(monkeypatch):
+    from zoo.reporting import forked
+    from zoo.reporting.layout import render
+    from zoo.reporting.plot import drawing
+
+    monkeypatch.setattr(forked, "_cores", lambda: 2)
+    with drawing():
+        figures = _three_figures()
+        here = {name: render(fig) for name, fig in figures.items()}
+        with forked.Drawings(figures, render) as drawn:
+            pid = drawn._pid
+            assert pid is not None  # a child draws them
+            for name in reversed(list(figures)):  # asked for in any order
+                assert drawn[name].png == here[name].png
+                assert np.array_equal(drawn[name].pixels, here[name].pixels)
+        with pytest.raises(ChildProcessError):  # reaped: no zombie left behind
+            os.waitpid(pid, os.WNOHANG)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_figures_a_failed_second_process_did_not_send_are_drawn_here(monkeypatch):
+    from zoo.reporting import forked
+    from zoo.reporting.layout import render
+    from zoo.reporting.plot import drawing
+
+    monkeypatch.setattr(forked, "_cores", lambda: 2)
+    parent = os.getpid()
+    drawn_here = []
+
+    def draw(fig):
+        if os.getpid() != parent:
+            raise RuntimeError("the child fails")
+        drawn_here.append(fig)
+        return render(fig)
+
+    with drawing():
+        figures = _three_figures()
+        with forked.Drawings(figures, draw) as drawn:
+            assert drawn._pid is not None
+            shown = {name: drawn[name] for name in figures}
+    assert len(drawn_here) == 3
+    assert all(shown[name].png == render(figures[name]).png for name in figures)

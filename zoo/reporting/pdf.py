@@ -20,7 +20,8 @@ from zoo.errors import OptionError, RunFolderError
 from zoo.files import atomic_path, cannot_write, write_bytes
 from zoo.i18n import t, table
 from zoo.reporting import describe
-from zoo.reporting.layout import Page, render
+from zoo.reporting.forked import Drawings, Pixels
+from zoo.reporting.layout import Page, Rendered, render
 from zoo.reporting.pages import (
     data_page,
     figure_page,
@@ -132,37 +133,50 @@ def write_report(
         run.config, {"author": author, "group": group, "variant": variant, "title": title}
     )
     written: list[Path] = []
+    svgs: dict[str, Path] = {}
     with drawing():
         figs, notes = report_figures(run, lang, model=model)
-        images = {}
-        for name, fig in figs.items():
-            grid = isinstance(fig, SampleGrid)
-            if "pdf" in chosen or "png" in chosen:
-                # drawn once: the page shows the very pixels of the PNG file (the sample grid
-                # keeps its own size, uncropped)
-                drawn = render(fig.figure() if grid else fig, DPI, crop=not grid)
-            if "pdf" in chosen:
-                images[name] = drawn.pixels
-            if "png" in chosen:
-                written.append(write_bytes(run.path / f"{name}.png", drawn.png))
-            if "svg" in chosen:
+        if "svg" in chosen:
+            for name, fig in figs.items():
                 path = run.path / f"{name}.svg"
                 with atomic_path(path) as part:
-                    fig.save(part) if grid else fig.savefig(part, bbox_inches="tight")
+                    fig.save(part) if isinstance(fig, SampleGrid) else fig.savefig(
+                        part, bbox_inches="tight"
+                    )
+                svgs[name] = path
+        drawn = {}
+        if "pdf" in chosen or "png" in chosen:
+            # drawn once: the page shows the very pixels of the PNG file; in a second process
+            # while this one writes the pages, when there are pages to write
+            drawn = Drawings(figs, _render, fork="pdf" in chosen)
+        with contextlib.closing(drawn) if drawn else contextlib.nullcontext():
+            if "pdf" in chosen:
+                path = run.path / REPORT
+                unfinished = ("diverged", "interrupted", "failed", "killed", "running")
+                key = run.status if run.status in unfinished else "other"
+                warning = "" if run.finished else t(f"report.warning.{key}", lang)
+                metadata = {
+                    "Title": info["title"] or describe.default_title(run.config, lang),
+                    "Author": info["author"] or "",
+                    "Subject": t("report.course", lang),
+                }
+                images = Pixels(drawn)
+                with atomic_path(path) as part, _lean_font_subsets():
+                    with PdfPages(part, metadata=metadata) as pdf:
+                        for fig in pages(run, info, images, notes, lang, warning):
+                            pdf.savefig(fig)
                 written.append(path)
-        if "pdf" in chosen:
-            path = run.path / REPORT
-            unfinished = ("diverged", "interrupted", "failed", "killed", "running")
-            key = run.status if run.status in unfinished else "other"
-            warning = "" if run.finished else t(f"report.warning.{key}", lang)
-            metadata = {
-                "Title": info["title"] or describe.default_title(run.config, lang),
-                "Author": info["author"] or "",
-                "Subject": t("report.course", lang),
-            }
-            with atomic_path(path) as part, _lean_font_subsets():
-                with PdfPages(part, metadata=metadata) as pdf:
-                    for fig in pages(run, info, images, notes, lang, warning):
-                        pdf.savefig(fig)
-            written.insert(0, path)
+            for name in figs:
+                if "png" in chosen:
+                    written.append(write_bytes(run.path / f"{name}.png", drawn[name].png))
+                if name in svgs:
+                    written.append(svgs[name])
     return written
+
+
+def _render(fig) -> Rendered:
+    """A figure drawn once at the PNG files' resolution (the sample grid keeps its own size,
+    uncropped)."""
+    if isinstance(fig, SampleGrid):
+        return render(fig.figure(), DPI, crop=False)
+    return render(fig, DPI)
