@@ -601,3 +601,24 @@ def test_figures_a_failed_second_process_did_not_send_are_drawn_here(monkeypatch
             shown = {name: drawn[name] for name in figures}
     assert len(drawn_here) == 3
     assert all(shown[name].png == render(figures[name]).png for name in figures)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_report_drawn_with_a_second_process_is_the_report_drawn_without(tmp_path, monkeypatch):
+    import re
+
+    from zoo.reporting import forked
+
+    monkeypatch.setattr(forked, "_cores", lambda: 2)
+    forks = []
+    fork = os.fork
+    monkeypatch.setattr(forked.os, "fork", lambda: forks.append(1) or fork())
+    files = {}
+    for second in (True, False):
+        monkeypatch.setattr(forked, "FORK", second)
+        folder = make_run_folder(tmp_path / str(second), "image")
+        paths = write_report(folder, lang="ru")
+        pdf = re.sub(rb"/CreationDate \(D:[^)]*\)", b"", paths[0].read_bytes())
+        files[second] = [p.name for p in paths], pdf, [p.read_bytes() for p in paths[1:]]
+    assert len(forks) == 1
+    assert files[True] == files[False]  # the same PDF, byte for byte, and the same PNG files

@@ -7,7 +7,7 @@ rendering back through a pipe; `drawings[name]` waits for that figure only. Wher
 cannot be had (no `fork`, one core, `FORK = False`) or it fails, the figures are drawn here,
 when first asked for: the same function, so the same pixels either way.
 
-    >>> with Drawings(figures) as drawn:         # doctest: +SKIP
+    >>> with Drawings(figures, render) as drawn:   # doctest: +SKIP
     ...     pixels = drawn["learning_curves"].pixels
 """
 
@@ -18,8 +18,7 @@ import pickle
 import signal
 import threading
 from collections.abc import Callable, Iterator, Mapping
-
-from zoo.reporting.layout import Rendered
+from typing import Any
 
 FORK = True  # whether a second process may draw; False draws every figure in this one
 
@@ -32,11 +31,20 @@ def _cores() -> int:
 
 
 class Drawings(Mapping):
-    """Figure name -> its `Rendered` (pixels and PNG bytes), drawn by `draw(figure)`."""
+    """Figure name -> what `draw(figure)` gives (a `Rendered`, or an object holding one as
+    `.rendered`); the child draws with `draw_in_child` (default: `draw`), which may add
+    work that is done there rather than here."""
 
-    def __init__(self, figures: Mapping, draw: Callable[[object], Rendered], fork: bool = True):
+    def __init__(
+        self,
+        figures: Mapping,
+        draw: Callable[[object], Any],
+        fork: bool = True,
+        draw_in_child: Callable[[object], Any] | None = None,
+    ):
         self._figures, self._draw = dict(figures), draw
-        self._done: dict[str, Rendered] = {}
+        self._draw_in_child = draw_in_child or draw
+        self._done: dict[str, Any] = {}
         self._arrived = threading.Condition()
         self._pid: int | None = None
         self._reader = None
@@ -70,7 +78,9 @@ class Drawings(Mapping):
             os.close(read_fd)
             with os.fdopen(write_fd, "wb") as out:
                 for name, figure in self._figures.items():
-                    pickle.dump((name, self._draw(figure)), out, protocol=pickle.HIGHEST_PROTOCOL)
+                    pickle.dump(
+                        (name, self._draw_in_child(figure)), out, protocol=pickle.HIGHEST_PROTOCOL
+                    )
                     out.flush()
             code = 0
         except BaseException:  # the parent draws what did not come
@@ -95,7 +105,7 @@ class Drawings(Mapping):
                 self._receiving = None
                 self._arrived.notify_all()
 
-    def __getitem__(self, name: str) -> Rendered:
+    def __getitem__(self, name: str):
         if name not in self._figures:
             raise KeyError(name)
         with self._arrived:
@@ -109,6 +119,11 @@ class Drawings(Mapping):
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._figures)
+
+    def drawn(self) -> list:
+        """The drawings at hand now (none is waited for)."""
+        with self._arrived:
+            return list(self._done.values())
 
     def __len__(self) -> int:
         return len(self._figures)
@@ -143,7 +158,8 @@ class Pixels(Mapping):
         self._drawings = drawings
 
     def __getitem__(self, name: str):
-        return self._drawings[name].pixels
+        drawn = self._drawings[name]
+        return getattr(drawn, "rendered", drawn).pixels
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._drawings)
