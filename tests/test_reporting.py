@@ -622,3 +622,29 @@ def test_a_report_drawn_with_a_second_process_is_the_report_drawn_without(tmp_pa
         files[second] = [p.name for p in paths], pdf, [p.read_bytes() for p in paths[1:]]
     assert len(forks) == 1
     assert files[True] == files[False]  # the same PDF, byte for byte, and the same PNG files
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_second_process_that_hangs_is_ended_and_its_figures_drawn_here(monkeypatch):
+    import time
+
+    from zoo.reporting import forked
+    from zoo.reporting.layout import render
+    from zoo.reporting.plot import drawing
+
+    monkeypatch.setattr(forked, "_cores", lambda: 2)
+    monkeypatch.setattr(forked, "STALLED", 0.5)
+    parent = os.getpid()
+
+    def draw(fig):
+        if os.getpid() != parent:
+            time.sleep(3600)  # a child stuck on a lock it inherited
+        return render(fig)
+
+    with drawing():
+        figures = _three_figures()
+        start = time.monotonic()
+        with forked.Drawings(figures, draw) as drawn:
+            shown = {name: drawn[name].png for name in figures}
+        assert time.monotonic() - start < 30
+    assert all(shown[name] == render(figures[name]).png for name in figures)

@@ -21,6 +21,9 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 FORK = True  # whether a second process may draw; False draws every figure in this one
+# seconds without a figure from the child after which it is ended and the rest drawn here (a
+# figure takes well under a second; a child forked from a threaded process could hang)
+STALLED = 60.0
 
 
 def _cores() -> int:
@@ -110,7 +113,8 @@ class Drawings(Mapping):
             raise KeyError(name)
         with self._arrived:
             while name not in self._done and self._receiving is not None:
-                self._arrived.wait()
+                if not self._arrived.wait(timeout=STALLED):
+                    self._stop_child()  # nothing came for that long: draw here instead
             if name in self._done:
                 return self._done[name]
         rendered = self._draw(self._figures[name])
@@ -128,14 +132,19 @@ class Drawings(Mapping):
     def __len__(self) -> int:
         return len(self._figures)
 
-    def close(self) -> None:
-        """End the child (if still drawing) and reap it."""
-        pid, self._pid = self._pid, None
-        if pid is not None:
+    def _stop_child(self) -> None:
+        """End the child (its pipe then ends, and the receiving thread with it)."""
+        if self._pid is not None:
             try:
-                os.kill(pid, signal.SIGKILL)
+                os.kill(self._pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+    def close(self) -> None:
+        """End the child (if still drawing) and reap it."""
+        self._stop_child()
+        pid, self._pid = self._pid, None
+        if pid is not None:
             os.waitpid(pid, 0)
         thread = self._receiving
         if thread is not None:
