@@ -7,12 +7,15 @@ fresh processes; the archives are written by this script in a temporary folder (
 pixels), exactly as the official ones are laid out (tests/image_fixtures.py).
 
 Phases (seconds), measured inside the command by wrapping the library's functions: import
-(Keras and its backend), load (the data set), normalisation (statistics of the training set,
-`--normalize train` only), build (the model and the epoch runner, data to the device),
-training (every epoch), evaluation (outputs and metrics after training), writing (the run
-folder's data files and model), figures (drawn and encoded), report (report.pdf's pages), and
-other (starting Python, the command line, importing the zoo and matplotlib). Whole: the
-command's wall time seen from outside. Peak RSS: the process's peak resident memory.
+(Keras and its backend, wherever it happens), load (the data set), normalisation (statistics
+of the training set, `--normalize train` only), build (the model and the epoch runner, data
+to the device), training (every epoch), evaluation (outputs and metrics after training),
+writing (the run folder's data files and model), figures (built, and drawn and encoded where
+the command's own process draws them: where it can, a second process draws them beside the
+pages, and its time shows in the CPU row only), report (report.pdf's pages, and waiting for
+a figure), and other (starting Python, the command line, importing the zoo and matplotlib).
+Whole: the command's wall time seen from outside. CPU seconds: the command's process and its
+children. Peak RSS: the largest resident memory of the process or of a child.
 
 One untimed run of each command first fills the zoo's caches (the data set's subset, the
 compiled epoch); every figure is then the median of `--repeats` runs (default 3).
@@ -237,6 +240,7 @@ def _median_phases(runs: list[dict]) -> dict:
     out["whole"] = statistics.median(r["whole"] for r in runs)
     out["other"] = max(0.0, out["whole"] - sum(out[p] for p in PHASES[:-1]))
     out["peak_mb"] = statistics.median(r["peak_mb"] for r in runs)
+    out["cpu"] = statistics.median(r.get("cpu", float("nan")) for r in runs)
     return out
 
 
@@ -251,6 +255,8 @@ def table(columns: dict, reports: dict) -> str:
         lines.append(f"| {phase} | " + " | ".join(cells) + " |")
     cells = [f"**{m['whole']:.1f}**" for m in medians.values()] + [f"**{report['whole']:.1f}**"]
     lines.append("| **whole command** | " + " | ".join(cells) + " |")
+    cells = [f"{m['cpu']:.1f}" for m in medians.values()] + [f"{report['cpu']:.1f}"]
+    lines.append("| CPU seconds (the command and its children) | " + " | ".join(cells) + " |")
     cells = [f"{m['peak_mb']:,.0f}" for m in medians.values()] + [f"{report['peak_mb']:,.0f}"]
     lines.append("| peak RSS, MB | " + " | ".join(cells) + " |")
     c10, c10n = medians["cifar10"], medians["cifar10, --normalize train"]
