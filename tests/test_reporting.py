@@ -558,7 +558,7 @@ def _three_figures():
     return figures
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")
 def test_figures_drawn_by_a_second_process_are_the_pixels_drawn_here(monkeypatch):
     from zoo.reporting import forked
     from zoo.reporting.layout import render
@@ -578,7 +578,7 @@ def test_figures_drawn_by_a_second_process_are_the_pixels_drawn_here(monkeypatch
             os.waitpid(pid, os.WNOHANG)
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")
 def test_figures_a_failed_second_process_did_not_send_are_drawn_here(monkeypatch):
     from zoo.reporting import forked
     from zoo.reporting.layout import render
@@ -603,7 +603,7 @@ def test_figures_a_failed_second_process_did_not_send_are_drawn_here(monkeypatch
     assert all(shown[name].png == render(figures[name]).png for name in figures)
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")
 def test_a_report_drawn_with_a_second_process_is_the_report_drawn_without(tmp_path, monkeypatch):
     import re
 
@@ -624,7 +624,7 @@ def test_a_report_drawn_with_a_second_process_is_the_report_drawn_without(tmp_pa
     assert files[True] == files[False]  # the same PDF, byte for byte, and the same PNG files
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")
 def test_a_second_process_that_hangs_is_ended_and_its_figures_drawn_here(monkeypatch):
     import time
 

@@ -4,7 +4,7 @@ Drawing the figures (Agg, then PNG) and drawing the pages into the PDF take abou
 time and need nothing of each other until a page shows a figure. `Drawings(figures)` forks a
 child that draws every figure in report order (the order the pages show them) and sends each
 rendering back through a pipe; `drawings[name]` waits for that figure only. Where a child
-cannot be had (no `fork`, one core, `FORK = False`) or it fails, the figures are drawn here,
+cannot be had (not Linux, one core, `FORK = False`) or it fails, the figures are drawn here,
 when first asked for: the same function, so the same pixels either way.
 
     >>> with Drawings(figures, render) as drawn:   # doctest: +SKIP
@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -24,6 +25,12 @@ FORK = True  # whether a second process may draw; False draws every figure in th
 # seconds without a figure from the child after which it is ended and the rest drawn here (a
 # figure takes well under a second; a child forked from a threaded process could hang)
 STALLED = 60.0
+
+
+def _can_fork() -> bool:
+    # Linux only: macOS's system libraries are not safe in a child forked from a process with
+    # threads (Python's multiprocessing spawns there), and Windows has no fork
+    return sys.platform.startswith("linux") and hasattr(os, "fork")
 
 
 def _cores() -> int:
@@ -52,7 +59,7 @@ class Drawings(Mapping):
         self._pid: int | None = None
         self._reader = None
         self._receiving: threading.Thread | None = None
-        if fork and FORK and len(self._figures) > 1 and hasattr(os, "fork") and _cores() > 1:
+        if fork and FORK and len(self._figures) > 1 and _can_fork() and _cores() > 1:
             self._start()
 
     # -- the child ---------------------------------------------------------------------------
