@@ -564,7 +564,7 @@ def test_figures_drawn_by_a_second_process_are_the_pixels_drawn_here(monkeypatch
     from zoo.reporting.layout import render
     from zoo.reporting.plot import drawing
 
-    monkeypatch.setattr(forked, "_cores", lambda: 2)
+    monkeypatch.setattr(forked, "_spare_core", lambda: True)
     with drawing():
         figures = _three_figures()
         here = {name: render(fig) for name, fig in figures.items()}
@@ -584,7 +584,7 @@ def test_figures_a_failed_second_process_did_not_send_are_drawn_here(monkeypatch
     from zoo.reporting.layout import render
     from zoo.reporting.plot import drawing
 
-    monkeypatch.setattr(forked, "_cores", lambda: 2)
+    monkeypatch.setattr(forked, "_spare_core", lambda: True)
     parent = os.getpid()
     drawn_here = []
 
@@ -609,7 +609,7 @@ def test_a_report_drawn_with_a_second_process_is_the_report_drawn_without(tmp_pa
 
     from zoo.reporting import forked
 
-    monkeypatch.setattr(forked, "_cores", lambda: 2)
+    monkeypatch.setattr(forked, "_spare_core", lambda: True)
     forks = []
     fork = os.fork
     monkeypatch.setattr(forked.os, "fork", lambda: forks.append(1) or fork())
@@ -632,7 +632,7 @@ def test_a_second_process_that_hangs_is_ended_and_its_figures_drawn_here(monkeyp
     from zoo.reporting.layout import render
     from zoo.reporting.plot import drawing
 
-    monkeypatch.setattr(forked, "_cores", lambda: 2)
+    monkeypatch.setattr(forked, "_spare_core", lambda: True)
     monkeypatch.setattr(forked, "STALLED", 0.5)
     parent = os.getpid()
 

@@ -4,7 +4,7 @@ Drawing the figures (Agg, then PNG) and drawing the pages into the PDF take abou
 time and need nothing of each other until a page shows a figure. `Drawings(figures)` forks a
 child that draws every figure in report order (the order the pages show them) and sends each
 rendering back through a pipe; `drawings[name]` waits for that figure only. Where a child
-cannot be had (not Linux, one core, `FORK = False`) or it fails, the figures are drawn here,
+cannot be had (not Linux, no spare core, `FORK = False`) or it fails, the figures are drawn here,
 when first asked for: the same function, so the same pixels either way.
 
     >>> with Drawings(figures, render) as drawn:   # doctest: +SKIP
@@ -33,11 +33,20 @@ def _can_fork() -> bool:
     return sys.platform.startswith("linux") and hasattr(os, "fork")
 
 
-def _cores() -> int:
+def _spare_core() -> bool:
+    """Whether a core is free for the child: on a machine already busy the child only takes
+    turns with the pages, and the report ends later than drawn in one process (measured:
+    2.6 s against 2.46 s at load 4 on two cores; 1.7 against 2.4 CPU s of the writing
+    process where a core is free)."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:
+        busy = 0.0
+    return cores > 1 and busy < cores - 0.5
 
 
 class Drawings(Mapping):
@@ -59,7 +68,7 @@ class Drawings(Mapping):
         self._pid: int | None = None
         self._reader = None
         self._receiving: threading.Thread | None = None
-        if fork and FORK and len(self._figures) > 1 and _can_fork() and _cores() > 1:
+        if fork and FORK and len(self._figures) > 1 and _can_fork() and _spare_core():
             self._start()
 
     # -- the child ---------------------------------------------------------------------------
