@@ -140,6 +140,16 @@ class Drawings(Mapping):
     def __iter__(self) -> Iterator[str]:
         return iter(self._figures)
 
+    @property
+    def forked(self) -> bool:
+        """Whether a child draws the figures."""
+        return self._pid is not None
+
+    def replace(self, name: str, drawing) -> None:
+        """Keep `drawing` for `name` instead of what was drawn (to let go of what is used)."""
+        with self._arrived:
+            self._done[name] = drawing
+
     def drawn(self) -> list:
         """The drawings at hand now (none is waited for)."""
         with self._arrived:

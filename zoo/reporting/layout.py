@@ -136,29 +136,46 @@ def _width(text: str, size: float, bold: bool, family) -> float:
 
 
 class _Glyphs:
-    """One font at one size: each character's glyph and advance, loaded when first met."""
+    """One font at one size: each character's glyph and advance, and each pair's kerning,
+    read from matplotlib's own cached font object when first met."""
 
     def __init__(self, path: str, size: float):
         from matplotlib.backends.backend_agg import get_hinting_flag
-        from matplotlib.ft2font import FT2Font, Kerning
+        from matplotlib.ft2font import Kerning
 
-        self.font = FT2Font(path)
-        self.font.set_size(size, 72)  # at 72 dpi a pixel is a point
+        self.path, self.size = path, size
         self.flags, self.kerning = get_hinting_flag(), Kerning.DEFAULT
         self.glyphs: dict[str, tuple[int, int]] = {}  # char -> (glyph index, advance in 1/64)
+        self.kerns: dict[tuple[int, int], int] = {}  # (left, right) glyph index -> 1/64
+
+    def _font(self):
+        """matplotlib's font object for the file (shared with its renderers, which set their
+        own size before each use: no second copy of the face in memory), at this size."""
+        from matplotlib.font_manager import get_font
+
+        font = get_font(self.path)
+        font.set_size(self.size, 72)  # at 72 dpi a pixel is a point
+        return font
 
     def advances(self, text: str) -> float | None:
         """The line's width in points, or None when the font lacks one of its characters."""
-        font, glyphs, total, previous = self.font, self.glyphs, 0, None
+        glyphs, kerns, font = self.glyphs, self.kerns, None
+        total, previous = 0, None
         for char in text:
             glyph = glyphs.get(char)
             if glyph is None:
+                font = self._font() if font is None else font
                 index = font.get_char_index(ord(char))
                 if index == 0:
                     return None
                 glyph = glyphs[char] = (index, font.load_glyph(index, self.flags).horiAdvance)
             if previous is not None:
-                total += font.get_kerning(previous, glyph[0], self.kerning)
+                kern = kerns.get((previous, glyph[0]))
+                if kern is None:
+                    font = self._font() if font is None else font
+                    kern = font.get_kerning(previous, glyph[0], self.kerning)
+                    kerns[previous, glyph[0]] = kern
+                total += kern
             total += glyph[1]
             previous = glyph[0]
         return total / 64

@@ -220,6 +220,14 @@ def write_report(
             # while this one writes the pages, when there are pages to write
             drawn = Drawings(figs, _draw_here, fork="pdf" in chosen, draw_in_child=_draw_in_child)
         with contextlib.closing(drawn) if drawn else contextlib.nullcontext():
+            pngs: dict[str, Path] = {}
+            if "png" in chosen and drawn and not drawn.forked:
+                # drawn here: each file written as it is drawn, and its bytes let go (the pages
+                # keep the pixels only)
+                for name in figs:
+                    done = drawn[name]
+                    pngs[name] = write_bytes(run.path / f"{name}.png", done.rendered.png)
+                    drawn.replace(name, _Drawn(Rendered(b"", done.rendered.pixels), done.stored))
             if "pdf" in chosen:
                 path = run.path / REPORT
                 unfinished = ("diverged", "interrupted", "failed", "killed", "running")
@@ -242,7 +250,10 @@ def write_report(
                 written.append(path)
             for name in figs:
                 if "png" in chosen:
-                    written.append(write_bytes(run.path / f"{name}.png", drawn[name].rendered.png))
+                    png = pngs.get(name) or write_bytes(
+                        run.path / f"{name}.png", drawn[name].rendered.png
+                    )
+                    written.append(png)
                 if name in svgs:
                     written.append(svgs[name])
     return written
