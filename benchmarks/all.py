@@ -18,6 +18,8 @@ The parts, and what each needs (see docs/speed.md):
 - per-sample: the per-sample step of today against the previous release's, alternating in
   one process (benchmarks/per_sample.py);
 - cnn: lab 2's convolutional network on TensorFlow and on JAX;
+- jax-cnn: lab 2's network on JAX, the zoo's epochs and JAX's own `fit` alternating in one
+  process, every regime (benchmarks/jax_cnn.py);
 - regularised: the lab configuration with an L2 penalty and dropout on both backends;
 - pipeline: `zoo train` by phase on full-size archives, and `zoo report` on CIFAR-10.
 
@@ -40,6 +42,7 @@ PARTS = {
     "training": [HERE / "train_speed.py"],
     "per-sample": [HERE / "per_sample.py"],
     "cnn": [HERE / "train_speed.py", "--cnn"],
+    "jax-cnn": [HERE / "jax_cnn.py"],
     "regularised": [HERE / "train_speed.py", "--regularised"],
     "pipeline": [HERE / "pipeline.py"],
 }

@@ -7,12 +7,15 @@ fresh processes; the archives are written by this script in a temporary folder (
 pixels), exactly as the official ones are laid out (tests/image_fixtures.py).
 
 Phases (seconds), measured inside the command by wrapping the library's functions: import
-(Keras and its backend), load (the data set), normalisation (statistics of the training set,
-`--normalize train` only), build (the model and the epoch runner, data to the device),
-training (every epoch), evaluation (outputs and metrics after training), writing (the run
-folder's data files and model), figures (drawn and encoded), report (report.pdf's pages), and
-other (starting Python, the command line, importing the zoo and matplotlib). Whole: the
-command's wall time seen from outside. Peak RSS: the process's peak resident memory.
+(Keras and its backend, wherever it happens), load (the data set), normalisation (statistics
+of the training set, `--normalize train` only), build (the model and the epoch runner, data
+to the device), training (every epoch), evaluation (outputs and metrics after training),
+writing (the run folder's data files and model), figures (built, and drawn and encoded where
+the command's own process draws them: where it can, a second process draws them beside the
+pages, and its time shows in the CPU row only), report (report.pdf's pages, and waiting for
+a figure), and other (starting Python, the command line, importing the zoo and matplotlib).
+Whole: the command's wall time seen from outside. CPU seconds: the command's process and its
+children. Peak RSS: the largest resident memory of the process or of a child.
 
 One untimed run of each command first fills the zoo's caches (the data set's subset, the
 compiled epoch); every figure is then the median of `--repeats` runs (default 3).
@@ -59,14 +62,13 @@ RUNS = {  # column -> the arguments of `zoo train`
 }
 # (function, owner) wrapped for each phase; a phase's time is the sum of its functions' time
 WRAPPED = {
-    "import": [("zoo.backend", None, "start_backend")],
-    "load": [("zoo.training.trainer", None, "_load")],
+    "load": [("zoo.training.plan", "RunPlan", "load")],
     "normalisation": [("zoo.training.build", None, "choose_normalization")],
     "build": [
         ("zoo.training.build", None, "build_model"),
         ("zoo.training.loops", None, "make_epoch_runner"),
     ],
-    "training": [("zoo.training.trainer", "Trainer", "_loop")],
+    "training": [("zoo.training.driver", None, "drive")],
     "evaluation": [("zoo.training.results", None, "evaluate")],
     "writing": [("zoo.training.results", None, "write_results")],
     "figures": [
@@ -77,15 +79,11 @@ WRAPPED = {
 }
 
 CHILD = r"""
-import functools, importlib, json, resource, sys, time
+import functools, importlib, importlib.abc, importlib.machinery, json, resource, sys, time
 start = time.perf_counter()
 out, argv = sys.argv[1], sys.argv[2:]
 spent, stack = {}, []  # phase -> seconds of its own; the calls under way, innermost last
-def wrap(phase, module, owner, name):
-    target = importlib.import_module(module)
-    if owner:
-        target = getattr(target, owner)
-    function = getattr(target, name)
+def timed_call(phase, function):
     @functools.wraps(function)
     def timed(*args, **kwargs):
         stack.append([phase, 0.0])  # [phase, seconds spent in wrapped calls inside it]
@@ -98,18 +96,44 @@ def wrap(phase, module, owner, name):
             spent[phase] = spent.get(phase, 0.0) + elapsed - inner
             if stack:
                 stack[-1][1] += elapsed
-    setattr(target, name, timed)
-import zoo.training.trainer, zoo.training.build, zoo.training.results, zoo.training.loops
-import zoo.reporting.pdf
-from zoo.cli import main
+    return timed
+def wrap(phase, module, owner, name):
+    target = module if owner is None else getattr(module, owner)
+    setattr(target, name, timed_call(phase, getattr(target, name)))
+# Each function is wrapped when its module is imported, so the command imports what it
+# imports when it does (nothing is imported ahead for the measurement); importing Keras
+# (with its backend) is the import phase, wherever it happens.
+WANTED = {}
 for phase, functions in json.loads(PHASES).items():
     for module, owner, name in functions:
-        wrap(phase, module, owner, name)
+        WANTED.setdefault(module, []).append((phase, owner, name))
+class Wrapping(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name not in WANTED and name != "keras":
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path, target)
+        if spec is None or spec.loader is None:
+            return spec
+        execute = spec.loader.exec_module
+        def exec_module(module):
+            if name == "keras":
+                timed_call("import", execute)(module)
+                return
+            execute(module)
+            for phase, owner, function in WANTED[name]:
+                wrap(phase, module, owner, function)
+        spec.loader.exec_module = exec_module
+        return spec
+sys.meta_path.insert(0, Wrapping())
+from zoo.cli import main
 def record(code):
     total = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = usage.ru_utime + usage.ru_stime + children.ru_utime + children.ru_stime
+    peak = max(usage.ru_maxrss, children.ru_maxrss) / 1024
     with open(out, "w") as f:
-        json.dump({"spent": spent, "total": total, "peak_mb": peak, "code": code}, f)
+        json.dump({"spent": spent, "total": total, "cpu": cpu, "peak_mb": peak, "code": code}, f)
 import os
 leave = os._exit
 def record_and_leave(code):  # the program skips Python's teardown: record first
@@ -216,6 +240,7 @@ def _median_phases(runs: list[dict]) -> dict:
     out["whole"] = statistics.median(r["whole"] for r in runs)
     out["other"] = max(0.0, out["whole"] - sum(out[p] for p in PHASES[:-1]))
     out["peak_mb"] = statistics.median(r["peak_mb"] for r in runs)
+    out["cpu"] = statistics.median(r.get("cpu", float("nan")) for r in runs)
     return out
 
 
@@ -230,6 +255,8 @@ def table(columns: dict, reports: dict) -> str:
         lines.append(f"| {phase} | " + " | ".join(cells) + " |")
     cells = [f"**{m['whole']:.1f}**" for m in medians.values()] + [f"**{report['whole']:.1f}**"]
     lines.append("| **whole command** | " + " | ".join(cells) + " |")
+    cells = [f"{m['cpu']:.1f}" for m in medians.values()] + [f"{report['cpu']:.1f}"]
+    lines.append("| CPU seconds (the command and its children) | " + " | ".join(cells) + " |")
     cells = [f"{m['peak_mb']:,.0f}" for m in medians.values()] + [f"{report['peak_mb']:,.0f}"]
     lines.append("| peak RSS, MB | " + " | ".join(cells) + " |")
     c10, c10n = medians["cifar10"], medians["cifar10, --normalize train"]

@@ -478,8 +478,8 @@ def main(argv: list[str] | None = None) -> int:
     if commands:
         print(
             "\nThe whole command, report included, against a plain Keras script doing the "
-            "lab's job (full-size official-format CIFAR-100 archive, 250 epochs; the first "
-            "run fills the zoo's caches):\n"
+            f"lab's job (full-size official-format CIFAR-100 archive, "
+            f"{5 if args.quick else 250} epochs; the first run fills the zoo's caches):\n"
         )
         print(command_table(commands, args.repeats))
     return 0

@@ -565,3 +565,107 @@ def test_a_diverged_runs_losses_are_said_in_words_never_a_bare_nan(tmp_path):
     assert "(nan)" not in text and "not a number" not in text
     assert loss_value(7690123776.0) == "7.69e+09"  # a blown-up loss keeps its power of ten
     assert loss_value(float("inf"), "ru") == "не число (обучение разошлось)"
+
+
+def _three_figures():
+    from zoo.reporting.plot import pyplot
+
+    figures = {}
+    for i in range(3):
+        fig, ax = pyplot().subplots(figsize=(3, 2))
+        ax.plot([0, 1, 2], [i, 1, 0])
+        ax.set_title(f"figure {i}")
+        figures[f"f{i}"] = fig
+    return figures
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")
+def test_figures_drawn_by_a_second_process_are_the_pixels_drawn_here(monkeypatch):
+    from zoo.reporting import forked
+    from zoo.reporting.layout import render
+    from zoo.reporting.plot import drawing
+
+    monkeypatch.setattr(forked, "_spare_core", lambda: True)
+    with drawing():
+        figures = _three_figures()
+        here = {name: render(fig) for name, fig in figures.items()}
+        with forked.Drawings(figures, render) as drawn:
+            pid = drawn._pid
+            assert pid is not None  # a child draws them
+            for name in reversed(list(figures)):  # asked for in any order
+                assert drawn[name].png == here[name].png
+                assert np.array_equal(drawn[name].pixels, here[name].pixels)
+        with pytest.raises(ChildProcessError):  # reaped: no zombie left behind
+            os.waitpid(pid, os.WNOHANG)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")
+def test_figures_a_failed_second_process_did_not_send_are_drawn_here(monkeypatch):
+    from zoo.reporting import forked
+    from zoo.reporting.layout import render
+    from zoo.reporting.plot import drawing
+
+    monkeypatch.setattr(forked, "_spare_core", lambda: True)
+    parent = os.getpid()
+    drawn_here = []
+
+    def draw(fig):
+        if os.getpid() != parent:
+            raise RuntimeError("the child fails")
+        drawn_here.append(fig)
+        return render(fig)
+
+    with drawing():
+        figures = _three_figures()
+        with forked.Drawings(figures, draw) as drawn:
+            assert drawn._pid is not None
+            shown = {name: drawn[name] for name in figures}
+    assert len(drawn_here) == 3
+    assert all(shown[name].png == render(figures[name]).png for name in figures)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")
+def test_a_report_drawn_with_a_second_process_is_the_report_drawn_without(tmp_path, monkeypatch):
+    import re
+
+    from zoo.reporting import forked
+
+    monkeypatch.setattr(forked, "_spare_core", lambda: True)
+    forks = []
+    fork = os.fork
+    monkeypatch.setattr(forked.os, "fork", lambda: forks.append(1) or fork())
+    files = {}
+    for second in (True, False):
+        monkeypatch.setattr(forked, "FORK", second)
+        folder = make_run_folder(tmp_path / str(second), "image")
+        paths = write_report(folder, lang="ru")
+        pdf = re.sub(rb"/CreationDate \(D:[^)]*\)", b"", paths[0].read_bytes())
+        files[second] = [p.name for p in paths], pdf, [p.read_bytes() for p in paths[1:]]
+    assert len(forks) == 1
+    assert files[True] == files[False]  # the same PDF, byte for byte, and the same PNG files
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")
+def test_a_second_process_that_hangs_is_ended_and_its_figures_drawn_here(monkeypatch):
+    import time
+
+    from zoo.reporting import forked
+    from zoo.reporting.layout import render
+    from zoo.reporting.plot import drawing
+
+    monkeypatch.setattr(forked, "_spare_core", lambda: True)
+    monkeypatch.setattr(forked, "STALLED", 0.5)
+    parent = os.getpid()
+
+    def draw(fig):
+        if os.getpid() != parent:
+            time.sleep(3600)  # a child stuck on a lock it inherited
+        return render(fig)
+
+    with drawing():
+        figures = _three_figures()
+        start = time.monotonic()
+        with forked.Drawings(figures, draw) as drawn:
+            shown = {name: drawn[name].png for name in figures}
+        assert time.monotonic() - start < 30
+    assert all(shown[name] == render(figures[name]).png for name in figures)

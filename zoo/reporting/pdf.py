@@ -13,14 +13,19 @@ metrics) is said where it would be, and every page of an unfinished run carries 
 from __future__ import annotations
 
 import contextlib
+import io
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from zoo.errors import OptionError, RunFolderError
 from zoo.files import atomic_path, cannot_write, write_bytes
 from zoo.i18n import t, table
 from zoo.reporting import describe
-from zoo.reporting.layout import Page, render
+from zoo.reporting.forked import Drawings, Pixels
+from zoo.reporting.layout import Page, Rendered, render
 from zoo.reporting.pages import (
     data_page,
     figure_page,
@@ -103,6 +108,72 @@ def _lean_font_subsets():
         subset.Options = options
 
 
+@dataclass(frozen=True)
+class _Drawn:
+    """A figure drawn for the report: its rendering, and (drawn in a second process) its
+    rows as report.pdf stores them, compressed there rather than while the PDF is written."""
+
+    rendered: Rendered
+    stored: bytes | None = None
+
+
+def _draw_here(fig) -> _Drawn:
+    return _Drawn(_render(fig))
+
+
+def _draw_in_child(fig) -> _Drawn:
+    rendered = _render(fig)
+    return _Drawn(rendered, _stored_rows(rendered.pixels))
+
+
+def _stored_rows(pixels) -> bytes:
+    """The PNG that matplotlib's PDF writer makes of a placed figure's pixels (it stores the
+    rows bottom up), made the way it makes it, so the PDF's bytes are the same."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(pixels[::-1])).save(buffer, format="png")
+    return buffer.getvalue()
+
+
+class _Encoded:
+    """PNG bytes that "save" themselves: what `PdfFile._writePng` reads the rows from."""
+
+    def __init__(self, png: bytes):
+        self.png = png
+
+    def save(self, buffer, format=None):  # noqa: A002 (PIL's name)
+        buffer.write(self.png)
+
+
+@contextlib.contextmanager
+def _rows_stored_once(drawings):
+    """While report.pdf is written: a placed figure whose rows the second process already
+    compressed is stored from those bytes instead of being compressed again here."""
+    from matplotlib.backends.backend_pdf import PdfFile
+
+    original = getattr(PdfFile, "_writePng", None)
+    if original is None:  # another matplotlib: it encodes the images its own way
+        yield
+        return
+
+    def write_png(self, img):
+        if img.mode == "RGB":
+            shape, rows = (img.height, img.width, 3), None
+            for drawn in drawings.drawn():
+                if drawn.stored is not None and drawn.rendered.pixels.shape == shape:
+                    rows = np.asarray(img) if rows is None else rows
+                    if np.array_equal(drawn.rendered.pixels[::-1], rows):
+                        return original(self, _Encoded(drawn.stored))
+        return original(self, img)
+
+    PdfFile._writePng = write_png
+    try:
+        yield
+    finally:
+        PdfFile._writePng = original
+
+
 def write_report(
     run_dir: str | Path | RunFolder,
     *,
@@ -132,37 +203,65 @@ def write_report(
         run.config, {"author": author, "group": group, "variant": variant, "title": title}
     )
     written: list[Path] = []
+    svgs: dict[str, Path] = {}
     with drawing():
         figs, notes = report_figures(run, lang, model=model)
-        images = {}
-        for name, fig in figs.items():
-            grid = isinstance(fig, SampleGrid)
-            if "pdf" in chosen or "png" in chosen:
-                # drawn once: the page shows the very pixels of the PNG file (the sample grid
-                # keeps its own size, uncropped)
-                drawn = render(fig.figure() if grid else fig, DPI, crop=not grid)
-            if "pdf" in chosen:
-                images[name] = drawn.pixels
-            if "png" in chosen:
-                written.append(write_bytes(run.path / f"{name}.png", drawn.png))
-            if "svg" in chosen:
+        if "svg" in chosen:
+            for name, fig in figs.items():
                 path = run.path / f"{name}.svg"
                 with atomic_path(path) as part:
-                    fig.save(part) if grid else fig.savefig(part, bbox_inches="tight")
+                    fig.save(part) if isinstance(fig, SampleGrid) else fig.savefig(
+                        part, bbox_inches="tight"
+                    )
+                svgs[name] = path
+        drawn = {}
+        if "pdf" in chosen or "png" in chosen:
+            # drawn once: the page shows the very pixels of the PNG file; in a second process
+            # while this one writes the pages, when there are pages to write
+            drawn = Drawings(figs, _draw_here, fork="pdf" in chosen, draw_in_child=_draw_in_child)
+        with contextlib.closing(drawn) if drawn else contextlib.nullcontext():
+            pngs: dict[str, Path] = {}
+            if "png" in chosen and drawn and not drawn.forked:
+                # drawn here: each file written as it is drawn, and its bytes let go (the pages
+                # keep the pixels only)
+                for name in figs:
+                    done = drawn[name]
+                    pngs[name] = write_bytes(run.path / f"{name}.png", done.rendered.png)
+                    drawn.replace(name, _Drawn(Rendered(b"", done.rendered.pixels), done.stored))
+            if "pdf" in chosen:
+                path = run.path / REPORT
+                unfinished = ("diverged", "interrupted", "failed", "killed", "running")
+                key = run.status if run.status in unfinished else "other"
+                warning = "" if run.finished else t(f"report.warning.{key}", lang)
+                metadata = {
+                    "Title": info["title"] or describe.default_title(run.config, lang),
+                    "Author": info["author"] or "",
+                    "Subject": t("report.course", lang),
+                }
+                images = Pixels(drawn)
+                with (
+                    atomic_path(path) as part,
+                    _lean_font_subsets(),
+                    _rows_stored_once(drawn),
+                ):
+                    with PdfPages(part, metadata=metadata) as pdf:
+                        for fig in pages(run, info, images, notes, lang, warning):
+                            pdf.savefig(fig)
                 written.append(path)
-        if "pdf" in chosen:
-            path = run.path / REPORT
-            unfinished = ("diverged", "interrupted", "failed", "killed", "running")
-            key = run.status if run.status in unfinished else "other"
-            warning = "" if run.finished else t(f"report.warning.{key}", lang)
-            metadata = {
-                "Title": info["title"] or describe.default_title(run.config, lang),
-                "Author": info["author"] or "",
-                "Subject": t("report.course", lang),
-            }
-            with atomic_path(path) as part, _lean_font_subsets():
-                with PdfPages(part, metadata=metadata) as pdf:
-                    for fig in pages(run, info, images, notes, lang, warning):
-                        pdf.savefig(fig)
-            written.insert(0, path)
+            for name in figs:
+                if "png" in chosen:
+                    png = pngs.get(name) or write_bytes(
+                        run.path / f"{name}.png", drawn[name].rendered.png
+                    )
+                    written.append(png)
+                if name in svgs:
+                    written.append(svgs[name])
     return written
+
+
+def _render(fig) -> Rendered:
+    """A figure drawn once at the PNG files' resolution (the sample grid keeps its own size,
+    uncropped)."""
+    if isinstance(fig, SampleGrid):
+        return render(fig.figure(), DPI, crop=False)
+    return render(fig, DPI)
