@@ -253,7 +253,7 @@ def test_a_second_zoo_lab_on_a_folder_a_live_one_works_in_is_refused(lab_folder,
     source, data = lab_folder
     folder = tmp_path / "lab1"
     shutil.copytree(source, folder)
-    _interrupted(next((folder / "task2").iterdir()))  # a lab to resume
+    mark_interrupted(next((folder / "task2").iterdir()))  # a lab to resume
     args = ["lab", "1", "--group", "2", "--variant", "5", "--data-dir", str(data)]
     args += ["--out", str(folder), "--epochs", "3", "-q"]
     root = Path(__file__).resolve().parents[1]
