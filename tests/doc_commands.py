@@ -56,6 +56,7 @@ NOT_RUN = {
     "python benchmarks/all.py": "measures speed for about 40 minutes; benchmarks are not tests",
     "python benchmarks/all.py --quick": "measures speed for minutes; benchmarks are not tests",
     "python benchmarks/all.py --part training --part pipeline": "measures speed for minutes",
+    "python benchmarks/all.py --part jax-cnn": "measures speed for minutes",
     "python benchmarks/init_compare.py --out /tmp/init": "a benchmark: 5 seeds x 4 trainers",
     "python benchmarks/init_compare.py --data ~/data --out /tmp/init": "a benchmark, as above",
 }
@@ -214,7 +215,18 @@ def _install_architecture_plugin(page: Path, work: Path, env: dict[str, str]) ->
     env["PYTHONPATH"] = f"{ROOT}{os.pathsep}{site}"
 
 
-PAGE_SETUP = {"architecture.md": _install_architecture_plugin}
+def _install_engine_plugin(page: Path, work: Path, env: dict[str, str]) -> None:
+    """engine.md's `tiny-net` and `square-points`: the page shows their entry points, not their
+    code (the reader's own package); tests/test_plugins.py's installed plugin stands in for it."""
+    from test_plugins import install_plugin
+
+    site = work.parent / "site"
+    site.mkdir()
+    install_plugin(site)
+    env["PYTHONPATH"] = f"{ROOT}{os.pathsep}{site}"
+
+
+PAGE_SETUP = {"architecture.md": _install_architecture_plugin, "engine.md": _install_engine_plugin}
 
 
 # --- running ----------------------------------------------------------------------------------
