@@ -646,6 +646,36 @@ def test_a_report_drawn_with_a_second_process_is_the_report_drawn_without(tmp_pa
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")
+def test_a_second_process_reads_the_files_it_inherited_at_an_offset_of_its_own(
+    tmp_path, monkeypatch
+):
+    """matplotlib's font objects made before the fork seek and read their font files in both
+    processes at once: with the offset shared, each read the other's bytes and FreeType failed
+    on a glyph in one report of three."""
+    from zoo.reporting import forked
+
+    monkeypatch.setattr(forked, "_spare_core", lambda: True)
+    data = np.random.default_rng(0).integers(0, 256, 1 << 20, dtype=np.uint8).tobytes()
+    path = tmp_path / "font.ttf"
+    path.write_bytes(data)
+    offsets = np.random.default_rng(1).integers(0, len(data) - 64, 100_000).tolist()
+    with open(path, "rb", buffering=0) as file:
+
+        def read_everywhere(_) -> int:
+            wrong = 0
+            for offset in offsets:
+                file.seek(offset)
+                wrong += file.read(64) != data[offset : offset + 64]
+            return wrong
+
+        with forked.Drawings({"a": 1, "b": 2}, read_everywhere) as drawn:
+            assert drawn.forked
+            wrong_here = read_everywhere(None)  # while the child reads the same file
+            wrong_there = [drawn[name] for name in ("a", "b")]
+    assert (wrong_here, wrong_there) == (0, [0, 0])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")
 def test_a_second_process_that_hangs_is_ended_and_its_figures_drawn_here(monkeypatch):
     import time
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+import stat
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -47,6 +48,45 @@ def _spare_core() -> bool:
     except OSError:
         busy = 0.0
     return cores > 1 and busy < cores - 0.5
+
+
+def own_files() -> None:
+    """Give this forked child an open file of its own for every regular file it inherited
+    open for reading, at the same offset.
+
+    A descriptor copied by fork shares its file offset with the parent's. matplotlib's font
+    objects read their font file by seek-then-read, and some of those made before the fork are
+    still used in the child (its own at-fork clearing reaches only its main cache): parent and
+    child then read each other's bytes, and FreeType fails on the glyph ("invalid outline",
+    "too many hints"). Measured before this: one `zoo report` in three failed on an idle
+    machine. An archive read lazily (`np.load` of an .npz) has the same hazard."""
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:  # no /proc: nothing known to reopen
+        return
+    import fcntl
+
+    for name in names:
+        try:
+            fd = int(name)
+            if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE != os.O_RDONLY:
+                continue  # the child writes nothing of the parent's
+            before = os.fstat(fd)
+            path = os.readlink(f"/proc/self/fd/{fd}")
+            if not stat.S_ISREG(before.st_mode) or not path.startswith("/"):
+                continue
+            fresh = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except (OSError, ValueError):  # closed meanwhile (the listing's own), or not a path
+            continue
+        try:
+            after = os.fstat(fresh)
+            if (after.st_dev, after.st_ino) == (before.st_dev, before.st_ino):  # not replaced
+                os.lseek(fresh, os.lseek(fd, 0, os.SEEK_CUR), os.SEEK_SET)
+                os.dup2(fresh, fd, inheritable=False)
+        except OSError:
+            pass
+        finally:
+            os.close(fresh)
 
 
 class Drawings(Mapping):
@@ -95,6 +135,7 @@ class Drawings(Mapping):
             for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
                 signal.signal(number, signal.SIG_DFL)  # a Ctrl-C ends the child at once
             os.close(read_fd)
+            own_files()
             with os.fdopen(write_fd, "wb") as out:
                 for name, figure in self._figures.items():
                     pickle.dump(
