@@ -231,6 +231,22 @@ def test_a_crash_has_an_exit_code_of_its_own_and_the_folder_says_failed(tmp_path
     assert config["status"] == "failed" and "a bug" in config["stop_reason"]
 
 
+def test_a_crash_after_the_epochs_also_leaves_the_folder_saying_failed(tmp_path, monkeypatch):
+    """A model left broken by the last epoch (seen: an interrupt inside TensorFlow's tracer)
+    fails while the results are computed: the folder must not go on saying "running"."""
+    import zoo.training.results as results
+
+    def crash(*args, **kwargs):
+        raise AttributeError("'SymbolicTensor' object has no attribute '_type_spec'")
+
+    monkeypatch.setattr(results, "evaluate", crash)
+    result = invoke("train", "mlp", "gaussians", "--epochs", "2", "--out", tmp_path)
+    assert result.exit_code == EXIT_CRASH, result.output
+    config = config_of(only_folder(tmp_path))
+    assert config["status"] == "failed" and "SymbolicTensor" in config["stop_reason"]
+    assert config["epochs_run"] == 2
+
+
 def _no_cut_files(folder: Path) -> None:
     assert not [p.name for p in folder.iterdir() if ".part" in p.name]
     for npz in folder.glob("*.npz"):  # whatever is there opens whole

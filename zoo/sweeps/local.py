@@ -101,7 +101,9 @@ def _stop_with_parent(parent: int) -> None:
 
     def parent_gone(signum, frame):
         signal.signal(PARENT_GONE, signal.SIG_IGN)  # the sweep's other threads say it again
-        interrupts.stop(signal.SIGTERM)
+        # as a SIGTERM is taken: held back while an epoch is traced (raised inside
+        # TensorFlow's tracer it left the model unusable, and the run's results unwritten)
+        interrupts.deliver(signal.SIGTERM)
 
     signal.signal(PARENT_GONE, parent_gone)
     import ctypes

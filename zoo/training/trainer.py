@@ -443,6 +443,10 @@ class Trainer:
         except WriteError as err:
             config.update(status="failed", stop_reason=str(err))
             failure, recorded = err, False
+        except Exception as err:  # a bug: the folder must not go on saying "running"
+            failure = err
+            if not recorded:  # else it already says how the run ended; the report failed
+                config.update(status="failed", stop_reason=f"{type(err).__name__}: {err}")
         if writer is not None:
             try:
                 if not recorded:
