@@ -22,12 +22,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+STOP_SECONDS = 5  # a node's time to stop on SIGTERM before its process group is killed
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_for_port(port: int, seconds: float = 60) -> None:
+    """Until something listens on 127.0.0.1:`port` (at most `seconds`)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.25)
 
 
 @dataclass
@@ -75,12 +87,7 @@ def ray_cluster_started(workers: int = 1) -> Iterator[Cluster]:
     try:
         start("--head", f"--port={port}", f"--temp-dir={temp}", "--include-dashboard=false",
               log="head.log")  # fmt: skip
-        for _ in range(240):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.25)
+        wait_for_port(port)
         for number in range(workers):
             start(f"--address={address}", log=f"worker{number}.log")
         ray.init(address=address, logging_level="ERROR", log_to_driver=False)
@@ -97,8 +104,8 @@ def ray_cluster_started(workers: int = 1) -> Iterator[Cluster]:
         for node in reversed(cluster.nodes):  # the workers first, then the head
             if node.poll() is None:
                 node.send_signal(signal.SIGTERM)
-            try:
-                node.wait(timeout=60)
+            try:  # a node whose head a test killed waits a minute for it: not that long
+                node.wait(timeout=STOP_SECONDS)
             except subprocess.TimeoutExpired:
                 pass
         for node in cluster.nodes:

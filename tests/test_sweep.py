@@ -10,13 +10,11 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import tomllib
 from pathlib import Path
@@ -352,6 +350,7 @@ def alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads worker processes from /proc")
+@pytest.mark.slow
 def test_ctrl_c_keeps_what_finished_and_the_next_run_resumes(tmp_path):
     import zoo
 
@@ -396,87 +395,17 @@ def test_ctrl_c_keeps_what_finished_and_the_next_run_resumes(tmp_path):
 
 
 # -- the same sweep on a real Ray cluster -----------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def ray_cluster():
-    """A head and one worker node started with `ray start`, one CPU each (2 in all); both are
-    stopped after the module's tests, passed or not."""
-    import ray
+    """A head and one worker node started with `ray start`, one CPU each (2 in all): (its
+    address, the tasks' scratch folder); stopped after the module's tests, passed or not."""
+    from ray_fixtures import ray_cluster_started
 
-    temp = tempfile.mkdtemp(prefix="zr", dir="/tmp")  # Ray's socket paths must stay short
-    port = _free_port()
-    address = f"127.0.0.1:{port}"
-    # a HOME of its own: Ray keeps state there (~/.ray, an auth token in newer versions) that
-    # must neither come from nor reach the machine's user
-    home = Path(temp) / "home"
-    home.mkdir()
-    old_home = os.environ.get("HOME")
-    os.environ["HOME"] = str(home)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_USAGE_STATS_ENABLED": "0"}
-    # the tasks' scratch folders where a test can see them train
-    env["TMPDIR"] = str(Path(temp) / "s")
-    Path(env["TMPDIR"]).mkdir()
-    common = ["--block", "--num-cpus=1", "--object-store-memory=100000000"]
-    common += ["--disable-usage-stats"]
-    ray_cli = str(Path(sys.executable).with_name("ray"))
-    nodes = []
-
-    def start(*args, log):
-        nodes.append(
-            subprocess.Popen(
-                [ray_cli, "start", *args, *common],
-                env=env,
-                stdout=open(Path(temp) / log, "w"),  # noqa: SIM115
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own group: stopped below, whatever happens
-            )
-        )
-
-    try:
-        start("--head", f"--port={port}", f"--temp-dir={temp}", "--include-dashboard=false",
-              log="head.log")  # fmt: skip
-        for _ in range(240):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.25)
-        start(f"--address={address}", log="worker.log")
-        ray.init(address=address, logging_level="ERROR", log_to_driver=False)
-        try:
-            for _ in range(240):
-                if sum(node["Alive"] for node in ray.nodes()) >= 2:
-                    break
-                time.sleep(0.25)
-            assert sum(node["Alive"] for node in ray.nodes()) == 2
-        finally:
-            ray.shutdown()
-        yield address, Path(env["TMPDIR"])
-    finally:
-        for node in reversed(nodes):  # the worker first, then the head
-            node.send_signal(signal.SIGTERM)
-            try:
-                node.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                pass
-        for node in nodes:
-            try:
-                os.killpg(node.pid, signal.SIGKILL)  # anything of that group still running
-            except ProcessLookupError:
-                pass
-            node.wait()
-        shutil.rmtree(temp, ignore_errors=True)
-        if old_home is None:
-            os.environ.pop("HOME", None)
-        else:
-            os.environ["HOME"] = old_home
+    with ray_cluster_started(workers=1) as cluster:
+        yield cluster.address, cluster.scratch
 
 
+@pytest.mark.slow
 def test_a_sweep_on_a_ray_cluster_gives_the_local_summary(ray_cluster, local_sweep, tmp_path):
     out = tmp_path / "ray"
     ray = ["--executor", "ray", "--address", ray_cluster[0], "--no-tensorboard"]
@@ -493,6 +422,7 @@ def test_a_sweep_on_a_ray_cluster_gives_the_local_summary(ray_cluster, local_swe
     assert not list(out.glob("runs/*/tensorboard"))
 
 
+@pytest.mark.slow
 def test_sigterm_stops_a_ray_sweep_like_a_local_one(ray_cluster, tmp_path):
     """The runs still training come back marked interrupted by SIGTERM, with their history."""
     address, scratch = ray_cluster

@@ -380,10 +380,10 @@ def test_a_cluster_with_token_authentication_takes_the_token_from_ray_auth_token
     import tempfile
 
     pytest.importorskip("ray")
+    from ray_fixtures import free_port, wait_for_port
+
     temp = tempfile.mkdtemp(prefix="zt", dir="/tmp")  # Ray's socket paths must stay short
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     token = "0123456789abcdef0123456789abcdef"
     home = Path(temp) / "home"
     home.mkdir()
@@ -404,12 +404,7 @@ def test_a_cluster_with_token_authentication_takes_the_token_from_ray_auth_token
                "gaussians", "--epochs", "1", "--executor", "ray", "--address",
                f"127.0.0.1:{port}", "--no-tensorboard"]  # fmt: skip
     try:
-        for _ in range(240):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.25)
+        wait_for_port(port)
         refused = subprocess.run([*zoo_cmd, "--out", str(tmp_path / "a")], env=base,
                                  capture_output=True, text=True, timeout=300)  # fmt: skip
         assert refused.returncode == 2, refused.stderr
