@@ -44,6 +44,7 @@ OTHER_WORDS = ("pip", "pytest", "mkdocs", "python", "_ZOO_COMPLETE=")
 NOT_RUN = {
     "pip install .": "installs into the environment; .ci/run installs the wheel in fresh venvs",
     "pip install '.[test]' && pytest": "is the test suite itself; .ci/run runs it as written",
+    "pytest -m slow": "is the test suite's slow part, this test among it; .ci/run runs it",
     "pip install '.[docs]'": "installs from the package index (a network)",
     "mkdocs serve": "a server that runs until stopped; test_docs.py builds the same site",
     "mkdocs build --strict": "test_docs.py runs it (test_docs_site_builds_in_strict_mode)",

@@ -25,6 +25,7 @@ def shared_cache(tmp_path_factory):
 
 
 @pytest.mark.parametrize("page", pages_with_commands(slow=False), ids=lambda page: page.name)
+@pytest.mark.slow
 def test_every_shell_command_of_the_page_runs_as_written(page, tmp_path, shared_cache):
     print("\n".join(run_page(page, tmp_path, shared_cache)))
 

@@ -17,6 +17,8 @@ from test_lab import (
     zoo,
 )
 
+pytestmark = pytest.mark.slow  # every test reads the lab's own run: eleven trainings
+
 
 @pytest.fixture(scope="module")
 def lab2_folder(tmp_path_factory):

@@ -95,6 +95,7 @@ def test_notebooks_are_stored_without_outputs(path):
     )
 
 
+@pytest.mark.slow
 def test_train_in_a_kernel_redraws_its_curves_in_place_and_shows_the_run(tmp_path, monkeypatch):
     nb = nbformat.v4.new_notebook()
     nb.cells = [
@@ -127,6 +128,7 @@ def test_train_in_a_kernel_redraws_its_curves_in_place_and_shows_the_run(tmp_pat
     assert not errors(nb)
 
 
+@pytest.mark.slow
 def test_lab_notebook_runs_top_to_bottom_on_offline_data(tmp_path, monkeypatch, cifar_dir):
     nb = nbformat.read(ROOT / "docs" / "notebooks" / "lab1.ipynb", as_version=4)
     env = {

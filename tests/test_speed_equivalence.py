@@ -717,6 +717,7 @@ print(json.dumps({str(kind): {
 """
 
 
+@pytest.mark.slow
 def test_mirrored_strategy_on_two_cpu_devices_matches_one_device():
     out = _python(MIRRORED_SCRIPT, {})
     mirrored, worker, plain = out["mirrored"], out["multiworker"], out["None"]
@@ -743,6 +744,7 @@ def _python(code: str, env: dict[str, str]) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_jax_compiled_epochs_match_keras_on_jax():
     if importlib.util.find_spec("jax") is None:
         pytest.skip("jax is not installed (pip install 'keras-zoo[jax]')")
