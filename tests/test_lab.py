@@ -107,6 +107,7 @@ def lab_folder(tmp_path_factory):
     return folder, data
 
 
+@pytest.mark.slow  # reads the whole lab's run
 def test_zoo_lab_1_writes_every_task_and_a_report_with_the_variant(lab_folder):
     folder, _ = lab_folder
     lab = json.loads((folder / "lab.json").read_text(encoding="utf-8"))
@@ -128,6 +129,7 @@ def test_zoo_lab_1_writes_every_task_and_a_report_with_the_variant(lab_folder):
     assert "Итоговая таблица" in text and "базовый вариант" in text
 
 
+@pytest.mark.slow  # reads the whole lab's run
 def test_more_runs_in_the_folder_join_the_table_and_the_facts(lab_folder):
     folder, data = lab_folder
     base = json.loads(next((folder / "runs").iterdir()).joinpath("config.json").read_text())
@@ -148,6 +150,7 @@ def test_more_runs_in_the_folder_join_the_table_and_the_facts(lab_folder):
     assert "Нет двух запусков, различающихся только скрытыми слоями" not in text
 
 
+@pytest.mark.slow  # reads the whole lab's run
 def test_report_only_refuses_another_variants_folder(lab_folder):
     folder, _ = lab_folder
     code, out = zoo("lab", "1", "--report-only", folder, "--variant", "6")
@@ -167,6 +170,7 @@ def test_report_only_refuses_another_variants_folder(lab_folder):
         ({"group": 2}, '"group"'),
     ],
 )
+@pytest.mark.slow  # reads the whole lab's run
 def test_an_edited_lab_json_is_named_with_its_key(lab_folder, tmp_path, edit, named):
     import shutil
 
@@ -184,6 +188,7 @@ def test_an_edited_lab_json_is_named_with_its_key(lab_folder, tmp_path, edit, na
     assert code == 2 and named in out, out
 
 
+@pytest.mark.slow  # reads the whole lab's run
 def test_each_hint_of_lab_1s_report_pasted_gives_a_run_paired_with_the_base(lab_folder):
     """The lab was trained with `zoo lab 1 --epochs 3`: the hints repeat the base's 3 epochs."""
     from zoo.lab.folder import lab_runs
@@ -217,6 +222,7 @@ def mark_interrupted(run_folder: Path) -> None:
     (run_folder / "config.json").write_text(json.dumps(config))
 
 
+@pytest.mark.slow  # reads the whole lab's run
 def test_an_interrupted_lab_1_resumes_from_the_task_it_stopped_in(lab_folder, tmp_path):
     import shutil
 
@@ -240,6 +246,7 @@ def test_an_interrupted_lab_1_resumes_from_the_task_it_stopped_in(lab_folder, tm
     assert code == 2 and "variant 5" in out  # another variant's folder is never resumed
 
 
+@pytest.mark.slow  # reads the whole lab's run
 def test_a_second_zoo_lab_on_a_folder_a_live_one_works_in_is_refused(lab_folder, tmp_path):
     import os
     import shutil
@@ -309,6 +316,7 @@ def check_every_page_fits(folder: Path, tmp_path: Path, monkeypatch, lang: str) 
 
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
+@pytest.mark.slow  # reads the whole lab's run
 def test_every_page_of_lab_1s_report_fits(lab_folder, tmp_path, monkeypatch, lang):
     folder, _ = lab_folder
     text = check_every_page_fits(folder, tmp_path, monkeypatch, lang)
