@@ -67,13 +67,12 @@ NOT_RUN = {
 SERVERS = {"zoo serve": "--port 0"}
 SERVER_EXIT_CODE = 130
 
-# Pages whose commands train for minutes; they run in a test module of their own, so that xdist
-# (--dist loadfile) gives them a worker beside the other pages' (a CI run still runs them: the
-# suite's `slow` marker is not deselected). Measured on 2 cores shared with other work, both
-# modules with -n 2: at load 4, labs.md 137 s and the other pages 350 s (training.md 127 s),
-# 356 s wall in all, 280 s of CPU; at load 8 to 11, labs.md 360 s and the rest 900 s. Each
-# command's time is mostly Python and TensorFlow starting.
-SLOW_PAGES = {"labs.md"}
+# The pages whose commands take longest, each run by a test module of its own, so that
+# xdist (--dist loadfile) spreads them over its workers: {page: module}. The other pages run
+# in test_docs_commands.py. Measured idle on 2 cores (--durations): labs.md 92 s, training.md
+# 105 s, the other pages 185 s together. Each command's time is mostly Python and TensorFlow
+# starting.
+OWN_MODULE = {"labs.md": "test_docs_commands_labs", "training.md": "test_docs_commands_training"}
 
 
 @dataclass
@@ -308,12 +307,12 @@ def runnable(page: Path) -> list[Command]:
     return [c for c in shell_commands(page) if c.key not in NOT_RUN]
 
 
-def pages_with_commands(slow: bool) -> list[Path]:
-    """The pages with a command to run: the slow ones (SLOW_PAGES) or the others."""
+def pages_with_commands(module: str = "test_docs_commands") -> list[Path]:
+    """The pages with a command to run whose test is in `module` (see OWN_MODULE)."""
     return [
         page
         for page in PAGES
-        if (page.name in SLOW_PAGES) == slow
+        if OWN_MODULE.get(page.name, "test_docs_commands") == module
         and any(not c.text.startswith("export ") for c in runnable(page))
     ]
 

@@ -1,6 +1,6 @@
-"""A real local Ray cluster for a test: a head and worker nodes started with `ray start`, each
-with one CPU, in a HOME and a Ray temp folder of their own, on a free port; every process it
-started is stopped when the block ends, passed or failed.
+"""A real local Ray cluster for a test, and a `zoo sweep` on it. The cluster: a head and worker
+nodes started with `ray start`, each with one CPU, in a HOME and a Ray temp folder of their own,
+on a free port; every process it started is stopped when the block ends, passed or failed.
 
     with ray_cluster_started(workers=1) as cluster:
         zoo("sweep", ..., "--executor", "ray", "--address", cluster.address)
@@ -9,6 +9,8 @@ started is stopped when the block ends, passed or failed.
 from __future__ import annotations
 
 import contextlib
+import csv
+import json
 import os
 import shutil
 import signal
@@ -20,6 +22,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 STOP_SECONDS = 5  # a node's time to stop on SIGTERM before its process group is killed
@@ -119,3 +123,61 @@ def ray_cluster_started(workers: int = 1) -> Iterator[Cluster]:
             os.environ.pop("HOME", None)
         else:
             os.environ["HOME"] = old_home
+
+
+# -- a sweep on the cluster ------------------------------------------------------------------
+SWEEP = ["mlp", "digits", "--no-stack", "--no-tensorboard", "--grid"]
+
+
+def read_csv(path: Path) -> list[dict]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def start_sweep(cluster: Cluster, *args: str) -> subprocess.Popen:
+    """`zoo sweep ARGS` on `cluster`, in a process of its own."""
+    command = ["sweep", *map(str, args), "--executor", "ray", "--address", cluster.address]
+    return subprocess.Popen(
+        [sys.executable, "-c", "from zoo.cli import main; main()", *command],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cluster.env,
+    )  # fmt: skip
+
+
+def training(cluster, sweep: subprocess.Popen, count: int) -> dict[str, int]:
+    """{run name: pid of the Ray worker process training it}, once `count` runs train."""
+    pids: dict[str, int] = {}
+    for _ in range(1200):
+        for path in cluster.scratch.glob("zoo-run-*/*/config.json"):
+            try:
+                config = json.loads(path.read_text("utf-8") or "{}")
+            except (OSError, ValueError):
+                continue
+            if config.get("status") == "running" and config.get("pid"):
+                pids[path.parent.name] = config["pid"]
+        if len(pids) >= count or sweep.poll() is not None:
+            return pids
+        time.sleep(0.2)
+    return pids
+
+
+def finish(sweep: subprocess.Popen, seconds: float) -> tuple[str, str]:
+    try:
+        return sweep.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        sweep.kill()
+        stdout, stderr = sweep.communicate()
+        pytest.fail(f"the sweep did not end within {seconds:g} s:\n{stderr}")
+
+
+def processes(temp: Path, *patterns: str) -> list[int]:
+    """The pids of the processes of the cluster in `temp` whose command line holds each of
+    `patterns`."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if str(temp) in command and all(pattern in command for pattern in patterns):
+            found.append(int(proc.name))
+    return found

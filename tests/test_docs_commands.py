@@ -1,15 +1,17 @@
 """Every shell command in README.md and docs/*.md runs as written and exits as the text implies
 (the rules, the reader's machine and the commands not run: `doc_commands`). The pages in
-`doc_commands.SLOW_PAGES` run in test_docs_commands_slow.py, so that xdist gives them a worker
-of their own."""
+`doc_commands.OWN_MODULE` run in modules of their own, so that xdist spreads them."""
 
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 from doc_commands import (
     NOT_RUN,
+    OWN_MODULE,
+    PAGES,
     documented,
     is_zoo_or_shell,
     pages_with_commands,
@@ -24,10 +26,18 @@ def shared_cache(tmp_path_factory):
     return tmp_path_factory.mktemp("zoo-cache")
 
 
-@pytest.mark.parametrize("page", pages_with_commands(slow=False), ids=lambda page: page.name)
+@pytest.mark.parametrize("page", pages_with_commands(), ids=lambda page: page.name)
 @pytest.mark.slow
 def test_every_shell_command_of_the_page_runs_as_written(page, tmp_path, shared_cache):
     print("\n".join(run_page(page, tmp_path, shared_cache)))
+
+
+def test_each_page_with_a_module_of_its_own_is_run_there():
+    tests = Path(__file__).parent
+    assert {page.name for page in PAGES} >= set(OWN_MODULE)
+    for page, module in OWN_MODULE.items():
+        assert (tests / f"{module}.py").is_file(), f"{page}: no {module}.py runs it"
+        assert [p.name for p in pages_with_commands(module)] == [page]
 
 
 def test_every_command_shown_is_run_or_listed_with_the_reason_it_is_not():
