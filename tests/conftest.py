@@ -6,6 +6,7 @@ fixtures here wrap them.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -66,3 +67,16 @@ def _signals_as_in_a_terminal():
     yield
     for signum, handler in ignored.items():
         signal.signal(signum, handler)
+
+
+def pytest_xdist_auto_num_workers(config):
+    """`-n auto` for `pytest -m slow`: a worker more than the cores, at least 3. Those tests
+    mostly wait (on Ray clusters, Jupyter kernels and the processes a documented command
+    starts): on 2 cores two workers kept the CPU 134 % busy."""
+    if config.getoption("markexpr", "") != "slow":
+        return None  # pytest-xdist's own count: one worker per core
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    return max(3, cores + 1)
