@@ -295,3 +295,19 @@ def test_the_decode_budget_counts_the_bytes_of_16_and_32_bit_pictures(monkeypatc
     assert held["32-bit float"] >= 3 * held["8-bit grey"]
     # the largest picture allowed, of the kind that holds most, still fits alone
     assert images.PIXEL_LIMIT * (2 * 4 + 4) <= images.BYTES_IN_FLIGHT
+
+
+def test_a_photo_marked_as_turned_is_decoded_the_right_way_up():
+    pytest.importorskip("PIL")
+    import numpy as np
+    from PIL import Image
+
+    stored = np.zeros((40, 20, 3), np.uint8)
+    stored[:20] = 255  # the top half white, as the camera stored it
+    image = Image.fromarray(stored)
+    exif = image.getexif()
+    exif[0x0112] = 6  # to be turned a quarter clockwise: the white half on the right
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", exif=exif.tobytes())
+    pixels = decode(buffer.getvalue(), (4, 4, 3))[:, :, 0]
+    assert (pixels[:, 0] == 0).all() and (pixels[:, -1] == 255).all()
