@@ -289,6 +289,39 @@ def test_a_second_zoo_lab_on_a_folder_a_live_one_works_in_is_refused(lab_folder,
     assert not (folder / LAB_LOCK).exists() and (folder / "report.pdf").is_file()
 
 
+@pytest.mark.slow  # reads the whole lab's run
+def test_a_full_disk_while_the_labs_report_is_written_is_exit_74_and_cuts_nothing(
+    lab_folder, tmp_path
+):
+    import os
+    import shutil
+    import subprocess
+
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a small tmpfs needs root")
+    source, _ = lab_folder
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(disk)]).returncode:
+        pytest.skip("this machine does not let tests mount a tmpfs")
+    try:
+        folder = disk / "lab1"
+        shutil.copytree(source, folder)
+        (folder / "report.pdf").unlink()
+        filler = disk / "filler"
+        filler.write_bytes(b"\0" * shutil.disk_usage(disk).free)  # not a byte left
+        code, out = zoo("lab", "1", "--report-only", folder)
+        assert code == 74, out  # was 70: zlib.error from PdfPages closing after the refusal
+        assert "No space left on device" in out and "Traceback" not in out
+        assert sorted(p.name for p in folder.iterdir()) == ["lab.json", "runs", "task1", "task2"]
+        filler.unlink()
+        code, out = zoo("lab", "1", "--report-only", folder)
+        assert code == 0, out
+        assert pdf_text(folder / "report.pdf")
+    finally:  # lazily: a file left open by a failure must not keep the mount
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
 # -- every text on every page fits ---------------------------------------------------------------
 def check_every_page_fits(folder: Path, tmp_path: Path, monkeypatch, lang: str) -> str:
     """The lab's report rewritten from a copy of `folder` in `lang`, every text on every page

@@ -137,7 +137,7 @@ def _png(width: int, height: int) -> bytes:
 def test_decodes_in_flight_are_bounded_and_the_excess_is_told_to_retry(monkeypatch):
     pytest.importorskip("PIL")
     data = _png(3000, 3000)  # 9 M pixels in a few KB
-    budget = DecodeBudget(decodes=8, pixels=20_000_000)  # two such pictures at once
+    budget = DecodeBudget(decodes=8, size=20_000_000 * 12)  # two such pictures at once
     monkeypatch.setattr(images, "BUDGET", budget)
     outcomes: list[object] = []
     lock = threading.Lock()
@@ -157,7 +157,7 @@ def test_decodes_in_flight_are_bounded_and_the_excess_is_told_to_retry(monkeypat
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
-    assert budget.peak <= 20_000_000 and budget.held == budget.busy == 0
+    assert budget.peak <= 20_000_000 * 12 and budget.held == budget.busy == 0
     assert (32, 32, 3) in outcomes
     assert set(outcomes) <= {(32, 32, 3), (503, images.RETRY_AFTER_S)}
     assert decode(data, (32, 32, 3)).shape == (32, 32, 3)  # free again afterwards
@@ -255,3 +255,59 @@ def test_numbers_too_large_for_a_float_are_a_400():
         group.pixels([huge, 0, 0, 0])
     assert raised.value.status == 400
     assert group.pixels([255, 0, 0, 1]).tolist() == [[255, 0], [0, 1]]
+
+
+def _saved(array, format: str) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format=format)
+    return buffer.getvalue()
+
+
+def test_a_16_bit_grey_picture_reads_as_its_high_byte_like_a_16_bit_colour_one():
+    pytest.importorskip("PIL")
+    import numpy as np
+
+    grey = np.full((6, 6), 0x8000, np.uint16)  # mid-grey in 16 bits, once read as white
+    grey[0, 0] = 0xFFFF
+    pixels = decode(_saved(grey, "PNG"), (6, 6))
+    assert pixels[0, 0] == 255 and (pixels.ravel()[1:] == 128).all()
+    assert (decode(_saved(grey, "TIFF"), (6, 6, 3)).ravel()[3:] == 128).all()
+
+
+def test_the_decode_budget_counts_the_bytes_of_16_and_32_bit_pictures(monkeypatch):
+    pytest.importorskip("PIL")
+    import numpy as np
+
+    pictures = {
+        "8-bit grey": _saved(np.zeros((200, 300), np.uint8), "PNG"),
+        "16-bit grey": _saved(np.zeros((200, 300), np.uint16), "PNG"),
+        "32-bit float": _saved(np.zeros((200, 300), np.float32), "TIFF"),
+    }
+    held = {}
+    for name, data in pictures.items():
+        budget = DecodeBudget(decodes=4, size=images.BYTES_IN_FLIGHT)
+        monkeypatch.setattr(images, "BUDGET", budget)
+        assert decode(data, (8, 8)).shape == (8, 8)
+        held[name] = budget.peak / (200 * 300)
+    assert held["16-bit grey"] >= 1.5 * held["8-bit grey"]
+    assert held["32-bit float"] >= 3 * held["8-bit grey"]
+    # the largest picture allowed, of the kind that holds most, still fits alone
+    assert images.PIXEL_LIMIT * (2 * 4 + 4) <= images.BYTES_IN_FLIGHT
+
+
+def test_a_photo_marked_as_turned_is_decoded_the_right_way_up():
+    pytest.importorskip("PIL")
+    import numpy as np
+    from PIL import Image
+
+    stored = np.zeros((40, 20, 3), np.uint8)
+    stored[:20] = 255  # the top half white, as the camera stored it
+    image = Image.fromarray(stored)
+    exif = image.getexif()
+    exif[0x0112] = 6  # to be turned a quarter clockwise: the white half on the right
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", exif=exif.tobytes())
+    pixels = decode(buffer.getvalue(), (4, 4, 3))[:, :, 0]
+    assert (pixels[:, 0] == 0).all() and (pixels[:, -1] == 255).all()

@@ -13,7 +13,7 @@ from zoo.lab.folder import Lab
 from zoo.reporting import describe
 from zoo.reporting.compare import WIDTHS as TABLE_WIDTHS
 from zoo.reporting.compare import final_table
-from zoo.reporting.layout import Page, png_image
+from zoo.reporting.layout import Page, pdf_pages, png_image
 from zoo.reporting.pages import report_rows
 from zoo.reporting.plot import pyplot
 from zoo.runfolder import RunFolder
@@ -184,14 +184,13 @@ def final_table_page(pages: Pages, runs: list[RunFolder], lang: str) -> None:
 
 def save_pages(pages: Pages, path: Path, lab: Lab, lang: str) -> Path:
     """The pages as one PDF, written whole or not at all."""
-    from matplotlib.backends.backend_pdf import PdfPages
 
     metadata = {
         "Title": lab.title or t("lab.title", lang, lab=lab.lab),
         "Author": lab.author or "",
         "Subject": t("report.course", lang),
     }
-    with atomic_path(path) as part, PdfPages(part, metadata=metadata) as pdf:
+    with atomic_path(path) as part, pdf_pages(part, metadata) as pdf:
         for fig in pages.finish():
             pdf.savefig(fig)
     return path

@@ -258,12 +258,11 @@ def test_loss_figure(runs: Sequence[RunFolder], lang: str = "en"):
 
 
 def _pdf(runs: Sequence[RunFolder], path: Path, lang: str, figure_image) -> None:
-    from matplotlib.backends.backend_pdf import PdfPages
 
-    from zoo.reporting.layout import Page
+    from zoo.reporting.layout import Page, pdf_pages
 
     plt = pyplot()
-    with PdfPages(path, metadata={"Title": t("report.compare.title", lang)}) as pdf:
+    with pdf_pages(path, {"Title": t("report.compare.title", lang)}) as pdf:
         page = Page(plt, landscape=True, lang=lang)
         page.heading(t("report.compare.title", lang))
         page.table(_cells(runs, lang, wrap=True), _header(lang), widths=WIDTHS, size=7.5)

@@ -11,7 +11,8 @@ figure functions keep their own sizes and every page of a report has the same si
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -29,6 +30,26 @@ GREY = "0.35"
 PAD_INCHES = 0.1  # the margin left around a figure's content, as savefig's "tight" leaves
 PNG_COMPRESSION = 1  # zlib level: 6 costs a third more time for files a tenth smaller
 WHITE = np.frombuffer(bytes([255, 255, 255, 255]), dtype=np.uint32)[0]  # opaque white, RGBA
+
+
+@contextmanager
+def pdf_pages(path, metadata: dict[str, str]) -> Iterator[object]:
+    """matplotlib's PdfPages on `path`, closed at the end; when the block fails (a write
+    refused for lack of space), that failure is what is raised. PdfPages closes the file
+    whatever happened, and after a refused write its compressor's state is broken: the close
+    raises zlib.error, which would hide the full disk behind what reads as a bug."""
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    pdf = PdfPages(path, metadata=metadata)
+    try:
+        yield pdf
+    except BaseException:
+        try:
+            pdf.close()
+        except Exception:  # the block's own failure says what went wrong
+            pass
+        raise
+    pdf.close()
 
 
 @dataclass(frozen=True)

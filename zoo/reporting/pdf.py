@@ -25,7 +25,7 @@ from zoo.files import atomic_path, cannot_write, write_bytes
 from zoo.i18n import t, table
 from zoo.reporting import describe
 from zoo.reporting.forked import Drawings, Pixels
-from zoo.reporting.layout import Page, Rendered, render
+from zoo.reporting.layout import Page, Rendered, pdf_pages, render
 from zoo.reporting.pages import (
     data_page,
     figure_page,
@@ -191,7 +191,6 @@ def write_report(
     only spares loading model.keras again for the figures that call it. `formats` picks the
     outputs: "pdf" is report.pdf, "png" and "svg" are the figures. Returns the paths written.
     """
-    from matplotlib.backends.backend_pdf import PdfPages
 
     table(lang)  # an unknown language fails before any work
     chosen = check_formats(formats)
@@ -244,7 +243,7 @@ def write_report(
                     _lean_font_subsets(),
                     _rows_stored_once(drawn),
                 ):
-                    with PdfPages(part, metadata=metadata) as pdf:
+                    with pdf_pages(part, metadata) as pdf:
                         for fig in pages(run, info, images, notes, lang, warning):
                             pdf.savefig(fig)
                 written.append(path)

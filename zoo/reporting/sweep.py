@@ -140,16 +140,15 @@ def write_sweep_comparison(
 def write_report(summary: SweepSummary, images: dict, path: Path, lang: str = "en") -> Path:
     """report.pdf on landscape A4: the table, then the figures, each below the last while it
     fits, else on a new page."""
-    from matplotlib.backends.backend_pdf import PdfPages
 
-    from zoo.reporting.layout import Page
+    from zoo.reporting.layout import Page, pdf_pages
     from zoo.reporting.plot import pyplot
     from zoo.reporting.sweep_figures import caption
 
     plt = pyplot()
     footer = str(summary.folder.name)
     metadata = {"Title": summary.title(lang), "Subject": t("report.course", lang)}
-    with atomic_path(path) as part, PdfPages(part, metadata=metadata) as pdf:
+    with atomic_path(path) as part, pdf_pages(part, metadata) as pdf:
         page = Page(plt, footer=footer, landscape=True, lang=lang)
         page.heading(summary.title(lang))
         page.text(summary.setting_text(lang), size=9)

@@ -11,10 +11,13 @@ import numpy as np
 
 UPLOAD_LIMIT = 5 * 1024 * 1024  # bytes: any photo a phone takes fits; more is refused
 PIXEL_LIMIT = 40_000_000  # a small file can still unpack into a huge image (a "bomb")
-# Decodes at once, and their pixels: 16 uploads of 115 KB, each under both limits above, once
-# took the server from 0.7 to 5.8 GB. Past either bound the answer is 503 with Retry-After.
+# Decodes at once, and the bytes they hold: 16 uploads of 115 KB, each under both limits above,
+# once took the server from 0.7 to 5.8 GB. Bytes, not pixels: a 16-bit or 32-bit picture holds
+# up to four times what an 8-bit one of the same size does. One 40 M-pixel picture of any kind
+# fits, or several smaller ones. Past either bound the answer is 503 with Retry-After.
 DECODES_IN_FLIGHT = 4
-PIXELS_IN_FLIGHT = 2 * PIXEL_LIMIT
+BYTES_PER_PIXEL_MAX = 12  # its pixels (4 bytes), a turned copy (4), converted to RGB (4)
+BYTES_IN_FLIGHT = BYTES_PER_PIXEL_MAX * PIXEL_LIMIT
 RETRY_AFTER_S = 2
 
 
@@ -29,34 +32,42 @@ class Refused(Exception):
 
 
 class DecodeBudget:
-    """How many decodes, and how many pixels, may be in memory at once."""
+    """How many decodes, and how many bytes of pixels, may be in memory at once."""
 
-    def __init__(self, decodes: int, pixels: int):
-        self.decodes, self.pixels = decodes, pixels
+    def __init__(self, decodes: int, size: int):
+        self.decodes, self.size = decodes, size
         self.lock = threading.Lock()
         self.busy = self.held = self.peak = 0
 
     @contextmanager
-    def take(self, pixels: int) -> Iterator[None]:
+    def take(self, size: int) -> Iterator[None]:
         with self.lock:
-            if self.busy >= self.decodes or self.held + pixels > self.pixels:
+            if self.busy >= self.decodes or self.held + size > self.size:
                 raise Refused(
                     503,
                     "The server is busy with other pictures; try again in a moment.",
                     retry_after=RETRY_AFTER_S,
                 )
             self.busy += 1
-            self.held += pixels
+            self.held += size
             self.peak = max(self.peak, self.held)
         try:
             yield
         finally:
             with self.lock:
                 self.busy -= 1
-                self.held -= pixels
+                self.held -= size
 
 
-BUDGET = DecodeBudget(DECODES_IN_FLIGHT, PIXELS_IN_FLIGHT)
+BUDGET = DecodeBudget(DECODES_IN_FLIGHT, BYTES_IN_FLIGHT)
+
+
+def bytes_per_pixel(mode: str) -> int:
+    """What Pillow holds per pixel of `mode`: 1 for 8-bit grey or palette, 2 for 16-bit grey,
+    4 for the rest (RGB is stored in 4 bytes, as are 32-bit integers and floats)."""
+    if mode in ("1", "L", "P"):
+        return 1
+    return 2 if mode.startswith("I;16") else 4
 
 
 def megabytes(size: int) -> str:
@@ -99,16 +110,30 @@ def decode(data: bytes, shape: tuple[int, ...]) -> np.ndarray:
                 413, f"The image is {width}x{height} pixels; this page takes up to "
                 f"{PIXEL_LIMIT // 1_000_000} million."
             )  # fmt: skip
-        with BUDGET.take(width * height):
+        channels = shape[2] if len(shape) == 3 else 1
+        # Its pixels, a copy turned the right way up, and the copy in the set's mode.
+        held = 2 * bytes_per_pixel(image.mode) + bytes_per_pixel("RGB" if channels == 3 else "L")
+        with BUDGET.take(width * height * held):
             try:
-                image = ImageOps.exif_transpose(image)  # a phone's photo the right way up
-                channels = shape[2] if len(shape) == 3 else 1
+                ImageOps.exif_transpose(image, in_place=True)  # a phone's photo the right way up
+                if image.mode.startswith("I;16"):
+                    image = _eight_bit(image)
                 image = image.convert("RGB" if channels == 3 else "L")
                 image = image.resize((shape[1], shape[0]), Image.Resampling.BILINEAR)
                 pixels = np.asarray(image, dtype=np.uint8)
             except (OSError, ValueError, Image.DecompressionBombError):
                 raise not_image from None
     return pixels.reshape(shape)
+
+
+def _eight_bit(image):
+    """A 16-bit grey picture in 8 bits, its high byte, as Pillow reads 16-bit colour PNGs;
+    Pillow's own conversion would clip every value over 255 to white."""
+    from PIL import Image
+
+    values = np.array(image)
+    values >>= 8
+    return Image.fromarray(values.astype(np.uint8))
 
 
 def shift(pixels: np.ndarray, dx: int, dy: int) -> np.ndarray:
