@@ -191,7 +191,6 @@ def write_report(
     only spares loading model.keras again for the figures that call it. `formats` picks the
     outputs: "pdf" is report.pdf, "png" and "svg" are the figures. Returns the paths written.
     """
-
     table(lang)  # an unknown language fails before any work
     chosen = check_formats(formats)
     run = run_dir if isinstance(run_dir, RunFolder) else read_run_folder(run_dir)
