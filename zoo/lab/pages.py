@@ -184,7 +184,6 @@ def final_table_page(pages: Pages, runs: list[RunFolder], lang: str) -> None:
 
 def save_pages(pages: Pages, path: Path, lab: Lab, lang: str) -> Path:
     """The pages as one PDF, written whole or not at all."""
-
     metadata = {
         "Title": lab.title or t("lab.title", lang, lab=lab.lab),
         "Author": lab.author or "",

@@ -258,7 +258,6 @@ def test_loss_figure(runs: Sequence[RunFolder], lang: str = "en"):
 
 
 def _pdf(runs: Sequence[RunFolder], path: Path, lang: str, figure_image) -> None:
-
     from zoo.reporting.layout import Page, pdf_pages
 
     plt = pyplot()
