@@ -169,6 +169,18 @@ def finish(sweep: subprocess.Popen, seconds: float) -> tuple[str, str]:
         pytest.fail(f"the sweep did not end within {seconds:g} s:\n{stderr}")
 
 
+def kill_and_finish(
+    pids: list[int], sweep: subprocess.Popen, seconds: float = 120
+) -> tuple[str, str, float]:
+    """SIGKILL `pids` (a node's processes), then `finish` the sweep: its stdout, its stderr and
+    the seconds it took to end after the kill."""
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    stdout, stderr = finish(sweep, seconds)
+    return stdout, stderr, time.monotonic() - killed_at
+
+
 def processes(temp: Path, *patterns: str) -> list[int]:
     """The pids of the processes of the cluster in `temp` whose command line holds each of
     `patterns`."""

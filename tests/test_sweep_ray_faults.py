@@ -1,6 +1,7 @@
 """A Ray sweep that loses part of its cluster: a worker process killed while it trains a run,
-the head node killed while runs are out. Each on a real local cluster of its own (own HOME,
-own Ray temp folder, a free port), stopped however the test ends."""
+the head node killed while the sweep checks its data (killed while runs are out:
+test_sweep_ray_head.py). Each on a real local cluster of its own (own HOME, own Ray temp
+folder, a free port), stopped however the test ends."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 from ray_fixtures import (
     SWEEP,
     finish,
+    kill_and_finish,
     processes,
     ray_cluster_started,
     read_csv,
@@ -68,11 +70,8 @@ def test_a_ray_head_lost_while_the_sweep_checks_its_data_stops_it_before_trainin
                     break
                 time.sleep(0.05)
             time.sleep(0.5)  # a worker still imports TensorFlow for the first check
-            for pid in processes(cluster.temp, "/gcs_server "):
-                os.kill(pid, signal.SIGKILL)
-            killed_at = time.monotonic()
-            stdout, stderr = finish(sweep, 120)
-            ended = time.monotonic() - killed_at
+            head = processes(cluster.temp, "/gcs_server ")
+            stdout, stderr, ended = kill_and_finish(head, sweep)
         finally:
             if sweep.poll() is None:
                 sweep.kill()

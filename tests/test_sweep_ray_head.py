@@ -4,15 +4,13 @@ from test_sweep_ray_faults.py so that xdist runs the two side by side."""
 
 from __future__ import annotations
 
-import os
-import signal
 import time
 from pathlib import Path
 
 import pytest
 from ray_fixtures import (
     SWEEP,
-    finish,
+    kill_and_finish,
     processes,
     ray_cluster_started,
     read_csv,
@@ -43,11 +41,7 @@ def test_a_ray_sweep_whose_head_dies_ends_with_its_summary_in_bounded_time(tmp_p
             time.sleep(1)
             head = processes(cluster.temp, f"/{killed} ", *([" --head "] * (killed == "raylet")))
             assert head, f"no {killed} of the head found"
-            for pid in head:
-                os.kill(pid, signal.SIGKILL)
-            killed_at = time.monotonic()
-            stdout, stderr = finish(sweep, 120)
-            ended = time.monotonic() - killed_at
+            stdout, stderr, ended = kill_and_finish(head, sweep)
         finally:
             if sweep.poll() is None:
                 sweep.kill()
