@@ -1,4 +1,5 @@
-"""Training in a fresh Python, as a notebook's first cell does, shows no C++ log lines."""
+"""Training in a fresh Python, as a notebook's first cell does, shows no C++ log lines and
+loads none of the modules Keras imports for features the zoo never uses."""
 
 from __future__ import annotations
 
@@ -10,12 +11,26 @@ import sys
 CPP_LOG = re.compile(r"^([IWEF]\d{4} |WARNING: All log messages before absl)", re.MULTILINE)
 
 
-def test_training_in_a_fresh_python_prints_no_tensorflow_log_lines(tmp_path):
+def test_training_in_a_fresh_python_prints_no_tensorflow_log_lines_nor_loads_unused_modules(
+    tmp_path,
+):
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     env |= {"ZOO_CACHE": str(tmp_path / "cache"), "MPLBACKEND": "Agg", "HOME": str(tmp_path)}
     code = (
         "import zoo\n"
         f"zoo.train('mlp', 'digits', epochs=1, out={str(tmp_path / 'runs')!r}, report=False)\n"
+        "import sys\n"
+        "from zoo.backend import KERAS_EXTRAS\n"
+        "def loaded():\n"
+        "    return [m for m in KERAS_EXTRAS if type(sys.modules.get(m)).__name__ == 'module']\n"
+        "print('loaded:', loaded())\n"
+        # what Keras bound works, and the first use puts the real module in place
+        "from keras.src.visualization import plot_image_gallery\n"
+        "figure, _ = plot_image_gallery.plt.subplots()\n"
+        "import matplotlib, matplotlib.pyplot as plt\n"
+        "assert plt.gcf() is figure and matplotlib.pyplot is sys.modules['matplotlib.pyplot']\n"
+        "from IPython import get_ipython\n"
+        "print('then:', loaded())\n"
     )
     for _ in range(2):  # the second reads the compiled programs the first kept (XLA's cache)
         result = subprocess.run(
@@ -23,6 +38,8 @@ def test_training_in_a_fresh_python_prints_no_tensorflow_log_lines(tmp_path):
         )
         assert result.returncode == 0, result.stderr[-2000:]
         assert "epoch 1/1" in result.stderr + result.stdout  # the run did train
+        assert "loaded: []\n" in result.stdout, result.stdout
+        assert "then: ['matplotlib.pyplot', 'IPython']\n" in result.stdout, result.stdout
         assert not CPP_LOG.search(result.stderr), result.stderr[-2000:]
         assert not CPP_LOG.search(result.stdout)
 

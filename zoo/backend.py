@@ -6,6 +6,8 @@ import contextlib
 import importlib.util
 import os
 import sys
+import threading
+import types
 
 from zoo.distribution import install_hint
 from zoo.errors import OptionError
@@ -62,9 +64,63 @@ def select_backend(name: str | None) -> str:
         os.environ["KERAS_BACKEND"] = name
     if importlib.util.find_spec("matplotlib") is not None:
         import_matplotlib()  # before Keras, which imports it
-    import keras
+    with _deferred(*KERAS_EXTRAS):
+        import keras
 
     return keras.backend.backend()
+
+
+# Modules Keras and TensorFlow import as they start only for features the zoo never uses:
+# pyplot (`keras.visualization`), IPython (`keras.saving`'s file editor) and requests
+# (TensorFlow's old `RemoteMonitor` callback), about 0.5 s of every process that trains. The
+# zoo draws on bare Figures; each loads on its first use (`_deferred`).
+KERAS_EXTRAS = ("matplotlib.pyplot", "IPython", "requests")
+
+
+class _Deferred(types.ModuleType):
+    """A module's stand-in in `sys.modules` (see `_deferred`): the first use of an attribute
+    imports the module, puts it in `sys.modules` instead, and every later use is passed on."""
+
+    _lock = threading.Lock()
+
+    def __getattr__(self, attr: str):
+        with self._lock:
+            real = self.__dict__.get("_real")
+            if real is None:
+                if sys.modules.get(self.__name__) is self:
+                    del sys.modules[self.__name__]
+                real = self.__dict__["_real"] = importlib.import_module(self.__name__)
+        return getattr(real, attr)
+
+
+def imported(name: str) -> types.ModuleType | None:
+    """The module `name` if it has been imported, else None; a stand-in that `_deferred` put
+    in its place and nothing has used yet does not count."""
+    module = sys.modules.get(name)
+    return None if isinstance(module, _Deferred) else module
+
+
+@contextlib.contextmanager
+def _deferred(*names: str):
+    """Within the block, importing one of `names` binds a stand-in that imports the module on
+    the first use of any of its attributes, so code that imports it and never uses it pays
+    nothing. A module already imported, or not installed, is left as it is."""
+    for name in names:
+        if name in sys.modules:
+            continue
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None:
+            continue
+        stand_in = _Deferred(name)
+        stand_in.__spec__ = spec
+        sys.modules[name] = stand_in
+        parent, _, child = name.rpartition(".")
+        if parent:  # as the import system binds a submodule on its package
+            setattr(sys.modules[parent], child, stand_in)
+    yield
 
 
 def start_backend(name: str | None = None) -> str:

@@ -1,19 +1,21 @@
 """Is this a notebook? Found out by looking, never by importing a notebook package.
 
-IPython is in `sys.modules` only when something already runs it; a Jupyter kernel (JupyterLab,
+IPython is imported only when something already runs it (Keras's own import of it is deferred,
+see `zoo.backend.imported`); a Jupyter kernel (JupyterLab,
 classic Notebook, Colab, VS Code) is an IPython shell with a `kernel`. Terminal IPython has no
 kernel, so scripts and terminals keep their text progress.
 """
 
 from __future__ import annotations
 
-import sys
 from typing import Any
+
+from zoo.backend import imported
 
 
 def kernel_shell() -> Any | None:
     """The shell of the running Jupyter kernel, or None (plain Python, terminal IPython)."""
-    ipython = sys.modules.get("IPython")
+    ipython = imported("IPython")
     get_ipython = getattr(ipython, "get_ipython", None)
     shell = get_ipython() if get_ipython is not None else None
     if shell is None or getattr(shell, "kernel", None) is None:
