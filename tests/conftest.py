@@ -8,9 +8,27 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
+
+
+def pytest_configure(config):
+    """The zoo's caches (compiled epochs, class subsets, checked archives) are this run's own:
+    one folder, empty at the start whatever the machine or $ZOO_CACHE holds, shared by the
+    pytest-xdist workers (started after this, they inherit it; the caches write whole files
+    by renaming). A developer's suite then compiles what CI's does."""
+    if hasattr(config, "workerinput"):  # a worker: its controller chose the folder
+        return
+    config._zoo_cache = tempfile.mkdtemp(prefix="zoo-tests-cache-")
+    os.environ["ZOO_CACHE"] = config._zoo_cache
+
+
+def pytest_unconfigure(config):
+    folder = getattr(config, "_zoo_cache", None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

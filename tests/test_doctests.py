@@ -43,7 +43,6 @@ def _modules_with_examples() -> list[str]:
 @pytest.mark.parametrize("name", _modules_with_examples())
 def test_docstring_examples_run(name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # an example that writes does so here
-    monkeypatch.setenv("ZOO_CACHE", str(tmp_path / "cache"))
     module = importlib.import_module(name)
     flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
     result = doctest.testmod(module, optionflags=flags, report=True, verbose=False)
@@ -92,8 +91,7 @@ def test_docs_python_blocks_run(page, tmp_path):
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT), str(tmp_path)]),
         "PATH": bin_folder + os.pathsep + os.environ.get("PATH", ""),
-        "ZOO_CACHE": str(tmp_path / "cache"),
-        "HOME": str(tmp_path),
+        "HOME": str(tmp_path),  # $ZOO_CACHE stays the test run's own (conftest.py)
         "MPLBACKEND": "Agg",
         "XDG_CONFIG_HOME": str(tmp_path / "config"),
     }

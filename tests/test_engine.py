@@ -156,14 +156,13 @@ def test_the_engine_imports_none_of_its_viewers():
     assert found == []
 
 
-def test_a_sweep_checks_its_options_with_the_preset_train_uses(tmp_path, monkeypatch):
+def test_a_sweep_checks_its_options_with_the_preset_train_uses(tmp_path):
     """`zoo sweep cnn cifar100-3class --nesterov` was refused ("give momentum") while `zoo train`
     took lab 2's momentum 0.9 for cnn: both now read the preset of the model family."""
     from image_fixtures import write_cifar100_archive
 
     from zoo.sweeps import worker
 
-    monkeypatch.setenv("ZOO_CACHE", str(tmp_path / "cache"))
     (tmp_path / "data").mkdir()
     write_cifar100_archive(tmp_path / "data", train_per_class=6, test_per_class=2)
     options = {"nesterov": True, "data_dir": str(tmp_path / "data")}
@@ -208,7 +207,7 @@ def _sweep_accepts(model, dataset, options) -> str | None:
 
 
 @pytest.mark.parametrize("model", sorted(MODEL_SETS))
-def test_train_and_sweep_accept_the_same_options_for_each_model(model, tmp_path, monkeypatch):
+def test_train_and_sweep_accept_the_same_options_for_each_model(model, tmp_path):
     """Every option of the model's builder (at its default value), and a preset-sensitive
     training option, is accepted, or refused with the same option named, by both."""
     from zoo.models.registry import MODELS
@@ -218,7 +217,6 @@ def test_train_and_sweep_accept_the_same_options_for_each_model(model, tmp_path,
     if dataset == "cifar100-3class":
         from image_fixtures import write_cifar100_archive
 
-        monkeypatch.setenv("ZOO_CACHE", str(tmp_path / "cache"))
         (tmp_path / "data").mkdir()
         write_cifar100_archive(tmp_path / "data", train_per_class=6, test_per_class=2)
         extra = {"data_dir": str(tmp_path / "data")}
@@ -253,6 +251,35 @@ def test_an_interrupt_between_the_folder_and_the_first_epoch_leaves_an_honest_fo
     assert config["status"] == "interrupted" == run.status
     assert config["stop_reason"] == "interrupted by SIGINT before epoch 1"
     assert config["epochs_run"] == 0
+
+
+def test_the_report_viewers_imports_run_beside_the_epochs_and_end_before_it(tmp_path):
+    """`Viewers.prepare` runs in a second thread from the first epoch on, only for a run that
+    draws a report, and the report starts after it has ended (a fork for the figures must
+    find no import under way)."""
+    import threading
+    import time
+
+    from zoo.training.trainer import Viewers, train
+
+    seen = []
+
+    def prepare():
+        seen.append(("prepare", threading.current_thread().name))
+        time.sleep(0.5)
+        seen.append(("prepared", None))
+
+    def report(folder, *, lang, model):
+        seen.append(("report", threading.current_thread().name))
+
+    viewers = Viewers(report=report, prepare=prepare)
+    options = {"epochs": 2, "out": str(tmp_path), "quiet": True, "viewers": viewers}
+    train("mlp", "gaussians", **options)
+    main = threading.main_thread().name
+    assert seen == [("prepare", "zoo-prepare"), ("prepared", None), ("report", main)]
+    seen.clear()
+    train("mlp", "gaussians", report=False, **options)
+    assert seen == []
 
 
 def test_stacked_runs_are_lanes_of_the_one_driver():

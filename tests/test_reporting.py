@@ -530,7 +530,7 @@ def test_a_confusion_matrix_keeps_its_labels_on_the_figure(names):
 
 
 def test_a_diverged_run_prints_only_its_reason_and_reports_no_empty_figures(tmp_path):
-    env = {**os.environ, "ZOO_CACHE": str(tmp_path / "cache"), "MPLBACKEND": "Agg"}
+    env = {**os.environ, "MPLBACKEND": "Agg"}
     result = subprocess.run(
         [sys.executable, "-c", "from zoo.cli import main; main()", "train", "mlp", "digits",
          "--lr", "1000", "--epochs", "2",

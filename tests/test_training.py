@@ -275,10 +275,9 @@ def test_a_users_own_keras_model_trains_too():
     assert run.config["head"] == "softmax" and len(run.history) == 3
 
 
-def test_the_lab_run_on_an_official_format_archive(tmp_path, monkeypatch):
+def test_the_lab_run_on_an_official_format_archive(tmp_path):
     from image_fixtures import write_cifar100_archive
 
-    monkeypatch.setenv("ZOO_CACHE", str(tmp_path / "cache"))
     (tmp_path / "data").mkdir()
     write_cifar100_archive(tmp_path / "data", train_per_class=6, test_per_class=2)
     run = zoo.train(

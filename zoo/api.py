@@ -28,7 +28,12 @@ def standard_viewers():
 
         return write_report(folder, lang=lang, model=model)
 
-    return Viewers(display=display, report=report)
+    def prepare():
+        from zoo.reporting.pdf import prepare
+
+        prepare()
+
+    return Viewers(display=display, report=report, prepare=prepare)
 
 
 def train(

@@ -174,6 +174,16 @@ def _rows_stored_once(drawings):
         PdfFile._writePng = original
 
 
+def prepare() -> None:
+    """Import what `write_report` uses, ahead of it (`zoo.training.Viewers.prepare`):
+    matplotlib's figures, tables and its Agg and PDF back ends, Pillow, fontTools' subsetting."""
+    import matplotlib.figure  # noqa: F401
+    import matplotlib.table  # noqa: F401
+    from fontTools import subset  # noqa: F401
+    from matplotlib.backends import backend_agg, backend_pdf  # noqa: F401
+    from PIL import Image  # noqa: F401
+
+
 def write_report(
     run_dir: str | Path | RunFolder,
     *,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -30,10 +32,14 @@ class Viewers:
     `display(live, quiet=, epochs=, config=)`: an object with `update(row, text)` and
     `close()` that shows the epochs in place of the progress lines, or None.
     `report(folder, lang=, model=)`: draws report.pdf and figures from a finished folder.
+    `prepare()`: imports what `report` will need. A run that will draw a report calls it in a
+    second thread while its epochs run (their work is done outside the interpreter's lock,
+    so the imports take a core that would wait), and waits for it before the report.
     """
 
     display: Callable[..., Any] | None = None
     report: Callable[..., Any] | None = None
+    prepare: Callable[[], Any] | None = None
 
 
 def train(
@@ -322,6 +328,7 @@ class Trainer:
                 writer = self.open(model, objective, batch, steps, epochs, device_name)
             rules = self.callbacks(state, optimizer, scope, epochs)
             epoch = self.epoch_function(runner, optimizer, scope, steps)
+            self.prepared = self.prepare()
             drive(epoch, model, rules, state, epochs=epochs, steps=steps)
         except KeyboardInterrupt as err:  # before the first epoch: the folder says so
             interrupts.acknowledge()
@@ -387,6 +394,38 @@ class Trainer:
 
         return run_epoch
 
+    def prepare(self) -> threading.Thread | None:
+        """A thread that imports what the end of the run needs (scikit-learn's metrics, and
+        the viewers' `prepare` when a report will be drawn), started now; None if nothing
+        is wanted. An import that fails here fails again, with its message, where it is
+        needed."""
+        report = self.opts.report and self.viewers.report is not None and self.opts.out
+        viewers = self.viewers.prepare if report else None
+
+        def imports() -> None:
+            import sys
+
+            # the epochs' thread takes the interpreter back within 0.1 ms, not 5 ms
+            interval = sys.getswitchinterval()
+            sys.setswitchinterval(1e-4)
+            try:
+                with contextlib.suppress(Exception):
+                    import sklearn.metrics  # noqa: F401  (zoo.evaluation.metrics)
+
+                    if viewers is not None:
+                        viewers()
+            finally:
+                sys.setswitchinterval(interval)
+
+        thread = threading.Thread(target=imports, name="zoo-prepare", daemon=True)
+        thread.start()
+        return thread
+
+    def wait_prepared(self) -> None:
+        thread = getattr(self, "prepared", None)
+        if thread is not None:
+            thread.join()
+
     # -- the record ----------------------------------------------------------------------------
     def finish(self, model, objective, state, writer, runner=None) -> Run:
         """Metrics, files and report of a run that has ended (`state`: how it went).
@@ -428,6 +467,7 @@ class Trainer:
                     writer.finish(config, more=self.opts.report)
                 recorded = True
                 if self.opts.report and self.viewers.report is not None:
+                    self.wait_prepared()  # a fork for the figures must find no import under way
                     self.viewers.report(writer.folder, lang=self.opts.lang, model=model)
         except KeyboardInterrupt as err:  # after training: what was written stays, and says so
             interrupts.acknowledge()
