@@ -699,3 +699,40 @@ def test_a_second_process_that_hangs_is_ended_and_its_figures_drawn_here(monkeyp
             shown = {name: drawn[name].png for name in figures}
         assert time.monotonic() - start < 30
     assert all(shown[name] == render(figures[name]).png for name in figures)
+
+
+def test_a_pdf_embeds_the_font_subsets_an_earlier_pdf_made_of_the_same_glyphs(
+    tmp_path, monkeypatch
+):
+    import re
+
+    from fontTools import subset
+
+    from zoo.reporting import fonts
+
+    monkeypatch.setenv("ZOO_CACHE", str(tmp_path / "cache"))
+    folder = make_run_folder(tmp_path, "image")
+    kept = tmp_path / "cache" / fonts.FOLDER
+
+    def report() -> bytes:
+        code, out = zoo("report", folder, "--format", "pdf")
+        assert code == 0, out
+        return re.sub(rb"/CreationDate \(D:[^)]*\)", b"", (folder / "report.pdf").read_bytes())
+
+    first = report()
+    files = sorted(kept.iterdir())
+    assert files and all(f.name.startswith("DejaVuSans") for f in files)
+    made = subset.Subsetter.subset
+    with monkeypatch.context() as patch:  # every subset is read, none made again
+        patch.setattr(subset.Subsetter, "subset", lambda *a: pytest.fail("made again"))
+        assert report() == first
+    whole = files[0].read_bytes()
+    files[0].write_bytes(whole[:100])  # cut short: made again, and kept whole again
+    assert report() == first
+    assert files[0].read_bytes() == whole and subset.Subsetter.subset is made
+    monkeypatch.setattr(fonts, "KEEP", 2)  # the least recently used go first
+    (kept / "DejaVuSans-0.ttf-subset").write_bytes(b"")
+    os.utime(kept / "DejaVuSans-0.ttf-subset", (0, 0))
+    files[0].write_bytes(whole[:100])
+    assert report() == first
+    assert len(list(kept.iterdir())) == 2 and not (kept / "DejaVuSans-0.ttf-subset").exists()

@@ -37,19 +37,23 @@ def pdf_pages(path, metadata: dict[str, str]) -> Iterator[object]:
     """matplotlib's PdfPages on `path`, closed at the end; when the block fails (a write
     refused for lack of space), that failure is what is raised. PdfPages closes the file
     whatever happened, and after a refused write its compressor's state is broken: the close
-    raises zlib.error, which would hide the full disk behind what reads as a bug."""
+    raises zlib.error, which would hide the full disk behind what reads as a bug. The fonts
+    are embedded as `fonts.font_subsets` makes them."""
     from matplotlib.backends.backend_pdf import PdfPages
 
-    pdf = PdfPages(path, metadata=metadata)
-    try:
-        yield pdf
-    except BaseException:
+    from zoo.reporting.fonts import font_subsets
+
+    with font_subsets():
+        pdf = PdfPages(path, metadata=metadata)
         try:
-            pdf.close()
-        except Exception:  # the block's own failure says what went wrong
-            pass
-        raise
-    pdf.close()
+            yield pdf
+        except BaseException:
+            try:
+                pdf.close()
+            except Exception:  # the block's own failure says what went wrong
+                pass
+            raise
+        pdf.close()
 
 
 @dataclass(frozen=True)

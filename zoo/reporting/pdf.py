@@ -83,31 +83,6 @@ def pages(run: RunFolder, info: Mapping, images: dict, notes: dict, lang: str, w
         yield page.fig
 
 
-@contextlib.contextmanager
-def _lean_font_subsets():
-    """While report.pdf is written: the TrueType fonts it embeds are subset without their
-    layout tables (GSUB, GPOS, GDEF, kern). matplotlib places every glyph itself and PDF
-    viewers never read those tables, so the pages look and read the same; subsetting them
-    was a third of the time spent embedding the fonts."""
-    try:
-        from fontTools import subset
-    except ImportError:  # matplotlib then embeds fonts its own way
-        yield
-        return
-    options = subset.Options
-
-    class Options(options):
-        def __init__(self, **kwargs):
-            super().__init__(**kwargs)
-            self.drop_tables = [*self.drop_tables, "GSUB", "GPOS", "GDEF", "kern"]
-
-    subset.Options = Options
-    try:
-        yield
-    finally:
-        subset.Options = options
-
-
 @dataclass(frozen=True)
 class _Drawn:
     """A figure drawn for the report: its rendering, and (drawn in a second process) its
@@ -249,7 +224,6 @@ def write_report(
                 images = Pixels(drawn)
                 with (
                     atomic_path(path) as part,
-                    _lean_font_subsets(),
                     _rows_stored_once(drawn),
                 ):
                     with pdf_pages(part, metadata) as pdf:
