@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.machinery
 import importlib.util
 import os
 import sys
@@ -70,11 +71,13 @@ def select_backend(name: str | None) -> str:
     return keras.backend.backend()
 
 
-# Modules Keras and TensorFlow import as they start only for features the zoo never uses:
-# pyplot (`keras.visualization`), IPython (`keras.saving`'s file editor) and requests
-# (TensorFlow's old `RemoteMonitor` callback), about 0.5 s of every process that trains. The
-# zoo draws on bare Figures; each loads on its first use (`_deferred`).
-KERAS_EXTRAS = ("matplotlib.pyplot", "IPython", "requests")
+# Modules Keras and TensorFlow import as they start only for features the zoo never uses, or
+# uses only at the end of a run: pyplot (`keras.visualization`), IPython (`keras.saving`'s
+# file editor), requests (TensorFlow's old `RemoteMonitor` callback) and `keras.wrappers`
+# (scikit-learn's estimators, with scikit-learn and scipy.stats), about 1 s of every process
+# that trains. The zoo draws on bare Figures; a run imports scikit-learn's metrics while its
+# epochs run. Each loads on its first use (`_deferred`).
+KERAS_EXTRAS = ("matplotlib.pyplot", "IPython", "requests", "keras.wrappers")
 
 
 class _Deferred(types.ModuleType):
@@ -109,7 +112,7 @@ def _deferred(*names: str):
         if name in sys.modules:
             continue
         try:
-            spec = importlib.util.find_spec(name)
+            spec = _spec(name)
         except (ImportError, ValueError):
             spec = None
         if spec is None:
@@ -118,9 +121,20 @@ def _deferred(*names: str):
         stand_in.__spec__ = spec
         sys.modules[name] = stand_in
         parent, _, child = name.rpartition(".")
-        if parent:  # as the import system binds a submodule on its package
+        if parent in sys.modules:  # as the import system binds a submodule on its package
             setattr(sys.modules[parent], child, stand_in)
     yield
+
+
+def _spec(name: str):
+    """`importlib.util.find_spec(name)`, without importing the packages above it."""
+    parent, _, _ = name.rpartition(".")
+    if not parent or parent in sys.modules:
+        return importlib.util.find_spec(name)
+    above = _spec(parent)
+    if above is None or above.submodule_search_locations is None:
+        return None
+    return importlib.machinery.PathFinder.find_spec(name, above.submodule_search_locations)
 
 
 def start_backend(name: str | None = None) -> str:
