@@ -84,10 +84,13 @@ class _Deferred(types.ModuleType):
     """A module's stand-in in `sys.modules` (see `_deferred`): the first use of an attribute
     imports the module, puts it in `sys.modules` instead, and every later use is passed on."""
 
-    _lock = threading.Lock()
+    def __init__(self, name: str):
+        super().__init__(name)
+        # each its own, and re-entrant: importing one module may touch another's stand-in
+        self.__dict__["_lock"] = threading.RLock()
 
     def __getattr__(self, attr: str):
-        with self._lock:
+        with self.__dict__["_lock"]:
             real = self.__dict__.get("_real")
             if real is None:
                 if sys.modules.get(self.__name__) is self:
@@ -119,6 +122,8 @@ def _deferred(*names: str):
             continue
         stand_in = _Deferred(name)
         stand_in.__spec__ = spec
+        if spec.has_location:  # so that a look for a module's file (inspect) passes it by
+            stand_in.__file__ = spec.origin
         sys.modules[name] = stand_in
         parent, _, child = name.rpartition(".")
         if parent in sys.modules:  # as the import system binds a submodule on its package

@@ -28,7 +28,8 @@ LAYOUT_TABLES = ("GSUB", "GPOS", "GDEF", "kern")
 def font_subsets() -> Iterator[None]:
     """While a PDF is written: font subsets without their layout tables (the pages look and
     read the same; subsetting those tables was a third of the time spent embedding), kept
-    and reused by glyph set. With another fontTools or matplotlib, as they come."""
+    and reused by glyph set (with a matplotlib whose subsets come otherwise, made each time).
+    """
     try:
         from fontTools import subset
         from matplotlib.backends import _backend_pdf_ps as pdf_ps
@@ -37,6 +38,9 @@ def font_subsets() -> Iterator[None]:
         return
     options = subset.Options
     original = getattr(pdf_ps, "get_glyphs_subset", None)
+    results = getattr(pdf_ps, "SubsetResults", None)
+    if getattr(results, "_fields", None) != ("font", "glyph_index_map"):
+        original = None  # another matplotlib: its subsets are made as it makes them
 
     class Options(options):
         def __init__(self, **kwargs):
