@@ -31,6 +31,21 @@ def pytest_unconfigure(config):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.fixture
+def zoo_cache(tmp_path, monkeypatch) -> Path:
+    """A $ZOO_CACHE of the test's own (downloads, subsets, checksums: what tests of them look
+    at) that shares the run's compiled epochs and font subsets, which depend only on what
+    they are made from: a command the test starts reads what other tests compiled."""
+    shared = Path(os.environ["ZOO_CACHE"])
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for name in ("xla", "fonts"):
+        (shared / name).mkdir(parents=True, exist_ok=True)
+        (cache / name).symlink_to(shared / name, target_is_directory=True)
+    monkeypatch.setenv("ZOO_CACHE", str(cache))
+    return cache
+
+
 @pytest.fixture(scope="session")
 def trained_cifar_runs(tmp_path_factory) -> dict[str, Path]:
     """The MLP and the small CNN of `trained_runs.cifar_runs`, trained once per session.

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
+def home(tmp_path, monkeypatch, zoo_cache):
     """A HOME, config and cache of the test's own, in a working folder of its own."""
     home = tmp_path / "home"
     home.mkdir()
@@ -29,7 +29,6 @@ def home(tmp_path, monkeypatch):
     for name in ("ZOO_GROUP", "ZOO_VARIANT", "ZOO_AUTHOR", "ZOO_TITLE", "ZOO_LANG", "ZOO_DATA_DIR"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("ZOO_CACHE", str(tmp_path / "cache"))
     monkeypatch.chdir(work)
     return home
 

@@ -18,14 +18,13 @@ from zoo.training.plan import option_specs
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
+def home(tmp_path, monkeypatch, zoo_cache):
     """A HOME and config of the test's own, in a working folder of its own."""
     for name in ("XDG_CONFIG_HOME", "ZOO_CONFIG", "ZOO_DATA_DIR"):
         monkeypatch.delenv(name, raising=False)
     for name in ("ZOO_LANG", "ZOO_VARIANT", "ZOO_AUTHOR", "ZOO_GROUP", "ZOO_TITLE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("ZOO_CACHE", str(tmp_path / "cache"))
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
