@@ -241,6 +241,8 @@ def measure_training(args, caches: Path) -> list[dict]:
     rows = []
     warm = caches / "warm"
     for regime in REGIMES:
+        if args.regime and regime.name not in args.regime:
+            continue
         for trainer in TRAINERS:
             runs = []
             for rep in range(args.repeats):
@@ -438,6 +440,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="runs per figure (median)")
     parser.add_argument("--quick", action="store_true", help="few epochs, one repeat: a smoke run")
     parser.add_argument("--skip-command", action="store_true", help="training tables only")
+    names = [r.name for r in REGIMES]
+    parser.add_argument(
+        "--regime", action="append", choices=names, help="only these regimes (repeatable)"
+    )
     parser.add_argument("--regularised", action="store_true", help="only the L2 + dropout rows")
     parser.add_argument("--cnn", action="store_true", help="only lab 2's convolutional rows")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)

@@ -33,8 +33,8 @@ class Viewers:
     `close()` that shows the epochs in place of the progress lines, or None.
     `report(folder, lang=, model=)`: draws report.pdf and figures from a finished folder.
     `prepare()`: imports what `report` will need. A run that will draw a report calls it in a
-    second thread while its epochs run (their work is done outside the interpreter's lock,
-    so the imports take a core that would wait), and waits for it before the report.
+    second thread from the end of its first epoch on (the epochs' work is done outside the
+    interpreter's lock), and waits for it before the report.
     """
 
     display: Callable[..., Any] | None = None
@@ -327,8 +327,7 @@ class Trainer:
             with interrupts.deferred():  # the folder and the writer that owns it, as one
                 writer = self.open(model, objective, batch, steps, epochs, device_name)
             rules = self.callbacks(state, optimizer, scope, epochs)
-            epoch = self.epoch_function(runner, optimizer, scope, steps)
-            self.prepared = self.prepare()
+            epoch = self.preparing(self.epoch_function(runner, optimizer, scope, steps))
             drive(epoch, model, rules, state, epochs=epochs, steps=steps)
         except KeyboardInterrupt as err:  # before the first epoch: the folder says so
             interrupts.acknowledge()
@@ -394,32 +393,31 @@ class Trainer:
 
         return run_epoch
 
-    def prepare(self) -> threading.Thread | None:
-        """A thread that imports what the end of the run needs (scikit-learn's metrics, and
-        the viewers' `prepare` when a report will be drawn), started now; None if nothing
-        is wanted. An import that fails here fails again, with its message, where it is
-        needed."""
-        report = self.opts.report and self.viewers.report is not None and self.opts.out
-        viewers = self.viewers.prepare if report else None
+    def preparing(self, epoch: Callable[[int], dict]) -> Callable[[int], dict]:
+        """`epoch`, and for a run that will draw a report, a second thread started after the
+        first epoch that imports what the end of the run needs: scikit-learn's metrics and
+        the viewers' `prepare`. The epochs after the first run in TensorFlow's C++, outside
+        the interpreter's lock (the first traces them, in Python, and is left alone). A
+        failed import is left to fail again, with its message, where it is needed."""
+        self.prepared: threading.Thread | None = None
+        viewers = self.viewers
+        if not (self.opts.report and self.opts.out and viewers.report and viewers.prepare):
+            return epoch
 
         def imports() -> None:
-            import sys
+            with contextlib.suppress(Exception):
+                import sklearn.metrics  # noqa: F401  (zoo.evaluation.metrics)
 
-            # the epochs' thread takes the interpreter back within 0.1 ms, not 5 ms
-            interval = sys.getswitchinterval()
-            sys.setswitchinterval(1e-4)
-            try:
-                with contextlib.suppress(Exception):
-                    import sklearn.metrics  # noqa: F401  (zoo.evaluation.metrics)
+                viewers.prepare()
 
-                    if viewers is not None:
-                        viewers()
-            finally:
-                sys.setswitchinterval(interval)
+        def run_epoch(k: int) -> dict:
+            row = epoch(k)
+            if self.prepared is None:
+                self.prepared = threading.Thread(target=imports, name="zoo-prepare", daemon=True)
+                self.prepared.start()
+            return row
 
-        thread = threading.Thread(target=imports, name="zoo-prepare", daemon=True)
-        thread.start()
-        return thread
+        return run_epoch
 
     def wait_prepared(self) -> None:
         thread = getattr(self, "prepared", None)
