@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -42,6 +43,11 @@ def pdf_pages(path: Path) -> list[str]:
     from pypdf import PdfReader
 
     return [page.extract_text() for page in PdfReader(path).pages]
+
+
+def without_creation_date(pdf: bytes) -> bytes:
+    """A PDF's bytes less its creation date, the one part that differs between two draws."""
+    return re.sub(rb"/CreationDate \(D:[^)]*\)", b"", pdf)
 
 
 def assert_real_figure(path: Path) -> None:
@@ -626,8 +632,6 @@ def test_figures_a_failed_second_process_did_not_send_are_drawn_here(monkeypatch
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")
 def test_a_report_drawn_with_a_second_process_is_the_report_drawn_without(tmp_path, monkeypatch):
-    import re
-
     from zoo.reporting import forked
 
     monkeypatch.setattr(forked, "_spare_core", lambda: True)
@@ -639,7 +643,7 @@ def test_a_report_drawn_with_a_second_process_is_the_report_drawn_without(tmp_pa
         monkeypatch.setattr(forked, "FORK", second)
         folder = make_run_folder(tmp_path / str(second), "image")
         paths = write_report(folder, lang="ru")
-        pdf = re.sub(rb"/CreationDate \(D:[^)]*\)", b"", paths[0].read_bytes())
+        pdf = without_creation_date(paths[0].read_bytes())
         files[second] = [p.name for p in paths], pdf, [p.read_bytes() for p in paths[1:]]
     assert len(forks) == 1
     assert files[True] == files[False]  # the same PDF, byte for byte, and the same PNG files
@@ -704,8 +708,6 @@ def test_a_second_process_that_hangs_is_ended_and_its_figures_drawn_here(monkeyp
 def test_a_pdf_embeds_the_font_subsets_an_earlier_pdf_made_of_the_same_glyphs(
     tmp_path, monkeypatch
 ):
-    import re
-
     from fontTools import subset
 
     from zoo.reporting import fonts
@@ -717,7 +719,7 @@ def test_a_pdf_embeds_the_font_subsets_an_earlier_pdf_made_of_the_same_glyphs(
     def report() -> bytes:
         code, out = zoo("report", folder, "--format", "pdf")
         assert code == 0, out
-        return re.sub(rb"/CreationDate \(D:[^)]*\)", b"", (folder / "report.pdf").read_bytes())
+        return without_creation_date((folder / "report.pdf").read_bytes())
 
     first = report()
     files = sorted(kept.iterdir())

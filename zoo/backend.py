@@ -75,8 +75,8 @@ def select_backend(name: str | None) -> str:
 # uses only at the end of a run: pyplot (`keras.visualization`), IPython (`keras.saving`'s
 # file editor), requests (TensorFlow's old `RemoteMonitor` callback) and `keras.wrappers`
 # (scikit-learn's estimators, with scikit-learn and scipy.stats), about 1 s of every process
-# that trains. The zoo draws on bare Figures; a run imports scikit-learn's metrics while its
-# epochs run. Each loads on its first use (`_deferred`).
+# that trains. The zoo draws on bare Figures, and imports scikit-learn's metrics after the
+# epochs (beside them in a run that draws a report). Each loads on its first use (`_deferred`).
 KERAS_EXTRAS = ("matplotlib.pyplot", "IPython", "requests", "keras.wrappers")
 
 

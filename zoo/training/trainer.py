@@ -168,6 +168,7 @@ class Trainer:
         self.normalization = None
         self.options_given: frozenset[str] = frozenset()  # names, as `RunPlan.given`
         self.progress = Progress(1, quiet=opts.quiet, lang=opts.lang)
+        self.prepared: threading.Thread | None = None  # see `preparing`
         if opts.validation:
             self.data, self.x_val, self.y_val = holdout(data, opts.validation, opts.seed)
 
@@ -399,9 +400,8 @@ class Trainer:
         the viewers' `prepare`. The epochs after the first run in TensorFlow's C++, outside
         the interpreter's lock (the first traces them, in Python, and is left alone). A
         failed import is left to fail again, with its message, where it is needed."""
-        self.prepared: threading.Thread | None = None
         viewers = self.viewers
-        if not (self.opts.report and self.opts.out and viewers.report and viewers.prepare):
+        if not (self.draws_report and viewers.prepare):
             return epoch
 
         def imports() -> None:
@@ -419,10 +419,14 @@ class Trainer:
 
         return run_epoch
 
+    @property
+    def draws_report(self) -> bool:
+        """Whether the run ends with a report: asked for, with a folder to draw it from."""
+        return bool(self.opts.report and self.opts.out and self.viewers.report is not None)
+
     def wait_prepared(self) -> None:
-        thread = getattr(self, "prepared", None)
-        if thread is not None:
-            thread.join()
+        if self.prepared is not None:
+            self.prepared.join()
 
     # -- the record ----------------------------------------------------------------------------
     def finish(self, model, objective, state, writer, runner=None) -> Run:
@@ -464,7 +468,7 @@ class Trainer:
                 with interrupts.deferred():
                     writer.finish(config, more=self.opts.report)
                 recorded = True
-                if self.opts.report and self.viewers.report is not None:
+                if self.draws_report:
                     self.wait_prepared()  # a fork for the figures must find no import under way
                     self.viewers.report(writer.folder, lang=self.opts.lang, model=model)
         except KeyboardInterrupt as err:  # after training: what was written stays, and says so
