@@ -375,12 +375,16 @@ class Trainer:
 
         def run_epoch(epoch: int) -> dict:
             order, todo = epochs.next()
-            # the rate of this epoch's updates, before they move it
+            # the rate of this epoch's updates, before they move it: a runner that reads it
+            # inside the epoch spares an eager read (0.3 ms an epoch on TensorFlow)
+            rate = None
             if schedule.per_update:
                 rate = float32_text(np.mean(schedule.rates(epochs.done, todo)))
-            else:
+            elif not runner.reads_rate:
                 rate = float32_text(current_rate(optimizer))
             result, seconds = epochs.run(runner, order, todo, scope)
+            if rate is None:
+                rate = float32_text(result.lr)
             return {
                 "epoch": epoch,
                 "iterations": epochs.done,

@@ -13,6 +13,7 @@ class EpochResult:
     accuracy: float | None
     val_loss: float | None = None
     val_accuracy: float | None = None
+    lr: float | None = None  # the rate of the epoch's updates, where the runner reads it
 
 
 # XLA takes about a second to compile an epoch on a CPU, then saves 50-100 us per update
@@ -135,6 +136,10 @@ class EpochRunner:
     """What the backends' runners share: the model and its objective, the evaluation that
     draws the test curve, and the host-side result. Subclasses define `epoch(order, steps)`."""
 
+    # Whether `epoch` reads the optimizer's rate before its updates and returns it as
+    # `EpochResult.lr`; else the trainer reads it on the host before the epoch.
+    reads_rate = False
+
     def __init__(self, model, optimizer, objective, n: int, batch_size: int, n_eval: int = 0):
         self.model, self.optimizer, self.objective = model, optimizer, objective
         self.loss_fn = objective.keras_loss()
@@ -179,4 +184,5 @@ class EpochRunner:
             accuracy=as_float(out["accuracy"]) if classify else None,
             val_loss=as_float(out.get("val_loss")),
             val_accuracy=as_float(out.get("val_accuracy")) if classify else None,
+            lr=as_float(out.get("lr")),
         )
