@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 
 import numpy as np
 import pytest
@@ -298,3 +299,36 @@ def test_the_lab_run_on_an_official_format_archive(tmp_path):
     assert (run.folder / "samples.png").exists()
     data = np.load(run.folder / "data.npz")
     assert data["sample_x"].dtype == np.uint8 and data["sample_x"].shape[1:] == (32, 32, 3)
+
+
+def test_xla_reads_the_zoos_flags_at_its_first_compile_and_no_later_process_inherits_them(
+    monkeypatch,
+):
+    from importlib.metadata import version
+
+    from zoo.training.loops import tf_loop
+
+    flag = tf_loop.XLA_FLAGS
+    monkeypatch.setattr(tf_loop, "XLA_FLAGS_RELEASES", (version("tensorflow"),))
+    for before, during in (
+        (None, flag),
+        ("--xla_dump_to=/somewhere", f"--xla_dump_to=/somewhere {flag}"),
+        ("--xla_cpu_use_fusion_emitters=true", "--xla_cpu_use_fusion_emitters=true"),
+    ):
+        monkeypatch.setattr(tf_loop, "_xla_flags_given", False)
+        if before is None:
+            monkeypatch.delenv("XLA_FLAGS", raising=False)
+        else:
+            monkeypatch.setenv("XLA_FLAGS", before)
+        with tf_loop.xla_flags():
+            assert os.environ.get("XLA_FLAGS") == during
+        assert os.environ.get("XLA_FLAGS") == before
+        with tf_loop.xla_flags():  # read once: later compiles are given nothing
+            assert os.environ.get("XLA_FLAGS") == before
+
+    # a TensorFlow release whose XLA was not seen to have the flag is not given it
+    monkeypatch.setattr(tf_loop, "XLA_FLAGS_RELEASES", ("0.0.",))
+    monkeypatch.setattr(tf_loop, "_xla_flags_given", False)
+    monkeypatch.delenv("XLA_FLAGS", raising=False)
+    with tf_loop.xla_flags():
+        assert "XLA_FLAGS" not in os.environ

@@ -262,12 +262,15 @@ class StackRunner:
     def epoch(self, order: np.ndarray, steps: int) -> dict[str, np.ndarray]:
         import tensorflow as tf
 
+        from zoo.training.loops.tf_loop import xla_flags
+
         full_steps = min(steps, self.full_steps)
-        out = self._epoch(
-            tf.constant(order, dtype=tf.int32),
-            tf.constant(full_steps, dtype=tf.int32),
-            steps > self.full_steps,
-        )
+        with xla_flags():
+            out = self._epoch(
+                tf.constant(order, dtype=tf.int32),
+                tf.constant(full_steps, dtype=tf.int32),
+                steps > self.full_steps,
+            )
         return {key: np.asarray(value, dtype=float) for key, value in out.items()}
 
     def stop(self, i: int) -> None:
