@@ -775,3 +775,34 @@ if __name__ == "__main__":
     verdict = "pass" if worst < TOLERANCE else "FAIL"
     print(f"{keras.backend.backend()}: largest gap {worst:.2e} ({verdict}, tolerance {TOLERANCE})")
     sys.exit(0 if worst < TOLERANCE else 1)
+
+
+def test_only_models_that_compute_each_example_apart_fill_their_last_batch_with_padding():
+    import keras
+
+    from zoo.models.registry import create_model
+    from zoo.training.loops.common import per_example
+
+    def mlp(**options):
+        return create_model("mlp", input_shape=(4, 4, 3), num_classes=3, **options)
+
+    assert per_example(mlp()) and per_example(mlp(dropout=0.2, l2=1e-4))
+    inputs = keras.Input((6,))
+    hidden = keras.layers.Dense(4, activation="relu")(inputs)
+    normed = keras.layers.BatchNormalization()(hidden)  # batch statistics: no padding
+    assert not per_example(keras.Model(inputs, keras.layers.Dense(3)(normed)))
+    penalised = keras.layers.Dense(3, activity_regularizer="l2")(hidden)  # sums over the batch
+    assert not per_example(keras.Model(inputs, penalised))
+    assert per_example(keras.Model(inputs, keras.layers.Dense(3)(hidden)))
+
+    class Dense(keras.layers.Layer):  # a user's own layer, whatever its name
+        def call(self, x):
+            return x - keras.ops.mean(x, axis=0)
+
+    assert not per_example(keras.Model(inputs, Dense()(hidden)))
+
+    class Own(keras.Model):
+        def call(self, x):
+            return x
+
+    assert not per_example(Own())

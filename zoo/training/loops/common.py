@@ -66,6 +66,38 @@ def tall_kernels(model) -> list[bool] | None:
     return flip if any(flip) else None
 
 
+# Layers whose outputs for an example depend on that example alone (and on no other in its
+# batch), with no losses of their own that sum over the batch.
+PER_EXAMPLE_LAYERS = (
+    "InputLayer", "Dense", "Dropout", "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax",
+    "Flatten", "Reshape", "Rescaling", "Normalization",
+)  # fmt: skip
+
+
+def per_example(model) -> bool:
+    """Whether a batch can be filled up with examples weighted 0 without changing what the
+    others compute: a functional or sequential model of `PER_EXAMPLE_LAYERS` only, none with
+    an activity penalty. Batch normalization, a user's own layer or model: no. (Dropout
+    draws masks for the padding too, so the last batch's masks are not those an unpadded
+    step would draw; they are as random.)"""
+    if type(model).__name__ not in ("Functional", "Sequential"):
+        return False
+    for layer in model.layers:
+        if getattr(layer, "layers", None) is not None:
+            if not per_example(layer):
+                return False
+        elif not _known(layer, PER_EXAMPLE_LAYERS) or layer.activity_regularizer:
+            return False
+    return True
+
+
+def _known(layer, names) -> bool:
+    """Whether `layer` is one of Keras's (or the zoo's) layers named in `names`, not a user's
+    layer of the same name."""
+    kind = type(layer)
+    return kind.__name__ in names and kind.__module__.startswith(("keras.", "zoo."))
+
+
 def _transposable(regularizer) -> bool:
     """Whether a kernel's penalty is the same on its transpose (none, L1, L2, L1L2: sums of
     |w| and w²); a kernel with any other penalty is left as it is."""
@@ -94,8 +126,9 @@ def flipped_penalties(model, losses, params_t, flip) -> list:
     return own + [v.regularizer(p) for v, p in penalised]
 
 
-def correct_count(objective, y_true, outputs):
-    """How many outputs name the right class (keras.ops: works inside any backend's graph)."""
+def correct_count(objective, y_true, outputs, weights=None):
+    """How many outputs name the right class (keras.ops: works inside any backend's graph);
+    with `weights`, only those of the examples weighted 1 (padding is weighted 0)."""
     from keras import ops
 
     if objective.units == 1:
@@ -109,7 +142,8 @@ def correct_count(objective, y_true, outputs):
             ops.cast(predicted, "int32"),
             ops.cast(ops.reshape(actual, (-1,)), "int32"),
         )
-    return ops.sum(ops.cast(ops.equal(predicted, actual), "float32"))
+    right = ops.cast(ops.equal(predicted, actual), "float32")
+    return ops.sum(right if weights is None else right * weights)
 
 
 def added_losses(losses):

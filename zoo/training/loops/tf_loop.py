@@ -16,6 +16,7 @@ from zoo.training.loops.common import (
     convolutional,
     correct_count,
     flipped_penalties,
+    per_example,
     tall_kernels,
 )
 from zoo.training.loops.scaling import agrees, scale, split_input_scaling
@@ -85,6 +86,9 @@ class TFEpochRunner(EpochRunner):
 
             self.compile_cache = compile_cache.active_folder()
         self.flip = tall_kernels(self.net) if jit_compile and on_cpu else None
+        # XLA compiles each shape of batch anew: the smaller last batch, a second copy of the
+        # step, took a quarter of the lab's compile
+        self.pad_rest = jit_compile and per_example(self.net)
         self.wide = None
         if self.flip is not None:
             self.wide = WideKernels.make(self.net, self.optimizer, self.flip)
@@ -93,18 +97,28 @@ class TFEpochRunner(EpochRunner):
         self._epoch = tf.function(self._epoch_graph, jit_compile=jit_compile, autograph=False)
         self._traced = {}
 
-    def _gradients(self, xb, yb):
+    def _gradients(self, xb, yb, weights=None):
         """The batch's loss, the outputs and the gradients of the trainable variables.
 
         The loss is `fit`'s: the objective's batch mean plus the model's own losses (weight
-        penalties, `add_loss` terms), with dropout and the like in training mode."""
+        penalties, `add_loss` terms), with dropout and the like in training mode. With
+        `weights` (1 for an example of the batch, 0 for padding) the mean is over the
+        examples weighted 1."""
         import tensorflow as tf
 
         model, x = self.net, tf.cast(xb, tf.float32)
+
+        def batch_loss(outputs):
+            if weights is None:
+                return tf.cast(self.loss_fn(yb, outputs), tf.float32)
+            # Keras divides the weighted sum by the batch's size; the examples are fewer
+            size = float(xb.shape[0]) / tf.reduce_sum(weights)
+            return tf.cast(self.loss_fn(yb, outputs, sample_weight=weights), tf.float32) * size
+
         if self.flip is None:
             with tf.GradientTape() as tape:
                 outputs = tf.cast(model(x, training=True), tf.float32)
-                loss = _with(tf.cast(self.loss_fn(yb, outputs), tf.float32), model.losses)
+                loss = _with(batch_loss(outputs), model.losses)
                 # A loss-scaling optimizer (mixed_float16) scales here; others return the loss.
                 scaled = self.optimizer.scale_loss(loss)
             return loss, outputs, tape.gradient(scaled, model.trainable_variables)
@@ -128,7 +142,7 @@ class TFEpochRunner(EpochRunner):
                 )
             losses = flipped_penalties(model, losses, params_t, flip)
             outputs = tf.cast(outputs, tf.float32)
-            loss = _with(tf.cast(self.loss_fn(yb, outputs), tf.float32), losses)
+            loss = _with(batch_loss(outputs), losses)
             scaled = self.optimizer.scale_loss(loss)
         for variable, value in zip(model.non_trainable_variables, non_trainable, strict=True):
             variable.assign(value)  # e.g. batch-norm statistics, dropout seeds
@@ -140,15 +154,17 @@ class TFEpochRunner(EpochRunner):
         ]
         return loss, outputs, grads
 
-    def _train_step(self, xb, yb, totals):
-        loss, outputs, grads = self._gradients(xb, yb)
+    def _train_step(self, xb, yb, totals, weights=None):
+        import tensorflow as tf
+
+        loss, outputs, grads = self._gradients(xb, yb, weights)
         if self.wide is not None:
             self.wide.optimizer.apply(grads, self.wide.variables)
         else:
             self.optimizer.apply(grads, self.net.trainable_variables)
-        size = float(xb.shape[0])
+        size = float(xb.shape[0]) if weights is None else tf.reduce_sum(weights)
         total_loss, total_correct, seen = totals
-        correct = correct_count(self.objective, yb, outputs) if self.classify else 0.0
+        correct = correct_count(self.objective, yb, outputs, weights) if self.classify else 0.0
         return total_loss + loss * size, total_correct + correct, seen + size
 
     def _epoch_graph(self, order, full_steps, with_rest: bool, data):
@@ -167,20 +183,26 @@ class TFEpochRunner(EpochRunner):
         if bs == self.n:  # full batch: every example, no gather
             totals = self._train_step(x, y, totals)
         else:
-            batches = tf.reshape(order[: full * bs], (full, bs))
+            padded = with_rest and self.pad_rest
+            rest, loops = self.n - full * bs, full + padded
+            if padded:  # the last batch filled up with its own examples, weighted 0
+                last = order[full * bs :]
+                order = tf.concat([order, tf.gather(last, tf.range(bs - rest) % rest)], 0)
+                weights = tf.reshape(tf.concat([tf.ones(self.n), tf.zeros(bs - rest)], 0), (-1, bs))
+            batches = tf.reshape(order[: loops * bs], (loops, bs))
 
             def step(i, *totals):
                 idx = batches[i]
                 gathered = (tf.gather(x, idx), tf.gather(y, idx))
-                return (i + 1, *self._train_step(*gathered, totals))
+                return (i + 1, *self._train_step(*gathered, totals, weights[i] if padded else None))
 
             _, *totals = tf.while_loop(
-                lambda i, *_: i < full_steps,
+                lambda i, *_: i < full_steps + int(padded),
                 step,
                 (tf.constant(0), *totals),
-                maximum_iterations=full,
+                maximum_iterations=loops,
             )
-            if with_rest:  # the smaller last batch (a Python flag: one more trace at most)
+            if with_rest and not padded:  # the smaller last batch, a step of its own
                 idx = order[full * bs :]
                 totals = self._train_step(tf.gather(x, idx), tf.gather(y, idx), totals)
         if self.wide is not None:
