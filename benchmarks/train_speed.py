@@ -13,7 +13,7 @@ Trainers: plain `fit`; `fit` compiled with XLA (`jit_compile=True`); `fit` with
 `steps_per_execution` (an epoch's steps per call); the zoo with an empty compile cache (a
 first run: XLA compiles the epoch) and with the program already in the cache (a later run of
 the same model, see zoo/compile_cache.py). Every measurement runs in a fresh process, so each
-pays its own tracing and compiling. "Total" is the whole training, first epoch included: the
+pays its own tracing and compiling; the trainers take turns, one run each per repeat. "Total" is the whole training, first epoch included: the
 `fit` call for Keras; building the epoch runner and all its epochs for the zoo. "Steady" is the
 median epoch after the first. Ratios are plain `fit`'s time over the row's.
 
@@ -237,25 +237,29 @@ def child(regime_name: str, trainer: str, quick: bool, backend: str, device: str
 
 
 def measure_training(args, caches: Path) -> list[dict]:
-    """Every (regime, trainer), `args.repeats` times, each in a fresh process; medians."""
+    """Every (regime, trainer), `args.repeats` times, each in a fresh process; medians.
+
+    The trainers take turns within each repeat, so a machine that slows down or speeds up
+    during the minutes a regime takes (a shared one drifts by a third) moves every trainer's
+    figures alike, not only those measured last."""
     rows = []
-    warm = caches / "warm"
     for regime in REGIMES:
         if args.regime and regime.name not in args.regime:
             continue
-        for trainer in TRAINERS:
-            runs = []
-            for rep in range(args.repeats):
-                cache = warm if trainer == "zoo, cache warm" else caches / f"cold-{len(rows)}-{rep}"
-                if trainer == "zoo, cache warm" and rep == 0:  # fill the cache: not counted
-                    _training_child(regime, trainer, args, cache)
-                runs.append(_training_child(regime, trainer, args, cache))
+        warm = caches / f"warm-{regime.mode}"
+        _training_child(regime, "zoo, cache warm", args, warm)  # fill the cache: not counted
+        runs = {trainer: [] for trainer in TRAINERS}
+        for rep in range(args.repeats):
+            for trainer in TRAINERS:
+                cold = caches / f"cold-{regime.mode}-{trainer}-{rep}".replace(" ", "-")
+                cache = warm if trainer == "zoo, cache warm" else cold
+                runs[trainer].append(_training_child(regime, trainer, args, cache))
                 print(
-                    f"  {regime.name:<15} {trainer:<26} total {runs[-1]['total']:6.2f} s",
+                    f"  {regime.name:<15} {trainer:<26} total {runs[trainer][-1]['total']:6.2f} s",
                     file=sys.stderr,
                     flush=True,
                 )
-            rows.append(_summary(regime, trainer, runs))
+        rows += [_summary(regime, trainer, runs[trainer]) for trainer in TRAINERS]
     return rows
 
 

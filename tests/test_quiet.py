@@ -33,6 +33,9 @@ def test_training_in_a_fresh_python_prints_no_tensorflow_log_lines_nor_loads_unu
         "import keras\n"
         "assert keras.wrappers.SKLearnClassifier.__module__.startswith('keras.src.wrappers')\n"
         "print('then:', loaded())\n"
+        # what importing Keras made is out of the cyclic collector's way, which runs
+        "import gc\n"
+        "print('frozen:', gc.get_freeze_count() > 100_000, gc.isenabled())\n"
     )
     for _ in range(2):  # the second reads the compiled programs the first kept (XLA's cache)
         result = subprocess.run(
@@ -43,6 +46,7 @@ def test_training_in_a_fresh_python_prints_no_tensorflow_log_lines_nor_loads_unu
         assert "loaded: []\n" in result.stdout, result.stdout
         then = "then: ['matplotlib.pyplot', 'IPython', 'keras.wrappers']\n"
         assert then in result.stdout, result.stdout
+        assert "frozen: True True\n" in result.stdout, result.stdout
         assert not CPP_LOG.search(result.stderr), result.stderr[-2000:]
         assert not CPP_LOG.search(result.stdout)
 
@@ -68,3 +72,17 @@ def test_a_signal_during_the_backends_start_shows_none_of_its_notes():
         )  # fmt: skip
         assert result.stdout.strip() == raised, result.stderr
         assert bool(CPP_LOG.search(result.stderr)) is shown, result.stderr
+
+
+def test_a_start_of_the_backend_after_keras_was_imported_freezes_nothing():
+    """Only the call that imports Keras moves its objects out of the collector's way: a
+    program that imported Keras itself may hold models whose cycles must still be freed."""
+    import gc
+
+    import keras  # noqa: F401  (imported before, as by a program of the user's)
+
+    from zoo.backend import start_backend
+
+    frozen = gc.get_freeze_count()
+    start_backend()
+    assert gc.get_freeze_count() == frozen and gc.isenabled()
