@@ -265,7 +265,7 @@ class StackRunner:
         from zoo.training.loops.tf_loop import xla_flags
 
         full_steps = min(steps, self.full_steps)
-        with xla_flags():
+        with xla_flags(self.batch_size > 1):
             out = self._epoch(
                 tf.constant(order, dtype=tf.int32),
                 tf.constant(full_steps, dtype=tf.int32),

@@ -328,7 +328,7 @@ class TFEpochRunner(EpochRunner):
                 epoch = self._traced[with_rest] = self._epoch.get_concrete_function(*args)
         # A concrete function's call skips `tf.function`'s matching of the arguments to its
         # traces: 0.2-0.3 ms of the lab's 4-5 ms epoch.
-        with xla_flags():  # the process's first XLA compile is in the first call
+        with xla_flags(self.batch_size > 1):  # the process's first XLA compile is in here
             return epoch(*args)
 
     def epoch(self, order: np.ndarray, steps: int) -> EpochResult:
@@ -542,24 +542,28 @@ def philox_dropout(active: bool):
 
 
 # XLA's older loop emitters compile the lab's epoch 0.25 s sooner than its fusion emitters
-# (0.57 against 0.82 s on two cores) and run it as fast. XLA stops the process at a flag it
-# does not know, so the flag is given only to the TensorFlow releases whose XLA was seen to
-# have it.
+# (0.57 against 0.82 s on two cores) and run it as fast; the per-sample loop, though, they
+# run 2.5x slower (22 against 8.8 ms an epoch), so it is compiled without them. XLA stops
+# the process at a flag it does not know, so the flag is given only to the TensorFlow
+# releases whose XLA was seen to have it.
 XLA_FLAGS = "--xla_cpu_use_fusion_emitters=false"
 XLA_FLAGS_RELEASES = ("2.21.",)
 _xla_flags_given = False
 
 
 @contextlib.contextmanager
-def xla_flags():
-    """`XLA_FLAGS` in the environment while the process's first XLA program compiles.
+def xla_flags(wanted: bool = True):
+    """`XLA_FLAGS` in the environment while the process's first XLA program compiles, if
+    that program is one they pay for (`wanted`).
 
     XLA reads the variable once, at its first compile, so it is set for that call only and
     then put back: processes started later (a JAX run, whose XLA may not know the flag) do
     not inherit it. A flag of the same name the user set wins; a process that compiled an
-    XLA program before keeps the flags it read then."""
+    XLA program before keeps the flags it read then, and so does one whose first program
+    did not want them."""
     global _xla_flags_given
-    if _xla_flags_given:
+    if _xla_flags_given or not wanted:
+        _xla_flags_given = True
         yield
         return
     _xla_flags_given = True
