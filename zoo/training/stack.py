@@ -19,6 +19,7 @@ planned by `zoo.sweeps.stack_plan`, from what this program reproduces (the optio
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -163,8 +164,8 @@ class StackRunner:
         self.velocity = None
         if self.use_momentum:
             self.velocity = [tf.Variable(tf.zeros_like(v)) for v in self.variables()]
-        jit = worth_compiling(planned_updates, self.batch_size, data.x_train)
-        self._epoch = tf.function(self._epoch_graph, jit_compile=jit)
+        self.jit = worth_compiling(planned_updates, self.batch_size, data.x_train)
+        self._epoch = tf.function(self._epoch_graph, jit_compile=self.jit)
 
     def variables(self) -> list:
         return [self.w1t, self.b1] + [v for layers in self.rest for pair in layers for v in pair]
@@ -265,7 +266,7 @@ class StackRunner:
         from zoo.training.loops.tf_loop import xla_flags
 
         full_steps = min(steps, self.full_steps)
-        with xla_flags(self.batch_size > 1):
+        with xla_flags(self.batch_size > 1) if self.jit else contextlib.nullcontext():
             out = self._epoch(
                 tf.constant(order, dtype=tf.int32),
                 tf.constant(full_steps, dtype=tf.int32),

@@ -327,8 +327,10 @@ class TFEpochRunner(EpochRunner):
             with philox_dropout(self.jit_compile):
                 epoch = self._traced[with_rest] = self._epoch.get_concrete_function(*args)
         # A concrete function's call skips `tf.function`'s matching of the arguments to its
-        # traces: 0.2-0.3 ms of the lab's 4-5 ms epoch.
-        with xla_flags(self.batch_size > 1):  # the process's first XLA compile is in here
+        # traces: 0.2-0.3 ms of the lab's 4-5 ms epoch. The process's first XLA compile may
+        # be in this call.
+        flags = xla_flags(self.batch_size > 1) if self.jit_compile else contextlib.nullcontext()
+        with flags:
             return epoch(*args)
 
     def epoch(self, order: np.ndarray, steps: int) -> EpochResult:
