@@ -13,9 +13,10 @@ Trainers: plain `fit`; `fit` compiled with XLA (`jit_compile=True`); `fit` with
 `steps_per_execution` (an epoch's steps per call); the zoo with an empty compile cache (a
 first run: XLA compiles the epoch) and with the program already in the cache (a later run of
 the same model, see zoo/compile_cache.py). Every measurement runs in a fresh process, so each
-pays its own tracing and compiling; the trainers take turns, one run each per repeat. "Total" is the whole training, first epoch included: the
-`fit` call for Keras; building the epoch runner and all its epochs for the zoo. "Steady" is the
-median epoch after the first. Ratios are plain `fit`'s time over the row's.
+pays its own tracing and compiling; the trainers take turns, one run each per repeat. "Total"
+is the whole training, first epoch included: the `fit` call for Keras; building the epoch
+runner and all its epochs for the zoo. "Steady" is the median epoch after the first. Ratios
+are plain `fit`'s time over the row's.
 
 Part 2, the whole command. `zoo train mlp cifar100-3class` (training, results, figures and
 report.pdf) as a subprocess, on a full-size CIFAR-100 archive in the official layout that the

@@ -320,21 +320,23 @@ def test_xla_reads_the_zoos_flags_at_its_first_compile_and_no_later_process_inhe
             monkeypatch.delenv("XLA_FLAGS", raising=False)
         else:
             monkeypatch.setenv("XLA_FLAGS", before)
-        with tf_loop.xla_flags():
+        with tf_loop.xla_flags(False, 128):  # a plain graph's call: not XLA's first compile
+            assert os.environ.get("XLA_FLAGS") == before
+        with tf_loop.xla_flags(True, 128):
             assert os.environ.get("XLA_FLAGS") == during
         assert os.environ.get("XLA_FLAGS") == before
-        with tf_loop.xla_flags():  # read once: later compiles are given nothing
+        with tf_loop.xla_flags(True, 128):  # read once: later compiles are given nothing
             assert os.environ.get("XLA_FLAGS") == before
 
     # a first program that does not want them (the per-sample loop) decides for the process
     monkeypatch.setattr(tf_loop, "_xla_flags_given", False)
     monkeypatch.delenv("XLA_FLAGS", raising=False)
-    for wanted in (False, True):
-        with tf_loop.xla_flags(wanted):
+    for batch_size in (1, 128):
+        with tf_loop.xla_flags(True, batch_size):
             assert "XLA_FLAGS" not in os.environ
 
     # a TensorFlow release whose XLA was not seen to have the flag is not given it
     monkeypatch.setattr(tf_loop, "XLA_FLAGS_RELEASES", ("0.0.",))
     monkeypatch.setattr(tf_loop, "_xla_flags_given", False)
-    with tf_loop.xla_flags():
+    with tf_loop.xla_flags(True, 128):
         assert "XLA_FLAGS" not in os.environ

@@ -19,7 +19,6 @@ planned by `zoo.sweeps.stack_plan`, from what this program reproduces (the optio
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -266,7 +265,7 @@ class StackRunner:
         from zoo.training.loops.tf_loop import xla_flags
 
         full_steps = min(steps, self.full_steps)
-        with xla_flags(self.batch_size > 1) if self.jit else contextlib.nullcontext():
+        with xla_flags(self.jit, self.batch_size):
             out = self._epoch(
                 tf.constant(order, dtype=tf.int32),
                 tf.constant(full_steps, dtype=tf.int32),

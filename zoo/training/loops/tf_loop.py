@@ -329,8 +329,7 @@ class TFEpochRunner(EpochRunner):
         # A concrete function's call skips `tf.function`'s matching of the arguments to its
         # traces: 0.2-0.3 ms of the lab's 4-5 ms epoch. The process's first XLA compile may
         # be in this call.
-        flags = xla_flags(self.batch_size > 1) if self.jit_compile else contextlib.nullcontext()
-        with flags:
+        with xla_flags(self.jit_compile, self.batch_size):
             return epoch(*args)
 
     def epoch(self, order: np.ndarray, steps: int) -> EpochResult:
@@ -554,17 +553,21 @@ _xla_flags_given = False
 
 
 @contextlib.contextmanager
-def xla_flags(wanted: bool = True):
-    """`XLA_FLAGS` in the environment while the process's first XLA program compiles, if
-    that program is one they pay for (`wanted`).
+def xla_flags(jit: bool, batch_size: int):
+    """Around a call of an epoch (`jit`: compiled by XLA, over batches of `batch_size`):
+    `XLA_FLAGS` in the environment if it is the process's first XLA program and one the
+    flags pay for (batches, not single examples).
 
     XLA reads the variable once, at its first compile, so it is set for that call only and
     then put back: processes started later (a JAX run, whose XLA may not know the flag) do
     not inherit it. A flag of the same name the user set wins; a process that compiled an
     XLA program before keeps the flags it read then, and so does one whose first program
-    did not want them."""
+    was a per-sample epoch. A plain graph's call leaves the chance to the first XLA one."""
     global _xla_flags_given
-    if _xla_flags_given or not wanted:
+    if not jit:
+        yield
+        return
+    if _xla_flags_given or batch_size == 1:
         _xla_flags_given = True
         yield
         return
