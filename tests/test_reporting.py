@@ -585,6 +585,61 @@ def _three_figures():
     return figures
 
 
+def _proc_stat(path, busy: int, idle: int) -> None:
+    """A /proc/stat of two CPUs that spent `busy` and `idle` ticks (100 a second), half each."""
+    rows = [f"cpu{i} {busy // 2} 0 0 {idle // 2} 0 0 0 0 0 0" for i in range(2)]
+    path.write_text(f"cpu  {busy} 0 0 {idle} 0 0 0 0 0 0\n" + "\n".join(rows) + "\nintr 1\n")
+
+
+@pytest.mark.parametrize(
+    "load, others, own, spare",
+    [
+        (1.9, 0.0, 0.6, True),  # a busy minute just ended: idle since, the child gets a core
+        (0.0, 1.0, 0.6, False),  # another process took a core since: the figures stay here
+        (0.0, 0.2, 1.6, True),  # this process's own threads are not another's work
+    ],
+)
+def test_a_core_is_spare_for_the_figures_by_what_the_cores_did_just_now(
+    tmp_path, monkeypatch, load, others, own, spare
+):
+    """The figures' second process is forked where a core is free now, not by the load
+    average, which lags by a minute. One second on two CPUs: `others` and `own` cores busy."""
+    from zoo.reporting import forked
+
+    stat = tmp_path / "stat"
+    monkeypatch.setattr(forked, "PROC_STAT", str(stat))
+    monkeypatch.setattr(forked.os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(forked.os, "sysconf", lambda name: 100)
+    monkeypatch.setattr(forked.os, "getloadavg", lambda: (load, load, load))
+
+    def one_second(since_own: float = 10.0) -> None:
+        _proc_stat(stat, 2000, 10000)
+        monkeypatch.setattr(forked, "_since", (forked.cpu_times(), since_own))
+        worked = round(100 * (others + own))
+        _proc_stat(stat, 2000 + worked, 10000 + 200 - worked)
+        monkeypatch.setattr(forked.os, "times", lambda: os.times_result((10.0 + own, 0, 0, 0, 0)))
+
+    one_second()
+    assert forked.others_busy() == pytest.approx(others)
+    assert forked.others_busy() is None  # no while since: the load average would decide
+    one_second()
+    assert forked._spare_core() is spare
+    one_second()
+    monkeypatch.setattr(forked, "PROC_STAT", str(tmp_path / "none"))
+    assert forked._spare_core() is (load < 1.5)  # no /proc/stat: the load average
+
+
+@pytest.mark.skipif(not Path("/proc/stat").exists(), reason="reads /proc/stat")
+def test_a_process_that_takes_a_core_counts_as_busy():
+    """On the real /proc/stat: a process spinning for half a second beside this one."""
+    from zoo.reporting import forked
+
+    forked.others_busy()  # from now
+    spin = "import time\nend = time.perf_counter() + 0.5\nwhile time.perf_counter() < end: pass"
+    subprocess.run([sys.executable, "-c", spin], check=True)
+    assert forked.others_busy() >= 0.5
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")
 def test_figures_drawn_by_a_second_process_are_the_pixels_drawn_here(monkeypatch):
     from zoo.reporting import forked
