@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -658,6 +659,36 @@ def test_figures_drawn_by_a_second_process_are_the_pixels_drawn_here(monkeypatch
                 assert np.array_equal(drawn[name].pixels, here[name].pixels)
         with pytest.raises(ChildProcessError):  # reaped: no zombie left behind
             os.waitpid(pid, os.WNOHANG)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")
+def test_while_a_page_waits_for_the_child_the_figures_it_has_not_begun_are_drawn_here(
+    tmp_path, monkeypatch
+):
+    """The child draws from the first figure on, this process (while it waits) from the last
+    one back; each figure is drawn once, and the child skips what was drawn here."""
+    from zoo.reporting import forked
+
+    monkeypatch.setattr(forked, "_spare_core", lambda: True)
+    log = tmp_path / "child.log"
+    started = tmp_path / "started"
+
+    def in_child(name):
+        started.touch()
+        with log.open("a") as out:
+            out.write(f"{name}\n")
+        if name == "a":
+            time.sleep(1.0)  # the page asks for it meanwhile
+        return f"child {name}"
+
+    figures = {name: name for name in "abcd"}
+    with forked.Drawings(figures, lambda name: f"here {name}", draw_in_child=in_child) as drawn:
+        assert drawn._pid is not None
+        while not started.exists():
+            time.sleep(0.01)
+        shown = {name: drawn[name] for name in figures}
+    assert shown == {"a": "child a", "b": "here b", "c": "here c", "d": "here d"}
+    assert log.read_text().split() == ["a"]
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")

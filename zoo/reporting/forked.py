@@ -3,9 +3,11 @@
 Drawing the figures (Agg, then PNG) and drawing the pages into the PDF take about the same
 time and need nothing of each other until a page shows a figure. `Drawings(figures)` forks a
 child that draws every figure in report order (the order the pages show them) and sends each
-rendering back through a pipe; `drawings[name]` waits for that figure only. Where a child
-cannot be had (not Linux, no spare core, `FORK = False`) or it fails, the figures are drawn here,
-when first asked for: the same function, so the same pixels either way.
+rendering back through a pipe; `drawings[name]` waits for that figure only, and meanwhile
+draws here the figures the child has not begun, from the last one back (the child skips
+them). Where a child cannot be had (not Linux, no spare core, `FORK = False`) or it fails,
+the figures are drawn here, when first asked for: the same function, so the same pixels
+either way.
 
     >>> with Drawings(figures, render) as drawn:   # doctest: +SKIP
     ...     pixels = drawn["learning_curves"].pixels
@@ -13,6 +15,7 @@ when first asked for: the same function, so the same pixels either way.
 
 from __future__ import annotations
 
+import mmap
 import os
 import pickle
 import signal
@@ -23,6 +26,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 FORK = True  # whether a second process may draw; False draws every figure in this one
+CHILD, PARENT = 1, 2  # who drew a figure, in the shared claims (0: nobody yet)
 # seconds without a figure from the child after which it is ended and the rest drawn here (a
 # figure takes well under a second; a child forked from a threaded process could hang)
 STALLED = 60.0
@@ -181,18 +185,24 @@ class Drawings(Mapping):
         self._pid: int | None = None
         self._reader = None
         self._receiving: threading.Thread | None = None
+        # one byte a figure, shared with the child: which process drew (or draws) it
+        self._claims: mmap.mmap | None = None
+        self._index = {name: i for i, name in enumerate(self._figures)}
         if fork and FORK and len(self._figures) > 1 and _can_fork() and _spare_core():
             self._start()
 
     # -- the child ---------------------------------------------------------------------------
     def _start(self) -> None:
         read_fd, write_fd = os.pipe()
+        claims = mmap.mmap(-1, len(self._figures))  # anonymous and shared: seen by both
         try:
             pid = os.fork()
         except OSError:  # no memory or no process left: draw here
             os.close(read_fd)
             os.close(write_fd)
+            claims.close()
             return
+        self._claims = claims
         if pid == 0:
             self._child(read_fd, write_fd)  # never returns
         os.close(write_fd)
@@ -210,7 +220,10 @@ class Drawings(Mapping):
             os.close(read_fd)
             own_files()
             with os.fdopen(write_fd, "wb") as out:
-                for name, figure in self._figures.items():
+                for i, (name, figure) in enumerate(self._figures.items()):
+                    if self._claims[i]:
+                        continue  # drawn by the parent
+                    self._claims[i] = CHILD
                     pickle.dump(
                         (name, self._draw_in_child(figure)), out, protocol=pickle.HIGHEST_PROTOCOL
                     )
@@ -243,10 +256,33 @@ class Drawings(Mapping):
             raise KeyError(name)
         with self._arrived:
             while name not in self._done and self._receiving is not None:
-                if not self._arrived.wait(timeout=STALLED):
+                if self._claim(name):
+                    break  # the child has not begun it: drawn here, now
+                later = next(filter(self._claim, reversed(self._figures)), None)
+                if later is not None:  # the child draws `name`: take one off its list
+                    self._arrived.release()
+                    try:
+                        self._draw_here(later)
+                    finally:
+                        self._arrived.acquire()
+                elif not self._arrived.wait(timeout=STALLED):
                     self._stop_child()  # nothing came for that long: draw here instead
             if name in self._done:
                 return self._done[name]
+        return self._draw_here(name)
+
+    def _claim(self, name: str) -> bool:
+        """Whether `name` is this process's to draw: no child draws, or it has not begun it.
+        (The two may both begin one figure at the same moment: the first drawing is kept.)"""
+        if self._claims is None or self._receiving is None:
+            return name not in self._done
+        i = self._index[name]
+        if self._claims[i]:
+            return False
+        self._claims[i] = PARENT
+        return True
+
+    def _draw_here(self, name: str):
         rendered = self._draw(self._figures[name])
         with self._arrived:
             return self._done.setdefault(name, rendered)
@@ -292,6 +328,9 @@ class Drawings(Mapping):
         if self._reader is not None:
             self._reader.close()
             self._reader = None
+        if self._claims is not None:
+            self._claims.close()
+            self._claims = None
 
     def __enter__(self) -> Drawings:
         return self
