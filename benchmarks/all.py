@@ -6,7 +6,7 @@ the versions and the load average before and after each part. Each script measur
 anchor (plain Keras `fit`, a plain Keras script) in the same run and prints medians of
 `--repeats` fresh processes, with every target marked met or missed.
 
-    python benchmarks/all.py                 # everything: about 40 minutes on 2 idle cores
+    python benchmarks/all.py                 # everything: about 25 minutes on 2 idle cores
     python benchmarks/all.py --quick         # a smoke run of every part: a few minutes
     python benchmarks/all.py --part training --part pipeline
 
