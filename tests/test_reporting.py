@@ -615,7 +615,7 @@ def test_a_core_is_spare_for_the_figures_by_what_the_cores_did_just_now(
 
     def one_second(since_own: float = 10.0) -> None:
         _proc_stat(stat, 2000, 10000)
-        monkeypatch.setattr(forked, "_since", (forked.cpu_times(), since_own))
+        monkeypatch.setattr(forked, "_since", (os.getpid(), forked.cpu_times(), since_own))
         worked = round(100 * (others + own))
         _proc_stat(stat, 2000 + worked, 10000 + 200 - worked)
         monkeypatch.setattr(forked.os, "times", lambda: os.times_result((10.0 + own, 0, 0, 0, 0)))
@@ -628,6 +628,16 @@ def test_a_core_is_spare_for_the_figures_by_what_the_cores_did_just_now(
     one_second()
     monkeypatch.setattr(forked, "PROC_STAT", str(tmp_path / "none"))
     assert forked._spare_core() is (load < 1.5)  # no /proc/stat: the load average
+
+
+def test_a_process_forked_since_counts_from_its_own_start(monkeypatch):
+    """A process forked after the module was imported (its CPU time starts at 0) does not
+    read its parent's start as its own."""
+    from zoo.reporting import forked
+
+    monkeypatch.setattr(forked, "_since", (os.getpid() + 1, (0.0, 0.0), 1e9))
+    assert forked.others_busy() is None
+    assert forked._since[0] == os.getpid()
 
 
 @pytest.mark.skipif(not Path("/proc/stat").exists(), reason="reads /proc/stat")

@@ -48,7 +48,7 @@ def _spare_core() -> bool:
     imported (`others_busy`). The load average, which lags by a minute, decides only where
     that cannot be told (no /proc/stat, too short or too long a while): right after a busy
     minute it kept the CIFAR-10 report in one process on an idle machine (3.3 s against
-    2.6 s)."""
+    2.8 s)."""
     cores = _cores()
     if cores < 2:
         return False
@@ -106,22 +106,26 @@ def _own_seconds() -> float:
     return times.user + times.system
 
 
-_since = (cpu_times(), _own_seconds())  # where `others_busy` counts from
+_since = (os.getpid(), cpu_times(), _own_seconds())  # where `others_busy` counts from
 
 
 def others_busy() -> float | None:
     """How many cores, on average, processes other than this one kept busy since this module
     was imported or since the last call; None where /proc/stat cannot tell, or the while was
-    under `MIN_SECONDS` or over `MAX_SECONDS`."""
+    under `MIN_SECONDS` or over `MAX_SECONDS` (or this is a process forked since, whose own
+    CPU time started anew)."""
     global _since
-    (before, own_before), now, own_now = _since, cpu_times(), _own_seconds()
+    (pid, before, own_before), now, own_now = _since, cpu_times(), _own_seconds()
+    if pid != os.getpid():
+        _since = (os.getpid(), now, own_now)
+        return None
     if before is None or now is None:
         return None
     busy, elapsed = now[0] - before[0], now[1] - before[1]
     wall = elapsed / _cores()
     if wall < MIN_SECONDS:
         return None  # the next call counts from the same start
-    _since = (now, own_now)
+    _since = (pid, now, own_now)
     if wall > MAX_SECONDS:
         return None
     return max(0.0, busy - (own_now - own_before)) / wall
