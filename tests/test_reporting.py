@@ -728,21 +728,35 @@ def test_figures_a_failed_second_process_did_not_send_are_drawn_here(monkeypatch
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")
 def test_a_report_drawn_with_a_second_process_is_the_report_drawn_without(tmp_path, monkeypatch):
-    from zoo.reporting import forked
+    """The same PDF and PNG files whether the figures are built and drawn in the second
+    process, drawn there after being built here (SVG files asked for), or all done here."""
+    from zoo.reporting import forked, report_figures
 
     monkeypatch.setattr(forked, "_spare_core", lambda: True)
     forks = []
     fork = os.fork
     monkeypatch.setattr(forked.os, "fork", lambda: forks.append(1) or fork())
+    built = tmp_path / "built"
+    build = report_figures.Later.build
+
+    def recorded(later):
+        with built.open("a") as out:
+            out.write(f"{os.getpid()}\n")
+        return build(later)
+
+    monkeypatch.setattr(report_figures.Later, "build", recorded)
     files = {}
-    for second in (True, False):
+    for second, formats in ((True, "pdf,png"), (False, "pdf,png"), (True, "pdf,png,svg")):
         monkeypatch.setattr(forked, "FORK", second)
-        folder = make_run_folder(tmp_path / str(second), "image")
-        paths = write_report(folder, lang="ru")
+        folder = make_run_folder(tmp_path / f"{second}-{formats}", "image")
+        paths = write_report(folder, lang="ru", formats=formats)
         pdf = without_creation_date(paths[0].read_bytes())
-        files[second] = [p.name for p in paths], pdf, [p.read_bytes() for p in paths[1:]]
-    assert len(forks) == 1
-    assert files[True] == files[False]  # the same PDF, byte for byte, and the same PNG files
+        pngs = [(p.name, p.read_bytes()) for p in paths if p.suffix == ".png"]
+        files[second, formats] = pdf, pngs
+        if (second, formats) == (True, "pdf,png"):  # built where drawn: some in the child
+            assert set(built.read_text().split()) - {str(os.getpid())}
+    assert len(forks) == 2
+    assert files[True, "pdf,png"] == files[False, "pdf,png"] == files[True, "pdf,png,svg"]
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")

@@ -37,7 +37,7 @@ from zoo.reporting.pages import (
     training_page,
 )
 from zoo.reporting.plot import DPI, drawing, pyplot
-from zoo.reporting.report_figures import SampleGrid, report_figures
+from zoo.reporting.report_figures import Later, SampleGrid, report_figures
 from zoo.runfolder import REPORT, RunFolder, read_run_folder
 
 FORMATS = ("pdf", "png", "svg")
@@ -188,7 +188,9 @@ def write_report(
     written: list[Path] = []
     svgs: dict[str, Path] = {}
     with drawing():
-        figs, notes = report_figures(run, lang, model=model)
+        # SVG files are written here from the figures; else the figures that need no model
+        # are built where they are drawn (in the second process, while the pages begin)
+        figs, notes = report_figures(run, lang, model=model, later="svg" not in chosen)
         if "svg" in chosen:
             for name, fig in figs.items():
                 path = run.path / f"{name}.svg"
@@ -243,7 +245,9 @@ def write_report(
 
 def _render(fig) -> Rendered:
     """A figure drawn once at the PNG files' resolution (the sample grid keeps its own size,
-    uncropped)."""
+    uncropped); a `Later` figure is built first."""
+    if isinstance(fig, Later):
+        fig = fig.build()
     if isinstance(fig, SampleGrid):
         return render(fig.figure(), DPI, crop=False)
     return render(fig, DPI)

@@ -78,24 +78,27 @@ def _eval_label(run: RunFolder) -> str:
     return f"common.{run.eval_split}"
 
 
-def _data_figures(run: RunFolder, lang: str, out: dict, notes: dict) -> None:
+def _data_figures(run: RunFolder, lang: str, out: dict, notes: dict, make) -> None:
     data, preds = run.data or {}, run.predictions or {}
     if run.is_classification:
         counts = class_counts(run)
         if counts:
-            out["data_overview"] = overview.class_counts_figure(counts, run.class_names, lang=lang)
+            out["data_overview"] = make(
+                overview.class_counts_figure, counts, run.class_names, lang=lang
+            )
         else:
             notes["data_overview"] = t("report.missing.counts", lang)
     elif "y_train" in preds and "y_test" in preds:
-        out["target_distribution"] = overview.target_histogram(
-            preds["y_train"], preds["y_test"], lang=lang
+        out["target_distribution"] = make(
+            overview.target_histogram, preds["y_train"], preds["y_test"], lang=lang
         )
     if "sample_x" in data and "sample_y" in data:
         out[SAMPLES] = SampleGrid(
             data["sample_x"], data["sample_y"], run.class_names, t("report.samples", lang)
         )
     elif all(k in data for k in ("x_train", "y_train", "x_test", "y_test")):
-        out["data_points"] = overview.points_figure(
+        out["data_points"] = make(
+            overview.points_figure,
             data["x_train"],
             data["y_train"],
             data["x_test"],
@@ -109,22 +112,27 @@ def _data_figures(run: RunFolder, lang: str, out: dict, notes: dict) -> None:
         notes[SAMPLES] = t(key, lang, features=features)
 
 
-def _result_figures(run: RunFolder, lang: str, out: dict, notes: dict) -> None:
+def _result_figures(run: RunFolder, lang: str, out: dict, notes: dict, make) -> None:
     if run.is_classification:
         for split, name in (("train", "confusion_matrix_train"), ("test", "confusion_matrix")):
             matrix = (run.report(split) or {}).get("confusion_matrix")
             if matrix:
                 title = f"{t('common.confusion_matrix', lang)}: {t('common.' + split, lang)}"
-                out[name] = figures.confusion_matrix_figure(
-                    matrix, run.class_names, lang=lang, title=title
+                out[name] = make(
+                    figures.confusion_matrix_figure, matrix, run.class_names, lang=lang, title=title
                 )
             else:
                 notes[name] = t("report.missing.metrics", lang)
         return
     preds = run.predictions or {}
     if all(k in preds for k in ("y_train", "pred_train", "y_test", "pred_test")):
-        out["predicted_vs_true"] = overview.predicted_vs_true(
-            preds["y_train"], preds["pred_train"], preds["y_test"], preds["pred_test"], lang=lang
+        out["predicted_vs_true"] = make(
+            overview.predicted_vs_true,
+            preds["y_train"],
+            preds["pred_train"],
+            preds["y_test"],
+            preds["pred_test"],
+            lang=lang,
         )
     else:
         notes["predicted_vs_true"] = t("report.missing.predictions", lang)
@@ -140,7 +148,7 @@ def _predictor(run: RunFolder, model=None) -> Callable[[np.ndarray], np.ndarray]
     return lambda x: objective.decode(model_outputs(model, x))
 
 
-def _insight_figures(run: RunFolder, lang: str, out: dict, notes: dict, model=None) -> None:
+def _insight_figures(run: RunFolder, lang: str, out: dict, notes: dict, model, make) -> None:
     data = run.data or {}
     dense = dense_layers(run.config.get("layers") or [])
     layer = str(dense[0].get("name", "")) if dense else ""
@@ -177,15 +185,16 @@ def _insight_figures(run: RunFolder, lang: str, out: dict, notes: dict, model=No
             name = "first_layer_weights" if run.is_image else "first_layer_map"
             notes[name] = t("report.missing.nonfinite_weights", lang)
         elif run.is_image and kernel.shape[0] == features:
-            out["first_layer_weights"] = insight.first_layer_weights_figure(
-                kernel, run.input_shape, lang=lang, layer=layer
+            out["first_layer_weights"] = make(
+                insight.first_layer_weights_figure, kernel, run.input_shape, lang=lang, layer=layer
             )
         else:
-            out["first_layer_map"] = insight.weights_heatmap(kernel, lang=lang, layer=layer)
+            out["first_layer_map"] = make(insight.weights_heatmap, kernel, lang=lang, layer=layer)
     if "miss_x" in data and len(data["miss_x"]) and not np.isfinite(data["miss_conf"]).all():
         notes["misclassified"] = t("report.missing.nonfinite_outputs", lang)
     elif "miss_x" in data and len(data["miss_x"]):
-        out["misclassified"] = insight.misclassified_figure(
+        out["misclassified"] = make(
+            insight.misclassified_figure,
             data["miss_x"],
             data["miss_true"],
             data["miss_pred"],
@@ -220,20 +229,24 @@ def _conv_figures(run: RunFolder, lang: str, out: dict, notes: dict, model=None)
         notes["feature_maps"] = t("report.missing.probe", lang)
 
 
-def _training_figures(run: RunFolder, lang: str, out: dict, notes: dict) -> None:
+def _training_figures(run: RunFolder, lang: str, out: dict, notes: dict, make) -> None:
     """The generalisation gap over the epochs, and the learning rate when it moved."""
     if not run.history:
         notes["generalization_gap"] = t("report.missing.history", lang)
         return
     if np.isfinite(run.column("val_loss")).any():
-        out["generalization_gap"] = figures.generalization_gap(
-            run.history, best_epoch=run.best_epoch, lang=lang, eval_label=_eval_label(run)
+        out["generalization_gap"] = make(
+            figures.generalization_gap,
+            run.history,
+            best_epoch=run.best_epoch,
+            lang=lang,
+            eval_label=_eval_label(run),
         )
     else:
         notes["generalization_gap"] = t("report.missing.gap", lang)
     if figures.rate_changes(run.history):
         log = run.config.get("lr_schedule") != "cosine"
-        out["learning_rate"] = figures.learning_rate_curve(run.history, lang=lang, log=log)
+        out["learning_rate"] = make(figures.learning_rate_curve, run.history, lang=lang, log=log)
     else:
         rates = run.column("lr")
         rate = rates[np.isfinite(rates)]
@@ -241,24 +254,51 @@ def _training_figures(run: RunFolder, lang: str, out: dict, notes: dict) -> None
         notes["learning_rate"] = t("report.constant_rate", lang, lr=value)
 
 
-def report_figures(run: RunFolder, lang: str = "en", model=None) -> tuple[dict, dict[str, str]]:
+def report_figures(
+    run: RunFolder, lang: str = "en", model=None, later: bool = False
+) -> tuple[dict, dict[str, str]]:
     """(figures by file stem, notes by file stem for what cannot be drawn).
 
     `model`: the run's trained model when the caller holds it; else model.keras is loaded
-    for the figures that need it."""
+    for the figures that need it. `later`: the figures drawn from the run's numbers alone
+    come as `Later`, built where they are drawn (the report's second process builds them
+    while this one starts the pages); those that call the model are built here, now."""
     out: dict = {}
     notes: dict[str, str] = {}
-    _data_figures(run, lang, out, notes)
+
+    def make(build, *args, **kwargs):
+        return Later(build, args, kwargs, lang) if later else build(*args, **kwargs)
+
+    _data_figures(run, lang, out, notes, make)
     if run.history:
-        out["learning_curves"] = figures.learning_curves(
-            run.history, best_epoch=run.best_epoch, lang=lang, eval_label=_eval_label(run)
+        out["learning_curves"] = make(
+            figures.learning_curves,
+            run.history,
+            best_epoch=run.best_epoch,
+            lang=lang,
+            eval_label=_eval_label(run),
         )
     else:
         notes["learning_curves"] = t("report.missing.history", lang)
-    _training_figures(run, lang, out, notes)
-    _result_figures(run, lang, out, notes)
-    _insight_figures(run, lang, out, notes, model)
+    _training_figures(run, lang, out, notes, make)
+    _result_figures(run, lang, out, notes, make)
+    _insight_figures(run, lang, out, notes, model, make)
     for fig in out.values():
-        if not isinstance(fig, SampleGrid):
+        if not isinstance(fig, (SampleGrid, Later)):
             localize(fig, lang)
     return out, notes
+
+
+@dataclass
+class Later:
+    """A figure built when it is drawn: `build()` makes it and puts it in `lang`."""
+
+    make: Callable
+    args: tuple
+    kwargs: dict
+    lang: str
+
+    def build(self):
+        fig = self.make(*self.args, **self.kwargs)
+        localize(fig, self.lang)
+        return fig
