@@ -276,10 +276,9 @@ class Drawings(Mapping):
         return self._draw_here(name)
 
     def _claim(self, name: str) -> bool:
-        """Whether `name` is this process's to draw: no child draws, or it has not begun it.
-        (The two may both begin one figure at the same moment: the first drawing is kept.)"""
-        if self._claims is None or self._receiving is None:
-            return name not in self._done
+        """Whether `name` is this process's to draw, while a child draws: it has not begun
+        it. (The two may both begin one figure at the same moment: the first drawing is
+        kept.)"""
         i = self._index[name]
         if self._claims[i]:
             return False

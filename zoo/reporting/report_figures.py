@@ -230,18 +230,16 @@ def _conv_figures(run: RunFolder, lang: str, out: dict, notes: dict, model=None)
 
 
 def _training_figures(run: RunFolder, lang: str, out: dict, notes: dict, make) -> None:
-    """The generalisation gap over the epochs, and the learning rate when it moved."""
+    """The learning curves and the generalisation gap over the epochs, and the learning rate
+    when it moved."""
     if not run.history:
-        notes["generalization_gap"] = t("report.missing.history", lang)
+        for name in ("learning_curves", "generalization_gap"):
+            notes[name] = t("report.missing.history", lang)
         return
+    curves = {"best_epoch": run.best_epoch, "lang": lang, "eval_label": _eval_label(run)}
+    out["learning_curves"] = make(figures.learning_curves, run.history, **curves)
     if np.isfinite(run.column("val_loss")).any():
-        out["generalization_gap"] = make(
-            figures.generalization_gap,
-            run.history,
-            best_epoch=run.best_epoch,
-            lang=lang,
-            eval_label=_eval_label(run),
-        )
+        out["generalization_gap"] = make(figures.generalization_gap, run.history, **curves)
     else:
         notes["generalization_gap"] = t("report.missing.gap", lang)
     if figures.rate_changes(run.history):
@@ -270,16 +268,6 @@ def report_figures(
         return Later(build, args, kwargs, lang) if later else build(*args, **kwargs)
 
     _data_figures(run, lang, out, notes, make)
-    if run.history:
-        out["learning_curves"] = make(
-            figures.learning_curves,
-            run.history,
-            best_epoch=run.best_epoch,
-            lang=lang,
-            eval_label=_eval_label(run),
-        )
-    else:
-        notes["learning_curves"] = t("report.missing.history", lang)
     _training_figures(run, lang, out, notes, make)
     _result_figures(run, lang, out, notes, make)
     _insight_figures(run, lang, out, notes, model, make)
