@@ -54,7 +54,7 @@ NOT_RUN = {
     ),
     "_ZOO_COMPLETE=fish_source zoo | source": "fish's syntax, not bash's",
     'eval "$(_ZOO_COMPLETE=zsh_source zoo)"': "zsh's completion script, for zsh only",
-    "python benchmarks/all.py": "measures speed for about 40 minutes; benchmarks are not tests",
+    "python benchmarks/all.py": "measures speed for about 25 minutes; benchmarks are not tests",
     "python benchmarks/all.py --quick": "measures speed for minutes; benchmarks are not tests",
     "python benchmarks/all.py --part training --part pipeline": "measures speed for minutes",
     "python benchmarks/all.py --part jax-cnn": "measures speed for minutes",
