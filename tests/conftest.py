@@ -9,7 +9,6 @@ from __future__ import annotations
 import gc
 import os
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
