@@ -847,3 +847,29 @@ def test_a_pdf_embeds_the_font_subsets_an_earlier_pdf_made_of_the_same_glyphs(
     assert report() == first
     assert files[0].read_bytes() == whole and subset.Subsetter.subset is made
     assert sorted(kept.iterdir()) == files
+
+
+def test_a_reports_imports_are_frozen_out_of_the_collectors_way_only_where_it_imports_them():
+    """What matplotlib's import makes lives as long as the process: frozen, a report's full
+    collections skip it. A program that imported matplotlib itself may hold figures whose
+    cycles must still be freed, so then nothing is frozen."""
+    code = (
+        "import gc, sys\n"
+        "if sys.argv[1] == 'imported': import matplotlib\n"
+        "from zoo.reporting.pdf import prepare\n"
+        "before = gc.get_freeze_count()\n"
+        "prepare()\n"
+        "after = gc.get_freeze_count()\n"
+        "prepare()\n"
+        "print(after - before, gc.get_freeze_count() - after, gc.isenabled())\n"
+    )
+    counts = {}
+    for state in ("fresh", "imported"):
+        done = subprocess.run(
+            [sys.executable, "-c", code, state], capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        frozen, again, enabled = done.stdout.split()
+        assert again == "0" and enabled == "True", done.stdout
+        counts[state] = int(frozen)
+    assert counts["fresh"] > 50_000 and counts["imported"] == 0, counts

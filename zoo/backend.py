@@ -162,7 +162,7 @@ def start_backend(name: str | None = None) -> str:
             from zoo.compile_cache import use_compile_cache
 
             use_compile_cache()
-        with _without_jax(name), _frozen_after_import():
+        with _without_jax(name), frozen_after_import("keras"):
             chosen = select_backend(name)
             # Keras imports an installed TensorFlow on any backend when it saves a model
             if chosen == "tensorflow" or importlib.util.find_spec("tensorflow") is not None:
@@ -198,18 +198,18 @@ def start_backend(name: str | None = None) -> str:
 
 
 @contextlib.contextmanager
-def _frozen_after_import():
-    """Python's cyclic garbage collector off while Keras and its backend are imported, and
-    what they made then moved out of its way (`gc.freeze`).
+def frozen_after_import(module: str = "keras"):
+    """Python's cyclic garbage collector off while `module` (and what it brings) is imported,
+    and what exists then moved out of its way (`gc.freeze`); nothing if it is imported already.
 
-    The import makes about 400,000 objects: every full collection afterwards walked them
-    all again, 0.9 s of the lab command's 6-7 s (0.15 s with them frozen). Frozen, they
-    are never collected; they are modules, classes and functions that live as long as the
-    process. Only the call that imports Keras freezes: before it, a program has made no
-    Keras model whose cycles a later collection should free."""
+    Keras's import makes about 400,000 objects: every full collection afterwards walked them
+    all again, 0.9 s of the lab command's 6-7 s (0.15 s with them frozen). Frozen, they are
+    never collected; they are modules, classes and functions that live as long as the
+    process. Only the call that imports the module freezes: before it, a program has made no
+    Keras model (with matplotlib, no figure) whose cycles a later collection should free."""
     import gc
 
-    if "keras" in sys.modules:
+    if module in sys.modules:
         yield
         return
     enabled = gc.isenabled()
@@ -217,7 +217,7 @@ def _frozen_after_import():
     try:
         yield
     finally:
-        if "keras" in sys.modules:
+        if module in sys.modules:
             gc.freeze()
         if enabled:
             gc.enable()

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.backend import frozen_after_import
 from zoo.errors import OptionError, RunFolderError
 from zoo.files import atomic_path, cannot_write, write_bytes
 from zoo.i18n import t, table
@@ -151,12 +152,17 @@ def _rows_stored_once(drawings):
 
 def prepare() -> None:
     """Import what `write_report` uses, ahead of it (`zoo.training.Viewers.prepare`):
-    matplotlib's figures, tables and its Agg and PDF back ends, Pillow, fontTools' subsetting."""
-    import matplotlib.figure  # noqa: F401
-    import matplotlib.table  # noqa: F401
-    from fontTools import subset  # noqa: F401
-    from matplotlib.backends import backend_agg, backend_pdf  # noqa: F401
-    from PIL import Image  # noqa: F401
+    matplotlib's figures, tables and its Agg and PDF back ends, Pillow, fontTools' subsetting.
+    What these imports make is frozen out of the garbage collector's way, as Keras's is
+    (`zoo.backend.frozen_after_import`), when this call is the one that imports matplotlib: a
+    report's full collections then skip them, and so do those of its second process (a
+    collection there would otherwise write into, and so copy, every page of them)."""
+    with frozen_after_import("matplotlib"):
+        import matplotlib.figure  # noqa: F401
+        import matplotlib.table  # noqa: F401
+        from fontTools import subset  # noqa: F401
+        from matplotlib.backends import backend_agg, backend_pdf  # noqa: F401
+        from PIL import Image  # noqa: F401
 
 
 def write_report(
@@ -185,6 +191,7 @@ def write_report(
     info = describe.title_info(
         run.config, {"author": author, "group": group, "variant": variant, "title": title}
     )
+    prepare()
     written: list[Path] = []
     svgs: dict[str, Path] = {}
     with drawing():
