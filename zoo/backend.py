@@ -198,7 +198,7 @@ def start_backend(name: str | None = None) -> str:
 
 
 @contextlib.contextmanager
-def frozen_after_import(module: str = "keras"):
+def frozen_after_import(module: str):
     """Python's cyclic garbage collector off while `module` (and what it brings) is imported,
     and what exists then moved out of its way (`gc.freeze`); nothing if it is imported already.
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.backend import frozen_after_import
+from zoo.backend import frozen_after_import, import_matplotlib
 from zoo.errors import OptionError, RunFolderError
 from zoo.files import atomic_path, cannot_write, write_bytes
 from zoo.i18n import t, table
@@ -158,6 +158,7 @@ def prepare() -> None:
     report's full collections then skip them, and so do those of its second process (a
     collection there would otherwise write into, and so copy, every page of them)."""
     with frozen_after_import("matplotlib"):
+        import_matplotlib()  # first: it drops an $MPLBACKEND that matplotlib's import rejects
         import matplotlib.figure  # noqa: F401
         import matplotlib.table  # noqa: F401
         from fontTools import subset  # noqa: F401
