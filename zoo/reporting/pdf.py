@@ -151,8 +151,9 @@ def _rows_stored_once(drawings):
 
 
 def prepare() -> None:
-    """Import what `write_report` uses, ahead of it (`zoo.training.Viewers.prepare`):
-    matplotlib's figures, tables and its Agg and PDF back ends, Pillow, fontTools' subsetting.
+    """Import what `write_report` uses: matplotlib's figures, tables and its Agg and PDF back
+    ends, Pillow, fontTools' subsetting. A training run calls it ahead of the report, in a
+    thread of its own (`zoo.training.Viewers.prepare`); `write_report` calls it first.
     What these imports make is frozen out of the garbage collector's way, as Keras's is
     (`zoo.backend.frozen_after_import`), when this call is the one that imports matplotlib: a
     report's full collections then skip them, and so do those of its second process (a
