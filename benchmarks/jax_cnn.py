@@ -6,9 +6,14 @@ CIFAR-size images: one with `model.fit`, one with the zoo's epoch runner, one ep
 turn, so both see the same load. Each regime prints the median seconds per epoch (wall and
 the process's CPU seconds) after the first epoch (tracing and compiling; printed apart), and
 the ratio fit / zoo: the target is at least 1.0 (never slower than `fit`) in every regime.
+On a CPU the zoo compiles its updates on batches of 16 or more with XLA's own convolutions
+rather than YNNPACK's (`zoo.training.loops.jax_loop.OWN_CONVOLUTIONS`); `fit` compiles with
+XLA's defaults. `--fit-own-convolutions` makes that choice for the whole process (in
+XLA_FLAGS), for `fit` and single images too: the same kernels on both sides.
 
     python benchmarks/jax_cnn.py              # 7 epochs per regime and trainer, a few minutes
     python benchmarks/jax_cnn.py --quick      # 3 epochs each
+    python benchmarks/jax_cnn.py --fit-own-convolutions
 """
 
 from __future__ import annotations
@@ -95,7 +100,8 @@ def measure(batch: int | None, epochs: int) -> dict:
                 runner.epoch(order, steps)
             wall[trainer].append(time.perf_counter() - begin)
             cpu[trainer].append(time.process_time() - begin_cpu)
-    return {"wall": wall, "cpu": cpu, "device": str(runner.device)}
+    own = runner._step_call is not None and not runner._step_call.plain
+    return {"wall": wall, "cpu": cpu, "device": str(runner.device), "own convolutions": own}
 
 
 def _verdict(ratio: float) -> str:
@@ -107,8 +113,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=7, help="per regime and trainer")
     parser.add_argument("--quick", action="store_true", help="3 epochs each")
     parser.add_argument("--repeats", type=int, help=argparse.SUPPRESS)  # all.py's, unused
+    parser.add_argument(
+        "--fit-own-convolutions", action="store_true", help="XLA's own convolutions for fit too"
+    )
     args = parser.parse_args(argv)
     epochs = 3 if args.quick else max(args.epochs, 2)
+    if args.fit_own_convolutions:  # read by JAX's XLA as it starts, below
+        from zoo.training.loops.jax_loop import OWN_CONVOLUTIONS
+
+        flags = [f"--{name}={value}" for name, value in OWN_CONVOLUTIONS.items()]
+        os.environ["XLA_FLAGS"] = " ".join([os.environ.get("XLA_FLAGS", ""), *flags]).strip()
     import jax
     import keras
 
@@ -125,6 +139,11 @@ def main(argv: list[str] | None = None) -> int:
         f"Python {platform.python_version()}; keras {keras.__version__}, jax {jax.__version__}, "
         f"device {rows[0][1]['device']}; load average {before:.1f} at the start, "
         f"{after:.1f} at the end.\n"
+    )
+    own = ", ".join(f"{name} {'yes' if r['own convolutions'] else 'no'}" for name, r in rows)
+    print(
+        f"The zoo's updates with XLA's own convolutions (`OWN_CONVOLUTIONS`): {own}; "
+        f"XLA_FLAGS: {os.environ.get('XLA_FLAGS') or 'not set'}.\n"
     )
     print(
         "| regime | trainer | 1st epoch s | epoch ms (median after the 1st) | CPU ms "

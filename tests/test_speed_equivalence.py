@@ -744,6 +744,35 @@ def _python(code: str, env: dict[str, str]) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def test_jax_calls_keep_xla_defaults_where_its_options_are_unknown():
+    # The convolutions' options (`OWN_CONVOLUTIONS`) are experimental XLA flags: a JAX whose
+    # XLA renamed or dropped them still trains, with XLA's defaults. JAX alone, no Keras:
+    # its XLA and TensorFlow's are not loaded into one process here.
+    if importlib.util.find_spec("jax") is None:
+        pytest.skip("jax is not installed (pip install 'keras-zoo[jax]')")
+    code = """
+import json, jax.numpy as jnp
+from zoo.training.loops.jax_loop import OWN_CONVOLUTIONS, Jitted
+double = lambda a: a * 2
+calls = {
+    "own": Jitted(double, OWN_CONVOLUTIONS),
+    "unknown option": Jitted(double, {"xla_cpu_no_such_option": "1"}),
+    "unknown value": Jitted(double, {"xla_cpu_experimental_ynn_fusion_type": "NO_SUCH"}),
+    "defaults": Jitted(double, None),
+}
+out = {name: [float(call(jnp.arange(3.0)).sum()), call.plain] for name, call in calls.items()}
+try:
+    Jitted(lambda a: a @ a, OWN_CONVOLUTIONS)(jnp.ones((2, 3)))
+except Exception as err:  # any other error is the caller's
+    out["shapes"] = type(err).__name__
+print(json.dumps(out))
+"""
+    out = _python(code, {"JAX_PLATFORMS": "cpu"})
+    assert out["unknown option"] == [6.0, True] and out["unknown value"] == [6.0, True]
+    assert out["defaults"] == [6.0, True] and out["own"][0] == 6.0
+    assert out["shapes"] == "TypeError"
+
+
 @pytest.mark.slow
 def test_jax_compiled_epochs_match_keras_on_jax():
     if importlib.util.find_spec("jax") is None:
