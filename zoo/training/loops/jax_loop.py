@@ -23,11 +23,10 @@ from zoo.training.loops.common import (
     tall_kernels,
 )
 
-# XLA:CPU (JAX 0.10) hands convolutions, products and reductions to YNNPACK. For lab 2's
-# network on batches of 16 or more, XLA's own convolutions (Eigen's) are faster: an update on
-# 128 images 12 ms against 19 ms, on all 1,500 196 against 458 ms (2 cores, AMD EPYC); on
-# single images YNNPACK's are (0.43 against 0.76 ms). These options keep the products and
-# reductions where they are and give the convolutions back to XLA.
+# XLA:CPU (JAX 0.10) hands convolutions, products and reductions to YNNPACK. On batches of 16
+# images or more XLA's own convolutions (Eigen's) run lab 2's updates faster (all 1,500
+# images in less than half the time), on single images slower: docs/speed.md, "Then XLA's own
+# convolutions". These options keep YNNPACK for the products and reductions only.
 OWN_CONVOLUTIONS = {
     "xla_cpu_experimental_ynn_fusion_type": (
         "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT,LIBRARY_FUSION_TYPE_REDUCE"
