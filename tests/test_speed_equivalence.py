@@ -471,6 +471,44 @@ def test_batch_norm_statistics_move_as_under_train_on_batch(jit):
     assert_close(check_batch_norm(jit))
 
 
+def test_later_epochs_called_with_flat_tensors_train_as_the_public_call():
+    # After its first call, a traced epoch gets its tensors straight (TensorFlow's
+    # `_call_flat`); a release where that fails before the graph runs takes the public call.
+    from zoo.training.loops.tf_loop import TFEpochRunner
+
+    objective, build, data = _problem("softmax", 60, images=True)
+    orders = [np.random.default_rng(seed).permutation(60).astype(np.int32) for seed in (1, 2, 3)]
+
+    def train(runner, fail_flat: bool):
+        results = [runner.epoch(orders[0], 4)]
+        if fail_flat:
+            concrete = runner._traced[True]
+            real, tries = concrete._call_flat, []
+
+            def fails_once(*args, **kwargs):  # as a `_call_flat` of another signature
+                if not tries:
+                    tries.append(args)
+                    raise TypeError("no such signature")
+                return real(*args, **kwargs)
+
+            concrete._call_flat = fails_once
+        results += [runner.epoch(order, 4) for order in orders[1:]]
+        return results
+
+    runs = {}
+    for fail in (False, True):
+        model = build()
+        runner = TFEpochRunner(
+            model, _optimizer("sgd"), objective, *data, batch_size=16, jit_compile=True
+        )
+        runs[fail] = (train(runner, fail), model.get_weights(), runner._flat_calls)
+    (flat, flat_weights, flat_calls), (public, public_weights, public_calls) = runs.values()
+    assert flat_calls and not public_calls
+    assert [r.loss for r in flat] == [r.loss for r in public]
+    assert [r.val_loss for r in flat] == [r.val_loss for r in public]
+    assert _gap(flat_weights, public_weights) == 0.0
+
+
 def test_a_layer_xla_cannot_compile_falls_back_to_a_plain_graph():
     import keras
     import tensorflow as tf
